@@ -1,0 +1,48 @@
+//! One module per endpoint.
+
+mod discovery;
+mod health;
+mod jwks;
+mod metrics;
+pub mod observe;
+mod token;
+
+use crate::oauth::OAuthError;
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpResponse};
+
+pub const TOKEN_PATH: &str = "/oauth2/token";
+pub const JWKS_PATH: &str = "/.well-known/jwks.json";
+
+/// Every route of the issuer.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource(TOKEN_PATH)
+            .route(web::post().to(token::token))
+            .default_service(web::to(post_only)),
+    )
+    .route(JWKS_PATH, web::get().to(jwks::jwks))
+    .route(
+        "/.well-known/openid-configuration",
+        web::get().to(discovery::discovery),
+    )
+    .route(
+        "/.well-known/oauth-authorization-server",
+        web::get().to(discovery::discovery),
+    )
+    .route("/healthz", web::get().to(health::healthz))
+    .route("/readyz", web::get().to(health::readyz))
+    .route("/metrics", web::get().to(metrics::metrics));
+}
+
+/// 405 for any method but POST on the protocol endpoints, as an OAuth error body.
+async fn post_only() -> HttpResponse {
+    let mut response = actix_web::ResponseError::error_response(
+        &OAuthError::invalid_request("this endpoint accepts only POST")
+            .with_status(StatusCode::METHOD_NOT_ALLOWED),
+    );
+    response
+        .headers_mut()
+        .insert(header::ALLOW, header::HeaderValue::from_static("POST"));
+    response
+}

@@ -1,0 +1,88 @@
+//! Per-request observation: a request id (kept from `X-Request-Id` when sane, else made), the
+//! latency histogram by route, error counts by OAuth code, and a log line. Never a body, a
+//! header value other than the request id, a secret or a token.
+
+use crate::oauth::ErrorCode;
+use crate::state::AppState;
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{web, Error, HttpMessage};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::LazyLock;
+use std::time::Instant;
+
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The id of the request being served, in request extensions.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+static PROCESS_TAG: LazyLock<u32> = LazyLock::new(|| {
+    use aws_lc_rs::rand::SecureRandom;
+    let mut bytes = [0u8; 4];
+    let _ = aws_lc_rs::rand::SystemRandom::new().fill(&mut bytes);
+    u32::from_be_bytes(bytes)
+});
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+fn request_id(req: &ServiceRequest) -> String {
+    let incoming = req
+        .headers()
+        .get(&REQUEST_ID)
+        .and_then(|value| value.to_str().ok())
+        .filter(|id| {
+            !id.is_empty()
+                && id.len() <= 64
+                && id
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+        });
+    match incoming {
+        Some(id) => id.to_owned(),
+        None => format!(
+            "{:08x}-{:x}",
+            *PROCESS_TAG,
+            NEXT_ID.fetch_add(1, Ordering::Relaxed)
+        ),
+    }
+}
+
+pub async fn observe(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let started = Instant::now();
+    let id = request_id(&req);
+    req.extensions_mut().insert(RequestId(id.clone()));
+    let route = req
+        .match_pattern()
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let method = req.method().clone();
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+
+    let mut res = next.call(req).await?;
+
+    let elapsed = started.elapsed();
+    let status = res.status();
+    let code = res.response().extensions().get::<ErrorCode>().copied();
+    if let Some(state) = &state {
+        state.metrics.record_request(&route, elapsed);
+        if let Some(code) = code {
+            state.metrics.record_error(code);
+        }
+    }
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        res.headers_mut().insert(REQUEST_ID, value);
+    }
+    let micros = elapsed.as_micros() as u64;
+    if status.is_server_error() {
+        tracing::error!(request_id = %id, %method, route, status = status.as_u16(), error = code.map(ErrorCode::as_str), micros, "request failed");
+    } else if let Some(code) = code {
+        tracing::info!(request_id = %id, %method, route, status = status.as_u16(), error = code.as_str(), micros, "request refused");
+    } else {
+        tracing::debug!(request_id = %id, %method, route, status = status.as_u16(), micros, "request served");
+    }
+    Ok(res)
+}

@@ -1,0 +1,300 @@
+//! The issuer's key ring: signing keys with their activation times, the published encryption
+//! key(s) and the symmetric key for tokens the issuer encrypts to itself.
+//!
+//! Rotation without downtime: a new signing key is published in the JWKS as soon as it exists but
+//! signs only from its `activates_at` (the publish-ahead delay lets verifiers' caches fetch it
+//! first). A key that a newer one replaced stays published until every token it signed has
+//! expired (`retention`), then disappears from the JWKS.
+
+mod store;
+
+pub use store::{ensure_dir, load_all, write_new, KeyPurpose, StoredKey};
+
+use crate::clock::UnixTime;
+use crate::jose::{
+    generate_encryption_key, generate_secret_key, generate_signing_key, public_jwk, Jwk, JwsSigner,
+    KeyError, KeyManagementAlg, SigningAlg,
+};
+use serde_json::{Map, Value};
+use std::path::Path;
+use std::time::Duration;
+
+/// The lifecycle of a signing key at a given instant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyState {
+    /// Published, will sign from `activates_at`.
+    Pending { activates_at: UnixTime },
+    /// Published and signing (for the configured algorithm).
+    Active,
+    /// Published but not signing: its algorithm is not the configured one and nothing replaced it.
+    Standby,
+    /// Replaced; published until the tokens it signed have expired.
+    Retired { published_until: UnixTime },
+    /// Replaced long enough ago that no token it signed is still valid: not published.
+    Expired,
+}
+
+impl KeyState {
+    pub fn is_published(self) -> bool {
+        !matches!(self, KeyState::Expired)
+    }
+}
+
+pub struct SigningKey {
+    pub signer: JwsSigner,
+    pub created_at: UnixTime,
+    pub activates_at: UnixTime,
+    public: Map<String, Value>,
+}
+
+pub struct EncryptionKey {
+    pub jwk: Jwk,
+    pub alg: KeyManagementAlg,
+    public: Map<String, Value>,
+}
+
+/// The symmetric key (JWE `dir`) for refresh tokens, codes and sessions.
+pub struct SecretKey {
+    pub kid: String,
+    pub jwk: Jwk,
+}
+
+pub struct KeyRing {
+    /// Sorted by activation time.
+    signing: Vec<SigningKey>,
+    encryption: Vec<EncryptionKey>,
+    secret: SecretKey,
+}
+
+impl std::fmt::Debug for KeyRing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyRing")
+            .field(
+                "signing",
+                &self
+                    .signing
+                    .iter()
+                    .map(|k| k.signer.kid())
+                    .collect::<Vec<_>>(),
+            )
+            .field("encryption", &self.encryption.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl KeyRing {
+    /// Loads every key of `dir`. The folder must hold at least one signing key for `alg`, one
+    /// encryption key and one secret key.
+    pub fn load(dir: &Path, alg: SigningAlg) -> Result<Self, KeyError> {
+        Self::from_stored(load_all(dir)?, dir, alg)
+    }
+
+    fn from_stored(stored: Vec<StoredKey>, dir: &Path, alg: SigningAlg) -> Result<Self, KeyError> {
+        let mut signing = Vec::new();
+        let mut encryption = Vec::new();
+        let mut secret = None;
+        for key in stored {
+            let in_file = |err: KeyError| KeyError::new(format!("{}: {err}", key.path.display()));
+            match key.purpose {
+                KeyPurpose::Signing(key_alg) => signing.push(SigningKey {
+                    signer: JwsSigner::from_jwk(&key.jwk, key_alg).map_err(in_file)?,
+                    public: public_jwk(&key.jwk).map_err(in_file)?,
+                    created_at: key.created_at,
+                    activates_at: key.activates_at,
+                }),
+                KeyPurpose::Encryption(key_alg) => encryption.push(EncryptionKey {
+                    public: public_jwk(&key.jwk).map_err(in_file)?,
+                    alg: key_alg,
+                    jwk: key.jwk,
+                }),
+                // The newest secret key wins (keys are sorted by time).
+                KeyPurpose::Secret => {
+                    secret = Some(SecretKey {
+                        kid: key.kid,
+                        jwk: key.jwk,
+                    })
+                }
+            }
+        }
+        let missing = |what: &str, command: &str| {
+            KeyError::new(format!(
+                "{} holds no {what}; create one with `tessera keys generate {command}`",
+                dir.display()
+            ))
+        };
+        if !signing.iter().any(|key| key.signer.alg() == alg) {
+            return Err(missing(
+                &format!("{alg} signing key"),
+                &format!("--alg {alg}"),
+            ));
+        }
+        if encryption.is_empty() {
+            return Err(missing("encryption key", "--alg ECDH-ES+A256KW"));
+        }
+        let secret = secret.ok_or_else(|| missing("secret key", "--alg dir"))?;
+        Ok(Self {
+            signing,
+            encryption,
+            secret,
+        })
+    }
+
+    /// The key that signs `alg` tokens at `now`: the newest one already active.
+    pub fn signer(&self, alg: SigningAlg, now: UnixTime) -> Option<&JwsSigner> {
+        self.signing
+            .iter()
+            .rev()
+            .find(|key| key.signer.alg() == alg && key.activates_at <= now)
+            .map(|key| &key.signer)
+    }
+
+    pub fn secret(&self) -> &SecretKey {
+        &self.secret
+    }
+
+    pub fn encryption_keys(&self) -> &[EncryptionKey] {
+        &self.encryption
+    }
+
+    pub fn signing_keys(&self) -> &[SigningKey] {
+        &self.signing
+    }
+
+    /// The state of signing key `index` at `now` when `alg` is configured and signed tokens live
+    /// at most `retention`.
+    pub fn state(
+        &self,
+        index: usize,
+        alg: SigningAlg,
+        now: UnixTime,
+        retention: Duration,
+    ) -> KeyState {
+        let timeline: Vec<(SigningAlg, UnixTime)> = self
+            .signing
+            .iter()
+            .map(|key| (key.signer.alg(), key.activates_at))
+            .collect();
+        signing_key_state(&timeline, index, alg, now, retention)
+    }
+
+    /// The JWK Set published at `now`: every signing key not expired, and the encryption keys.
+    pub fn jwks(&self, alg: SigningAlg, now: UnixTime, retention: Duration) -> Value {
+        let mut keys: Vec<Value> = (0..self.signing.len())
+            .filter(|&i| self.state(i, alg, now, retention).is_published())
+            .map(|i| Value::Object(self.signing[i].public.clone()))
+            .collect();
+        keys.extend(
+            self.encryption
+                .iter()
+                .map(|key| Value::Object(key.public.clone())),
+        );
+        serde_json::json!({ "keys": keys })
+    }
+}
+
+/// The state at `now` of key `index` of a signing-key timeline (algorithm, activation time),
+/// sorted by activation, when `alg` is the configured algorithm.
+pub fn signing_key_state(
+    timeline: &[(SigningAlg, UnixTime)],
+    index: usize,
+    alg: SigningAlg,
+    now: UnixTime,
+    retention: Duration,
+) -> KeyState {
+    let (key_alg, activates_at) = timeline[index];
+    if activates_at > now {
+        return KeyState::Pending { activates_at };
+    }
+    // Replaced by the next key, already active, of the same algorithm or of the configured one.
+    let successor = timeline[index + 1..]
+        .iter()
+        .find(|(next_alg, next_at)| *next_at <= now && (*next_alg == key_alg || *next_alg == alg));
+    match successor {
+        None if key_alg == alg => KeyState::Active,
+        None => KeyState::Standby,
+        Some((_, replaced_at)) => {
+            let published_until = replaced_at + retention.as_secs() as i64;
+            if now < published_until {
+                KeyState::Retired { published_until }
+            } else {
+                KeyState::Expired
+            }
+        }
+    }
+}
+
+/// When the keys folder holds no key at all, fills it with development keys: one signing key for
+/// `alg` active at once, one ECDH-ES+A256KW encryption key and one secret key. Returns whether it
+/// did.
+pub fn ensure_development_keys(
+    dir: &Path,
+    alg: SigningAlg,
+    now: UnixTime,
+) -> Result<bool, KeyError> {
+    if !load_all(dir)?.is_empty() {
+        return Ok(false);
+    }
+    write_new(dir, generate_signing_key(alg)?, now, now)?;
+    write_new(
+        dir,
+        generate_encryption_key(KeyManagementAlg::EcdhEsA256Kw)?,
+        now,
+        now,
+    )?;
+    write_new(dir, generate_secret_key()?, now, now)?;
+    Ok(true)
+}
+
+/// What `tessera keys generate` makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeySpec {
+    Signing(SigningAlg),
+    Encryption(KeyManagementAlg),
+    Secret,
+}
+
+impl std::str::FromStr for KeySpec {
+    type Err = String;
+
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        if value == "dir" {
+            return Ok(KeySpec::Secret);
+        }
+        if let Ok(alg) = value.parse() {
+            return Ok(KeySpec::Signing(alg));
+        }
+        value.parse().map(KeySpec::Encryption).map_err(|_| {
+            format!("unknown algorithm '{value}' (signing: ES256, ES384, RS256, PS256, EdDSA; encryption: RSA-OAEP-256, ECDH-ES+A256KW; secret: dir)")
+        })
+    }
+}
+
+/// Generates one key of `spec` into `dir`, signing from `activates_at`.
+pub fn generate(
+    dir: &Path,
+    spec: KeySpec,
+    now: UnixTime,
+    activates_at: UnixTime,
+) -> Result<StoredKey, KeyError> {
+    let jwk = match spec {
+        KeySpec::Signing(alg) => generate_signing_key(alg)?,
+        KeySpec::Encryption(alg) => generate_encryption_key(alg)?,
+        KeySpec::Secret => generate_secret_key()?,
+    };
+    write_new(dir, jwk, now, activates_at)
+}
+
+/// Rotation: a new `alg` signing key, published now, signing after `publish_ahead`.
+pub fn rotate(
+    dir: &Path,
+    alg: SigningAlg,
+    now: UnixTime,
+    publish_ahead: Duration,
+) -> Result<StoredKey, KeyError> {
+    generate(
+        dir,
+        KeySpec::Signing(alg),
+        now,
+        now + publish_ahead.as_secs() as i64,
+    )
+}

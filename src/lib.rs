@@ -1,0 +1,13 @@
+//! Tessera: a stateless OAuth 2.0 / OpenID-style token issuer.
+
+pub mod clock;
+pub mod http;
+pub mod jose;
+pub mod keys;
+pub mod metrics;
+pub mod oauth;
+pub mod registry;
+pub mod settings;
+pub mod startup;
+pub mod state;
+pub mod telemetry;

@@ -1,0 +1,115 @@
+//! Prometheus metrics, one registry per application (tests run several side by side).
+
+use crate::oauth::credentials::Path;
+use crate::oauth::ErrorCode;
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder,
+};
+use std::time::Duration;
+
+pub struct Metrics {
+    registry: Registry,
+    tokens_issued: IntCounterVec,
+    oauth_errors: IntCounterVec,
+    request_duration: HistogramVec,
+    client_auth: IntCounterVec,
+    key_reloads: IntCounterVec,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        let registry = Registry::new();
+        let counter = |name: &str, help: &str, labels: &[&str]| {
+            let counter = IntCounterVec::new(Opts::new(name, help), labels)
+                .expect("metric definitions are valid");
+            registry
+                .register(Box::new(counter.clone()))
+                .expect("metric names are unique");
+            counter
+        };
+        let tokens_issued = counter(
+            "tessera_tokens_issued_total",
+            "Access tokens issued, by grant type and client.",
+            &["grant_type", "client_id"],
+        );
+        let oauth_errors = counter(
+            "tessera_oauth_errors_total",
+            "OAuth error responses, by error code.",
+            &["error"],
+        );
+        let client_auth = counter(
+            "tessera_client_secret_checks_total",
+            "Client secret checks, by how they were answered (cached, argon2, throttled).",
+            &["path"],
+        );
+        let key_reloads = counter(
+            "tessera_key_reloads_total",
+            "Key folder reloads, by result.",
+            &["result"],
+        );
+        let request_duration = HistogramVec::new(
+            HistogramOpts::new(
+                "tessera_http_request_duration_seconds",
+                "HTTP request latency, by route.",
+            )
+            .buckets(vec![
+                0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
+                1.0, 2.5,
+            ]),
+            &["route"],
+        )
+        .expect("metric definitions are valid");
+        registry
+            .register(Box::new(request_duration.clone()))
+            .expect("metric names are unique");
+        Self {
+            registry,
+            tokens_issued,
+            oauth_errors,
+            request_duration,
+            client_auth,
+            key_reloads,
+        }
+    }
+
+    pub fn record_token(&self, grant_type: &str, client_id: &str) {
+        self.tokens_issued
+            .with_label_values(&[grant_type, client_id])
+            .inc();
+    }
+
+    pub fn record_error(&self, code: ErrorCode) {
+        self.oauth_errors.with_label_values(&[code.as_str()]).inc();
+    }
+
+    pub fn record_request(&self, route: &str, elapsed: Duration) {
+        self.request_duration
+            .with_label_values(&[route])
+            .observe(elapsed.as_secs_f64());
+    }
+
+    pub fn record_client_auth(&self, path: Path) {
+        self.client_auth.with_label_values(&[path.as_str()]).inc();
+    }
+
+    pub fn record_key_reload(&self, ok: bool) {
+        self.key_reloads
+            .with_label_values(&[if ok { "ok" } else { "error" }])
+            .inc();
+    }
+
+    /// The Prometheus text exposition of every metric.
+    pub fn render(&self) -> String {
+        let mut buffer = Vec::new();
+        TextEncoder::new()
+            .encode(&self.registry.gather(), &mut buffer)
+            .expect("encoding to memory cannot fail");
+        String::from_utf8(buffer).expect("the text format is UTF-8")
+    }
+}

@@ -1,0 +1,12 @@
+//! The OAuth 2.0 protocol core: typed values, one error type, request parsing, client
+//! authentication, one module per grant, and the token issuer.
+
+pub mod client_auth;
+pub mod credentials;
+pub mod error;
+pub mod grants;
+pub mod issuer;
+pub mod request;
+pub mod types;
+
+pub use error::{ErrorCode, OAuthError};

@@ -1,0 +1,342 @@
+//! A token request from a form body (RFC 6749) or a JSON body (older clients) into one typed
+//! value. Parameters without a value count as omitted (RFC 6749 3.1); a parameter given twice is
+//! an error (RFC 6749 3.2), except those defined to repeat (RFC 8707 `resource`, RFC 8693
+//! `audience`).
+
+use super::error::OAuthError;
+use super::types::GrantType;
+use actix_web::http::header;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest};
+use serde::de::{Deserializer, MapAccess, Visitor};
+use serde::Deserialize;
+use serde_json::Value;
+use std::fmt;
+
+/// Parameters that may appear more than once.
+const REPEATABLE: [&str; 2] = ["resource", "audience"];
+/// Parameter names are echoed in error descriptions: keep them short.
+const MAX_NAME_IN_MESSAGE: usize = 64;
+
+/// The parameters of a request, in order.
+#[derive(Debug, Default, Clone)]
+pub struct Params {
+    text: Vec<(String, String)>,
+    /// JSON object values (e.g. the provider grant's `details`), kept as they came.
+    objects: Vec<(String, Value)>,
+}
+
+impl Params {
+    /// The value of a single-valued parameter.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.text
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+    }
+
+    pub fn require(&self, name: &str) -> Result<&str, OAuthError> {
+        self.get(name)
+            .ok_or_else(|| OAuthError::missing_parameter(name))
+    }
+
+    /// Every value of a repeatable parameter.
+    pub fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.text
+            .iter()
+            .filter(move |(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+    }
+
+    pub fn object(&self, name: &str) -> Option<&Value> {
+        self.objects
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value)
+    }
+
+    pub fn contains(&self, name: &str) -> bool {
+        self.get(name).is_some() || self.object(name).is_some()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.text.is_empty() && self.objects.is_empty()
+    }
+
+    fn push_text(&mut self, name: String, value: String) -> Result<(), OAuthError> {
+        if value.is_empty() {
+            return Ok(());
+        }
+        self.check_not_repeated(&name)?;
+        self.text.push((name, value));
+        Ok(())
+    }
+
+    fn check_not_repeated(&self, name: &str) -> Result<(), OAuthError> {
+        if !REPEATABLE.contains(&name) && self.contains(name) {
+            return Err(OAuthError::invalid_request(format!(
+                "the parameter {} is repeated",
+                printable(name)
+            )));
+        }
+        Ok(())
+    }
+
+    /// Parameters from `application/x-www-form-urlencoded` bytes, strictly: every pair has `=`,
+    /// every escape is `%` and two hex digits, every name and value is UTF-8.
+    pub fn from_form(body: &[u8]) -> Result<Params, OAuthError> {
+        let malformed = || OAuthError::invalid_request("the form body is malformed");
+        let mut params = Params::default();
+        for pair in body.split(|&b| b == b'&').filter(|pair| !pair.is_empty()) {
+            let eq = pair.iter().position(|&b| b == b'=').ok_or_else(malformed)?;
+            let name = form_decode(&pair[..eq]).ok_or_else(malformed)?;
+            let value = form_decode(&pair[eq + 1..]).ok_or_else(malformed)?;
+            if name.is_empty() {
+                return Err(malformed());
+            }
+            params.push_text(name, value)?;
+        }
+        Ok(params)
+    }
+
+    /// Parameters from a JSON object. Strings, numbers and booleans become text; `null` is
+    /// omitted; arrays of strings are accepted for repeatable parameters; objects are kept.
+    pub fn from_json(body: &[u8]) -> Result<Params, OAuthError> {
+        let entries: JsonEntries = serde_json::from_slice(body).map_err(|err| {
+            let message = err.to_string();
+            if let Some(name) = message.strip_prefix(REPEATED_MARK) {
+                let name = name.split(" at line").next().unwrap_or_default();
+                OAuthError::invalid_request(format!(
+                    "the parameter {} is repeated",
+                    printable(name)
+                ))
+            } else if err.is_data() {
+                OAuthError::invalid_request("the JSON body must be an object")
+            } else {
+                OAuthError::invalid_request("the JSON body is malformed")
+            }
+        })?;
+        let mut params = Params::default();
+        for (name, value) in entries.0 {
+            match value {
+                Value::Null => {}
+                Value::String(text) => params.push_text(name, text)?,
+                Value::Number(number) => params.push_text(name, number.to_string())?,
+                Value::Bool(flag) => params.push_text(name, flag.to_string())?,
+                Value::Array(items) if REPEATABLE.contains(&name.as_str()) => {
+                    for item in items {
+                        let Value::String(text) = item else {
+                            return Err(OAuthError::invalid_request(format!(
+                                "the parameter {name} must be a string or a list of strings"
+                            )));
+                        };
+                        params.push_text(name.clone(), text)?;
+                    }
+                }
+                Value::Array(_) => {
+                    return Err(OAuthError::invalid_request(format!(
+                        "the parameter {} must be a string",
+                        printable(&name)
+                    )))
+                }
+                Value::Object(_) => {
+                    params.check_not_repeated(&name)?;
+                    params.objects.push((name, value));
+                }
+            }
+        }
+        Ok(params)
+    }
+}
+
+/// A name as it may appear in an error description: printable ASCII, bounded.
+fn printable(name: &str) -> String {
+    name.chars()
+        .filter(|c| c.is_ascii_graphic())
+        .take(MAX_NAME_IN_MESSAGE)
+        .collect()
+}
+
+fn hex(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// Decodes one `application/x-www-form-urlencoded` component; `None` when malformed.
+pub fn form_decode(input: &[u8]) -> Option<String> {
+    let mut out = Vec::with_capacity(input.len());
+    let mut i = 0;
+    while i < input.len() {
+        match input[i] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let high = hex(*input.get(i + 1)?)?;
+                let low = hex(*input.get(i + 2)?)?;
+                out.push(high << 4 | low);
+                i += 2;
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).ok()
+}
+
+const REPEATED_MARK: &str = "repeated parameter: ";
+
+/// A JSON object's members in order, refusing a member named twice.
+struct JsonEntries(Vec<(String, Value)>);
+
+impl<'de> Deserialize<'de> for JsonEntries {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct EntriesVisitor;
+        impl<'de> Visitor<'de> for EntriesVisitor {
+            type Value = JsonEntries;
+
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<JsonEntries, A::Error> {
+                let mut entries: Vec<(String, Value)> = Vec::new();
+                while let Some((name, value)) = map.next_entry::<String, Value>()? {
+                    if entries.iter().any(|(seen, _)| *seen == name) {
+                        return Err(serde::de::Error::custom(format!("{REPEATED_MARK}{name}")));
+                    }
+                    entries.push((name, value));
+                }
+                Ok(JsonEntries(entries))
+            }
+        }
+        deserializer.deserialize_map(EntriesVisitor)
+    }
+}
+
+/// Reads a request body of at most `limit` bytes; a larger one is 413 with an OAuth error body.
+pub async fn read_body(
+    req: &HttpRequest,
+    payload: web::Payload,
+    limit: usize,
+) -> Result<web::Bytes, OAuthError> {
+    let too_large = || {
+        OAuthError::invalid_request(format!("the request body is larger than {limit} bytes"))
+            .with_status(StatusCode::PAYLOAD_TOO_LARGE)
+    };
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > limit as u64) {
+        return Err(too_large());
+    }
+    match payload.to_bytes_limited(limit).await {
+        Err(_) => Err(too_large()),
+        Ok(Err(_)) => Err(OAuthError::invalid_request(
+            "the request body could not be read",
+        )),
+        Ok(Ok(bytes)) => Ok(bytes),
+    }
+}
+
+/// The parameters of a body, by its content type.
+pub fn parse_body(req: &HttpRequest, body: &[u8]) -> Result<Params, OAuthError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(OAuthError::invalid_request("no parameter in body request"));
+    }
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default();
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    match essence.as_str() {
+        "application/x-www-form-urlencoded" => Params::from_form(body),
+        "application/json" => Params::from_json(body),
+        "" => Err(OAuthError::invalid_request(
+            "the request has no Content-Type; send application/x-www-form-urlencoded or application/json",
+        )),
+        _ => Err(OAuthError::invalid_request(
+            "the content type is not supported; send application/x-www-form-urlencoded or application/json",
+        )),
+    }
+}
+
+/// A token request: its grant type and every parameter.
+#[derive(Debug)]
+pub struct TokenRequest {
+    pub grant_type: GrantType,
+    pub params: Params,
+}
+
+impl TokenRequest {
+    pub fn from_params(params: Params) -> Result<TokenRequest, OAuthError> {
+        if params.is_empty() {
+            return Err(OAuthError::invalid_request("no parameter in body request"));
+        }
+        let grant_type = params.require("grant_type")?;
+        let grant_type = grant_type.parse().map_err(|_| {
+            OAuthError::new(
+                super::ErrorCode::UnsupportedGrantType,
+                format!("the grant type {} is not supported", printable(grant_type)),
+            )
+        })?;
+        Ok(TokenRequest { grant_type, params })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn form_decoding_is_strict() {
+        assert_eq!(form_decode(b"a+b%20c%2B").as_deref(), Some("a b c+"));
+        assert_eq!(form_decode(b"%zz"), None);
+        assert_eq!(form_decode(b"%4"), None);
+        assert_eq!(form_decode(b"%FF"), None);
+    }
+
+    #[test]
+    fn empty_values_are_omitted_and_repeats_refused() {
+        let params = Params::from_form(b"a=&b=1&resource=x&resource=y").unwrap();
+        assert_eq!(params.get("a"), None);
+        assert_eq!(params.all("resource").collect::<Vec<_>>(), ["x", "y"]);
+        let err = Params::from_form(b"b=1&b=2").unwrap_err();
+        assert_eq!(err.description, "the parameter b is repeated");
+        assert!(Params::from_form(b"novalue").is_err());
+    }
+
+    #[test]
+    fn json_bodies() {
+        let params = Params::from_json(
+            br#"{"a":"x","n":5,"t":true,"z":null,"d":{"k":1},"resource":["r1","r2"]}"#,
+        )
+        .unwrap();
+        assert_eq!(params.get("a"), Some("x"));
+        assert_eq!(params.get("n"), Some("5"));
+        assert_eq!(params.get("t"), Some("true"));
+        assert!(!params.contains("z"));
+        assert!(params.object("d").is_some());
+        assert_eq!(params.all("resource").count(), 2);
+        let err = Params::from_json(br#"{"a":"1","a":"2"}"#).unwrap_err();
+        assert_eq!(err.description, "the parameter a is repeated");
+        assert_eq!(
+            Params::from_json(b"[1]").unwrap_err().description,
+            "the JSON body must be an object"
+        );
+        assert_eq!(
+            Params::from_json(b"{").unwrap_err().description,
+            "the JSON body is malformed"
+        );
+    }
+}

@@ -1,0 +1,211 @@
+//! Typed protocol values: parsed once at the edge, trusted everywhere after.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// A scope token (RFC 6749 3.3: `1*NQCHAR`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Scope(String);
+
+impl Scope {
+    pub fn parse(token: &str) -> Option<Scope> {
+        let valid = !token.is_empty()
+            && token
+                .bytes()
+                .all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b));
+        valid.then(|| Scope(token.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An ordered set of scopes, without repeats.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ScopeSet(Vec<Scope>);
+
+impl ScopeSet {
+    /// Parses a space-delimited scope parameter; on failure returns the tokens that are not valid
+    /// scope syntax.
+    pub fn parse(value: &str) -> Result<ScopeSet, Vec<String>> {
+        let mut scopes = ScopeSet::default();
+        let mut invalid = Vec::new();
+        for token in value.split(' ').filter(|token| !token.is_empty()) {
+            match Scope::parse(token) {
+                Some(scope) => scopes.insert(scope),
+                None => invalid.push(token.to_owned()),
+            }
+        }
+        if invalid.is_empty() {
+            Ok(scopes)
+        } else {
+            Err(invalid)
+        }
+    }
+
+    pub fn insert(&mut self, scope: Scope) {
+        if !self.0.contains(&scope) {
+            self.0.push(scope);
+        }
+    }
+
+    pub fn contains(&self, scope: &Scope) -> bool {
+        self.0.contains(scope)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Scope> {
+        self.0.iter()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The scopes of `self` that `allowed` does not hold.
+    pub fn not_in(&self, allowed: &ScopeSet) -> Vec<&Scope> {
+        self.0
+            .iter()
+            .filter(|scope| !allowed.contains(scope))
+            .collect()
+    }
+}
+
+impl fmt::Display for ScopeSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, scope) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(" ")?;
+            }
+            f.write_str(scope.as_str())?;
+        }
+        Ok(())
+    }
+}
+
+impl FromIterator<Scope> for ScopeSet {
+    fn from_iter<I: IntoIterator<Item = Scope>>(iter: I) -> Self {
+        let mut set = ScopeSet::default();
+        for scope in iter {
+            set.insert(scope);
+        }
+        set
+    }
+}
+
+/// The grant types this server implements.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum GrantType {
+    ClientCredentials,
+}
+
+impl GrantType {
+    pub const ALL: [GrantType; 1] = [GrantType::ClientCredentials];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GrantType::ClientCredentials => "client_credentials",
+        }
+    }
+}
+
+impl FromStr for GrantType {
+    type Err = String;
+
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|grant| grant.as_str() == value)
+            .ok_or_else(|| {
+                format!(
+                    "unsupported grant type '{value}' (supported: {})",
+                    names(&Self::ALL, Self::as_str)
+                )
+            })
+    }
+}
+
+impl fmt::Display for GrantType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Client authentication methods at the token endpoint (RFC 8414 names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AuthMethod {
+    ClientSecretBasic,
+    ClientSecretPost,
+}
+
+impl AuthMethod {
+    pub const ALL: [AuthMethod; 2] = [AuthMethod::ClientSecretBasic, AuthMethod::ClientSecretPost];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthMethod::ClientSecretBasic => "client_secret_basic",
+            AuthMethod::ClientSecretPost => "client_secret_post",
+        }
+    }
+
+    /// Whether the method proves a shared secret, so the client needs `client_secret_hash`.
+    pub fn uses_secret(self) -> bool {
+        matches!(
+            self,
+            AuthMethod::ClientSecretBasic | AuthMethod::ClientSecretPost
+        )
+    }
+}
+
+impl FromStr for AuthMethod {
+    type Err = String;
+
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|method| method.as_str() == value)
+            .ok_or_else(|| {
+                format!(
+                    "unsupported authentication method '{value}' (supported: {})",
+                    names(&Self::ALL, Self::as_str)
+                )
+            })
+    }
+}
+
+impl fmt::Display for AuthMethod {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+fn names<T: Copy>(all: &[T], name: fn(T) -> &'static str) -> String {
+    all.iter()
+        .map(|item| name(*item))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scope_syntax_follows_nqchar() {
+        assert!(Scope::parse("reports:read").is_some());
+        assert!(Scope::parse("a\"b").is_none());
+        assert!(Scope::parse("a\\b").is_none());
+        assert!(Scope::parse("é").is_none());
+        assert!(Scope::parse("").is_none());
+    }
+
+    #[test]
+    fn scope_sets_drop_repeats_and_keep_order() {
+        let set = ScopeSet::parse("b a  b").unwrap();
+        assert_eq!(set.to_string(), "b a");
+        assert_eq!(
+            ScopeSet::parse("ok bad\"one").unwrap_err(),
+            vec!["bad\"one"]
+        );
+    }
+}

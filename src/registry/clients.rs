@@ -1,0 +1,98 @@
+use crate::oauth::types::{AuthMethod, GrantType, ScopeSet};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// An argon2id PHC string, checked at load time.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecretHash(String);
+
+impl SecretHash {
+    pub fn parse(phc: &str) -> Result<SecretHash, String> {
+        let hash = argon2::PasswordHash::new(phc).map_err(|err| {
+            format!("not a PHC string ({err}); make one with `tessera client secret`")
+        })?;
+        if hash.algorithm.as_str() != "argon2id" {
+            return Err(format!(
+                "the hash algorithm must be argon2id, not {}",
+                hash.algorithm
+            ));
+        }
+        if hash.hash.is_none() {
+            return Err("the PHC string has no hash".to_owned());
+        }
+        Ok(SecretHash(phc.to_owned()))
+    }
+
+    pub fn as_phc(&self) -> &str {
+        &self.0
+    }
+}
+
+// Never print a hash: it is an offline brute-force target.
+impl std::fmt::Debug for SecretHash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretHash(..)")
+    }
+}
+
+/// A registered client.
+#[derive(Debug, Clone)]
+pub struct Client {
+    pub id: String,
+    pub secret_hash: Option<SecretHash>,
+    pub auth_methods: Vec<AuthMethod>,
+    pub grant_types: Vec<GrantType>,
+    /// Every scope the client may ask for.
+    pub scopes: ScopeSet,
+    /// What a request without `scope` gets.
+    pub default_scopes: ScopeSet,
+    /// The resource servers its access tokens may name in `aud`; all of them by default.
+    pub audience: Vec<String>,
+    /// Overrides `[tokens] access_token_ttl` for this client.
+    pub access_token_ttl: Option<Duration>,
+}
+
+impl Client {
+    pub fn allows_grant(&self, grant: GrantType) -> bool {
+        self.grant_types.contains(&grant)
+    }
+
+    pub fn allows_method(&self, method: AuthMethod) -> bool {
+        self.auth_methods.contains(&method)
+    }
+}
+
+/// Clients by id.
+#[derive(Debug, Default)]
+pub struct ClientRegistry {
+    clients: HashMap<String, Arc<Client>>,
+}
+
+impl ClientRegistry {
+    /// Builds the registry; ids were checked unique when the configuration was parsed.
+    pub fn new(clients: &[Client]) -> Self {
+        Self {
+            clients: clients
+                .iter()
+                .map(|client| (client.id.clone(), Arc::new(client.clone())))
+                .collect(),
+        }
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Arc<Client>> {
+        self.clients.get(id)
+    }
+
+    pub fn len(&self) -> usize {
+        self.clients.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.clients.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Arc<Client>> {
+        self.clients.values()
+    }
+}

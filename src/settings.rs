@@ -1,0 +1,817 @@
+//! Typed configuration: one TOML file plus `TESSERA_*` environment overrides, parsed once into
+//! validated values. Every problem is reported with its path, all of them at once where possible.
+
+use crate::jose::SigningAlg;
+use crate::oauth::types::{AuthMethod, GrantType, Scope, ScopeSet};
+use crate::registry::{Client, SecretHash};
+use serde::Deserialize;
+use std::collections::HashSet;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Default location of the configuration file, relative to the working directory.
+pub const DEFAULT_CONFIG_PATH: &str = "config/tessera.toml";
+/// The prefix of environment overrides: `TESSERA_LISTEN`, `TESSERA_TOKENS__SIGNING_ALG`...
+pub const ENV_PREFIX: &str = "TESSERA_";
+/// `TESSERA_*` variables that are not configuration values.
+const ENV_NOT_SETTINGS: [&str; 2] = ["TESSERA_CONFIG", "TESSERA_BENCH_URL"];
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// `iss` of every token, without a trailing slash.
+    pub issuer: String,
+    pub listen: SocketAddr,
+    pub keys_dir: PathBuf,
+    pub server: ServerSettings,
+    pub tokens: TokenSettings,
+    pub keys: KeySettings,
+    pub client_auth: ClientAuthSettings,
+    pub log: LogSettings,
+    pub clients: Vec<Client>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ServerSettings {
+    /// Largest request body accepted; larger ones get 413.
+    pub max_body_bytes: usize,
+    /// HTTP worker threads; one per core when not set.
+    pub workers: Option<usize>,
+}
+
+#[derive(Debug, Clone)]
+pub struct TokenSettings {
+    pub access_token_ttl: Duration,
+    pub refresh_token_ttl: Duration,
+    pub id_token_ttl: Duration,
+    pub signing_alg: SigningAlg,
+}
+
+#[derive(Debug, Clone)]
+pub struct KeySettings {
+    /// How long a rotated-in signing key is published before it signs.
+    pub publish_ahead: Duration,
+    /// `Cache-Control: max-age` of the JWKS; shorter than `publish_ahead`.
+    pub jwks_max_age: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct ClientAuthSettings {
+    /// Failed authentications are counted per client and per source address over this window.
+    pub failure_window: Duration,
+    pub max_failures_per_client: u32,
+    pub max_failures_per_address: u32,
+    /// How long a verified (or refused) secret is remembered, sparing argon2.
+    pub secret_cache_ttl: Duration,
+    pub secret_cache_capacity: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone)]
+pub struct LogSettings {
+    /// A tracing filter directive: `info`, `tessera=debug,actix_web=warn`...
+    pub level: String,
+    pub format: LogFormat,
+}
+
+impl Settings {
+    /// How long a signed token can be valid: the longest token lifetime, plus a minute for
+    /// verifiers' clock skew. A retired signing key stays published this long.
+    pub fn token_retention(&self) -> Duration {
+        let longest_client = self
+            .clients
+            .iter()
+            .filter_map(|client| client.access_token_ttl)
+            .max()
+            .unwrap_or_default();
+        self.tokens
+            .access_token_ttl
+            .max(self.tokens.id_token_ttl)
+            .max(longest_client)
+            + Duration::from_secs(60)
+    }
+
+    /// The token endpoint URL (an accepted assertion audience, and in discovery).
+    pub fn endpoint(&self, path: &str) -> String {
+        format!("{}{path}", self.issuer)
+    }
+
+    /// Reads `path` with the process environment's overrides.
+    pub fn load(path: &Path) -> Result<Settings, ConfigError> {
+        Self::load_with_env(path, std::env::vars())
+    }
+
+    pub fn load_with_env(
+        path: &Path,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Settings, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|err| {
+            ConfigError::single(path.display().to_string(), format!("cannot read: {err}"))
+        })?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        Self::parse(&text, base, env)
+    }
+
+    /// Parses configuration text whose relative paths are relative to `base_dir`.
+    pub fn parse(
+        text: &str,
+        base_dir: &Path,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Settings, ConfigError> {
+        let mut table: toml::Table = text.parse().map_err(|err: toml::de::Error| {
+            ConfigError::single("(syntax)", err.to_string().trim_end().to_owned())
+        })?;
+        let mut problems = Problems::default();
+        let from_env = apply_env(&mut table, env, &mut problems);
+
+        let mut unknown = Vec::new();
+        let mut record_unknown =
+            |path: serde_ignored::Path<'_>| unknown.push(format_ignored_path(&path));
+        let deserializer =
+            serde_ignored::Deserializer::new(toml::Value::Table(table), &mut record_unknown);
+        let raw: Result<RawSettings, _> = serde_path_to_error::deserialize(deserializer);
+        for path in unknown {
+            let origin = if from_env.contains(&path) {
+                " (from the environment)"
+            } else {
+                ""
+            };
+            problems.push(path, format!("unknown key{origin}"));
+        }
+        let raw = match raw {
+            Ok(raw) => raw,
+            Err(err) => {
+                let path = err.path().to_string();
+                problems.push(path, err.into_inner().to_string());
+                return Err(problems.into_error());
+            }
+        };
+        let settings = raw.validate(base_dir, &mut problems);
+        match settings {
+            Some(settings) if problems.is_empty() => Ok(settings),
+            _ => Err(problems.into_error()),
+        }
+    }
+}
+
+/// Every problem found in a configuration, each with its path.
+#[derive(Debug, Clone)]
+pub struct ConfigError {
+    pub problems: Vec<ConfigProblem>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigProblem {
+    pub path: String,
+    pub message: String,
+}
+
+impl ConfigError {
+    fn single(path: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            problems: vec![ConfigProblem {
+                path: path.into(),
+                message: message.into(),
+            }],
+        }
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, problem) in self.problems.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{}: {}", problem.path, problem.message)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+#[derive(Default)]
+struct Problems(Vec<ConfigProblem>);
+
+impl Problems {
+    fn push(&mut self, path: impl Into<String>, message: impl Into<String>) {
+        self.0.push(ConfigProblem {
+            path: path.into(),
+            message: message.into(),
+        });
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    fn into_error(self) -> ConfigError {
+        ConfigError { problems: self.0 }
+    }
+
+    /// Parses `value` with `parse`, recording a problem at `path` on failure.
+    fn check<T>(&mut self, path: &str, value: Result<T, String>) -> Option<T> {
+        value.map_err(|message| self.push(path, message)).ok()
+    }
+}
+
+/// Applies `TESSERA_A__B=value` as `a.b = value`. Returns the paths set this way.
+fn apply_env(
+    table: &mut toml::Table,
+    env: impl IntoIterator<Item = (String, String)>,
+    problems: &mut Problems,
+) -> HashSet<String> {
+    let mut applied = HashSet::new();
+    for (name, value) in env {
+        let Some(rest) = name.strip_prefix(ENV_PREFIX) else {
+            continue;
+        };
+        if ENV_NOT_SETTINGS.contains(&name.as_str()) || rest.is_empty() {
+            continue;
+        }
+        let segments: Vec<String> = rest.split("__").map(str::to_lowercase).collect();
+        let (leaf, parents) = segments.split_last().expect("split yields one segment");
+        let Some(current) = table_at(table, parents) else {
+            problems.push(&name, "names a value that is not a table");
+            continue;
+        };
+        // Keep the type the file gave the value; otherwise guess from the text.
+        let typed = match current.get(leaf.as_str()) {
+            Some(toml::Value::Integer(_)) => value.parse().map(toml::Value::Integer).ok(),
+            Some(toml::Value::Boolean(_)) => value.parse().map(toml::Value::Boolean).ok(),
+            Some(toml::Value::String(_)) => Some(toml::Value::String(value.clone())),
+            Some(_) => None,
+            None => Some(
+                value
+                    .parse()
+                    .map(toml::Value::Integer)
+                    .or_else(|_| value.parse().map(toml::Value::Boolean))
+                    .unwrap_or_else(|_| toml::Value::String(value.clone())),
+            ),
+        };
+        match typed {
+            Some(typed) => {
+                current.insert(leaf.clone(), typed);
+                applied.insert(segments.join("."));
+            }
+            None => problems.push(
+                &name,
+                "cannot override a value of this type from the environment",
+            ),
+        }
+    }
+    applied
+}
+
+/// The table at `path` below `table`, created when missing; `None` if a value is in the way.
+fn table_at<'a>(table: &'a mut toml::Table, path: &[String]) -> Option<&'a mut toml::Table> {
+    let Some((first, rest)) = path.split_first() else {
+        return Some(table);
+    };
+    match table
+        .entry(first.clone())
+        .or_insert_with(|| toml::Value::Table(toml::Table::new()))
+    {
+        toml::Value::Table(inner) => table_at(inner, rest),
+        _ => None,
+    }
+}
+
+fn format_ignored_path(path: &serde_ignored::Path<'_>) -> String {
+    use serde_ignored::Path;
+    match path {
+        Path::Root => String::new(),
+        Path::Seq { parent, index } => format!("{}[{index}]", format_ignored_path(parent)),
+        Path::Map { parent, key } => {
+            let parent = format_ignored_path(parent);
+            if parent.is_empty() {
+                key.clone()
+            } else {
+                format!("{parent}.{key}")
+            }
+        }
+        Path::Some { parent }
+        | Path::NewtypeStruct { parent }
+        | Path::NewtypeVariant { parent } => format_ignored_path(parent),
+    }
+}
+
+// ---- The file as written: strings where the typed value needs parsing. ----
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct RawSettings {
+    issuer: Option<String>,
+    listen: Option<String>,
+    keys_dir: Option<String>,
+    server: RawServer,
+    tokens: RawTokens,
+    keys: RawKeys,
+    client_auth: RawClientAuth,
+    log: RawLog,
+    clients: Vec<RawClient>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct RawServer {
+    max_body_bytes: Option<u64>,
+    workers: Option<u64>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct RawTokens {
+    access_token_ttl: Option<String>,
+    refresh_token_ttl: Option<String>,
+    id_token_ttl: Option<String>,
+    signing_alg: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct RawKeys {
+    publish_ahead: Option<String>,
+    jwks_max_age: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct RawClientAuth {
+    failure_window: Option<String>,
+    max_failures_per_client: Option<u32>,
+    max_failures_per_address: Option<u32>,
+    secret_cache_ttl: Option<String>,
+    secret_cache_capacity: Option<u64>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct RawLog {
+    level: Option<String>,
+    format: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct RawClient {
+    client_id: Option<String>,
+    client_secret_hash: Option<String>,
+    token_endpoint_auth_methods: Option<Vec<String>>,
+    grant_types: Option<Vec<String>>,
+    scopes: Vec<String>,
+    default_scopes: Option<Vec<String>>,
+    audience: Vec<String>,
+    access_token_ttl: Option<String>,
+}
+
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let duration = humantime::parse_duration(text).map_err(|err| {
+        format!("'{text}' is not a duration such as \"90s\", \"15m\", \"30d\" ({err})")
+    })?;
+    if duration.is_zero() {
+        return Err("must be longer than zero".to_owned());
+    }
+    if duration.subsec_nanos() != 0 {
+        return Err("must be a whole number of seconds".to_owned());
+    }
+    Ok(duration)
+}
+
+fn duration_or(
+    problems: &mut Problems,
+    path: &str,
+    value: Option<&String>,
+    default: Duration,
+) -> Duration {
+    match value {
+        None => default,
+        Some(text) => problems
+            .check(path, parse_duration(text))
+            .unwrap_or(default),
+    }
+}
+
+fn parse_issuer(text: &str) -> Result<String, String> {
+    let url = url::Url::parse(text).map_err(|err| format!("'{text}' is not a URL ({err})"))?;
+    if !matches!(url.scheme(), "https" | "http") {
+        return Err("the issuer must be an https (or, for development, http) URL".to_owned());
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err("the issuer URL must have no query or fragment (RFC 8414)".to_owned());
+    }
+    Ok(text.trim_end_matches('/').to_owned())
+}
+
+impl RawSettings {
+    fn validate(self, base_dir: &Path, problems: &mut Problems) -> Option<Settings> {
+        let issuer = match &self.issuer {
+            None => {
+                problems.push(
+                    "issuer",
+                    "is required (the URL that names this issuer in every token)",
+                );
+                None
+            }
+            Some(text) => problems.check("issuer", parse_issuer(text)),
+        };
+        let listen = problems.check(
+            "listen",
+            self.listen
+                .as_deref()
+                .unwrap_or("127.0.0.1:8080")
+                .parse()
+                .map_err(|err| format!("not an address such as 127.0.0.1:8080 ({err})")),
+        );
+        let keys_dir = base_dir.join(self.keys_dir.as_deref().unwrap_or("keys"));
+
+        let max_body_bytes = self.server.max_body_bytes.unwrap_or(64 * 1024);
+        if !(1024..=16 * 1024 * 1024).contains(&max_body_bytes) {
+            problems.push("server.max_body_bytes", "must be between 1024 and 16777216");
+        }
+        if self.server.workers == Some(0) {
+            problems.push(
+                "server.workers",
+                "must be at least 1 (leave it out for one per core)",
+            );
+        }
+        let server = ServerSettings {
+            max_body_bytes: max_body_bytes as usize,
+            workers: self.server.workers.map(|n| n as usize),
+        };
+
+        let t = &self.tokens;
+        let tokens = TokenSettings {
+            access_token_ttl: duration_or(
+                problems,
+                "tokens.access_token_ttl",
+                t.access_token_ttl.as_ref(),
+                Duration::from_secs(15 * 60),
+            ),
+            refresh_token_ttl: duration_or(
+                problems,
+                "tokens.refresh_token_ttl",
+                t.refresh_token_ttl.as_ref(),
+                Duration::from_secs(30 * 86400),
+            ),
+            id_token_ttl: duration_or(
+                problems,
+                "tokens.id_token_ttl",
+                t.id_token_ttl.as_ref(),
+                Duration::from_secs(15 * 60),
+            ),
+            signing_alg: match &t.signing_alg {
+                None => SigningAlg::ES256,
+                Some(text) => problems
+                    .check("tokens.signing_alg", text.parse())
+                    .unwrap_or(SigningAlg::ES256),
+            },
+        };
+
+        let keys = KeySettings {
+            publish_ahead: duration_or(
+                problems,
+                "keys.publish_ahead",
+                self.keys.publish_ahead.as_ref(),
+                Duration::from_secs(15 * 60),
+            ),
+            jwks_max_age: duration_or(
+                problems,
+                "keys.jwks_max_age",
+                self.keys.jwks_max_age.as_ref(),
+                Duration::from_secs(5 * 60),
+            ),
+        };
+        if keys.jwks_max_age >= keys.publish_ahead {
+            problems.push(
+                "keys.jwks_max_age",
+                "must be shorter than keys.publish_ahead, or verifiers could miss a new key",
+            );
+        }
+
+        let a = &self.client_auth;
+        let client_auth = ClientAuthSettings {
+            failure_window: duration_or(
+                problems,
+                "client_auth.failure_window",
+                a.failure_window.as_ref(),
+                Duration::from_secs(60),
+            ),
+            max_failures_per_client: a.max_failures_per_client.unwrap_or(20),
+            max_failures_per_address: a.max_failures_per_address.unwrap_or(50),
+            secret_cache_ttl: duration_or(
+                problems,
+                "client_auth.secret_cache_ttl",
+                a.secret_cache_ttl.as_ref(),
+                Duration::from_secs(3600),
+            ),
+            secret_cache_capacity: a.secret_cache_capacity.unwrap_or(10_000),
+        };
+        if client_auth.max_failures_per_client == 0 || client_auth.max_failures_per_address == 0 {
+            problems.push("client_auth", "failure limits must be at least 1");
+        }
+        if client_auth.secret_cache_capacity == 0 {
+            problems.push("client_auth.secret_cache_capacity", "must be at least 1");
+        }
+
+        let level = self.log.level.clone().unwrap_or_else(|| "info".to_owned());
+        if let Err(err) = tracing_subscriber::EnvFilter::try_new(&level) {
+            problems.push(
+                "log.level",
+                format!("not a log filter such as \"info\" or \"tessera=debug\" ({err})"),
+            );
+        }
+        let format = match self.log.format.as_deref() {
+            None | Some("text") => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some(other) => {
+                problems.push("log.format", format!("'{other}' is not text or json"));
+                LogFormat::Text
+            }
+        };
+
+        let mut seen = HashSet::new();
+        let clients: Vec<Client> = self
+            .clients
+            .iter()
+            .enumerate()
+            .filter_map(|(i, raw)| {
+                let client = raw.validate(&format!("clients[{i}]"), problems)?;
+                if !seen.insert(client.id.clone()) {
+                    problems.push(
+                        format!("clients[{i}].client_id"),
+                        format!("duplicate client id '{}'", client.id),
+                    );
+                }
+                Some(client)
+            })
+            .collect();
+
+        Some(Settings {
+            issuer: issuer?,
+            listen: listen?,
+            keys_dir,
+            server,
+            tokens,
+            keys,
+            client_auth,
+            log: LogSettings { level, format },
+            clients,
+        })
+    }
+}
+
+fn parse_list<T>(
+    problems: &mut Problems,
+    path: &str,
+    values: Option<&Vec<String>>,
+    default: Vec<T>,
+    parse: impl Fn(&str) -> Result<T, String>,
+) -> Vec<T> {
+    let Some(values) = values else {
+        return default;
+    };
+    values
+        .iter()
+        .enumerate()
+        .filter_map(|(i, value)| problems.check(&format!("{path}[{i}]"), parse(value)))
+        .collect()
+}
+
+fn parse_scopes(problems: &mut Problems, path: &str, values: &[String]) -> ScopeSet {
+    values
+        .iter()
+        .enumerate()
+        .filter_map(|(i, value)| {
+            problems.check(
+                &format!("{path}[{i}]"),
+                Scope::parse(value)
+                    .ok_or_else(|| format!("'{value}' is not a scope token (RFC 6749 3.3)")),
+            )
+        })
+        .collect()
+}
+
+impl RawClient {
+    fn validate(&self, path: &str, problems: &mut Problems) -> Option<Client> {
+        let at = |field: &str| format!("{path}.{field}");
+        let id = match self.client_id.as_deref() {
+            None | Some("") => {
+                problems.push(at("client_id"), "is required");
+                None
+            }
+            Some(id) if id.len() > 255 || id.chars().any(char::is_control) => {
+                problems.push(at("client_id"), "must be at most 255 printable characters");
+                None
+            }
+            Some(id) => Some(id.to_owned()),
+        };
+        let auth_methods = parse_list(
+            problems,
+            &at("token_endpoint_auth_methods"),
+            self.token_endpoint_auth_methods.as_ref(),
+            vec![AuthMethod::ClientSecretBasic],
+            str::parse,
+        );
+        if auth_methods.is_empty()
+            && self
+                .token_endpoint_auth_methods
+                .as_ref()
+                .is_some_and(Vec::is_empty)
+        {
+            problems.push(
+                at("token_endpoint_auth_methods"),
+                "must name at least one method",
+            );
+        }
+        let secret_hash = match &self.client_secret_hash {
+            None => {
+                if auth_methods.iter().any(|m| m.uses_secret()) {
+                    problems.push(
+                        at("client_secret_hash"),
+                        "is required for client_secret_basic and client_secret_post",
+                    );
+                }
+                None
+            }
+            Some(phc) => problems.check(&at("client_secret_hash"), SecretHash::parse(phc)),
+        };
+        let grant_types = parse_list(
+            problems,
+            &at("grant_types"),
+            self.grant_types.as_ref(),
+            vec![GrantType::ClientCredentials],
+            str::parse,
+        );
+        let scopes = parse_scopes(problems, &at("scopes"), &self.scopes);
+        let default_scopes = match &self.default_scopes {
+            None => scopes.clone(),
+            Some(values) => {
+                let defaults = parse_scopes(problems, &at("default_scopes"), values);
+                let extra = defaults.not_in(&scopes);
+                if !extra.is_empty() {
+                    let names: Vec<&str> = extra.iter().map(|s| s.as_str()).collect();
+                    problems.push(
+                        at("default_scopes"),
+                        format!("{} not in scopes", names.join(" ")),
+                    );
+                }
+                defaults
+            }
+        };
+        if self.audience.is_empty() {
+            problems.push(
+                at("audience"),
+                "name at least one resource server (RFC 9068 access tokens carry aud)",
+            );
+        }
+        for (i, aud) in self.audience.iter().enumerate() {
+            if aud.is_empty() || aud.chars().any(char::is_whitespace) {
+                problems.push(
+                    format!("{}[{i}]", at("audience")),
+                    "must be a non-empty identifier without spaces",
+                );
+            }
+        }
+        let access_token_ttl = self
+            .access_token_ttl
+            .as_ref()
+            .and_then(|text| problems.check(&at("access_token_ttl"), parse_duration(text)));
+        Some(Client {
+            id: id?,
+            secret_hash,
+            auth_methods,
+            grant_types,
+            scopes,
+            default_scopes,
+            audience: self.audience.clone(),
+            access_token_ttl,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$Hf0CjJ1i2ZVJkM6AAh4l2xOKnUVbfO5zWNnD0MY3cAk";
+
+    fn parse(text: &str) -> Result<Settings, ConfigError> {
+        Settings::parse(text, Path::new("/etc/tessera"), Vec::new())
+    }
+
+    fn paths(err: ConfigError) -> Vec<String> {
+        err.problems.into_iter().map(|p| p.path).collect()
+    }
+
+    #[test]
+    fn a_minimal_file_gets_the_documented_defaults() {
+        let settings = parse("issuer = \"https://id.example/\"").unwrap();
+        assert_eq!(settings.issuer, "https://id.example");
+        assert_eq!(settings.keys_dir, Path::new("/etc/tessera/keys"));
+        assert_eq!(settings.tokens.signing_alg, SigningAlg::ES256);
+        assert_eq!(settings.tokens.access_token_ttl, Duration::from_secs(900));
+        assert_eq!(settings.listen.to_string(), "127.0.0.1:8080");
+    }
+
+    #[test]
+    fn every_problem_is_named_with_its_path() {
+        let text = format!(
+            r#"
+issuer = "https://id.example"
+colour = "blue"
+[tokens]
+access_token_ttl = "soon"
+signing_alg = "HS256"
+[[clients]]
+client_id = "a"
+client_secret_hash = "{HASH}"
+audience = ["x"]
+scops = ["typo"]
+[[clients]]
+client_id = "a"
+client_secret_hash = "{HASH}"
+grant_types = ["implicit"]
+audience = ["x"]
+"#
+        );
+        let found = paths(parse(&text).unwrap_err());
+        for expected in [
+            "colour",
+            "clients[0].scops",
+            "tokens.access_token_ttl",
+            "tokens.signing_alg",
+            "clients[1].client_id",
+            "clients[1].grant_types[0]",
+        ] {
+            assert!(
+                found.contains(&expected.to_owned()),
+                "{expected} not in {found:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn environment_overrides_scalars_and_unknown_names_are_reported() {
+        let env = vec![
+            ("TESSERA_LISTEN".to_owned(), "0.0.0.0:9999".to_owned()),
+            ("TESSERA_TOKENS__SIGNING_ALG".to_owned(), "EdDSA".to_owned()),
+            (
+                "TESSERA_SERVER__MAX_BODY_BYTES".to_owned(),
+                "2048".to_owned(),
+            ),
+            ("TESSERA_CONFIG".to_owned(), "ignored".to_owned()),
+            ("PATH".to_owned(), "/bin".to_owned()),
+        ];
+        let settings =
+            Settings::parse("issuer = \"https://id.example\"", Path::new("."), env).unwrap();
+        assert_eq!(settings.listen.to_string(), "0.0.0.0:9999");
+        assert_eq!(settings.tokens.signing_alg, SigningAlg::EdDSA);
+        assert_eq!(settings.server.max_body_bytes, 2048);
+
+        let env = vec![("TESSERA_COLOUR".to_owned(), "blue".to_owned())];
+        let err =
+            Settings::parse("issuer = \"https://id.example\"", Path::new("."), env).unwrap_err();
+        assert_eq!(err.problems[0].path, "colour");
+        assert!(err.problems[0].message.contains("environment"));
+    }
+
+    #[test]
+    fn a_wrong_type_names_its_path() {
+        let err = parse("issuer = \"https://id.example\"\n[server]\nmax_body_bytes = \"big\"")
+            .unwrap_err();
+        assert_eq!(err.problems[0].path, "server.max_body_bytes");
+    }
+
+    #[test]
+    fn client_rules() {
+        let text = r#"
+issuer = "https://id.example"
+[[clients]]
+client_id = "a"
+client_secret_hash = "plain-text-secret"
+scopes = ["a", "b c"]
+default_scopes = ["z"]
+audience = []
+"#;
+        let found = paths(parse(text).unwrap_err());
+        for expected in [
+            "clients[0].client_secret_hash",
+            "clients[0].scopes[1]",
+            "clients[0].default_scopes",
+            "clients[0].audience",
+        ] {
+            assert!(
+                found.contains(&expected.to_owned()),
+                "{expected} not in {found:?}"
+            );
+        }
+    }
+}

@@ -1,0 +1,61 @@
+//! The application state every handler shares: immutable configuration and registries, the key
+//! ring (swapped whole on reload, read without locks), the clock, caches and metrics.
+
+use crate::clock::{Clock, UnixTime};
+use crate::jose::KeyError;
+use crate::keys::KeyRing;
+use crate::metrics::Metrics;
+use crate::oauth::credentials::CredentialVerifier;
+use crate::oauth::issuer::Issuer;
+use crate::registry::ClientRegistry;
+use crate::settings::Settings;
+use arc_swap::ArcSwap;
+use std::sync::Arc;
+
+pub struct AppState {
+    pub settings: Settings,
+    pub clients: ClientRegistry,
+    keys: ArcSwap<KeyRing>,
+    pub clock: Arc<dyn Clock>,
+    pub credentials: CredentialVerifier,
+    pub metrics: Metrics,
+}
+
+impl AppState {
+    pub fn new(settings: Settings, keys: KeyRing, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            clients: ClientRegistry::new(&settings.clients),
+            credentials: CredentialVerifier::new(&settings.client_auth),
+            keys: ArcSwap::from_pointee(keys),
+            metrics: Metrics::new(),
+            settings,
+            clock,
+        }
+    }
+
+    pub fn now(&self) -> UnixTime {
+        self.clock.now()
+    }
+
+    /// The key ring as it is now; hold it only for the request.
+    pub fn keys(&self) -> arc_swap::Guard<Arc<KeyRing>> {
+        self.keys.load()
+    }
+
+    pub fn issuer(&self) -> Issuer<'_> {
+        Issuer {
+            settings: &self.settings,
+            keys: self.keys(),
+            now: self.now(),
+        }
+    }
+
+    /// Re-reads the keys folder and swaps the ring in whole. In-flight requests finish with the
+    /// ring they started with; on error the current ring stays.
+    pub fn reload_keys(&self) -> Result<(), KeyError> {
+        let result = KeyRing::load(&self.settings.keys_dir, self.settings.tokens.signing_alg);
+        self.metrics.record_key_reload(result.is_ok());
+        self.keys.store(Arc::new(result?));
+        Ok(())
+    }
+}

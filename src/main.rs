@@ -277,12 +277,18 @@ fn config_check(config: &Path) -> anyhow::Result<ExitCode> {
         Ok(settings) => settings,
         Err(code) => return Ok(code),
     };
-    if keys::load_all(&settings.keys_dir)?.is_empty() {
-        println!(
-            "note: {} holds no keys; `tessera serve` will create development keys there",
-            settings.keys_dir.display()
-        );
-    } else if let Err(err) = keys::KeyRing::load(&settings.keys_dir, settings.tokens.signing_alg) {
+    let key_problem = match keys::load_all(&settings.keys_dir) {
+        Err(err) => Some(err),
+        Ok(stored) if stored.is_empty() => {
+            println!(
+                "note: {} holds no keys; `tessera serve` will create development keys there",
+                settings.keys_dir.display()
+            );
+            None
+        }
+        Ok(_) => keys::KeyRing::load(&settings.keys_dir, settings.tokens.signing_alg).err(),
+    };
+    if let Some(err) = key_problem {
         eprintln!("{}: invalid configuration", config.display());
         eprintln!("  keys_dir: {err}");
         return Ok(ExitCode::from(2));

@@ -15,8 +15,10 @@ use std::time::Duration;
 pub const DEFAULT_CONFIG_PATH: &str = "config/tessera.toml";
 /// The prefix of environment overrides: `TESSERA_LISTEN`, `TESSERA_TOKENS__SIGNING_ALG`...
 pub const ENV_PREFIX: &str = "TESSERA_";
-/// `TESSERA_*` variables that are not configuration values.
-const ENV_NOT_SETTINGS: [&str; 2] = ["TESSERA_CONFIG", "TESSERA_BENCH_URL"];
+/// `TESSERA_*` variables that are not configuration values: the config path, and the benches'.
+fn is_setting_variable(name: &str) -> bool {
+    name != "TESSERA_CONFIG" && !name.starts_with("TESSERA_BENCH_")
+}
 
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -233,7 +235,7 @@ fn apply_env(
         let Some(rest) = name.strip_prefix(ENV_PREFIX) else {
             continue;
         };
-        if ENV_NOT_SETTINGS.contains(&name.as_str()) || rest.is_empty() {
+        if !is_setting_variable(&name) || rest.is_empty() {
             continue;
         }
         let segments: Vec<String> = rest.split("__").map(str::to_lowercase).collect();
@@ -768,6 +770,7 @@ audience = ["x"]
                 "2048".to_owned(),
             ),
             ("TESSERA_CONFIG".to_owned(), "ignored".to_owned()),
+            ("TESSERA_BENCH_SECONDS".to_owned(), "5".to_owned()),
             ("PATH".to_owned(), "/bin".to_owned()),
         ];
         let settings =

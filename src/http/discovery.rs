@@ -25,6 +25,7 @@ pub fn metadata(settings: &Settings) -> Value {
         // No authorization endpoint yet: no response type is supported.
         "response_types_supported": [],
         "scopes_supported": scopes,
+        "subject_types_supported": ["public"],
     })
 }
 

@@ -269,15 +269,27 @@ impl std::str::FromStr for KeySpec {
     }
 }
 
-/// Generates one key of `spec` into `dir`, signing from `activates_at`.
+/// Generates one key of `spec` into `dir`, signing from `activates_at`. A new signing key always
+/// activates strictly after every existing key of its algorithm, so which key signs is never a tie.
 pub fn generate(
     dir: &Path,
     spec: KeySpec,
     now: UnixTime,
     activates_at: UnixTime,
 ) -> Result<StoredKey, KeyError> {
+    let mut activates_at = activates_at;
     let jwk = match spec {
-        KeySpec::Signing(alg) => generate_signing_key(alg)?,
+        KeySpec::Signing(alg) => {
+            let latest = load_all(dir)?
+                .iter()
+                .filter(|key| key.purpose == KeyPurpose::Signing(alg))
+                .map(|key| key.activates_at)
+                .max();
+            if let Some(latest) = latest {
+                activates_at = activates_at.max(latest + 1);
+            }
+            generate_signing_key(alg)?
+        }
         KeySpec::Encryption(alg) => generate_encryption_key(alg)?,
         KeySpec::Secret => generate_secret_key()?,
     };

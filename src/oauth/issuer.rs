@@ -40,6 +40,8 @@ struct AccessTokenClaims<'a> {
     nbf: UnixTime,
     jti: &'a str,
     client_id: &'a str,
+    /// Omitted when the token carries no scope.
+    #[serde(skip_serializing_if = "String::is_empty")]
     scope: String,
 }
 
@@ -116,6 +118,7 @@ pub struct TokenResponse {
     pub access_token: String,
     pub token_type: &'static str,
     pub expires_in: u64,
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub scope: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<String>,

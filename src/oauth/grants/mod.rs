@@ -82,7 +82,8 @@ pub fn requested_audience(params: &Params, client: &Client) -> Result<Vec<String
     if audience.is_empty() {
         return Ok(client.audience.clone());
     }
-    audience.dedup();
+    let mut seen = std::collections::HashSet::new();
+    audience.retain(|target| seen.insert(target.clone()));
     for target in &audience {
         if !client.audience.contains(target) {
             let shown: String = target.chars().take(200).collect();

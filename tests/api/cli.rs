@@ -1,0 +1,275 @@
+//! The `tessera` binary: config check, client secret, keys, and serve with SIGHUP reloads.
+
+use crate::helpers::*;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+fn tessera(config: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .args(args)
+        .arg("--config")
+        .arg(config)
+        .env_remove("TESSERA_CONFIG")
+        .output()
+        .unwrap()
+}
+
+fn write_config(dir: &Path, text: &str) -> std::path::PathBuf {
+    let path = dir.join("tessera.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn config_check_names_every_problem_with_its_path_and_serve_refuses_the_same() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let text = format!(
+        r#"
+issuer = "https://issuer.test"
+listen = "127.0.0.1:0"
+colour = "blue"
+[tokens]
+access_token_ttl = "fifteen minutes"
+signing_alg = "none"
+{clients}
+[[clients]]
+client_id = "reports"
+client_secret_hash = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$Hf0CjJ1i2ZVJkM6AAh4l2xOKnUVbfO5zWNnD0MY3cAk"
+audience = ["x"]
+"#,
+        clients = clients_toml()
+    );
+    let config = write_config(dir.path(), &text);
+    for command in [&["config", "check"][..], &["serve"][..]] {
+        let output = tessera(&config, command);
+        assert_eq!(output.status.code(), Some(2), "{command:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        for expected in [
+            "colour: unknown key",
+            "tokens.access_token_ttl: 'fifteen minutes' is not a duration",
+            "tokens.signing_alg: unknown signing algorithm 'none'",
+            "clients[5].client_id: duplicate client id 'reports'",
+        ] {
+            assert!(
+                stderr.contains(expected),
+                "{command:?}: {expected} not in\n{stderr}"
+            );
+        }
+    }
+}
+
+#[test]
+fn config_check_reports_a_missing_or_broken_key_and_passes_a_good_config() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let config = write_config(dir.path(), &config_text("ES256", "", ""));
+    let fresh = tessera(&config, &["config", "check"]);
+    assert_eq!(
+        fresh.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&fresh.stderr)
+    );
+    assert!(String::from_utf8_lossy(&fresh.stdout).contains("will create development keys"));
+
+    // A keys folder with only an EdDSA key cannot serve the configured ES256.
+    let generated = tessera(&config, &["keys", "generate", "--alg", "EdDSA"]);
+    assert!(generated.status.success());
+    let output = tessera(&config, &["config", "check"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("keys_dir:") && stderr.contains("no ES256 signing key"),
+        "{stderr}"
+    );
+
+    for alg in ["ES256", "ECDH-ES+A256KW", "dir"] {
+        assert!(tessera(&config, &["keys", "generate", "--alg", alg])
+            .status
+            .success());
+    }
+    let output = tessera(&config, &["config", "check"]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    std::fs::write(dir.path().join("keys/sig-bad.jwk"), "{}").unwrap();
+    let output = tessera(&config, &["config", "check"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("sig-bad.jwk"));
+}
+
+#[tokio::test]
+async fn client_secret_prints_a_secret_whose_hash_authenticates() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let config = write_config(dir.path(), &config_text("ES256", "", ""));
+    let output = tessera(&config, &["client", "secret"]);
+    assert!(output.status.success());
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let value = |name: &str| {
+        stdout
+            .lines()
+            .find_map(|line| line.strip_prefix(&format!("{name} = \"")))
+            .and_then(|rest| rest.strip_suffix('"'))
+            .unwrap_or_else(|| panic!("{name} not in\n{stdout}"))
+            .to_owned()
+    };
+    let secret = value("client_secret");
+    let hash = value("client_secret_hash");
+    assert_eq!(secret.len(), 43, "256 bits, base64url");
+    assert!(hash.starts_with("$argon2id$"));
+    assert!(!hash.contains(&secret));
+
+    let extra = format!(
+        "[[clients]]\nclient_id = \"fresh\"\nclient_secret_hash = \"{hash}\"\nscopes = [\"x\"]\naudience = [\"https://x.internal\"]\n"
+    );
+    let text = format!("{}\n{extra}", config_text("ES256", "", ""));
+    let app = spawn_in(Arc::new(tempfile::TempDir::new().unwrap()), &text).await;
+    let answer = app
+        .token_form(
+            Some(("fresh", &secret)),
+            &[("grant_type", "client_credentials")],
+        )
+        .await;
+    assert_eq!(answer.status, 200, "{}", answer.json);
+}
+
+#[test]
+fn keys_generate_list_rotate_and_prune() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let config = write_config(dir.path(), &config_text("ES256", "", ""));
+    let empty = tessera(&config, &["keys", "list"]);
+    assert!(String::from_utf8_lossy(&empty.stdout).contains("no keys"));
+    for alg in ["ES256", "RSA-OAEP-256", "dir"] {
+        let output = tessera(&config, &["keys", "generate", "--alg", alg]);
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let rotated = tessera(&config, &["keys", "rotate"]);
+    assert!(rotated.status.success());
+    assert!(String::from_utf8_lossy(&rotated.stdout).contains("published now"));
+    let list = String::from_utf8(tessera(&config, &["keys", "list"]).stdout).unwrap();
+    assert!(list.contains("published, signing"), "{list}");
+    assert!(list.contains("published, signs from"), "{list}");
+    assert!(list.contains("encryption RSA-OAEP-256"), "{list}");
+    assert!(list.contains("private (never published)"), "{list}");
+    // Nothing has expired yet: prune keeps every key.
+    let before = keys_dir_files(&dir.path().join("keys")).len();
+    assert!(tessera(&config, &["keys", "prune"]).status.success());
+    assert_eq!(keys_dir_files(&dir.path().join("keys")).len(), before);
+    let bad = tessera(&config, &["keys", "generate", "--alg", "HS256"]);
+    assert!(!bad.status.success());
+}
+
+/// Sends `signal` to process `pid`.
+fn kill(pid: u32, signal: i32) {
+    // SAFETY: kill(2) on a child process id we own.
+    let rc = unsafe { libc::kill(pid as i32, signal) };
+    assert_eq!(rc, 0);
+}
+
+#[tokio::test]
+async fn serve_reloads_keys_on_sighup_without_dropping_a_request() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let text = config_text("ES256", "", "")
+        .replace("level = \"warn\"", "level = \"info\"\nformat = \"json\"");
+    let config = write_config(dir.path(), &text);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .args(["serve", "--config"])
+        .arg(&config)
+        .env_remove("TESSERA_CONFIG")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The JSON log says where it listens.
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let address = loop {
+        let line = lines
+            .next()
+            .expect("the server logs before exiting")
+            .unwrap();
+        let event: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert!(!line.contains("secret-0123456789"));
+        if event["message"] == "listening" {
+            break event["address"].as_str().unwrap().to_owned();
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    let client = reqwest::Client::new();
+    let token = |client: reqwest::Client, address: String| async move {
+        let response = client
+            .post(format!("{address}/oauth2/token"))
+            .header("Authorization", basic_header("reports", REPORTS_SECRET))
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        let body: serde_json::Value = response.json().await.unwrap();
+        jsonwebtoken::decode_header(body["access_token"].as_str().unwrap())
+            .unwrap()
+            .kid
+            .unwrap()
+    };
+    let old_kid = token(client.clone(), address.clone()).await;
+
+    // Requests flow the whole time.
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let served = Arc::new(AtomicUsize::new(0));
+    let mut load = Vec::new();
+    for _ in 0..4 {
+        let (client, address, stop, served) = (
+            client.clone(),
+            address.clone(),
+            stop.clone(),
+            served.clone(),
+        );
+        load.push(tokio::spawn(async move {
+            while !stop.load(Ordering::Relaxed) {
+                token(client.clone(), address.clone()).await;
+                served.fetch_add(1, Ordering::Relaxed);
+            }
+        }));
+    }
+
+    let rotated = tessera(&config, &["keys", "rotate", "--activate-in", "0s"]);
+    assert!(rotated.status.success());
+    kill(child.id(), libc::SIGHUP);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let new_kid = loop {
+        let kid = token(client.clone(), address.clone()).await;
+        if kid != old_kid {
+            break kid;
+        }
+        assert!(Instant::now() < deadline, "the new key never signed");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let jwks: serde_json::Value = client
+        .get(format!("{address}/.well-known/jwks.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(signing_kids(&jwks), [old_kid, new_kid]);
+
+    stop.store(true, Ordering::Relaxed);
+    for task in load {
+        task.await.expect("no request failed during the reload");
+    }
+    assert!(served.load(Ordering::Relaxed) > 0);
+    kill(child.id(), libc::SIGTERM);
+    let status = child.wait().unwrap();
+    assert!(status.success(), "graceful stop: {status}");
+}

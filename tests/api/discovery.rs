@@ -1,0 +1,98 @@
+//! Discovery metadata, health, metrics and request ids.
+
+use crate::helpers::*;
+use serde_json::json;
+
+#[tokio::test]
+async fn both_metadata_documents_list_exactly_what_is_supported() {
+    let app = spawn_app().await;
+    for path in [
+        "/.well-known/openid-configuration",
+        "/.well-known/oauth-authorization-server",
+    ] {
+        let answer = app.get(path).await;
+        assert_eq!(answer.status, 200, "{path}");
+        assert_eq!(
+            answer.json,
+            json!({
+                "issuer": ISSUER,
+                "token_endpoint": format!("{ISSUER}/oauth2/token"),
+                "jwks_uri": format!("{ISSUER}/.well-known/jwks.json"),
+                "grant_types_supported": ["client_credentials"],
+                "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+                "response_types_supported": [],
+                "scopes_supported": ["a", "reports:admin", "reports:read", "reports:write", "special"],
+                "subject_types_supported": ["public"],
+            }),
+            "{path}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn health_and_readiness() {
+    let app = spawn_app().await;
+    let health = app.get("/healthz").await;
+    assert_eq!(
+        (health.status, health.json.clone()),
+        (200, json!({"status": "ok"}))
+    );
+    let ready = app.get("/readyz").await;
+    assert_eq!(
+        (ready.status, ready.json.clone()),
+        (200, json!({"status": "ready"}))
+    );
+}
+
+#[tokio::test]
+async fn metrics_are_prometheus_text_with_latency_by_route() {
+    let app = spawn_app().await;
+    assert_eq!(app.reports_token(&[]).await.status, 200);
+    let response = app.client.get(app.url("/metrics")).send().await.unwrap();
+    assert!(response
+        .headers()
+        .get("content-type")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .starts_with("text/plain; version=0.0.4"));
+    let text = response.text().await.unwrap();
+    assert_eq!(
+        metric(
+            &text,
+            r#"tessera_http_request_duration_seconds_count{route="/oauth2/token"}"#
+        ),
+        Some(1.0)
+    );
+    assert!(text.contains("# TYPE tessera_http_request_duration_seconds histogram"));
+    // Metrics never carry a secret or a token.
+    assert!(!text.contains(REPORTS_SECRET));
+}
+
+#[tokio::test]
+async fn request_ids_are_echoed_when_sane_and_made_otherwise() {
+    let app = spawn_app().await;
+    let echoed = app
+        .client
+        .get(app.url("/healthz"))
+        .header("X-Request-Id", "abc-123")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(echoed.headers()["x-request-id"], "abc-123");
+    let replaced = app
+        .client
+        .get(app.url("/healthz"))
+        .header("X-Request-Id", "bad id with spaces")
+        .send()
+        .await
+        .unwrap();
+    let made = replaced.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_ne!(made, "bad id with spaces");
+    assert!(!made.is_empty());
+    let other = app.client.get(app.url("/healthz")).send().await.unwrap();
+    assert_ne!(other.headers()["x-request-id"].to_str().unwrap(), made);
+}

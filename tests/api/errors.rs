@@ -1,0 +1,501 @@
+//! Every bad input gets its precise RFC 6749 error: status, `error`, `error_description`, headers.
+
+use crate::helpers::*;
+use serde_json::json;
+
+#[tokio::test]
+async fn empty_bodies_have_no_parameter() {
+    let app = spawn_app().await;
+    let expected = "no parameter in body request";
+    app.token_raw(Some("application/x-www-form-urlencoded"), "")
+        .await
+        .assert_error(400, "invalid_request", expected);
+    app.token_raw(None, "")
+        .await
+        .assert_error(400, "invalid_request", expected);
+    app.token_raw(Some("application/json"), "{}")
+        .await
+        .assert_error(400, "invalid_request", expected);
+    // Parameters without a value count as omitted (RFC 6749 3.1).
+    app.token_raw(
+        Some("application/x-www-form-urlencoded"),
+        "grant_type=&scope=",
+    )
+    .await
+    .assert_error(400, "invalid_request", expected);
+}
+
+#[tokio::test]
+async fn a_missing_grant_type_is_named() {
+    let app = spawn_app().await;
+    app.token_form(
+        Some(("reports", REPORTS_SECRET)),
+        &[("scope", "reports:read")],
+    )
+    .await
+    .assert_error(
+        400,
+        "invalid_request",
+        "the parameter grant_type is missing",
+    );
+    app.token_json(&json!({"client_id": "reports"}))
+        .await
+        .assert_error(
+            400,
+            "invalid_request",
+            "the parameter grant_type is missing",
+        );
+}
+
+#[tokio::test]
+async fn a_repeated_parameter_is_refused() {
+    let app = spawn_app().await;
+    app.token_raw(
+        Some("application/x-www-form-urlencoded"),
+        "grant_type=client_credentials&scope=a&scope=b",
+    )
+    .await
+    .assert_error(400, "invalid_request", "the parameter scope is repeated");
+    app.token_raw(
+        Some("application/json"),
+        r#"{"grant_type":"client_credentials","grant_type":"password"}"#,
+    )
+    .await
+    .assert_error(
+        400,
+        "invalid_request",
+        "the parameter grant_type is repeated",
+    );
+}
+
+#[tokio::test]
+async fn malformed_bodies_and_other_content_types_are_invalid_requests() {
+    let app = spawn_app().await;
+    app.token_raw(
+        Some("application/x-www-form-urlencoded"),
+        "grant_type=client%zzcredentials",
+    )
+    .await
+    .assert_error(400, "invalid_request", "the form body is malformed");
+    app.token_raw(Some("application/x-www-form-urlencoded"), "grant_type")
+        .await
+        .assert_error(400, "invalid_request", "the form body is malformed");
+    app.token_raw(
+        Some("application/x-www-form-urlencoded"),
+        b"grant_type=%FF%FE".to_vec(),
+    )
+    .await
+    .assert_error(400, "invalid_request", "the form body is malformed");
+    app.token_raw(
+        Some("application/json"),
+        r#"{"grant_type": "client_credentials""#,
+    )
+    .await
+    .assert_error(400, "invalid_request", "the JSON body is malformed");
+    app.token_raw(Some("application/json"), r#"["grant_type"]"#)
+        .await
+        .assert_error(400, "invalid_request", "the JSON body must be an object");
+    app.token_raw(
+        Some("application/json"),
+        r#"{"grant_type": ["client_credentials"]}"#,
+    )
+    .await
+    .assert_error(
+        400,
+        "invalid_request",
+        "the parameter grant_type must be a string",
+    );
+    app.token_raw(Some("text/plain"), "grant_type=client_credentials")
+        .await
+        .assert_error(
+            400,
+            "invalid_request",
+            "the content type is not supported; send application/x-www-form-urlencoded or application/json",
+        );
+    app.token_raw(None, "grant_type=client_credentials").await.assert_error(
+        400,
+        "invalid_request",
+        "the request has no Content-Type; send application/x-www-form-urlencoded or application/json",
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_grant_type_is_unsupported() {
+    let app = spawn_app().await;
+    app.token_form(
+        Some(("reports", REPORTS_SECRET)),
+        &[("grant_type", "magic")],
+    )
+    .await
+    .assert_error(
+        400,
+        "unsupported_grant_type",
+        "the grant type magic is not supported",
+    );
+}
+
+#[tokio::test]
+async fn a_grant_the_client_may_not_use_is_unauthorized() {
+    let app = spawn_app().await;
+    app.token_form(
+        Some(("no-grants", OTHER_SECRET)),
+        &[("grant_type", "client_credentials")],
+    )
+    .await
+    .assert_error(
+        400,
+        "unauthorized_client",
+        "the client no-grants doesn't support the grant type client_credentials",
+    );
+}
+
+#[tokio::test]
+async fn a_body_over_the_limit_is_413_with_an_oauth_error() {
+    let app = spawn_app_with("ES256", "", "[server]\nmax_body_bytes = 2048").await;
+    let body = format!("grant_type=client_credentials&scope={}", "a".repeat(4096));
+    app.token_raw(Some("application/x-www-form-urlencoded"), body)
+        .await
+        .assert_error(
+            413,
+            "invalid_request",
+            "the request body is larger than 2048 bytes",
+        );
+    // Without a Content-Length (chunked), the limit holds while reading.
+    let chunks = futures_util::stream::iter(
+        [vec![b'a'; 1500], vec![b'b'; 1500]].map(Ok::<_, std::io::Error>),
+    );
+    app.token_raw(
+        Some("application/x-www-form-urlencoded"),
+        reqwest::Body::wrap_stream(chunks),
+    )
+    .await
+    .assert_error(
+        413,
+        "invalid_request",
+        "the request body is larger than 2048 bytes",
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_client_does_not_exist() {
+    let app = spawn_app().await;
+    let answer = app
+        .token_form(
+            Some(("nobody", "whatever")),
+            &[("grant_type", "client_credentials")],
+        )
+        .await;
+    answer.assert_error(401, "invalid_client", "the client doesn't exist");
+    assert_eq!(
+        answer.header("www-authenticate"),
+        Some("Basic realm=\"tessera\", charset=\"UTF-8\"")
+    );
+    app.token_form(
+        None,
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", "nobody"),
+            ("client_secret", "x"),
+        ],
+    )
+    .await
+    .assert_error(401, "invalid_client", "the client doesn't exist");
+}
+
+#[tokio::test]
+async fn a_wrong_basic_secret_is_401_with_a_basic_challenge() {
+    let app = spawn_app().await;
+    let answer = app
+        .token_form(
+            Some(("reports", "wrong")),
+            &[("grant_type", "client_credentials")],
+        )
+        .await;
+    answer.assert_error(
+        401,
+        "invalid_client",
+        "the client cannot be authenticated with secret basic",
+    );
+    assert_eq!(
+        answer.header("www-authenticate"),
+        Some("Basic realm=\"tessera\", charset=\"UTF-8\"")
+    );
+    // The same wrong secret again is answered from the refusal cache, identically.
+    let again = app
+        .token_form(
+            Some(("reports", "wrong")),
+            &[("grant_type", "client_credentials")],
+        )
+        .await;
+    again.assert_error(
+        401,
+        "invalid_client",
+        "the client cannot be authenticated with secret basic",
+    );
+}
+
+#[tokio::test]
+async fn a_wrong_post_secret_is_401_without_a_challenge() {
+    let app = spawn_app().await;
+    let answer = app
+        .token_form(
+            None,
+            &[
+                ("grant_type", "client_credentials"),
+                ("client_id", "reports"),
+                ("client_secret", "wrong"),
+            ],
+        )
+        .await;
+    answer.assert_error(
+        401,
+        "invalid_client",
+        "the client cannot be authenticated with secret post",
+    );
+    assert_eq!(answer.header("www-authenticate"), None);
+}
+
+#[tokio::test]
+async fn two_authentication_methods_are_an_invalid_request() {
+    let app = spawn_app().await;
+    app.token_form(
+        Some(("reports", REPORTS_SECRET)),
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_secret", REPORTS_SECRET),
+        ],
+    )
+    .await
+    .assert_error(
+        400,
+        "invalid_request",
+        "the client used more than one authentication method",
+    );
+    app.token_form(
+        Some(("reports", REPORTS_SECRET)),
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", "post-only"),
+        ],
+    )
+    .await
+    .assert_error(
+        400,
+        "invalid_request",
+        "the client_id parameter does not match the authenticated client",
+    );
+}
+
+#[tokio::test]
+async fn only_registered_methods_authenticate() {
+    let app = spawn_app().await;
+    let answer = app
+        .token_form(
+            Some(("post-only", OTHER_SECRET)),
+            &[("grant_type", "client_credentials")],
+        )
+        .await;
+    answer.assert_error(
+        401,
+        "invalid_client",
+        "the client post-only is not allowed to authenticate with client_secret_basic",
+    );
+    assert!(answer.header("www-authenticate").is_some());
+    app.token_form(
+        None,
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", SPECIAL_ID),
+            ("client_secret", SPECIAL_SECRET),
+        ],
+    )
+    .await
+    .assert_error(
+        401,
+        "invalid_client",
+        "the client svc:one two is not allowed to authenticate with client_secret_post",
+    );
+}
+
+#[tokio::test]
+async fn missing_or_malformed_credentials_are_401() {
+    let app = spawn_app().await;
+    let nothing = app
+        .token_form(None, &[("grant_type", "client_credentials")])
+        .await;
+    nothing.assert_error(401, "invalid_client", "the client must authenticate");
+    assert!(nothing.header("www-authenticate").is_some());
+
+    app.token_form(
+        None,
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", "reports"),
+        ],
+    )
+    .await
+    .assert_error(
+        401,
+        "invalid_client",
+        "the client reports must authenticate with client_secret_basic or client_secret_post",
+    );
+    app.token_form(
+        None,
+        &[("grant_type", "client_credentials"), ("client_secret", "x")],
+    )
+    .await
+    .assert_error(400, "invalid_request", "the parameter client_id is missing");
+
+    for header in ["Basic !!!", "Basic Zm9v", "Bearer abc", "Basic"] {
+        let answer = Answer::from(
+            app.client
+                .post(app.url("/oauth2/token"))
+                .header("Authorization", header)
+                .form(&[("grant_type", "client_credentials")])
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(answer.status, 401, "{header}");
+        assert_eq!(answer.json["error"], "invalid_client", "{header}");
+        assert!(answer.header("www-authenticate").is_some(), "{header}");
+    }
+}
+
+#[tokio::test]
+async fn failed_authentications_are_throttled_per_client_without_locking_out_a_verified_secret() {
+    let app = spawn_app_with(
+        "ES256",
+        "",
+        "[client_auth]\nmax_failures_per_client = 3\nmax_failures_per_address = 100\nfailure_window = \"1m\"",
+    )
+    .await;
+    // The real client authenticates once: its secret is now remembered.
+    assert_eq!(app.reports_token(&[]).await.status, 200);
+    for i in 0..3 {
+        app.token_form(
+            Some(("reports", &format!("guess-{i}"))),
+            &[("grant_type", "client_credentials")],
+        )
+        .await
+        .assert_error(
+            401,
+            "invalid_client",
+            "the client cannot be authenticated with secret basic",
+        );
+    }
+    let throttled = app
+        .token_form(
+            Some(("reports", "guess-3")),
+            &[("grant_type", "client_credentials")],
+        )
+        .await;
+    throttled.assert_error(
+        429,
+        "invalid_client",
+        "too many failed client authentications; retry later",
+    );
+    let retry: u64 = throttled.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=60).contains(&retry), "Retry-After {retry}");
+    // No argon2 ran for the throttled guess.
+    let metrics = app.metrics().await;
+    assert_eq!(
+        metric(
+            &metrics,
+            r#"tessera_client_secret_checks_total{path="argon2"}"#
+        ),
+        Some(4.0)
+    );
+    assert_eq!(
+        metric(
+            &metrics,
+            r#"tessera_client_secret_checks_total{path="throttled"}"#
+        ),
+        Some(1.0)
+    );
+    // The verified secret still works.
+    assert_eq!(app.reports_token(&[]).await.status, 200);
+    // Other clients are not affected by the per-client limit.
+    let other = app
+        .token_form(
+            None,
+            &[
+                ("grant_type", "client_credentials"),
+                ("client_id", "post-only"),
+                ("client_secret", OTHER_SECRET),
+            ],
+        )
+        .await;
+    assert_eq!(other.status, 200, "{}", other.json);
+}
+
+#[tokio::test]
+async fn failed_authentications_are_throttled_per_source_address() {
+    let app = spawn_app_with(
+        "ES256",
+        "",
+        "[client_auth]\nmax_failures_per_client = 100\nmax_failures_per_address = 4",
+    )
+    .await;
+    for i in 0..4 {
+        let answer = app
+            .token_form(
+                Some((&format!("probe-{i}"), "x")),
+                &[("grant_type", "client_credentials")],
+            )
+            .await;
+        answer.assert_error(401, "invalid_client", "the client doesn't exist");
+    }
+    let answer = app
+        .token_form(
+            Some(("reports", "another-guess")),
+            &[("grant_type", "client_credentials")],
+        )
+        .await;
+    answer.assert_error(
+        429,
+        "invalid_client",
+        "too many failed client authentications; retry later",
+    );
+    assert!(answer.header("retry-after").is_some());
+}
+
+#[tokio::test]
+async fn only_post_is_accepted_at_the_token_endpoint() {
+    let app = spawn_app().await;
+    let answer = app.get("/oauth2/token").await;
+    answer.assert_error(405, "invalid_request", "this endpoint accepts only POST");
+    assert_eq!(answer.header("allow"), Some("POST"));
+}
+
+#[tokio::test]
+async fn errors_are_counted_by_code() {
+    let app = spawn_app().await;
+    app.token_form(
+        Some(("reports", REPORTS_SECRET)),
+        &[("grant_type", "magic")],
+    )
+    .await;
+    app.token_form(
+        Some(("reports", REPORTS_SECRET)),
+        &[("grant_type", "magic")],
+    )
+    .await;
+    app.token_raw(None, "").await;
+    let metrics = app.metrics().await;
+    assert_eq!(
+        metric(
+            &metrics,
+            r#"tessera_oauth_errors_total{error="unsupported_grant_type"}"#
+        ),
+        Some(2.0)
+    );
+    assert_eq!(
+        metric(
+            &metrics,
+            r#"tessera_oauth_errors_total{error="invalid_request"}"#
+        ),
+        Some(1.0)
+    );
+}

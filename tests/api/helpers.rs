@@ -1,0 +1,327 @@
+//! Test harness: the real server on an ephemeral port, a real HTTP client, an injected clock,
+//! and a resource server's view of tokens (JWKS over HTTP, verified with jsonwebtoken's
+//! RustCrypto backend, not the aws-lc-rs code that signed them).
+
+use jsonwebtoken::jwk::Jwk;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use reqwest::header::HeaderMap;
+use serde_json::Value;
+use std::path::Path;
+use std::sync::{Arc, LazyLock};
+use tempfile::TempDir;
+use tessera::clock::{Clock, ManualClock};
+use tessera::oauth::credentials::hash_secret;
+use tessera::settings::Settings;
+use tessera::startup::Application;
+
+pub const ISSUER: &str = "https://issuer.test";
+pub const REPORTS_SECRET: &str = "reports-secret-0123456789";
+/// A secret full of characters that RFC 6749 2.3.1 form-encoding changes.
+pub const SPECIAL_ID: &str = "svc:one two";
+pub const SPECIAL_SECRET: &str = "p@ss:w+rd%/&=é";
+pub const OTHER_SECRET: &str = "other-secret-0123456789";
+
+/// argon2 is deliberately slow: hash each test secret once per test process.
+static HASHES: LazyLock<[String; 3]> = LazyLock::new(|| {
+    [
+        hash_secret(REPORTS_SECRET),
+        hash_secret(SPECIAL_SECRET),
+        hash_secret(OTHER_SECRET),
+    ]
+});
+
+/// The clients every test app registers.
+pub fn clients_toml() -> String {
+    let [reports, special, other] = &*HASHES;
+    format!(
+        r#"
+[[clients]]
+client_id = "reports"
+client_secret_hash = "{reports}"
+token_endpoint_auth_methods = ["client_secret_basic", "client_secret_post"]
+scopes = ["reports:read", "reports:write", "reports:admin"]
+default_scopes = ["reports:read"]
+audience = ["https://reports.internal", "https://audit.internal", "billing-api"]
+
+[[clients]]
+client_id = "{SPECIAL_ID}"
+client_secret_hash = "{special}"
+scopes = ["special"]
+audience = ["https://special.internal"]
+access_token_ttl = "2m"
+
+[[clients]]
+client_id = "post-only"
+client_secret_hash = "{other}"
+token_endpoint_auth_methods = ["client_secret_post"]
+scopes = ["a"]
+audience = ["https://a.internal"]
+
+[[clients]]
+client_id = "bare"
+client_secret_hash = "{other}"
+audience = ["https://bare.internal"]
+
+[[clients]]
+client_id = "no-grants"
+client_secret_hash = "{other}"
+grant_types = []
+scopes = ["a"]
+audience = ["https://a.internal"]
+"#
+    )
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub clock: Arc<ManualClock>,
+    pub state: actix_web::web::Data<tessera::state::AppState>,
+    pub keys_dir: std::path::PathBuf,
+    pub handle: actix_web::dev::ServerHandle,
+    _dir: Arc<TempDir>,
+}
+
+/// A test configuration: the common settings, the test clients, plus `extra` TOML (top-level
+/// keys first) with `[tokens] signing_alg = alg`.
+pub fn config_text(alg: &str, top: &str, sections: &str) -> String {
+    format!(
+        r#"
+issuer = "{ISSUER}"
+listen = "127.0.0.1:0"
+keys_dir = "keys"
+{top}
+[tokens]
+signing_alg = "{alg}"
+access_token_ttl = "15m"
+
+[log]
+level = "warn"
+{sections}
+{clients}"#,
+        clients = clients_toml()
+    )
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with("ES256", "", "").await
+}
+
+pub async fn spawn_app_with(alg: &str, top: &str, sections: &str) -> TestApp {
+    let dir = Arc::new(TempDir::new().unwrap());
+    spawn_in(dir, &config_text(alg, top, sections)).await
+}
+
+/// Starts the server on `text` as a config file in `dir` (keys in `dir/keys`).
+pub async fn spawn_in(dir: Arc<TempDir>, text: &str) -> TestApp {
+    spawn_at(dir, text, tessera::clock::SystemClock.now()).await
+}
+
+/// Like `spawn_in`, with the application's clock starting at `start` (Unix seconds).
+pub async fn spawn_at(dir: Arc<TempDir>, text: &str, start: i64) -> TestApp {
+    let path = dir.path().join("tessera.toml");
+    std::fs::write(&path, text).unwrap();
+    let settings = Settings::load_with_env(&path, Vec::new()).expect("test config is valid");
+    let keys_dir = settings.keys_dir.clone();
+    let clock = Arc::new(ManualClock::new(start));
+    let app = Application::build(settings, clock.clone()).expect("the app builds");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let state = app.state();
+    let handle = app.handle();
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address,
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap(),
+        clock,
+        state,
+        keys_dir,
+        handle,
+        _dir: dir,
+    }
+}
+
+/// A response, read whole.
+pub struct Answer {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub json: Value,
+}
+
+impl Answer {
+    pub async fn from(response: reqwest::Response) -> Answer {
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let text = response.text().await.unwrap();
+        let json = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        Answer {
+            status,
+            headers,
+            json,
+        }
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).map(|v| v.to_str().unwrap())
+    }
+
+    /// Asserts an RFC 6749 5.2 error: status, `error`, `error_description`, no-store.
+    pub fn assert_error(&self, status: u16, error: &str, description: &str) {
+        assert_eq!(self.status, status, "status of {}", self.json);
+        assert_eq!(self.json["error"], error, "error of {}", self.json);
+        assert_eq!(
+            self.json["error_description"], description,
+            "description of {}",
+            self.json
+        );
+        assert_eq!(self.json.as_object().unwrap().len(), 2, "{}", self.json);
+        assert_eq!(self.header("cache-control"), Some("no-store"));
+        assert_eq!(self.header("pragma"), Some("no-cache"));
+        assert!(self
+            .header("content-type")
+            .unwrap()
+            .starts_with("application/json"));
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    /// POST a form to the token endpoint with optional Basic credentials.
+    pub async fn token_form(&self, basic: Option<(&str, &str)>, form: &[(&str, &str)]) -> Answer {
+        let mut request = self.client.post(self.url("/oauth2/token")).form(form);
+        if let Some((id, secret)) = basic {
+            request = request.header("Authorization", basic_header(id, secret));
+        }
+        Answer::from(request.send().await.unwrap()).await
+    }
+
+    /// POST raw bytes with a content type to the token endpoint.
+    pub async fn token_raw(
+        &self,
+        content_type: Option<&str>,
+        body: impl Into<reqwest::Body>,
+    ) -> Answer {
+        let mut request = self.client.post(self.url("/oauth2/token")).body(body);
+        if let Some(content_type) = content_type {
+            request = request.header("Content-Type", content_type);
+        }
+        Answer::from(request.send().await.unwrap()).await
+    }
+
+    pub async fn token_json(&self, body: &Value) -> Answer {
+        Answer::from(
+            self.client
+                .post(self.url("/oauth2/token"))
+                .json(body)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
+    }
+
+    /// A client_credentials token for `reports` with extra form parameters.
+    pub async fn reports_token(&self, extra: &[(&str, &str)]) -> Answer {
+        let mut form = vec![("grant_type", "client_credentials")];
+        form.extend_from_slice(extra);
+        self.token_form(Some(("reports", REPORTS_SECRET)), &form)
+            .await
+    }
+
+    pub async fn get(&self, path: &str) -> Answer {
+        Answer::from(self.client.get(self.url(path)).send().await.unwrap()).await
+    }
+
+    pub async fn jwks(&self) -> Value {
+        let answer = self.get("/.well-known/jwks.json").await;
+        assert_eq!(answer.status, 200);
+        answer.json
+    }
+
+    /// Verifies `token` as a resource server would: the key named by its `kid` from the JWKS
+    /// fetched over HTTP, the algorithm pinned to `alg`, issuer and audience checked.
+    pub async fn verify(
+        &self,
+        token: &str,
+        alg: Algorithm,
+        audience: &str,
+    ) -> (jsonwebtoken::Header, Value) {
+        let header = jsonwebtoken::decode_header(token).unwrap();
+        let kid = header.kid.clone().expect("a kid");
+        let jwks = self.jwks().await;
+        let jwk = find_key(&jwks, &kid).unwrap_or_else(|| panic!("kid {kid} not in the JWKS"));
+        let jwk: Jwk = serde_json::from_value(jwk).unwrap();
+        let key = DecodingKey::from_jwk(&jwk).unwrap();
+        let mut validation = Validation::new(alg);
+        validation.set_issuer(&[ISSUER]);
+        validation.set_audience(&[audience]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        validation.leeway = 0;
+        let data = jsonwebtoken::decode::<Value>(token, &key, &validation)
+            .unwrap_or_else(|err| panic!("the token does not verify: {err}"));
+        (data.header, data.claims)
+    }
+
+    pub async fn metrics(&self) -> String {
+        self.client
+            .get(self.url("/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+}
+
+pub fn find_key(jwks: &Value, kid: &str) -> Option<Value> {
+    jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|key| key["kid"] == kid)
+        .cloned()
+}
+
+pub fn signing_kids(jwks: &Value) -> Vec<String> {
+    jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|key| key["use"] == "sig")
+        .map(|key| key["kid"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// RFC 6749 2.3.1: id and secret form-urlencoded, then Basic.
+pub fn basic_header(id: &str, secret: &str) -> String {
+    use base64::Engine;
+    let encode = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+    let pair = format!("{}:{}", encode(id), encode(secret));
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(pair)
+    )
+}
+
+/// The value of a metric line (`name{labels} value`) in a Prometheus text exposition.
+pub fn metric(text: &str, name_and_labels: &str) -> Option<f64> {
+    text.lines()
+        .find(|line| {
+            line.starts_with(name_and_labels) && line[name_and_labels.len()..].starts_with(' ')
+        })
+        .and_then(|line| line.rsplit(' ').next())
+        .and_then(|value| value.parse().ok())
+}
+
+pub fn keys_dir_files(dir: &Path) -> Vec<std::path::PathBuf> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .collect()
+}

@@ -1,1 +1,116 @@
-fn main() {}
+//! In-process cost of issuing one client_credentials token (request parsing, grant, signing,
+//! response encoding) per algorithm, of signing alone, and of a resource server verifying one.
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use std::hint::black_box;
+use std::path::Path;
+use std::sync::Arc;
+use tessera::clock::SystemClock;
+use tessera::oauth::grants;
+use tessera::oauth::issuer::AccessTokenSpec;
+use tessera::oauth::request::{Params, TokenRequest};
+use tessera::settings::Settings;
+use tessera::startup::load_keys;
+use tessera::state::AppState;
+
+const ALGORITHMS: [(&str, Algorithm); 5] = [
+    ("ES256", Algorithm::ES256),
+    ("ES384", Algorithm::ES384),
+    ("EdDSA", Algorithm::EdDSA),
+    ("RS256", Algorithm::RS256),
+    ("PS256", Algorithm::PS256),
+];
+
+fn state(alg: &str, dir: &Path) -> AppState {
+    let text = format!(
+        r#"
+issuer = "https://issuer.bench"
+keys_dir = "keys"
+[tokens]
+signing_alg = "{alg}"
+[[clients]]
+client_id = "bench"
+client_secret_hash = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$Hf0CjJ1i2ZVJkM6AAh4l2xOKnUVbfO5zWNnD0MY3cAk"
+scopes = ["reports:read", "reports:write"]
+audience = ["https://reports.internal"]
+"#
+    );
+    let settings = Settings::parse(&text, dir, Vec::new()).expect("bench config is valid");
+    let keys = load_keys(&settings, &SystemClock).expect("keys load");
+    AppState::new(settings, keys, Arc::new(SystemClock)).unwrap()
+}
+
+fn benches(c: &mut Criterion) {
+    for (name, alg) in ALGORITHMS {
+        let dir = tempfile::TempDir::new().unwrap();
+        let state = state(name, dir.path());
+        let client = state.clients.get("bench").unwrap().clone();
+        let body = b"grant_type=client_credentials&scope=reports:read";
+
+        c.bench_function(&format!("client_credentials_grant/{name}"), |b| {
+            b.iter(|| {
+                let request =
+                    TokenRequest::from_params(Params::from_form(black_box(body)).unwrap()).unwrap();
+                let response = grants::issue(&state, &client, &request).unwrap();
+                black_box(serde_json::to_vec(&response).unwrap())
+            })
+        });
+
+        let scopes = client.default_scopes.clone();
+        c.bench_function(&format!("sign_access_token/{name}"), |b| {
+            b.iter(|| {
+                black_box(
+                    state
+                        .issuer()
+                        .access_token(AccessTokenSpec {
+                            client: &client,
+                            subject: "bench",
+                            scopes: &scopes,
+                            audience: &client.audience,
+                        })
+                        .unwrap(),
+                )
+            })
+        });
+
+        // The resource server's side: jsonwebtoken (RustCrypto) with a key parsed once.
+        let token = state
+            .issuer()
+            .access_token(AccessTokenSpec {
+                client: &client,
+                subject: "bench",
+                scopes: &scopes,
+                audience: &client.audience,
+            })
+            .unwrap()
+            .token;
+        let jwks = state.keys().jwks(
+            state.settings.tokens.signing_alg,
+            tessera::clock::Clock::now(&SystemClock),
+            state.settings.token_retention(),
+        );
+        let jwk: jsonwebtoken::jwk::Jwk = serde_json::from_value(jwks["keys"][0].clone()).unwrap();
+        let key = DecodingKey::from_jwk(&jwk).unwrap();
+        let mut validation = Validation::new(alg);
+        validation.set_audience(&["https://reports.internal"]);
+        c.bench_function(&format!("verify_access_token/{name}"), |b| {
+            b.iter(|| {
+                black_box(
+                    jsonwebtoken::decode::<serde_json::Value>(black_box(&token), &key, &validation)
+                        .unwrap(),
+                )
+            })
+        });
+    }
+}
+
+criterion_group! {
+    name = issue;
+    config = Criterion::default()
+        .sample_size(50)
+        .warm_up_time(std::time::Duration::from_secs(1))
+        .measurement_time(std::time::Duration::from_secs(3));
+    targets = benches
+}
+criterion_main!(issue);

@@ -1,1 +1,415 @@
-fn main() {}
+//! HTTP load benchmark, written with the project's own crates: starts Tessera in process on an
+//! ephemeral port (or targets `TESSERA_BENCH_URL`), drives C keep-alive HTTP/1.1 connections for
+//! T seconds from one generator thread, and prints tokens/s, latency percentiles, errors, the
+//! server's CPU per token and the process's peak RSS.
+//!
+//! Settings (environment): TESSERA_BENCH_CONNECTIONS (64), TESSERA_BENCH_SECONDS (10),
+//! TESSERA_BENCH_SCENARIOS (comma-separated, default every scenario), TESSERA_BENCH_URL with
+//! TESSERA_BENCH_CLIENT_ID and TESSERA_BENCH_CLIENT_SECRET for a running server.
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::header::{AUTHORIZATION, CONTENT_TYPE, HOST};
+use hyper::Request;
+use hyper_util::rt::TokioIo;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tessera::clock::SystemClock;
+use tessera::settings::Settings;
+use tessera::startup::Application;
+
+const LOCAL_CLIENT_ID: &str = "bench";
+const LOCAL_CLIENT_SECRET: &str = "bench-secret-3a1f9c2e7b5d4f6a8c0e1b2d3f4a5b6c";
+
+/// How a scenario asks for a token.
+#[derive(Clone, Copy)]
+enum Shape {
+    /// client_secret_basic, form body.
+    BasicForm,
+    /// client_secret_post, JSON body.
+    PostJson,
+}
+
+#[derive(Clone, Copy)]
+struct Scenario {
+    name: &'static str,
+    alg: &'static str,
+    shape: Shape,
+}
+
+const SCENARIOS: [Scenario; 4] = [
+    Scenario {
+        name: "client_credentials basic ES256",
+        alg: "ES256",
+        shape: Shape::BasicForm,
+    },
+    Scenario {
+        name: "client_credentials json-post ES256",
+        alg: "ES256",
+        shape: Shape::PostJson,
+    },
+    Scenario {
+        name: "client_credentials basic EdDSA",
+        alg: "EdDSA",
+        shape: Shape::BasicForm,
+    },
+    Scenario {
+        name: "client_credentials basic RS256",
+        alg: "RS256",
+        shape: Shape::BasicForm,
+    },
+];
+
+fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|value| value.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Where the load goes.
+struct Target {
+    host: String,
+    path: String,
+    client_id: String,
+    client_secret: String,
+    local: Option<LocalServer>,
+}
+
+struct LocalServer {
+    handle: actix_web::dev::ServerHandle,
+    thread: std::thread::JoinHandle<()>,
+    _dir: tempfile::TempDir,
+}
+
+fn start_local(alg: &str) -> Target {
+    let dir = tempfile::TempDir::new().unwrap();
+    let hash = tessera::oauth::credentials::hash_secret(LOCAL_CLIENT_SECRET);
+    let text = format!(
+        r#"
+issuer = "https://issuer.bench"
+listen = "127.0.0.1:0"
+keys_dir = "keys"
+[tokens]
+signing_alg = "{alg}"
+[log]
+level = "warn"
+[[clients]]
+client_id = "{LOCAL_CLIENT_ID}"
+client_secret_hash = "{hash}"
+token_endpoint_auth_methods = ["client_secret_basic", "client_secret_post"]
+scopes = ["reports:read", "reports:write"]
+audience = ["https://reports.internal"]
+"#
+    );
+    let settings = Settings::parse(&text, dir.path(), Vec::new()).expect("bench config is valid");
+    let (sender, receiver) = std::sync::mpsc::channel();
+    let thread = std::thread::Builder::new()
+        .name("tessera-server".into())
+        .spawn(move || {
+            actix_web::rt::System::new().block_on(async move {
+                let app =
+                    Application::build(settings, Arc::new(SystemClock)).expect("server starts");
+                sender.send((app.port(), app.handle())).unwrap();
+                app.run_until_stopped().await.unwrap();
+            })
+        })
+        .unwrap();
+    let (port, handle) = receiver.recv().unwrap();
+    Target {
+        host: format!("127.0.0.1:{port}"),
+        path: "/oauth2/token".into(),
+        client_id: LOCAL_CLIENT_ID.into(),
+        client_secret: LOCAL_CLIENT_SECRET.into(),
+        local: Some(LocalServer {
+            handle,
+            thread,
+            _dir: dir,
+        }),
+    }
+}
+
+fn remote(url: &str) -> Target {
+    let url = url::Url::parse(url).expect("TESSERA_BENCH_URL is a URL");
+    assert_eq!(url.scheme(), "http", "the load generator speaks plain HTTP");
+    let host = format!(
+        "{}:{}",
+        url.host_str().expect("a host"),
+        url.port_or_known_default().unwrap()
+    );
+    let path = match url.path() {
+        "/" | "" => "/oauth2/token".to_owned(),
+        path => path.to_owned(),
+    };
+    Target {
+        host,
+        path,
+        client_id: std::env::var("TESSERA_BENCH_CLIENT_ID").expect("TESSERA_BENCH_CLIENT_ID"),
+        client_secret: std::env::var("TESSERA_BENCH_CLIENT_SECRET")
+            .expect("TESSERA_BENCH_CLIENT_SECRET"),
+        local: None,
+    }
+}
+
+/// One request of a scenario, built once and cloned per send.
+#[derive(Clone)]
+struct Template {
+    host: String,
+    path: String,
+    authorization: Option<String>,
+    content_type: &'static str,
+    body: Bytes,
+}
+
+impl Template {
+    fn new(target: &Target, shape: Shape) -> Self {
+        use base64::Engine;
+        let form = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+        match shape {
+            Shape::BasicForm => Template {
+                host: target.host.clone(),
+                path: target.path.clone(),
+                authorization: Some(format!(
+                    "Basic {}",
+                    base64::engine::general_purpose::STANDARD.encode(format!(
+                        "{}:{}",
+                        form(&target.client_id),
+                        form(&target.client_secret)
+                    ))
+                )),
+                content_type: "application/x-www-form-urlencoded",
+                body: Bytes::from_static(b"grant_type=client_credentials"),
+            },
+            Shape::PostJson => Template {
+                host: target.host.clone(),
+                path: target.path.clone(),
+                authorization: None,
+                content_type: "application/json",
+                body: Bytes::from(
+                    serde_json::json!({
+                        "grant_type": "client_credentials",
+                        "client_id": target.client_id,
+                        "client_secret": target.client_secret,
+                    })
+                    .to_string(),
+                ),
+            },
+        }
+    }
+
+    fn request(&self) -> Request<Full<Bytes>> {
+        let mut request = Request::post(self.path.as_str())
+            .header(HOST, self.host.as_str())
+            .header(CONTENT_TYPE, self.content_type);
+        if let Some(authorization) = &self.authorization {
+            request = request.header(AUTHORIZATION, authorization.as_str());
+        }
+        request.body(Full::new(self.body.clone())).unwrap()
+    }
+}
+
+#[derive(Default)]
+struct ConnectionResult {
+    latencies_us: Vec<u32>,
+    errors: u64,
+}
+
+type Sender = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
+
+async fn connect(host: &str) -> Sender {
+    let stream = tokio::net::TcpStream::connect(host).await.expect("connect");
+    stream.set_nodelay(true).unwrap();
+    let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .expect("HTTP handshake");
+    tokio::spawn(connection);
+    sender
+}
+
+/// Sends one request; `true` when it got a 200 with a token.
+async fn send(sender: &mut Sender, template: &Template) -> bool {
+    if sender.ready().await.is_err() {
+        return false;
+    }
+    match sender.send_request(template.request()).await {
+        Ok(response) => {
+            let ok = response.status() == 200;
+            let body = response.into_body().collect().await;
+            ok && body.is_ok_and(|body| body.to_bytes().starts_with(b"{\"access_token\""))
+        }
+        Err(_) => false,
+    }
+}
+
+async fn drive(mut sender: Sender, template: Template, until: Instant) -> ConnectionResult {
+    let mut result = ConnectionResult {
+        latencies_us: Vec::with_capacity(1 << 16),
+        errors: 0,
+    };
+    while Instant::now() < until {
+        let started = Instant::now();
+        if send(&mut sender, &template).await {
+            result
+                .latencies_us
+                .push(started.elapsed().as_micros().min(u32::MAX as u128) as u32);
+        } else {
+            result.errors += 1;
+        }
+    }
+    result
+}
+
+/// CPU seconds (user + system) from a /proc stat line.
+fn cpu_seconds(stat: &str) -> f64 {
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let after = &stat[stat.rfind(')').unwrap() + 2..];
+    let fields: Vec<&str> = after.split(' ').collect();
+    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+    // SAFETY: sysconf has no preconditions.
+    ticks as f64 / unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64
+}
+
+fn process_cpu() -> f64 {
+    cpu_seconds(&std::fs::read_to_string("/proc/self/stat").unwrap())
+}
+
+fn thread_cpu() -> f64 {
+    cpu_seconds(&std::fs::read_to_string("/proc/thread-self/stat").unwrap())
+}
+
+fn peak_rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let kib: f64 = status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0.0);
+    kib / 1024.0
+}
+
+fn percentile(sorted: &[u32], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let index = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1;
+    sorted[index] as f64 / 1000.0
+}
+
+fn run(scenario: Scenario, target: &Target, connections: usize, seconds: u64) {
+    let template = Template::new(target, scenario.shape);
+    // Reset the peak RSS so each scenario reports its own.
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+    let (results, elapsed, server_cpu) = std::thread::Builder::new()
+        .name("loadgen".into())
+        .spawn({
+            let host = target.host.clone();
+            move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                runtime.block_on(async move {
+                    let mut senders = Vec::with_capacity(connections);
+                    for _ in 0..connections {
+                        let mut sender = connect(&host).await;
+                        // Warm-up: the first request of a secret pays argon2 once.
+                        assert!(send(&mut sender, &template).await, "warm-up request failed");
+                        senders.push(sender);
+                    }
+                    let (process_before, own_before) = (process_cpu(), thread_cpu());
+                    let started = Instant::now();
+                    let until = started + Duration::from_secs(seconds);
+                    let tasks: Vec<_> = senders
+                        .into_iter()
+                        .map(|sender| tokio::spawn(drive(sender, template.clone(), until)))
+                        .collect();
+                    let mut results = Vec::new();
+                    for task in tasks {
+                        results.push(task.await.unwrap());
+                    }
+                    let elapsed = started.elapsed();
+                    let server_cpu = (process_cpu() - process_before) - (thread_cpu() - own_before);
+                    (results, elapsed, server_cpu)
+                })
+            }
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+
+    let mut latencies: Vec<u32> = results
+        .iter()
+        .flat_map(|r| r.latencies_us.iter().copied())
+        .collect();
+    let errors: u64 = results.iter().map(|r| r.errors).sum();
+    latencies.sort_unstable();
+    let tokens = latencies.len() as f64;
+    let rate = tokens / elapsed.as_secs_f64();
+    let (cpu, rss) = if target.local.is_some() {
+        (
+            format!("{:.1} µs", server_cpu / tokens.max(1.0) * 1e6),
+            format!("{:.1} MiB", peak_rss_mib()),
+        )
+    } else {
+        ("n/a (remote)".into(), "n/a (remote)".into())
+    };
+    println!(
+        "load: {}: {:.0} tokens/s, p50 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms, errors {}, server CPU/token {}, peak RSS {} ({} connections, {} s)",
+        scenario.name,
+        rate,
+        percentile(&latencies, 0.50),
+        percentile(&latencies, 0.99),
+        percentile(&latencies, 0.999),
+        errors,
+        cpu,
+        rss,
+        connections,
+        seconds,
+    );
+}
+
+fn main() {
+    let connections: usize = env_or("TESSERA_BENCH_CONNECTIONS", 64);
+    let seconds: u64 = env_or("TESSERA_BENCH_SECONDS", 10);
+    let wanted: Option<Vec<String>> = std::env::var("TESSERA_BENCH_SCENARIOS")
+        .ok()
+        .map(|list| list.split(',').map(|s| s.trim().to_owned()).collect());
+    let remote_url = std::env::var("TESSERA_BENCH_URL").ok();
+    // A running server signs with its own algorithm: only the request shapes vary.
+    let scenarios: Vec<Scenario> = match &remote_url {
+        Some(_) => vec![
+            Scenario {
+                name: "client_credentials basic (remote)",
+                alg: "",
+                shape: Shape::BasicForm,
+            },
+            Scenario {
+                name: "client_credentials json-post (remote)",
+                alg: "",
+                shape: Shape::PostJson,
+            },
+        ],
+        None => SCENARIOS.to_vec(),
+    };
+    for scenario in scenarios {
+        if wanted
+            .as_ref()
+            .is_some_and(|w| !w.iter().any(|name| scenario.name.contains(name.as_str())))
+        {
+            continue;
+        }
+        let target = match &remote_url {
+            Some(url) => remote(url),
+            None => start_local(scenario.alg),
+        };
+        run(scenario, &target, connections, seconds);
+        if let Some(local) = target.local {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(local.handle.stop(true));
+            local.thread.join().unwrap();
+        }
+    }
+}

@@ -7,6 +7,7 @@ pub mod keys;
 pub mod metrics;
 pub mod oauth;
 pub mod registry;
+pub mod revocation;
 pub mod settings;
 pub mod startup;
 pub mod state;

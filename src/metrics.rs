@@ -2,8 +2,10 @@
 
 use crate::oauth::credentials::Path;
 use crate::oauth::ErrorCode;
+use crate::revocation::RevocationError;
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder,
+    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry,
+    TextEncoder,
 };
 use std::time::Duration;
 
@@ -14,6 +16,9 @@ pub struct Metrics {
     request_duration: HistogramVec,
     client_auth: IntCounterVec,
     key_reloads: IntCounterVec,
+    revocations: IntCounter,
+    revocation_refusals: IntCounterVec,
+    denylist_entries: IntGauge,
 }
 
 impl Default for Metrics {
@@ -53,6 +58,27 @@ impl Metrics {
             "Key folder reloads, by result.",
             &["result"],
         );
+        let revocation_refusals = counter(
+            "tessera_revocation_store_refusals_total",
+            "Requests the revocation store could not serve, by reason (full, unavailable).",
+            &["reason"],
+        );
+        let revocations = IntCounter::new(
+            "tessera_revocations_total",
+            "Tokens revoked through the revocation endpoint.",
+        )
+        .expect("metric definitions are valid");
+        registry
+            .register(Box::new(revocations.clone()))
+            .expect("metric names are unique");
+        let denylist_entries = IntGauge::new(
+            "tessera_denylist_entries",
+            "Live entries of the in-memory denylist.",
+        )
+        .expect("metric definitions are valid");
+        registry
+            .register(Box::new(denylist_entries.clone()))
+            .expect("metric names are unique");
         let request_duration = HistogramVec::new(
             HistogramOpts::new(
                 "tessera_http_request_duration_seconds",
@@ -75,6 +101,9 @@ impl Metrics {
             request_duration,
             client_auth,
             key_reloads,
+            revocations,
+            revocation_refusals,
+            denylist_entries,
         }
     }
 
@@ -102,6 +131,22 @@ impl Metrics {
         self.key_reloads
             .with_label_values(&[if ok { "ok" } else { "error" }])
             .inc();
+    }
+
+    pub fn record_revocation(&self) {
+        self.revocations.inc();
+    }
+
+    pub fn record_revocation_refusal(&self, err: &RevocationError) {
+        let reason = match err {
+            RevocationError::Full => "full",
+            RevocationError::Unavailable(_) => "unavailable",
+        };
+        self.revocation_refusals.with_label_values(&[reason]).inc();
+    }
+
+    pub fn set_denylist_entries(&self, entries: u64) {
+        self.denylist_entries.set(entries as i64);
     }
 
     /// The Prometheus text exposition of every metric.

@@ -31,7 +31,25 @@ pub struct Settings {
     pub keys: KeySettings,
     pub client_auth: ClientAuthSettings,
     pub log: LogSettings,
+    pub revocation: RevocationSettings,
     pub clients: Vec<Client>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RevocationBackend {
+    /// In this process: fine for one node.
+    Memory,
+    /// Shared by every replica.
+    Redis { url: String, key_prefix: String },
+}
+
+#[derive(Debug, Clone)]
+pub struct RevocationSettings {
+    pub backend: RevocationBackend,
+    /// Live denylist entries the memory backend holds; past it new revocations get 503.
+    pub capacity: u64,
+    /// Live single-use ids (assertions, codes, spent refresh tokens) the memory backend holds.
+    pub replay_capacity: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -318,7 +336,18 @@ struct RawSettings {
     keys: RawKeys,
     client_auth: RawClientAuth,
     log: RawLog,
+    revocation: RawRevocation,
     clients: Vec<RawClient>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct RawRevocation {
+    backend: Option<String>,
+    url: Option<String>,
+    key_prefix: Option<String>,
+    capacity: Option<u64>,
+    replay_capacity: Option<u64>,
 }
 
 #[derive(Deserialize, Default)]
@@ -372,6 +401,7 @@ struct RawClient {
     default_scopes: Option<Vec<String>>,
     audience: Vec<String>,
     access_token_ttl: Option<String>,
+    introspect: bool,
 }
 
 fn parse_duration(text: &str) -> Result<Duration, String> {
@@ -539,6 +569,47 @@ impl RawSettings {
             }
         };
 
+        let r = &self.revocation;
+        let backend = match r.backend.as_deref() {
+            None | Some("memory") => {
+                if r.url.is_some() {
+                    problems.push("revocation.url", "only used with backend = \"redis\"");
+                }
+                RevocationBackend::Memory
+            }
+            Some("redis") => match &r.url {
+                Some(url) if url.starts_with("redis://") || url.starts_with("rediss://") => {
+                    RevocationBackend::Redis {
+                        url: url.clone(),
+                        key_prefix: r.key_prefix.clone().unwrap_or_else(|| "tessera".to_owned()),
+                    }
+                }
+                Some(_) => {
+                    problems.push("revocation.url", "must be a redis:// or rediss:// URL");
+                    RevocationBackend::Memory
+                }
+                None => {
+                    problems.push("revocation.url", "is required with backend = \"redis\"");
+                    RevocationBackend::Memory
+                }
+            },
+            Some(other) => {
+                problems.push(
+                    "revocation.backend",
+                    format!("'{other}' is not memory or redis"),
+                );
+                RevocationBackend::Memory
+            }
+        };
+        let revocation = RevocationSettings {
+            backend,
+            capacity: r.capacity.unwrap_or(1_000_000),
+            replay_capacity: r.replay_capacity.unwrap_or(1_000_000),
+        };
+        if revocation.capacity == 0 || revocation.replay_capacity == 0 {
+            problems.push("revocation", "capacities must be at least 1");
+        }
+
         let mut seen = HashSet::new();
         let clients: Vec<Client> = self
             .clients
@@ -565,6 +636,7 @@ impl RawSettings {
             keys,
             client_auth,
             log: LogSettings { level, format },
+            revocation,
             clients,
         })
     }
@@ -695,6 +767,7 @@ impl RawClient {
             default_scopes,
             audience: self.audience.clone(),
             access_token_ttl,
+            may_introspect: self.introspect,
         })
     }
 }

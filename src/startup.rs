@@ -42,7 +42,9 @@ impl Application {
             .with_context(|| format!("binding {}", settings.listen))?;
         let port = listener.local_addr()?.port();
         let workers = settings.server.workers;
-        let state = web::Data::new(AppState::new(settings, keys, clock));
+        let state = web::Data::new(
+            AppState::new(settings, keys, clock).map_err(|err| anyhow::anyhow!(err))?,
+        );
         let app_state = state.clone();
         let mut server = HttpServer::new(move || {
             App::new()

@@ -8,6 +8,7 @@ use crate::metrics::Metrics;
 use crate::oauth::credentials::CredentialVerifier;
 use crate::oauth::issuer::Issuer;
 use crate::registry::ClientRegistry;
+use crate::revocation::Revocations;
 use crate::settings::Settings;
 use arc_swap::ArcSwap;
 use std::sync::Arc;
@@ -18,19 +19,21 @@ pub struct AppState {
     keys: ArcSwap<KeyRing>,
     pub clock: Arc<dyn Clock>,
     pub credentials: CredentialVerifier,
+    pub revocations: Revocations,
     pub metrics: Metrics,
 }
 
 impl AppState {
-    pub fn new(settings: Settings, keys: KeyRing, clock: Arc<dyn Clock>) -> Self {
-        Self {
+    pub fn new(settings: Settings, keys: KeyRing, clock: Arc<dyn Clock>) -> Result<Self, String> {
+        Ok(Self {
+            revocations: Revocations::new(&settings.revocation)?,
             clients: ClientRegistry::new(&settings.clients),
             credentials: CredentialVerifier::new(&settings.client_auth),
             keys: ArcSwap::from_pointee(keys),
             metrics: Metrics::new(),
             settings,
             clock,
-        }
+        })
     }
 
     pub fn now(&self) -> UnixTime {

@@ -1,6 +1,6 @@
 //! OpenID Connect Discovery and RFC 8414 metadata: exactly what this server supports.
 
-use super::{JWKS_PATH, TOKEN_PATH};
+use super::{INTROSPECT_PATH, JWKS_PATH, REVOCATIONS_PATH, REVOKE_PATH, TOKEN_PATH};
 use crate::oauth::types::{AuthMethod, GrantType};
 use crate::settings::Settings;
 use crate::state::AppState;
@@ -20,6 +20,12 @@ pub fn metadata(settings: &Settings) -> Value {
         "issuer": settings.issuer,
         "token_endpoint": settings.endpoint(TOKEN_PATH),
         "jwks_uri": settings.endpoint(JWKS_PATH),
+        "revocation_endpoint": settings.endpoint(REVOKE_PATH),
+        "revocation_endpoint_auth_methods_supported": AuthMethod::ALL.map(AuthMethod::as_str),
+        "introspection_endpoint": settings.endpoint(INTROSPECT_PATH),
+        "introspection_endpoint_auth_methods_supported": AuthMethod::ALL.map(AuthMethod::as_str),
+        // Not a registered metadata name: where offline verifiers poll for revocations.
+        "revocation_feed_endpoint": settings.endpoint(REVOCATIONS_PATH),
         "grant_types_supported": GrantType::ALL.map(GrantType::as_str),
         "token_endpoint_auth_methods_supported": AuthMethod::ALL.map(AuthMethod::as_str),
         // No authorization endpoint yet: no response type is supported.

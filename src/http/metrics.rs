@@ -4,6 +4,9 @@ use crate::state::AppState;
 use actix_web::{web, HttpResponse};
 
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    if let Some(entries) = state.revocations.live_entries() {
+        state.metrics.set_denylist_entries(entries);
+    }
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(state.metrics.render())

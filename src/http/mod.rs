@@ -2,9 +2,12 @@
 
 mod discovery;
 mod health;
+mod introspect;
 mod jwks;
 mod metrics;
 pub mod observe;
+mod revocations;
+mod revoke;
 mod token;
 
 use crate::oauth::OAuthError;
@@ -12,6 +15,9 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpResponse};
 
 pub const TOKEN_PATH: &str = "/oauth2/token";
+pub const REVOKE_PATH: &str = "/oauth2/revoke";
+pub const INTROSPECT_PATH: &str = "/oauth2/introspect";
+pub const REVOCATIONS_PATH: &str = "/oauth2/revocations";
 pub const JWKS_PATH: &str = "/.well-known/jwks.json";
 
 /// Every route of the issuer.
@@ -21,6 +27,17 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(web::post().to(token::token))
             .default_service(web::to(post_only)),
     )
+    .service(
+        web::resource(REVOKE_PATH)
+            .route(web::post().to(revoke::revoke))
+            .default_service(web::to(post_only)),
+    )
+    .service(
+        web::resource(INTROSPECT_PATH)
+            .route(web::post().to(introspect::introspect))
+            .default_service(web::to(post_only)),
+    )
+    .route(REVOCATIONS_PATH, web::get().to(revocations::revocations))
     .route(JWKS_PATH, web::get().to(jwks::jwks))
     .route(
         "/.well-known/openid-configuration",

@@ -15,8 +15,10 @@ use serde::Serialize;
 pub enum TokenType {
     /// RFC 9068 access token.
     AccessToken,
-    /// Any other JWT (ID tokens, signed documents).
+    /// Any other JWT (ID tokens).
     Jwt,
+    /// The revocation feed document.
+    RevocationList,
 }
 
 impl TokenType {
@@ -24,6 +26,7 @@ impl TokenType {
         match self {
             TokenType::AccessToken => "at+jwt",
             TokenType::Jwt => "JWT",
+            TokenType::RevocationList => "revocations+jwt",
         }
     }
 }
@@ -39,10 +42,13 @@ pub struct JwsSigner {
     kid: String,
     alg: SigningAlg,
     key: KeyPairKind,
+    /// The public half, for verifying tokens this key signed.
+    verifier: signature::UnparsedPublicKey<Vec<u8>>,
     rng: SystemRandom,
     /// base64url of the protected header, per token type.
     header_access_token: String,
     header_jwt: String,
+    header_revocations: String,
 }
 
 impl std::fmt::Debug for JwsSigner {
@@ -113,9 +119,23 @@ impl JwsSigner {
             .expect("a header of strings serializes");
             URL_SAFE_NO_PAD.encode(json)
         };
+        let verification: &'static dyn signature::VerificationAlgorithm = match alg {
+            SigningAlg::ES256 => &signature::ECDSA_P256_SHA256_FIXED,
+            SigningAlg::ES384 => &signature::ECDSA_P384_SHA384_FIXED,
+            SigningAlg::EdDSA => &signature::ED25519,
+            SigningAlg::RS256 => &signature::RSA_PKCS1_2048_8192_SHA256,
+            SigningAlg::PS256 => &signature::RSA_PSS_2048_8192_SHA256,
+        };
+        let public_key = match &key {
+            KeyPairKind::Ecdsa(pair) => pair.public_key().as_ref().to_vec(),
+            KeyPairKind::Ed25519(pair) => pair.public_key().as_ref().to_vec(),
+            KeyPairKind::Rsa(pair, _) => pair.public_key().as_ref().to_vec(),
+        };
         Ok(Self {
+            verifier: signature::UnparsedPublicKey::new(verification, public_key),
             header_access_token: header(TokenType::AccessToken),
             header_jwt: header(TokenType::Jwt),
+            header_revocations: header(TokenType::RevocationList),
             kid,
             alg,
             key,
@@ -138,6 +158,7 @@ impl JwsSigner {
         let header = match typ {
             TokenType::AccessToken => &self.header_access_token,
             TokenType::Jwt => &self.header_jwt,
+            TokenType::RevocationList => &self.header_revocations,
         };
         let mut token = String::with_capacity(header.len() + payload.len() * 4 / 3 + 700);
         token.push_str(header);
@@ -167,13 +188,53 @@ impl JwsSigner {
         }
     }
 
-    /// The public key bytes as aws-lc-rs exposes them (tests compare against the JWKS).
-    pub fn public_key_bytes(&self) -> Vec<u8> {
-        match &self.key {
-            KeyPairKind::Ecdsa(pair) => pair.public_key().as_ref().to_vec(),
-            KeyPairKind::Ed25519(pair) => pair.public_key().as_ref().to_vec(),
-            KeyPairKind::Rsa(pair, _) => pair.public_key().as_ref().to_vec(),
+    /// Whether `signature` over `message` was made by this key.
+    pub fn verify_signature(&self, message: &[u8], signature: &[u8]) -> bool {
+        self.verifier.verify(message, signature).is_ok()
+    }
+}
+
+/// Largest compact JWS Tessera will parse.
+pub const MAX_JWS_LEN: usize = 16 * 1024;
+
+/// The protected header members Tessera reads.
+#[derive(Debug, serde::Deserialize)]
+pub struct JwsHeader {
+    pub alg: String,
+    pub kid: Option<String>,
+    pub typ: Option<String>,
+    /// Any critical extension makes the token unusable: none is understood.
+    pub crit: Option<serde_json::Value>,
+}
+
+/// A compact JWS split into its parts; nothing verified yet.
+#[derive(Debug)]
+pub struct CompactJws<'a> {
+    pub header: JwsHeader,
+    pub signing_input: &'a str,
+    pub payload: Vec<u8>,
+    pub signature: Vec<u8>,
+}
+
+impl<'a> CompactJws<'a> {
+    /// Splits and decodes `token`; `None` when it is not a well-formed compact JWS.
+    pub fn parse(token: &'a str) -> Option<CompactJws<'a>> {
+        if token.len() > MAX_JWS_LEN {
+            return None;
         }
+        let (signing_input, signature) = token.rsplit_once('.')?;
+        let (header, payload) = signing_input.split_once('.')?;
+        if payload.contains('.') {
+            return None;
+        }
+        let header: JwsHeader =
+            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).ok()?).ok()?;
+        Some(CompactJws {
+            header,
+            signing_input,
+            payload: URL_SAFE_NO_PAD.decode(payload).ok()?,
+            signature: URL_SAFE_NO_PAD.decode(signature).ok()?,
+        })
     }
 }
 

@@ -7,7 +7,7 @@ mod jws;
 pub use jwk::{
     generate_encryption_key, generate_secret_key, generate_signing_key, public_jwk, thumbprint, Jwk,
 };
-pub use jws::{JwsSigner, TokenType};
+pub use jws::{CompactJws, JwsHeader, JwsSigner, TokenType, MAX_JWS_LEN};
 
 use std::fmt;
 use std::str::FromStr;

@@ -12,8 +12,8 @@ pub use store::{ensure_dir, load_all, write_new, KeyPurpose, StoredKey};
 
 use crate::clock::UnixTime;
 use crate::jose::{
-    generate_encryption_key, generate_secret_key, generate_signing_key, public_jwk, Jwk, JwsSigner,
-    KeyError, KeyManagementAlg, SigningAlg,
+    generate_encryption_key, generate_secret_key, generate_signing_key, public_jwk, CompactJws,
+    Jwk, JwsHeader, JwsSigner, KeyError, KeyManagementAlg, SigningAlg,
 };
 use serde_json::{Map, Value};
 use std::path::Path;
@@ -175,6 +175,37 @@ impl KeyRing {
             .map(|key| (key.signer.alg(), key.activates_at))
             .collect();
         signing_key_state(&timeline, index, alg, now, retention)
+    }
+
+    /// Verifies a compact JWS signed by one of this ring's keys still published at `now`, with
+    /// the algorithm of that key (never the one the header would like). Returns the header and
+    /// the payload bytes; `None` for anything else.
+    pub fn verify(
+        &self,
+        token: &str,
+        alg: SigningAlg,
+        now: UnixTime,
+        retention: Duration,
+    ) -> Option<(JwsHeader, Vec<u8>)> {
+        let jws = CompactJws::parse(token)?;
+        if jws.header.crit.is_some() {
+            return None;
+        }
+        let kid = jws.header.kid.as_deref()?;
+        let index = self
+            .signing
+            .iter()
+            .position(|key| key.signer.kid() == kid)?;
+        if !self.state(index, alg, now, retention).is_published() {
+            return None;
+        }
+        let signer = &self.signing[index].signer;
+        if jws.header.alg != signer.alg().as_str()
+            || !signer.verify_signature(jws.signing_input.as_bytes(), &jws.signature)
+        {
+            return None;
+        }
+        Some((jws.header, jws.payload))
     }
 
     /// The JWK Set published at `now`: every signing key not expired, and the encryption keys.

@@ -145,3 +145,22 @@ impl ResponseError for OAuthError {
         response
     }
 }
+
+impl From<crate::revocation::RevocationError> for OAuthError {
+    fn from(err: crate::revocation::RevocationError) -> Self {
+        use crate::revocation::RevocationError;
+        match err {
+            RevocationError::Full => OAuthError::new(
+                ErrorCode::TemporarilyUnavailable,
+                "the revocation list is full; try again later",
+            )
+            .with_retry_after(60),
+            // The details (addresses, driver messages) stay in the logs.
+            RevocationError::Unavailable(_) => OAuthError::new(
+                ErrorCode::TemporarilyUnavailable,
+                "the revocation state is unavailable; try again later",
+            )
+            .with_retry_after(1),
+        }
+    }
+}

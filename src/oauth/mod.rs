@@ -7,6 +7,7 @@ pub mod error;
 pub mod grants;
 pub mod issuer;
 pub mod request;
+pub mod tokens;
 pub mod types;
 
 pub use error::{ErrorCode, OAuthError};

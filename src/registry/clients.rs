@@ -51,6 +51,8 @@ pub struct Client {
     pub audience: Vec<String>,
     /// Overrides `[tokens] access_token_ttl` for this client.
     pub access_token_ttl: Option<Duration>,
+    /// A resource server allowed to call the introspection endpoint.
+    pub may_introspect: bool,
 }
 
 impl Client {

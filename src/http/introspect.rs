@@ -1,0 +1,53 @@
+//! `POST /oauth2/introspect` (RFC 7662): for resource servers registered with
+//! `introspect = true`. An active token answers its claims; anything else answers only
+//! `{"active": false}`. Revocation is checked, and an unreachable shared store fails closed.
+
+use crate::oauth::request::{parse_body, read_body};
+use crate::oauth::tokens::verify_access_token;
+use crate::oauth::{client_auth, ErrorCode, OAuthError};
+use crate::state::AppState;
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde_json::{json, Value};
+
+pub async fn introspect(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, OAuthError> {
+    let body = read_body(&req, payload, state.settings.server.max_body_bytes).await?;
+    let params = parse_body(&req, &body)?;
+    let peer = req.peer_addr().map(|addr| addr.ip());
+    let client = client_auth::authenticate(&state, req.headers(), &params, peer).await?;
+    if !client.may_introspect {
+        return Err(OAuthError::new(
+            ErrorCode::UnauthorizedClient,
+            format!(
+                "the client {} is not allowed to introspect tokens",
+                client.id
+            ),
+        )
+        .with_status(StatusCode::UNAUTHORIZED));
+    }
+    let token = params.require("token")?;
+    let answer = match verify_access_token(&state, token) {
+        Some(claims)
+            if !state
+                .revocations
+                .is_revoked(&claims.jti, state.now())
+                .await? =>
+        {
+            let mut answer = serde_json::to_value(&claims)
+                .map_err(|_| OAuthError::server_error("the claims could not be encoded"))?;
+            let fields = answer.as_object_mut().expect("claims are an object");
+            fields.insert("active".into(), Value::Bool(true));
+            fields.insert("token_type".into(), Value::from("Bearer"));
+            answer
+        }
+        _ => json!({ "active": false }),
+    };
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::PRAGMA, "no-cache"))
+        .json(answer))
+}

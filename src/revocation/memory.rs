@@ -1,0 +1,258 @@
+//! The single-process backend: moka caches whose entries expire with the tokens they name, and
+//! an ordered log for the feed. Capacity is counted exactly (an eviction listener gives entries
+//! back), and a full store refuses: moka is never allowed to evict a live revocation.
+
+use super::{FeedEntry, FeedPage, RevocationError};
+use crate::clock::UnixTime;
+use moka::notification::RemovalCause;
+use moka::sync::Cache;
+use moka::Expiry;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// A cached id's expiry: `exp` decides (by the application's clock); `ttl` only tells moka when
+/// to reclaim the memory.
+#[derive(Debug, Clone, Copy)]
+struct Expiring {
+    exp: UnixTime,
+    ttl: Duration,
+}
+
+struct UntilExp;
+
+impl<K> Expiry<K, Expiring> for UntilExp {
+    fn expire_after_create(&self, _: &K, value: &Expiring, _: Instant) -> Option<Duration> {
+        Some(value.ttl)
+    }
+}
+
+/// A bounded set of ids, each until its own expiry.
+struct ExpiringSet {
+    cache: Cache<String, Expiring>,
+    live: Arc<AtomicU64>,
+    capacity: u64,
+}
+
+impl ExpiringSet {
+    fn new(capacity: u64) -> Self {
+        let live = Arc::new(AtomicU64::new(0));
+        let released = live.clone();
+        let cache = Cache::builder()
+            .expire_after(UntilExp)
+            .eviction_listener(move |_, _, cause| {
+                if cause != RemovalCause::Replaced {
+                    released.fetch_sub(1, Ordering::Relaxed);
+                }
+            })
+            .build();
+        Self {
+            cache,
+            live,
+            capacity,
+        }
+    }
+
+    /// Inserts `id`; `Ok(false)` when it was there already.
+    fn insert(&self, id: String, exp: UnixTime, now: UnixTime) -> Result<bool, RevocationError> {
+        if self.cache.get(&id).is_some_and(|entry| entry.exp > now) {
+            return Ok(false);
+        }
+        if self.live.load(Ordering::Relaxed) >= self.capacity {
+            // Expired entries give their room back only once moka runs its maintenance.
+            self.cache.run_pending_tasks();
+            if self.live.load(Ordering::Relaxed) >= self.capacity {
+                return Err(RevocationError::Full);
+            }
+        }
+        let value = Expiring {
+            exp,
+            ttl: Duration::from_secs((exp - now).max(1) as u64),
+        };
+        let entry = self.cache.entry(id).or_insert(value);
+        if entry.is_fresh() {
+            self.live.fetch_add(1, Ordering::Relaxed);
+            return Ok(true);
+        }
+        // Present but expired by the application's clock: it may be used again.
+        if entry.value().exp <= now {
+            self.cache.insert(entry.key().clone(), value);
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
+    fn contains(&self, id: &str, now: UnixTime) -> bool {
+        self.cache.get(id).is_some_and(|entry| entry.exp > now)
+    }
+}
+
+#[derive(Default)]
+struct FeedLog {
+    last_seq: u64,
+    by_seq: BTreeMap<u64, FeedEntry>,
+    by_exp: BTreeSet<(UnixTime, u64)>,
+}
+
+impl FeedLog {
+    fn prune(&mut self, now: UnixTime) {
+        while let Some(&(exp, seq)) = self.by_exp.first() {
+            if exp > now {
+                break;
+            }
+            self.by_exp.pop_first();
+            self.by_seq.remove(&seq);
+        }
+    }
+}
+
+pub struct MemoryStore {
+    denylist: ExpiringSet,
+    used: ExpiringSet,
+    feed: Mutex<FeedLog>,
+}
+
+impl MemoryStore {
+    pub fn new(capacity: u64, replay_capacity: u64) -> Self {
+        Self {
+            denylist: ExpiringSet::new(capacity),
+            used: ExpiringSet::new(replay_capacity),
+            // Sequence numbers start from the clock (microseconds), so a poller's cursor stays
+            // meaningful across a restart of this process.
+            feed: Mutex::new(FeedLog {
+                last_seq: std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |elapsed| elapsed.as_micros() as u64),
+                ..FeedLog::default()
+            }),
+        }
+    }
+
+    pub fn revoke(&self, jti: &str, exp: UnixTime, now: UnixTime) -> Result<(), RevocationError> {
+        if self.denylist.insert(jti.to_owned(), exp, now)? {
+            let mut feed = self.feed.lock().expect("the feed lock is never poisoned");
+            feed.prune(now);
+            feed.last_seq += 1;
+            let seq = feed.last_seq;
+            feed.by_seq.insert(
+                seq,
+                FeedEntry {
+                    jti: jti.to_owned(),
+                    exp,
+                },
+            );
+            feed.by_exp.insert((exp, seq));
+        }
+        Ok(())
+    }
+
+    pub fn is_revoked(&self, jti: &str, now: UnixTime) -> bool {
+        self.denylist.contains(jti, now)
+    }
+
+    pub fn first_use(
+        &self,
+        key: String,
+        exp: UnixTime,
+        now: UnixTime,
+    ) -> Result<bool, RevocationError> {
+        self.used.insert(key, exp.max(now + 1), now)
+    }
+
+    pub fn feed(&self, since: u64, limit: usize, now: UnixTime) -> FeedPage {
+        let mut feed = self.feed.lock().expect("the feed lock is never poisoned");
+        feed.prune(now);
+        let mut entries = Vec::new();
+        let mut next = since;
+        let mut more = false;
+        for (&seq, entry) in feed.by_seq.range(since + 1..) {
+            if entries.len() == limit {
+                more = true;
+                break;
+            }
+            entries.push(entry.clone());
+            next = seq;
+        }
+        // Read to the end: the cursor moves to where the log stands, past expired entries.
+        if !more {
+            next = next.max(feed.last_seq);
+        }
+        FeedPage {
+            entries,
+            next,
+            more,
+        }
+    }
+
+    pub fn live_entries(&self) -> u64 {
+        self.denylist.live.load(Ordering::Relaxed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_store_refuses_instead_of_forgetting() {
+        let store = MemoryStore::new(2, 2);
+        store.revoke("a", 1000, 0).unwrap();
+        store.revoke("b", 1000, 0).unwrap();
+        store.revoke("a", 1000, 0).unwrap(); // again: no new room needed
+        assert_eq!(store.revoke("c", 1000, 0), Err(RevocationError::Full));
+        assert!(store.is_revoked("a", 10) && store.is_revoked("b", 10));
+        assert!(!store.is_revoked("c", 10));
+    }
+
+    #[test]
+    fn entries_end_with_their_tokens() {
+        let store = MemoryStore::new(10, 10);
+        store.revoke("a", 100, 0).unwrap();
+        assert!(store.is_revoked("a", 99));
+        assert!(!store.is_revoked("a", 100));
+        assert!(store.first_use("code:x".into(), 100, 0).unwrap());
+        assert!(!store.first_use("code:x".into(), 100, 50).unwrap());
+        assert!(
+            store.first_use("code:x".into(), 300, 150).unwrap(),
+            "expired: usable"
+        );
+    }
+
+    #[test]
+    fn the_feed_pages_in_revocation_order_and_drops_expired_entries() {
+        let store = MemoryStore::new(10, 10);
+        for (i, exp) in [(1, 500), (2, 100), (3, 500)] {
+            store.revoke(&format!("t{i}"), exp, 0).unwrap();
+        }
+        let page = store.feed(0, 2, 0);
+        assert_eq!(
+            page.entries
+                .iter()
+                .map(|e| e.jti.as_str())
+                .collect::<Vec<_>>(),
+            ["t1", "t2"]
+        );
+        assert!(page.more);
+        let rest = store.feed(page.next, 2, 0);
+        assert_eq!(
+            rest.entries
+                .iter()
+                .map(|e| e.jti.as_str())
+                .collect::<Vec<_>>(),
+            ["t3"]
+        );
+        assert!(!rest.more);
+        assert_eq!(store.feed(rest.next, 2, 0).entries, []);
+        // t2 expired at 100.
+        let later = store.feed(0, 10, 200);
+        assert_eq!(
+            later
+                .entries
+                .iter()
+                .map(|e| e.jti.as_str())
+                .collect::<Vec<_>>(),
+            ["t1", "t3"]
+        );
+    }
+}

@@ -33,6 +33,9 @@ struct ExpiringSet {
     cache: Cache<String, Expiring>,
     live: Arc<AtomicU64>,
     capacity: u64,
+    /// When the set last looked for entries expired by the application's clock (which moka,
+    /// on its own clock, may not have reclaimed yet).
+    last_sweep: Mutex<Option<UnixTime>>,
 }
 
 impl ExpiringSet {
@@ -51,7 +54,26 @@ impl ExpiringSet {
             cache,
             live,
             capacity,
+            last_sweep: Mutex::new(None),
         }
+    }
+
+    /// Makes room held by entries whose `exp` has passed; at most once per second, since it
+    /// walks the whole set.
+    fn sweep(&self, now: UnixTime) {
+        {
+            let mut last = self.last_sweep.lock().expect("never poisoned");
+            if *last == Some(now) {
+                return;
+            }
+            *last = Some(now);
+        }
+        for (id, entry) in self.cache.iter() {
+            if entry.exp <= now {
+                self.cache.invalidate(id.as_str());
+            }
+        }
+        self.cache.run_pending_tasks();
     }
 
     /// Inserts `id`; `Ok(false)` when it was there already.
@@ -62,6 +84,9 @@ impl ExpiringSet {
         if self.live.load(Ordering::Relaxed) >= self.capacity {
             // Expired entries give their room back only once moka runs its maintenance.
             self.cache.run_pending_tasks();
+            if self.live.load(Ordering::Relaxed) >= self.capacity {
+                self.sweep(now);
+            }
             if self.live.load(Ordering::Relaxed) >= self.capacity {
                 return Err(RevocationError::Full);
             }

@@ -1,9 +1,8 @@
 //! The `tessera` binary: config check, client secret, keys, and serve with SIGHUP reloads.
 
 use crate::helpers::*;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -52,7 +51,7 @@ audience = ["x"]
             "colour: unknown key",
             "tokens.access_token_ttl: 'fifteen minutes' is not a duration",
             "tokens.signing_alg: unknown signing algorithm 'none'",
-            "clients[5].client_id: duplicate client id 'reports'",
+            "clients[6].client_id: duplicate client id 'reports'",
         ] {
             assert!(
                 stderr.contains(expected),
@@ -170,41 +169,12 @@ fn keys_generate_list_rotate_and_prune() {
     assert!(!bad.status.success());
 }
 
-/// Sends `signal` to process `pid`.
-fn kill(pid: u32, signal: i32) {
-    // SAFETY: kill(2) on a child process id we own.
-    let rc = unsafe { libc::kill(pid as i32, signal) };
-    assert_eq!(rc, 0);
-}
-
 #[tokio::test]
 async fn serve_reloads_keys_on_sighup_without_dropping_a_request() {
     let dir = tempfile::TempDir::new().unwrap();
-    let text = config_text("ES256", "", "")
-        .replace("level = \"warn\"", "level = \"info\"\nformat = \"json\"");
-    let config = write_config(dir.path(), &text);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tessera"))
-        .args(["serve", "--config"])
-        .arg(&config)
-        .env_remove("TESSERA_CONFIG")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // The JSON log says where it listens.
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let address = loop {
-        let line = lines
-            .next()
-            .expect("the server logs before exiting")
-            .unwrap();
-        let event: serde_json::Value = serde_json::from_str(&line).unwrap();
-        assert!(!line.contains("secret-0123456789"));
-        if event["message"] == "listening" {
-            break event["address"].as_str().unwrap().to_owned();
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
+    let config = process_config(dir.path(), "");
+    let server = ServerProcess::start(&config);
+    let address = server.address.clone();
     let client = reqwest::Client::new();
     let token = |client: reqwest::Client, address: String| async move {
         let response = client
@@ -244,7 +214,7 @@ async fn serve_reloads_keys_on_sighup_without_dropping_a_request() {
 
     let rotated = tessera(&config, &["keys", "rotate", "--activate-in", "0s"]);
     assert!(rotated.status.success());
-    kill(child.id(), libc::SIGHUP);
+    server.signal(libc::SIGHUP);
     let deadline = Instant::now() + Duration::from_secs(10);
     let new_kid = loop {
         let kid = token(client.clone(), address.clone()).await;
@@ -269,7 +239,6 @@ async fn serve_reloads_keys_on_sighup_without_dropping_a_request() {
         task.await.expect("no request failed during the reload");
     }
     assert!(served.load(Ordering::Relaxed) > 0);
-    kill(child.id(), libc::SIGTERM);
-    let status = child.wait().unwrap();
+    let status = server.stop();
     assert!(status.success(), "graceful stop: {status}");
 }

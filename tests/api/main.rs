@@ -5,4 +5,6 @@ mod discovery;
 mod errors;
 mod helpers;
 mod keys;
+mod replicas;
+mod revocation;
 mod token;

@@ -1,0 +1,209 @@
+//! Three `tessera serve` processes sharing one keys folder and a real Redis: a revocation on one
+//! is seen by all; when Redis stops, what needs it fails closed (503) and issuing goes on; when
+//! Redis returns, the replicas recover by themselves.
+
+use crate::helpers::*;
+use serde_json::json;
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A redis-server of the test's own, on a free loopback port, persisting to an append-only
+/// file so a restart keeps its data.
+struct Redis {
+    child: Child,
+}
+
+impl Redis {
+    fn start(dir: &Path, port: u16) -> Redis {
+        let binary = ["/usr/bin/redis-server", "/usr/local/bin/redis-server"]
+            .into_iter()
+            .find(|path| Path::new(path).exists())
+            .expect("redis-server is not installed (.ci/run installs the redis-server package)");
+        let child = Command::new(binary)
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+            ])
+            .args(["--appendonly", "yes", "--appendfsync", "always", "--dir"])
+            .arg(dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "redis-server did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Redis { child }
+    }
+
+    fn stop(mut self) {
+        // SAFETY: kill(2) on our own child.
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+        self.child.wait().unwrap();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn introspect(client: &reqwest::Client, server: &ServerProcess, token: &str) -> Answer {
+    post_form(
+        client,
+        &server.url("/oauth2/introspect"),
+        ("resource-server", OTHER_SECRET),
+        &[("token", token)],
+    )
+    .await
+}
+
+async fn token(client: &reqwest::Client, server: &ServerProcess) -> Answer {
+    post_form(
+        client,
+        &server.url("/oauth2/token"),
+        ("reports", REPORTS_SECRET),
+        &[("grant_type", "client_credentials")],
+    )
+    .await
+}
+
+#[tokio::test]
+async fn replicas_share_revocations_through_redis_and_fail_closed_without_it() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let redis_dir = tempfile::TempDir::new().unwrap();
+    let port = free_port();
+    let redis = Redis::start(redis_dir.path(), port);
+    let config = process_config(
+        dir.path(),
+        &format!("[revocation]\nbackend = \"redis\"\nurl = \"redis://127.0.0.1:{port}/\"\nkey_prefix = \"t{port}\""),
+    );
+    // The first replica creates the shared keys; the others load them.
+    let a = ServerProcess::start(&config);
+    let b = ServerProcess::start(&config);
+    let c = ServerProcess::start(&config);
+    let client = reqwest::Client::new();
+
+    let issued = token(&client, &a).await;
+    assert_eq!(issued.status, 200, "{}", issued.json);
+    let revoked = issued.json["access_token"].as_str().unwrap().to_owned();
+    let kept = token(&client, &b).await.json["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for server in [&a, &b, &c] {
+        assert_eq!(
+            introspect(&client, server, &revoked).await.json["active"],
+            true
+        );
+    }
+
+    // Revoked on A: inactive on B and C at once.
+    let answer = post_form(
+        &client,
+        &a.url("/oauth2/revoke"),
+        ("reports", REPORTS_SECRET),
+        &[("token", &revoked)],
+    )
+    .await;
+    assert_eq!(answer.status, 200);
+    for server in [&b, &c] {
+        assert_eq!(
+            introspect(&client, server, &revoked).await.json,
+            json!({"active": false})
+        );
+        assert_eq!(
+            introspect(&client, server, &kept).await.json["active"],
+            true
+        );
+    }
+    // The feed of any replica lists it.
+    let feed = client
+        .get(c.url("/oauth2/revocations"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let payload = feed.split('.').nth(1).unwrap();
+    use base64::Engine;
+    let claims: serde_json::Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(claims["revoked"].as_array().unwrap().len(), 1);
+
+    // Redis stops: revoked-or-not is unknown, so introspection and revocation refuse; issuing
+    // needs no shared state and goes on.
+    redis.stop();
+    introspect(&client, &b, &kept).await.assert_error(
+        503,
+        "temporarily_unavailable",
+        "the revocation state is unavailable; try again later",
+    );
+    post_form(
+        &client,
+        &c.url("/oauth2/revoke"),
+        ("reports", REPORTS_SECRET),
+        &[("token", &kept)],
+    )
+    .await
+    .assert_error(
+        503,
+        "temporarily_unavailable",
+        "the revocation state is unavailable; try again later",
+    );
+    assert_eq!(token(&client, &a).await.status, 200);
+    // A revocation this replica already knows stays known.
+    assert_eq!(
+        introspect(&client, &a, &revoked).await.json,
+        json!({"active": false})
+    );
+
+    // Redis returns (with its data): the replicas recover by themselves.
+    let redis = Redis::start(redis_dir.path(), port);
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let answer = introspect(&client, &b, &kept).await;
+        if answer.status == 200 {
+            assert_eq!(answer.json["active"], true);
+            break;
+        }
+        assert!(Instant::now() < deadline, "no recovery: {}", answer.json);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    for server in [&b, &c] {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let answer = introspect(&client, server, &revoked).await;
+            if answer.status == 200 {
+                assert_eq!(
+                    answer.json,
+                    json!({"active": false}),
+                    "the revocation survived"
+                );
+                break;
+            }
+            assert!(Instant::now() < deadline, "no recovery: {}", answer.json);
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    for server in [a, b, c] {
+        assert!(server.stop().success());
+    }
+    redis.stop();
+}

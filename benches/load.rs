@@ -28,6 +28,10 @@ enum Shape {
     BasicForm,
     /// client_secret_post, JSON body.
     PostJson,
+    /// RFC 7662 introspection of one active token by a resource server.
+    Introspect,
+    /// RFC 7009 revocation, each request a token not revoked before.
+    Revoke,
 }
 
 #[derive(Clone, Copy)]
@@ -37,7 +41,7 @@ struct Scenario {
     shape: Shape,
 }
 
-const SCENARIOS: [Scenario; 4] = [
+const SCENARIOS: [Scenario; 6] = [
     Scenario {
         name: "client_credentials basic ES256",
         alg: "ES256",
@@ -58,7 +62,37 @@ const SCENARIOS: [Scenario; 4] = [
         alg: "RS256",
         shape: Shape::BasicForm,
     },
+    Scenario {
+        name: "introspect ES256",
+        alg: "ES256",
+        shape: Shape::Introspect,
+    },
+    Scenario {
+        name: "revoke ES256",
+        alg: "ES256",
+        shape: Shape::Revoke,
+    },
 ];
+
+/// Tokens minted in process before a run, handed out one per request.
+struct TokenPool {
+    tokens: Vec<String>,
+    next: std::sync::atomic::AtomicUsize,
+}
+
+impl TokenPool {
+    fn take(&self) -> &str {
+        let i = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        &self.tokens[i % self.tokens.len()]
+    }
+
+    /// How many requests found a token already taken (the pool ran out).
+    fn repeats(&self) -> usize {
+        self.next
+            .load(std::sync::atomic::Ordering::Relaxed)
+            .saturating_sub(self.tokens.len())
+    }
+}
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name)
@@ -74,6 +108,7 @@ struct Target {
     client_id: String,
     client_secret: String,
     local: Option<LocalServer>,
+    pool: Option<Arc<TokenPool>>,
 }
 
 struct LocalServer {
@@ -82,7 +117,7 @@ struct LocalServer {
     _dir: tempfile::TempDir,
 }
 
-fn start_local(alg: &str) -> Target {
+fn start_local(alg: &str, pool_size: usize) -> Target {
     let dir = tempfile::TempDir::new().unwrap();
     let hash = tessera::oauth::credentials::hash_secret(LOCAL_CLIENT_SECRET);
     let text = format!(
@@ -100,6 +135,12 @@ client_secret_hash = "{hash}"
 token_endpoint_auth_methods = ["client_secret_basic", "client_secret_post"]
 scopes = ["reports:read", "reports:write"]
 audience = ["https://reports.internal"]
+[[clients]]
+client_id = "{LOCAL_CLIENT_ID}-rs"
+client_secret_hash = "{hash}"
+grant_types = []
+introspect = true
+audience = ["https://reports.internal"]
 "#
     );
     let settings = Settings::parse(&text, dir.path(), Vec::new()).expect("bench config is valid");
@@ -110,12 +151,28 @@ audience = ["https://reports.internal"]
             actix_web::rt::System::new().block_on(async move {
                 let app =
                     Application::build(settings, Arc::new(SystemClock)).expect("server starts");
-                sender.send((app.port(), app.handle())).unwrap();
+                let state = app.state();
+                let client = state.clients.get(LOCAL_CLIENT_ID).unwrap().clone();
+                let tokens: Vec<String> = (0..pool_size)
+                    .map(|_| {
+                        state
+                            .issuer()
+                            .access_token(tessera::oauth::issuer::AccessTokenSpec {
+                                client: &client,
+                                subject: LOCAL_CLIENT_ID,
+                                scopes: &client.default_scopes,
+                                audience: &client.audience,
+                            })
+                            .unwrap()
+                            .token
+                    })
+                    .collect();
+                sender.send((app.port(), app.handle(), tokens)).unwrap();
                 app.run_until_stopped().await.unwrap();
             })
         })
         .unwrap();
-    let (port, handle) = receiver.recv().unwrap();
+    let (port, handle, tokens) = receiver.recv().unwrap();
     Target {
         host: format!("127.0.0.1:{port}"),
         path: "/oauth2/token".into(),
@@ -125,6 +182,12 @@ audience = ["https://reports.internal"]
             handle,
             thread,
             _dir: dir,
+        }),
+        pool: (pool_size > 0).then(|| {
+            Arc::new(TokenPool {
+                tokens,
+                next: std::sync::atomic::AtomicUsize::new(0),
+            })
         }),
     }
 }
@@ -148,6 +211,7 @@ fn remote(url: &str) -> Target {
         client_secret: std::env::var("TESSERA_BENCH_CLIENT_SECRET")
             .expect("TESSERA_BENCH_CLIENT_SECRET"),
         local: None,
+        pool: None,
     }
 }
 
@@ -159,13 +223,44 @@ struct Template {
     authorization: Option<String>,
     content_type: &'static str,
     body: Bytes,
+    /// For revocations: a fresh token in each body.
+    pool: Option<Arc<TokenPool>>,
 }
 
 impl Template {
     fn new(target: &Target, shape: Shape) -> Self {
         use base64::Engine;
         let form = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+        let basic = |id: &str| {
+            Some(format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(format!(
+                    "{}:{}",
+                    form(id),
+                    form(&target.client_secret)
+                ))
+            ))
+        };
         match shape {
+            Shape::Introspect => Template {
+                host: target.host.clone(),
+                path: "/oauth2/introspect".into(),
+                authorization: basic(&format!("{}-rs", target.client_id)),
+                content_type: "application/x-www-form-urlencoded",
+                body: Bytes::from(format!(
+                    "token={}",
+                    target.pool.as_ref().expect("a token pool").tokens[0]
+                )),
+                pool: None,
+            },
+            Shape::Revoke => Template {
+                host: target.host.clone(),
+                path: "/oauth2/revoke".into(),
+                authorization: basic(&target.client_id),
+                content_type: "application/x-www-form-urlencoded",
+                body: Bytes::new(),
+                pool: target.pool.clone(),
+            },
             Shape::BasicForm => Template {
                 host: target.host.clone(),
                 path: target.path.clone(),
@@ -179,6 +274,7 @@ impl Template {
                 )),
                 content_type: "application/x-www-form-urlencoded",
                 body: Bytes::from_static(b"grant_type=client_credentials"),
+                pool: None,
             },
             Shape::PostJson => Template {
                 host: target.host.clone(),
@@ -193,6 +289,7 @@ impl Template {
                     })
                     .to_string(),
                 ),
+                pool: None,
             },
         }
     }
@@ -204,7 +301,11 @@ impl Template {
         if let Some(authorization) = &self.authorization {
             request = request.header(AUTHORIZATION, authorization.as_str());
         }
-        request.body(Full::new(self.body.clone())).unwrap()
+        let body = match &self.pool {
+            Some(pool) => Bytes::from(format!("token={}", pool.take())),
+            None => self.body.clone(),
+        };
+        request.body(Full::new(body)).unwrap()
     }
 }
 
@@ -235,7 +336,13 @@ async fn send(sender: &mut Sender, template: &Template) -> bool {
         Ok(response) => {
             let ok = response.status() == 200;
             let body = response.into_body().collect().await;
-            ok && body.is_ok_and(|body| body.to_bytes().starts_with(b"{\"access_token\""))
+            // A token, an active introspection, or the empty body of a revocation.
+            ok && body.is_ok_and(|body| {
+                let body = body.to_bytes();
+                body.is_empty()
+                    || body.starts_with(b"{\"access_token\"")
+                    || body.windows(13).any(|w| w == b"\"active\":true")
+            })
         }
         Err(_) => false,
     }
@@ -353,8 +460,19 @@ fn run(scenario: Scenario, target: &Target, connections: usize, seconds: u64) {
     } else {
         ("n/a (remote)".into(), "n/a (remote)".into())
     };
+    let unit = match scenario.shape {
+        Shape::Introspect => "introspections/s",
+        Shape::Revoke => "revocations/s",
+        _ => "tokens/s",
+    };
+    let repeats = target
+        .pool
+        .as_ref()
+        .filter(|_| matches!(scenario.shape, Shape::Revoke))
+        .map(|pool| format!(", {} already revoked", pool.repeats()))
+        .unwrap_or_default();
     println!(
-        "load: {}: {:.0} tokens/s, p50 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms, errors {}, server CPU/token {}, peak RSS {} ({} connections, {} s)",
+        "load: {}: {:.0} {unit}{repeats}, p50 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms, errors {}, server CPU/request {}, peak RSS {} ({} connections, {} s)",
         scenario.name,
         rate,
         percentile(&latencies, 0.50),
@@ -400,7 +518,14 @@ fn main() {
         }
         let target = match &remote_url {
             Some(url) => remote(url),
-            None => start_local(scenario.alg),
+            None => start_local(
+                scenario.alg,
+                match scenario.shape {
+                    Shape::Revoke => 200_000,
+                    Shape::Introspect => 1,
+                    _ => 0,
+                },
+            ),
         };
         run(scenario, &target, connections, seconds);
         if let Some(local) = target.local {

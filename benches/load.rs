@@ -162,6 +162,7 @@ audience = ["https://reports.internal"]
                                 subject: LOCAL_CLIENT_ID,
                                 scopes: &client.default_scopes,
                                 audience: &client.audience,
+                                user: None,
                             })
                             .unwrap()
                             .token

@@ -1,9 +1,9 @@
 //! Typed configuration: one TOML file plus `TESSERA_*` environment overrides, parsed once into
 //! validated values. Every problem is reported with its path, all of them at once where possible.
 
-use crate::jose::SigningAlg;
+use crate::jose::{Jwk, KeyManagementAlg, RecipientKey, SigningAlg};
 use crate::oauth::types::{AuthMethod, GrantType, Scope, ScopeSet};
-use crate::registry::{Client, SecretHash};
+use crate::registry::{Client, SecretHash, User, RESERVED_CLAIMS};
 use serde::Deserialize;
 use std::collections::HashSet;
 use std::fmt;
@@ -29,10 +29,30 @@ pub struct Settings {
     pub server: ServerSettings,
     pub tokens: TokenSettings,
     pub keys: KeySettings,
-    pub client_auth: ClientAuthSettings,
+    pub client_auth: CredentialSettings,
+    pub user_auth: CredentialSettings,
     pub log: LogSettings,
     pub revocation: RevocationSettings,
     pub clients: Vec<Client>,
+    pub users: Vec<User>,
+    pub resources: Vec<Resource>,
+    pub authorize: AuthorizeSettings,
+}
+
+/// A resource server known by its audience, for settings that follow the audience.
+#[derive(Debug, Clone)]
+pub struct Resource {
+    pub audience: String,
+    /// Access tokens for this audience alone are encrypted to this key.
+    pub access_token_encryption: Option<RecipientKey>,
+}
+
+#[derive(Debug, Clone)]
+pub struct AuthorizeSettings {
+    /// Lifetime of the login session cookie.
+    pub session_ttl: Duration,
+    /// Lifetime of an authorization code.
+    pub code_ttl: Duration,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,10 +97,11 @@ pub struct KeySettings {
 }
 
 #[derive(Debug, Clone)]
-pub struct ClientAuthSettings {
-    /// Failed authentications are counted per client and per source address over this window.
+pub struct CredentialSettings {
+    /// Failed authentications are counted per subject (client or user) and per source address
+    /// over this window.
     pub failure_window: Duration,
-    pub max_failures_per_client: u32,
+    pub max_failures_per_subject: u32,
     pub max_failures_per_address: u32,
     /// How long a verified (or refused) secret is remembered, sparing argon2.
     pub secret_cache_ttl: Duration,
@@ -337,7 +358,53 @@ struct RawSettings {
     client_auth: RawClientAuth,
     log: RawLog,
     revocation: RawRevocation,
+    user_auth: RawUserAuth,
+    authorize: RawAuthorize,
     clients: Vec<RawClient>,
+    users: Vec<RawUser>,
+    resources: Vec<RawResource>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct RawUserAuth {
+    failure_window: Option<String>,
+    max_failures_per_user: Option<u32>,
+    max_failures_per_address: Option<u32>,
+    secret_cache_ttl: Option<String>,
+    secret_cache_capacity: Option<u64>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct RawAuthorize {
+    session_ttl: Option<String>,
+    code_ttl: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct RawUser {
+    username: Option<String>,
+    password_hash: Option<String>,
+    claims: toml::Table,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct RawResource {
+    audience: Option<String>,
+    access_token_encryption: Option<RawEncryption>,
+}
+
+/// `{ jwk_file = "...", alg = "RSA-OAEP-256", enc = "A256GCM" }` or `{ jwk = {...}, ... }`.
+#[derive(Deserialize, Default, Clone)]
+#[serde(default)]
+struct RawEncryption {
+    jwk_file: Option<String>,
+    jwk: Option<toml::Table>,
+    alg: Option<String>,
+    enc: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -402,6 +469,10 @@ struct RawClient {
     audience: Vec<String>,
     access_token_ttl: Option<String>,
     introspect: bool,
+    redirect_uris: Vec<String>,
+    allow_plain_pkce: bool,
+    consent: bool,
+    access_token_encryption: Option<RawEncryption>,
 }
 
 fn parse_duration(text: &str) -> Result<Duration, String> {
@@ -529,28 +600,44 @@ impl RawSettings {
         }
 
         let a = &self.client_auth;
-        let client_auth = ClientAuthSettings {
-            failure_window: duration_or(
+        let client_auth = credential_settings(
+            problems,
+            "client_auth",
+            a.failure_window.as_ref(),
+            a.max_failures_per_client.unwrap_or(20),
+            a.max_failures_per_address.unwrap_or(50),
+            a.secret_cache_ttl.as_ref(),
+            a.secret_cache_capacity,
+        );
+        let u = &self.user_auth;
+        let user_auth = credential_settings(
+            problems,
+            "user_auth",
+            u.failure_window.as_ref(),
+            u.max_failures_per_user.unwrap_or(5),
+            u.max_failures_per_address.unwrap_or(50),
+            u.secret_cache_ttl.as_ref(),
+            u.secret_cache_capacity,
+        );
+        let authorize = AuthorizeSettings {
+            session_ttl: duration_or(
                 problems,
-                "client_auth.failure_window",
-                a.failure_window.as_ref(),
+                "authorize.session_ttl",
+                self.authorize.session_ttl.as_ref(),
+                Duration::from_secs(8 * 3600),
+            ),
+            code_ttl: duration_or(
+                problems,
+                "authorize.code_ttl",
+                self.authorize.code_ttl.as_ref(),
                 Duration::from_secs(60),
             ),
-            max_failures_per_client: a.max_failures_per_client.unwrap_or(20),
-            max_failures_per_address: a.max_failures_per_address.unwrap_or(50),
-            secret_cache_ttl: duration_or(
-                problems,
-                "client_auth.secret_cache_ttl",
-                a.secret_cache_ttl.as_ref(),
-                Duration::from_secs(3600),
-            ),
-            secret_cache_capacity: a.secret_cache_capacity.unwrap_or(10_000),
         };
-        if client_auth.max_failures_per_client == 0 || client_auth.max_failures_per_address == 0 {
-            problems.push("client_auth", "failure limits must be at least 1");
-        }
-        if client_auth.secret_cache_capacity == 0 {
-            problems.push("client_auth.secret_cache_capacity", "must be at least 1");
+        if authorize.code_ttl > Duration::from_secs(600) {
+            problems.push(
+                "authorize.code_ttl",
+                "must be at most 10 minutes (RFC 6749 4.1.2)",
+            );
         }
 
         let level = self.log.level.clone().unwrap_or_else(|| "info".to_owned());
@@ -578,14 +665,15 @@ impl RawSettings {
                 RevocationBackend::Memory
             }
             Some("redis") => match &r.url {
-                Some(url) if url.starts_with("redis://") || url.starts_with("rediss://") => {
-                    RevocationBackend::Redis {
-                        url: url.clone(),
-                        key_prefix: r.key_prefix.clone().unwrap_or_else(|| "tessera".to_owned()),
-                    }
-                }
+                Some(url) if url.starts_with("redis://") => RevocationBackend::Redis {
+                    url: url.clone(),
+                    key_prefix: r.key_prefix.clone().unwrap_or_else(|| "tessera".to_owned()),
+                },
                 Some(_) => {
-                    problems.push("revocation.url", "must be a redis:// or rediss:// URL");
+                    problems.push(
+                        "revocation.url",
+                        "must be a redis:// URL (TLS to Redis is not built in)",
+                    );
                     RevocationBackend::Memory
                 }
                 None => {
@@ -616,7 +704,7 @@ impl RawSettings {
             .iter()
             .enumerate()
             .filter_map(|(i, raw)| {
-                let client = raw.validate(&format!("clients[{i}]"), problems)?;
+                let client = raw.validate(&format!("clients[{i}]"), base_dir, problems)?;
                 if !seen.insert(client.id.clone()) {
                     problems.push(
                         format!("clients[{i}].client_id"),
@@ -637,6 +725,15 @@ impl RawSettings {
             client_auth,
             log: LogSettings { level, format },
             revocation,
+            users: self.validate_users(problems),
+            resources: self
+                .resources
+                .iter()
+                .enumerate()
+                .filter_map(|(i, raw)| raw.validate(&format!("resources[{i}]"), base_dir, problems))
+                .collect(),
+            authorize,
+            user_auth,
             clients,
         })
     }
@@ -673,8 +770,197 @@ fn parse_scopes(problems: &mut Problems, path: &str, values: &[String]) -> Scope
         .collect()
 }
 
+#[allow(clippy::too_many_arguments)]
+fn credential_settings(
+    problems: &mut Problems,
+    section: &str,
+    failure_window: Option<&String>,
+    max_per_subject: u32,
+    max_per_address: u32,
+    cache_ttl: Option<&String>,
+    cache_capacity: Option<u64>,
+) -> CredentialSettings {
+    let settings = CredentialSettings {
+        failure_window: duration_or(
+            problems,
+            &format!("{section}.failure_window"),
+            failure_window,
+            Duration::from_secs(60),
+        ),
+        max_failures_per_subject: max_per_subject,
+        max_failures_per_address: max_per_address,
+        secret_cache_ttl: duration_or(
+            problems,
+            &format!("{section}.secret_cache_ttl"),
+            cache_ttl,
+            Duration::from_secs(3600),
+        ),
+        secret_cache_capacity: cache_capacity.unwrap_or(10_000),
+    };
+    if max_per_subject == 0 || max_per_address == 0 {
+        problems.push(section, "failure limits must be at least 1");
+    }
+    if settings.secret_cache_capacity == 0 {
+        problems.push(
+            format!("{section}.secret_cache_capacity"),
+            "must be at least 1",
+        );
+    }
+    settings
+}
+
+impl RawSettings {
+    fn validate_users(&self, problems: &mut Problems) -> Vec<User> {
+        let mut seen = HashSet::new();
+        let mut users = Vec::new();
+        for (i, raw) in self.users.iter().enumerate() {
+            let at = |field: &str| format!("users[{i}].{field}");
+            let username = match raw.username.as_deref() {
+                Some(name)
+                    if !name.is_empty()
+                        && name.len() <= 255
+                        && !name.chars().any(char::is_control) =>
+                {
+                    name.to_owned()
+                }
+                _ => {
+                    problems.push(
+                        at("username"),
+                        "is required: at most 255 printable characters",
+                    );
+                    continue;
+                }
+            };
+            if !seen.insert(username.clone()) {
+                problems.push(at("username"), format!("duplicate username '{username}'"));
+            }
+            let Some(hash) = raw.password_hash.as_deref() else {
+                problems.push(
+                    at("password_hash"),
+                    "is required (make one with `tessera user password-hash`)",
+                );
+                continue;
+            };
+            let Some(password_hash) = problems.check(&at("password_hash"), SecretHash::parse(hash))
+            else {
+                continue;
+            };
+            let claims = match serde_json::to_value(&raw.claims) {
+                Ok(serde_json::Value::Object(claims)) => claims,
+                _ => {
+                    problems.push(at("claims"), "must be a table of JSON-compatible values");
+                    continue;
+                }
+            };
+            for name in claims.keys() {
+                if RESERVED_CLAIMS.contains(&name.as_str()) {
+                    problems.push(
+                        format!("users[{i}].claims.{name}"),
+                        "is set by Tessera and cannot be configured",
+                    );
+                }
+            }
+            users.push(User {
+                username,
+                password_hash,
+                claims,
+            });
+        }
+        users
+    }
+}
+
+impl RawEncryption {
+    fn validate(
+        &self,
+        path: &str,
+        base_dir: &Path,
+        problems: &mut Problems,
+    ) -> Option<RecipientKey> {
+        let alg: KeyManagementAlg = match self.alg.as_deref() {
+            None => {
+                problems.push(
+                    format!("{path}.alg"),
+                    "is required (RSA-OAEP-256 or ECDH-ES+A256KW)",
+                );
+                return None;
+            }
+            Some(text) => problems.check(&format!("{path}.alg"), text.parse())?,
+        };
+        if let Some(enc) = self.enc.as_deref() {
+            if enc != "A256GCM" {
+                problems.push(
+                    format!("{path}.enc"),
+                    format!("'{enc}' is not supported (A256GCM)"),
+                );
+            }
+        }
+        let jwk = match (&self.jwk_file, &self.jwk) {
+            (Some(file), None) => {
+                let full = base_dir.join(file);
+                let bytes = problems.check(
+                    &format!("{path}.jwk_file"),
+                    std::fs::read(&full)
+                        .map_err(|err| format!("cannot read {}: {err}", full.display())),
+                )?;
+                problems.check(
+                    &format!("{path}.jwk_file"),
+                    Jwk::from_bytes(&bytes).map_err(|err| format!("not a JWK: {err}")),
+                )?
+            }
+            (None, Some(table)) => {
+                let map = match serde_json::to_value(table) {
+                    Ok(serde_json::Value::Object(map)) => map,
+                    _ => {
+                        problems.push(format!("{path}.jwk"), "must be a JWK");
+                        return None;
+                    }
+                };
+                problems.check(
+                    &format!("{path}.jwk"),
+                    Jwk::from_map(map).map_err(|err| format!("not a JWK: {err}")),
+                )?
+            }
+            _ => {
+                problems.push(path, "give exactly one of jwk_file or jwk");
+                return None;
+            }
+        };
+        if ["d", "p", "q", "k"]
+            .iter()
+            .any(|member| jwk.parameter(member).is_some())
+        {
+            problems.push(path, "the key must be public: Tessera only encrypts to it");
+            return None;
+        }
+        problems.check(
+            path,
+            RecipientKey::new(jwk, alg).map_err(|err| err.to_string()),
+        )
+    }
+}
+
+impl RawResource {
+    fn validate(&self, path: &str, base_dir: &Path, problems: &mut Problems) -> Option<Resource> {
+        let Some(audience) = self.audience.clone().filter(|aud| !aud.is_empty()) else {
+            problems.push(format!("{path}.audience"), "is required");
+            return None;
+        };
+        Some(Resource {
+            audience,
+            access_token_encryption: self.access_token_encryption.as_ref().and_then(|raw| {
+                raw.validate(
+                    &format!("{path}.access_token_encryption"),
+                    base_dir,
+                    problems,
+                )
+            }),
+        })
+    }
+}
+
 impl RawClient {
-    fn validate(&self, path: &str, problems: &mut Problems) -> Option<Client> {
+    fn validate(&self, path: &str, base_dir: &Path, problems: &mut Problems) -> Option<Client> {
         let at = |field: &str| format!("{path}.{field}");
         let id = match self.client_id.as_deref() {
             None | Some("") => {
@@ -754,6 +1040,34 @@ impl RawClient {
                 );
             }
         }
+        if auth_methods.contains(&AuthMethod::None) && self.introspect {
+            problems.push(
+                at("introspect"),
+                "a public client (none) cannot introspect tokens",
+            );
+        }
+        if auth_methods.contains(&AuthMethod::None) && auth_methods.len() > 1 {
+            problems.push(
+                at("token_endpoint_auth_methods"),
+                "none (a public client) cannot be combined with other methods",
+            );
+        }
+        let mut redirect_uris = Vec::new();
+        for (i, uri) in self.redirect_uris.iter().enumerate() {
+            match url::Url::parse(uri) {
+                Ok(url) if url.fragment().is_none() => redirect_uris.push(uri.clone()),
+                _ => problems.push(
+                    format!("{}[{i}]", at("redirect_uris")),
+                    "must be an absolute URI without a fragment",
+                ),
+            }
+        }
+        if grant_types.contains(&GrantType::AuthorizationCode) && redirect_uris.is_empty() {
+            problems.push(
+                at("redirect_uris"),
+                "the authorization_code grant needs at least one redirect URI",
+            );
+        }
         let access_token_ttl = self
             .access_token_ttl
             .as_ref()
@@ -768,6 +1082,13 @@ impl RawClient {
             audience: self.audience.clone(),
             access_token_ttl,
             may_introspect: self.introspect,
+            redirect_uris,
+            allow_plain_pkce: self.allow_plain_pkce,
+            consent: self.consent,
+            access_token_encryption: self
+                .access_token_encryption
+                .as_ref()
+                .and_then(|raw| raw.validate(&at("access_token_encryption"), base_dir, problems)),
         })
     }
 }

@@ -7,7 +7,7 @@ use crate::keys::KeyRing;
 use crate::metrics::Metrics;
 use crate::oauth::credentials::CredentialVerifier;
 use crate::oauth::issuer::Issuer;
-use crate::registry::ClientRegistry;
+use crate::registry::{ClientRegistry, UserRegistry};
 use crate::revocation::Revocations;
 use crate::settings::Settings;
 use arc_swap::ArcSwap;
@@ -16,9 +16,13 @@ use std::sync::Arc;
 pub struct AppState {
     pub settings: Settings,
     pub clients: ClientRegistry,
+    pub users: UserRegistry,
     keys: ArcSwap<KeyRing>,
     pub clock: Arc<dyn Clock>,
+    /// Client secrets.
     pub credentials: CredentialVerifier,
+    /// User passwords (throttled per username and per address).
+    pub user_credentials: CredentialVerifier,
     pub revocations: Revocations,
     pub metrics: Metrics,
 }
@@ -28,7 +32,9 @@ impl AppState {
         Ok(Self {
             revocations: Revocations::new(&settings.revocation)?,
             clients: ClientRegistry::new(&settings.clients),
+            users: UserRegistry::new(&settings.users),
             credentials: CredentialVerifier::new(&settings.client_auth),
+            user_credentials: CredentialVerifier::new(&settings.user_auth),
             keys: ArcSwap::from_pointee(keys),
             metrics: Metrics::new(),
             settings,

@@ -1,6 +1,9 @@
 //! OpenID Connect Discovery and RFC 8414 metadata: exactly what this server supports.
 
-use super::{INTROSPECT_PATH, JWKS_PATH, REVOCATIONS_PATH, REVOKE_PATH, TOKEN_PATH};
+use super::{
+    AUTHORIZE_PATH, INTROSPECT_PATH, JWKS_PATH, REVOCATIONS_PATH, REVOKE_PATH, TOKEN_PATH,
+    USERINFO_PATH,
+};
 use crate::oauth::types::{AuthMethod, GrantType};
 use crate::settings::Settings;
 use crate::state::AppState;
@@ -16,20 +19,60 @@ pub fn metadata(settings: &Settings) -> Value {
         .iter()
         .flat_map(|client| client.scopes.iter().map(|scope| scope.as_str()))
         .collect();
+    let pkce: &[&str] = if settings
+        .clients
+        .iter()
+        .any(|client| client.allow_plain_pkce)
+    {
+        &["S256", "plain"]
+    } else {
+        &["S256"]
+    };
+    let mut claims: BTreeSet<&str> = [
+        "iss",
+        "sub",
+        "aud",
+        "exp",
+        "iat",
+        "auth_time",
+        "nonce",
+        "at_hash",
+        "azp",
+    ]
+    .into_iter()
+    .collect();
+    claims.extend(
+        settings
+            .users
+            .iter()
+            .flat_map(|user| user.claims.keys().map(String::as_str)),
+    );
     json!({
         "issuer": settings.issuer,
+        "authorization_endpoint": settings.endpoint(AUTHORIZE_PATH),
         "token_endpoint": settings.endpoint(TOKEN_PATH),
+        "userinfo_endpoint": settings.endpoint(USERINFO_PATH),
         "jwks_uri": settings.endpoint(JWKS_PATH),
         "revocation_endpoint": settings.endpoint(REVOKE_PATH),
         "revocation_endpoint_auth_methods_supported": AuthMethod::ALL.map(AuthMethod::as_str),
         "introspection_endpoint": settings.endpoint(INTROSPECT_PATH),
-        "introspection_endpoint_auth_methods_supported": AuthMethod::ALL.map(AuthMethod::as_str),
+        // Resource servers introspect: they must prove who they are.
+        "introspection_endpoint_auth_methods_supported": AuthMethod::ALL
+            .into_iter()
+            .filter(|method| *method != AuthMethod::None)
+            .map(AuthMethod::as_str)
+            .collect::<Vec<_>>(),
         // Not a registered metadata name: where offline verifiers poll for revocations.
         "revocation_feed_endpoint": settings.endpoint(REVOCATIONS_PATH),
         "grant_types_supported": GrantType::ALL.map(GrantType::as_str),
         "token_endpoint_auth_methods_supported": AuthMethod::ALL.map(AuthMethod::as_str),
-        // No authorization endpoint yet: no response type is supported.
-        "response_types_supported": [],
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "code_challenge_methods_supported": pkce,
+        "prompt_values_supported": ["none", "login", "consent", "select_account"],
+        "authorization_response_iss_parameter_supported": true,
+        "id_token_signing_alg_values_supported": [settings.tokens.signing_alg.as_str()],
+        "claims_supported": claims,
         "scopes_supported": scopes,
         "subject_types_supported": ["public"],
     })

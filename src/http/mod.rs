@@ -1,5 +1,6 @@
 //! One module per endpoint.
 
+mod authorize;
 mod discovery;
 mod health;
 mod introspect;
@@ -9,12 +10,15 @@ pub mod observe;
 mod revocations;
 mod revoke;
 mod token;
+mod userinfo;
 
 use crate::oauth::OAuthError;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpResponse};
 
 pub const TOKEN_PATH: &str = "/oauth2/token";
+pub const AUTHORIZE_PATH: &str = "/oauth2/authorize";
+pub const USERINFO_PATH: &str = "/oauth2/userinfo";
 pub const REVOKE_PATH: &str = "/oauth2/revoke";
 pub const INTROSPECT_PATH: &str = "/oauth2/introspect";
 pub const REVOCATIONS_PATH: &str = "/oauth2/revocations";
@@ -36,6 +40,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         web::resource(INTROSPECT_PATH)
             .route(web::post().to(introspect::introspect))
             .default_service(web::to(post_only)),
+    )
+    .service(
+        web::resource(AUTHORIZE_PATH)
+            .route(web::get().to(authorize::authorize))
+            .route(web::post().to(authorize::authorize_form)),
+    )
+    .service(
+        web::resource(USERINFO_PATH)
+            .route(web::get().to(userinfo::userinfo))
+            .route(web::post().to(userinfo::userinfo_post)),
     )
     .route(REVOCATIONS_PATH, web::get().to(revocations::revocations))
     .route(JWKS_PATH, web::get().to(jwks::jwks))

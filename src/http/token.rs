@@ -15,7 +15,7 @@ pub async fn token(
     let request = TokenRequest::from_params(parse_body(&req, &body)?)?;
     let peer = req.peer_addr().map(|addr| addr.ip());
     let client = client_auth::authenticate(&state, req.headers(), &request.params, peer).await?;
-    let response = grants::issue(&state, &client, &request)?;
+    let response = grants::issue(&state, &client, &request, peer).await?;
     state
         .metrics
         .record_token(request.grant_type.as_str(), &client.id);

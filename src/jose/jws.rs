@@ -42,8 +42,8 @@ pub struct JwsSigner {
     kid: String,
     alg: SigningAlg,
     key: KeyPairKind,
-    /// The public half, for verifying tokens this key signed.
-    verifier: signature::UnparsedPublicKey<Vec<u8>>,
+    /// The public half, parsed once, for verifying tokens this key signed.
+    verifier: signature::ParsedPublicKey,
     rng: SystemRandom,
     /// base64url of the protected header, per token type.
     header_access_token: String,
@@ -132,7 +132,8 @@ impl JwsSigner {
             KeyPairKind::Rsa(pair, _) => pair.public_key().as_ref().to_vec(),
         };
         Ok(Self {
-            verifier: signature::UnparsedPublicKey::new(verification, public_key),
+            verifier: signature::ParsedPublicKey::new(verification, public_key)
+                .map_err(rejected)?,
             header_access_token: header(TokenType::AccessToken),
             header_jwt: header(TokenType::Jwt),
             header_revocations: header(TokenType::RevocationList),
@@ -190,7 +191,7 @@ impl JwsSigner {
 
     /// Whether `signature` over `message` was made by this key.
     pub fn verify_signature(&self, message: &[u8], signature: &[u8]) -> bool {
-        self.verifier.verify(message, signature).is_ok()
+        self.verifier.verify_sig(message, signature).is_ok()
     }
 }
 

@@ -1,9 +1,11 @@
 //! The only module that touches JOSE crates and signature primitives: key generation and JWK
 //! handling (josekit), compact JWS signing over parsed key pairs (aws-lc-rs).
 
+mod jwe;
 mod jwk;
 mod jws;
 
+pub use jwe::{decrypt_from_self, encrypt_to_self, RecipientKey};
 pub use jwk::{
     generate_encryption_key, generate_secret_key, generate_signing_key, public_jwk, thumbprint, Jwk,
 };

@@ -63,7 +63,8 @@ pub struct KeyRing {
     /// Sorted by activation time.
     signing: Vec<SigningKey>,
     encryption: Vec<EncryptionKey>,
-    secret: SecretKey,
+    /// Oldest first; the newest encrypts, any opens (by `kid`).
+    secrets: Vec<SecretKey>,
 }
 
 impl std::fmt::Debug for KeyRing {
@@ -92,7 +93,7 @@ impl KeyRing {
     fn from_stored(stored: Vec<StoredKey>, dir: &Path, alg: SigningAlg) -> Result<Self, KeyError> {
         let mut signing = Vec::new();
         let mut encryption = Vec::new();
-        let mut secret = None;
+        let mut secrets = Vec::new();
         for key in stored {
             let in_file = |err: KeyError| KeyError::new(format!("{}: {err}", key.path.display()));
             match key.purpose {
@@ -107,13 +108,10 @@ impl KeyRing {
                     alg: key_alg,
                     jwk: key.jwk,
                 }),
-                // The newest secret key wins (keys are sorted by time).
-                KeyPurpose::Secret => {
-                    secret = Some(SecretKey {
-                        kid: key.kid,
-                        jwk: key.jwk,
-                    })
-                }
+                KeyPurpose::Secret => secrets.push(SecretKey {
+                    kid: key.kid,
+                    jwk: key.jwk,
+                }),
             }
         }
         let missing = |what: &str, command: &str| {
@@ -131,11 +129,13 @@ impl KeyRing {
         if encryption.is_empty() {
             return Err(missing("encryption key", "--alg ECDH-ES+A256KW"));
         }
-        let secret = secret.ok_or_else(|| missing("secret key", "--alg dir"))?;
+        if secrets.is_empty() {
+            return Err(missing("secret key", "--alg dir"));
+        }
         Ok(Self {
             signing,
             encryption,
-            secret,
+            secrets,
         })
     }
 
@@ -148,8 +148,16 @@ impl KeyRing {
             .map(|key| &key.signer)
     }
 
+    /// The secret key that encrypts: the newest.
     pub fn secret(&self) -> &SecretKey {
-        &self.secret
+        self.secrets
+            .last()
+            .expect("a ring holds at least one secret key")
+    }
+
+    /// Every secret key, to open what any of them encrypted.
+    pub fn secret_jwks(&self) -> impl Iterator<Item = &Jwk> {
+        self.secrets.iter().map(|secret| &secret.jwk)
     }
 
     pub fn encryption_keys(&self) -> &[EncryptionKey] {

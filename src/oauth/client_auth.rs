@@ -110,6 +110,9 @@ pub async fn authenticate(
         }
         Presented::IdOnly { client_id } => {
             let client = find(state, &client_id)?;
+            if client.is_public() {
+                return Ok(Arc::clone(client));
+            }
             let methods: Vec<&str> = client.auth_methods.iter().map(|m| m.as_str()).collect();
             return Err(OAuthError::invalid_client(format!(
                 "the client {} must authenticate with {}",
@@ -125,7 +128,7 @@ pub async fn authenticate(
     // A failed Basic authentication always carries the Basic challenge (RFC 6749 5.2).
     let refused = |error: OAuthError| match method {
         AuthMethod::ClientSecretBasic => error.with_basic_challenge(REALM),
-        AuthMethod::ClientSecretPost => error,
+        _ => error,
     };
     let client = state.clients.get(&client_id);
     if let Some(client) = client {
@@ -154,7 +157,7 @@ pub async fn authenticate(
         (_, None) => Err(refused(not_found())),
         (_, Some(_)) => Err(refused(OAuthError::invalid_client(match method {
             AuthMethod::ClientSecretBasic => "the client cannot be authenticated with secret basic",
-            AuthMethod::ClientSecretPost => "the client cannot be authenticated with secret post",
+            _ => "the client cannot be authenticated with secret post",
         }))),
     }
 }

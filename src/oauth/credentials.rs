@@ -13,7 +13,7 @@
 
 use crate::clock::UnixTime;
 use crate::registry::SecretHash;
-use crate::settings::ClientAuthSettings;
+use crate::settings::CredentialSettings;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use aws_lc_rs::hmac;
@@ -96,7 +96,7 @@ fn argon2_matches(phc: &str, presented: &str) -> bool {
 }
 
 impl CredentialVerifier {
-    pub fn new(settings: &ClientAuthSettings) -> Self {
+    pub fn new(settings: &CredentialSettings) -> Self {
         let rng = SystemRandom::new();
         let mac_key =
             hmac::Key::generate(hmac::HMAC_SHA256, &rng).expect("the system random source works");
@@ -122,7 +122,7 @@ impl CredentialVerifier {
                 dummy,
             )),
             window_secs: settings.failure_window.as_secs() as i64,
-            max_per_subject: settings.max_failures_per_client,
+            max_per_subject: settings.max_failures_per_subject,
             max_per_address: settings.max_failures_per_address,
         }
     }

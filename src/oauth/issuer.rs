@@ -1,17 +1,23 @@
 //! Claims to tokens to the token response. Access tokens are RFC 9068 JWTs signed by the key
-//! ring's active key.
+//! ring's active key (then encrypted when the client or the resource asks for it); ID tokens
+//! follow OpenID Connect Core; refresh tokens are JWEs the issuer encrypts to itself.
 
 use super::error::{ErrorCode, OAuthError};
 use super::types::ScopeSet;
 use crate::clock::UnixTime;
-use crate::jose::TokenType;
+use crate::jose::{encrypt_to_self, JwsSigner, RecipientKey, SigningAlg, TokenType};
 use crate::keys::KeyRing;
-use crate::registry::Client;
+use crate::registry::{Client, User};
 use crate::settings::Settings;
+use aws_lc_rs::digest;
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Serialize, Serializer};
+use serde_json::{Map, Value};
+
+/// The `typ` of refresh tokens (JWE to the issuer itself).
+pub const REFRESH_TOKEN_TYP: &str = "rt+jwe";
 
 /// What an access token is about.
 pub struct AccessTokenSpec<'a> {
@@ -19,9 +25,11 @@ pub struct AccessTokenSpec<'a> {
     pub subject: &'a str,
     pub scopes: &'a ScopeSet,
     pub audience: &'a [String],
+    /// For user grants: when the user authenticated, and the user's configured claims.
+    pub user: Option<(&'a User, UnixTime)>,
 }
 
-/// A signed access token and what the response says of it.
+/// A signed (maybe encrypted) access token and what the response says of it.
 #[derive(Debug)]
 pub struct AccessToken {
     pub token: String,
@@ -43,6 +51,10 @@ struct AccessTokenClaims<'a> {
     /// Omitted when the token carries no scope.
     #[serde(skip_serializing_if = "String::is_empty")]
     scope: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    auth_time: Option<UnixTime>,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    user_claims: Option<&'a Map<String, Value>>,
 }
 
 /// `aud` is a string when there is one audience, an array otherwise (RFC 7519 4.1.3).
@@ -57,6 +69,65 @@ impl Serialize for Audience<'_> {
     }
 }
 
+/// The claims of a refresh token.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RefreshClaims {
+    pub iss: String,
+    pub client_id: String,
+    pub sub: String,
+    pub scope: String,
+    pub aud: Vec<String>,
+    pub auth_time: UnixTime,
+    pub iat: UnixTime,
+    pub exp: UnixTime,
+    pub jti: String,
+    /// The family: every refresh token descended from one grant shares it.
+    pub fid: String,
+}
+
+/// OpenID Connect standard claims released by each scope (OIDC Core 5.4).
+pub const PROFILE_CLAIMS: [&str; 14] = [
+    "name",
+    "family_name",
+    "given_name",
+    "middle_name",
+    "nickname",
+    "preferred_username",
+    "profile",
+    "picture",
+    "website",
+    "gender",
+    "birthdate",
+    "zoneinfo",
+    "locale",
+    "updated_at",
+];
+pub const EMAIL_CLAIMS: [&str; 2] = ["email", "email_verified"];
+pub const PHONE_CLAIMS: [&str; 2] = ["phone_number", "phone_number_verified"];
+
+/// The user's claims that `scopes` release in ID tokens and userinfo.
+pub fn scoped_claims(user: &User, scopes: &ScopeSet) -> Map<String, Value> {
+    let has = |name: &str| scopes.iter().any(|scope| scope.as_str() == name);
+    let mut released: Vec<&str> = Vec::new();
+    if has("profile") {
+        released.extend(PROFILE_CLAIMS);
+    }
+    if has("email") {
+        released.extend(EMAIL_CLAIMS);
+    }
+    if has("phone") {
+        released.extend(PHONE_CLAIMS);
+    }
+    if has("address") {
+        released.push("address");
+    }
+    user.claims
+        .iter()
+        .filter(|(name, _)| released.contains(&name.as_str()))
+        .map(|(name, value)| (name.clone(), value.clone()))
+        .collect()
+}
+
 /// 128 random bits, base64url: unguessable and unique token ids.
 pub fn random_id() -> String {
     let mut bytes = [0u8; 16];
@@ -66,6 +137,19 @@ pub fn random_id() -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// OIDC `at_hash`: the left half of the hash of the access token, with the hash of the ID token's
+/// signature algorithm (SHA-512 for Ed25519).
+fn at_hash(alg: SigningAlg, access_token: &str) -> String {
+    let algorithm = match alg {
+        SigningAlg::ES256 | SigningAlg::RS256 | SigningAlg::PS256 => &digest::SHA256,
+        SigningAlg::ES384 => &digest::SHA384,
+        SigningAlg::EdDSA => &digest::SHA512,
+    };
+    let hash = digest::digest(algorithm, access_token.as_bytes());
+    let bytes = hash.as_ref();
+    URL_SAFE_NO_PAD.encode(&bytes[..bytes.len() / 2])
+}
+
 /// Signs tokens with the key ring as it is at one instant.
 pub struct Issuer<'a> {
     pub settings: &'a Settings,
@@ -73,15 +157,43 @@ pub struct Issuer<'a> {
     pub now: UnixTime,
 }
 
+fn unavailable() -> OAuthError {
+    OAuthError::new(
+        ErrorCode::TemporarilyUnavailable,
+        "no signing key is active",
+    )
+}
+
 impl Issuer<'_> {
+    fn signer(&self) -> Result<&JwsSigner, OAuthError> {
+        self.keys
+            .signer(self.settings.tokens.signing_alg, self.now)
+            .ok_or_else(unavailable)
+    }
+
+    /// The key an access token for `client` and `audience` is encrypted to, if any: the
+    /// client's own, else that of the one resource it is for.
+    fn encryption_for<'c>(
+        &'c self,
+        client: &'c Client,
+        audience: &[String],
+    ) -> Option<&'c RecipientKey> {
+        client
+            .access_token_encryption
+            .as_ref()
+            .or_else(|| match audience {
+                [one] => self
+                    .settings
+                    .resources
+                    .iter()
+                    .find(|resource| &resource.audience == one)
+                    .and_then(|resource| resource.access_token_encryption.as_ref()),
+                _ => None,
+            })
+    }
+
     pub fn access_token(&self, spec: AccessTokenSpec<'_>) -> Result<AccessToken, OAuthError> {
-        let alg = self.settings.tokens.signing_alg;
-        let signer = self.keys.signer(alg, self.now).ok_or_else(|| {
-            OAuthError::new(
-                ErrorCode::TemporarilyUnavailable,
-                "no signing key is active",
-            )
-        })?;
+        let signer = self.signer()?;
         let ttl = spec
             .client
             .access_token_ttl
@@ -98,16 +210,69 @@ impl Issuer<'_> {
             jti: &jti,
             client_id: &spec.client.id,
             scope: spec.scopes.to_string(),
+            auth_time: spec.user.map(|(_, auth_time)| auth_time),
+            user_claims: spec
+                .user
+                .map(|(user, _)| &user.claims)
+                .filter(|claims| !claims.is_empty()),
         };
-        let token = signer
+        let signed = signer
             .sign(TokenType::AccessToken, &claims)
             .map_err(|err| {
                 OAuthError::server_error(format!("the token could not be signed: {err}"))
             })?;
+        let token = match self.encryption_for(spec.client, spec.audience) {
+            None => signed,
+            Some(recipient) => recipient.encrypt_jwt(&signed).map_err(|err| {
+                OAuthError::server_error(format!("the token could not be encrypted: {err}"))
+            })?,
+        };
         Ok(AccessToken {
             token,
             jti,
             expires_in: ttl,
+        })
+    }
+
+    /// An OpenID Connect ID token for `client` about `user`.
+    pub fn id_token(
+        &self,
+        client: &Client,
+        user: &User,
+        scopes: &ScopeSet,
+        auth_time: UnixTime,
+        nonce: Option<&str>,
+        access_token: &str,
+    ) -> Result<String, OAuthError> {
+        let signer = self.signer()?;
+        let mut claims = scoped_claims(user, scopes);
+        let ttl = self.settings.tokens.id_token_ttl.as_secs() as i64;
+        for (name, value) in [
+            ("iss", Value::from(self.settings.issuer.as_str())),
+            ("sub", Value::from(user.username.as_str())),
+            ("aud", Value::from(client.id.as_str())),
+            ("azp", Value::from(client.id.as_str())),
+            ("exp", Value::from(self.now + ttl)),
+            ("iat", Value::from(self.now)),
+            ("auth_time", Value::from(auth_time)),
+            ("at_hash", Value::from(at_hash(signer.alg(), access_token))),
+        ] {
+            claims.insert(name.to_owned(), value);
+        }
+        if let Some(nonce) = nonce {
+            claims.insert("nonce".to_owned(), Value::from(nonce));
+        }
+        signer.sign(TokenType::Jwt, &claims).map_err(|err| {
+            OAuthError::server_error(format!("the ID token could not be signed: {err}"))
+        })
+    }
+
+    /// A refresh token: encrypted to the issuer, opaque to everyone else.
+    pub fn refresh_token(&self, claims: &RefreshClaims) -> Result<String, OAuthError> {
+        let payload = serde_json::to_vec(claims)
+            .map_err(|_| OAuthError::server_error("the refresh token could not be encoded"))?;
+        encrypt_to_self(&self.keys.secret().jwk, REFRESH_TOKEN_TYP, &payload).map_err(|err| {
+            OAuthError::server_error(format!("the refresh token could not be sealed: {err}"))
         })
     }
 }
@@ -122,6 +287,8 @@ pub struct TokenResponse {
     pub scope: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refresh_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
 }
 
 impl TokenResponse {
@@ -132,6 +299,7 @@ impl TokenResponse {
             expires_in: access_token.expires_in,
             scope: scopes.to_string(),
             refresh_token: None,
+            id_token: None,
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The OAuth 2.0 protocol core: typed values, one error type, request parsing, client
 //! authentication, one module per grant, and the token issuer.
 
+pub mod authorize;
 pub mod client_auth;
 pub mod credentials;
 pub mod error;

@@ -2,6 +2,8 @@
 //! right `typ`, our `iss`, and within `nbf`..`exp` by the application's clock. Revocation is the
 //! caller's question (it may need the shared store).
 
+use crate::jose::decrypt_from_self;
+use crate::oauth::issuer::{RefreshClaims, REFRESH_TOKEN_TYP};
 use crate::state::AppState;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -47,4 +49,13 @@ pub fn verify_access_token(state: &AppState, token: &str) -> Option<AccessTokenC
         && claims.exp > now
         && claims.nbf.unwrap_or(claims.iat) <= now + NBF_SKEW_SECS;
     current.then_some(claims)
+}
+
+/// The claims of `token` if it is a current refresh token of ours (sealed by one of our secret
+/// keys, our `iss`, not expired). Spent or revoked is the caller's question.
+pub fn read_refresh_token(state: &AppState, token: &str) -> Option<RefreshClaims> {
+    let keys = state.keys();
+    let payload = decrypt_from_self(keys.secret_jwks(), REFRESH_TOKEN_TYP, token)?;
+    let claims: RefreshClaims = serde_json::from_slice(&payload).ok()?;
+    (claims.iss == state.settings.issuer && claims.exp > state.now()).then_some(claims)
 }

@@ -53,6 +53,14 @@ pub struct Client {
     pub access_token_ttl: Option<Duration>,
     /// A resource server allowed to call the introspection endpoint.
     pub may_introspect: bool,
+    /// Exact redirect URIs for the authorization code flow.
+    pub redirect_uris: Vec<String>,
+    /// PKCE `plain` is refused unless this is set.
+    pub allow_plain_pkce: bool,
+    /// Show a consent page after login instead of implying consent.
+    pub consent: bool,
+    /// Access tokens of this client are encrypted to this key.
+    pub access_token_encryption: Option<crate::jose::RecipientKey>,
 }
 
 impl Client {
@@ -62,6 +70,11 @@ impl Client {
 
     pub fn allows_method(&self, method: AuthMethod) -> bool {
         self.auth_methods.contains(&method)
+    }
+
+    /// A public client: it has no credentials (`none`).
+    pub fn is_public(&self) -> bool {
+        self.auth_methods.contains(&AuthMethod::None)
     }
 }
 

@@ -2,5 +2,7 @@
 //! load; shared by every worker without locks.
 
 mod clients;
+mod users;
 
 pub use clients::{Client, ClientRegistry, SecretHash};
+pub use users::{User, UserRegistry, RESERVED_CLAIMS};

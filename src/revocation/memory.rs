@@ -172,6 +172,19 @@ impl MemoryStore {
         Ok(())
     }
 
+    pub fn revoke_unlisted(
+        &self,
+        id: &str,
+        exp: UnixTime,
+        now: UnixTime,
+    ) -> Result<(), RevocationError> {
+        self.denylist.insert(id.to_owned(), exp, now).map(|_| ())
+    }
+
+    pub fn is_used(&self, key: &str, now: UnixTime) -> bool {
+        self.used.contains(key, now)
+    }
+
     pub fn is_revoked(&self, jti: &str, now: UnixTime) -> bool {
         self.denylist.contains(jti, now)
     }

@@ -79,6 +79,23 @@ impl Revocations {
         }
     }
 
+    /// Puts `id` on the denylist until `exp` without listing it in the feed: for ids that only
+    /// the issuer checks (refresh token families).
+    pub async fn revoke_unlisted(
+        &self,
+        id: &str,
+        exp: UnixTime,
+        now: UnixTime,
+    ) -> Result<(), RevocationError> {
+        if exp <= now {
+            return Ok(());
+        }
+        match self {
+            Revocations::Memory(store) => store.revoke_unlisted(id, exp, now),
+            Revocations::Redis(store) => store.revoke_unlisted(id, exp).await,
+        }
+    }
+
     /// Whether `jti` is on the denylist.
     pub async fn is_revoked(&self, jti: &str, now: UnixTime) -> Result<bool, RevocationError> {
         match self {
@@ -100,6 +117,20 @@ impl Revocations {
         match self {
             Revocations::Memory(store) => store.first_use(key, exp, now),
             Revocations::Redis(store) => store.first_use(&key, exp.max(now + 1)).await,
+        }
+    }
+
+    /// Whether `id` (in `namespace`) was used already, without using it.
+    pub async fn is_used(
+        &self,
+        namespace: &str,
+        id: &str,
+        now: UnixTime,
+    ) -> Result<bool, RevocationError> {
+        let key = format!("{namespace}:{id}");
+        match self {
+            Revocations::Memory(store) => Ok(store.is_used(&key, now)),
+            Revocations::Redis(store) => store.is_used(&key).await,
         }
     }
 

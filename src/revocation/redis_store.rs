@@ -100,6 +100,29 @@ impl RedisStore {
         Ok(())
     }
 
+    pub async fn revoke_unlisted(&self, id: &str, exp: UnixTime) -> Result<(), RevocationError> {
+        let mut connection = self.connection().await?;
+        let _: Option<String> = redis::cmd("SET")
+            .arg(self.key("revoked", id))
+            .arg(exp)
+            .arg("EXAT")
+            .arg(exp)
+            .arg("NX")
+            .query_async(&mut connection)
+            .await
+            .map_err(unavailable)?;
+        self.known_revoked.insert(id.to_owned(), exp);
+        Ok(())
+    }
+
+    pub async fn is_used(&self, key: &str) -> Result<bool, RevocationError> {
+        let mut connection = self.connection().await?;
+        connection
+            .exists(self.key("used", key))
+            .await
+            .map_err(unavailable)
+    }
+
     pub async fn is_revoked(&self, jti: &str, now: UnixTime) -> Result<bool, RevocationError> {
         if self.known_revoked.get(jti).is_some_and(|exp| exp > now) {
             return Ok(true);

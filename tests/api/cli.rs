@@ -51,7 +51,7 @@ audience = ["x"]
             "colour: unknown key",
             "tokens.access_token_ttl: 'fifteen minutes' is not a duration",
             "tokens.signing_alg: unknown signing algorithm 'none'",
-            "clients[6].client_id: duplicate client id 'reports'",
+            "clients[9].client_id: duplicate client id 'reports'",
         ] {
             assert!(
                 stderr.contains(expected),

@@ -20,19 +20,22 @@ pub const REPORTS_SECRET: &str = "reports-secret-0123456789";
 pub const SPECIAL_ID: &str = "svc:one two";
 pub const SPECIAL_SECRET: &str = "p@ss:w+rd%/&=é";
 pub const OTHER_SECRET: &str = "other-secret-0123456789";
+pub const ALICE_PASSWORD: &str = "correct horse battery staple";
+pub const CALLBACK: &str = "http://127.0.0.1:9/callback";
 
 /// argon2 is deliberately slow: hash each test secret once per test process.
-static HASHES: LazyLock<[String; 3]> = LazyLock::new(|| {
+static HASHES: LazyLock<[String; 4]> = LazyLock::new(|| {
     [
         hash_secret(REPORTS_SECRET),
         hash_secret(SPECIAL_SECRET),
         hash_secret(OTHER_SECRET),
+        hash_secret(ALICE_PASSWORD),
     ]
 });
 
 /// The clients every test app registers.
 pub fn clients_toml() -> String {
-    let [reports, special, other] = &*HASHES;
+    let [reports, special, other, alice] = &*HASHES;
     format!(
         r#"
 [[clients]]
@@ -68,6 +71,43 @@ client_secret_hash = "{other}"
 grant_types = []
 introspect = true
 audience = ["https://reports.internal"]
+
+[[clients]]
+client_id = "webapp"
+client_secret_hash = "{other}"
+grant_types = ["authorization_code", "refresh_token"]
+redirect_uris = ["{CALLBACK}", "http://127.0.0.1:9/other"]
+scopes = ["openid", "profile", "email", "reports:read"]
+default_scopes = ["openid"]
+audience = ["https://reports.internal"]
+
+[[clients]]
+client_id = "mobile"
+token_endpoint_auth_methods = ["none"]
+grant_types = ["password", "refresh_token", "authorization_code"]
+redirect_uris = ["{CALLBACK}"]
+scopes = ["openid", "profile", "email", "reports:read", "reports:write"]
+default_scopes = ["openid", "reports:read"]
+audience = ["https://reports.internal"]
+
+[[clients]]
+client_id = "consenting"
+client_secret_hash = "{other}"
+grant_types = ["authorization_code"]
+redirect_uris = ["{CALLBACK}"]
+consent = true
+allow_plain_pkce = true
+scopes = ["openid"]
+audience = ["https://reports.internal"]
+
+[[users]]
+username = "alice"
+password_hash = "{alice}"
+claims = {{ email = "alice@example.com", email_verified = true, name = "Alice Liddell", groups = ["staff"] }}
+
+[[users]]
+username = "bob"
+password_hash = "{other}"
 
 [[clients]]
 client_id = "no-grants"

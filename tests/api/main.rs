@@ -8,3 +8,4 @@ mod keys;
 mod replicas;
 mod revocation;
 mod token;
+mod users;

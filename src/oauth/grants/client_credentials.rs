@@ -19,6 +19,7 @@ pub fn grant(
         subject: &client.id,
         scopes: &scopes,
         audience: &audience,
+        user: None,
     })?;
     Ok(TokenResponse::bearer(access_token, &scopes))
 }

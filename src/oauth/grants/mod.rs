@@ -1,20 +1,26 @@
 //! One module per grant type, dispatched by `grant_type`, plus the checks every grant shares
 //! (scopes, audience).
 
+mod authorization_code;
 mod client_credentials;
+mod password;
+mod refresh_token;
 
 use super::error::{ErrorCode, OAuthError};
-use super::issuer::TokenResponse;
+use super::issuer::{random_id, AccessTokenSpec, RefreshClaims, TokenResponse};
 use super::request::{Params, TokenRequest};
 use super::types::{GrantType, ScopeSet};
-use crate::registry::Client;
+use crate::clock::UnixTime;
+use crate::registry::{Client, User};
 use crate::state::AppState;
+use std::net::IpAddr;
 
 /// Runs the grant of an authenticated client's request.
-pub fn issue(
+pub async fn issue(
     state: &AppState,
     client: &Client,
     request: &TokenRequest,
+    peer: Option<IpAddr>,
 ) -> Result<TokenResponse, OAuthError> {
     if !client.allows_grant(request.grant_type) {
         return Err(OAuthError::new(
@@ -27,7 +33,77 @@ pub fn issue(
     }
     match request.grant_type {
         GrantType::ClientCredentials => client_credentials::grant(state, client, &request.params),
+        GrantType::Password => password::grant(state, client, &request.params, peer).await,
+        GrantType::RefreshToken => refresh_token::grant(state, client, &request.params).await,
+        GrantType::AuthorizationCode => {
+            authorization_code::grant(state, client, &request.params).await
+        }
     }
+}
+
+/// What a user grant hands to `issue_user_tokens`.
+pub struct UserGrant<'a> {
+    pub client: &'a Client,
+    pub user: &'a User,
+    pub scopes: ScopeSet,
+    pub audience: Vec<String>,
+    pub auth_time: UnixTime,
+    pub nonce: Option<&'a str>,
+    /// The refresh token family this grant continues (a new one when `None`).
+    pub family: Option<String>,
+}
+
+/// The family id of refresh tokens as the denylist knows it.
+pub fn family_key(fid: &str) -> String {
+    format!("family:{fid}")
+}
+
+/// The tokens of a user grant: an access token with the user's claims, a refresh token when the
+/// client may refresh, an ID token when `openid` was granted.
+pub fn issue_user_tokens(
+    state: &AppState,
+    grant: UserGrant<'_>,
+) -> Result<TokenResponse, OAuthError> {
+    let issuer = state.issuer();
+    let access_token = issuer.access_token(AccessTokenSpec {
+        client: grant.client,
+        subject: &grant.user.username,
+        scopes: &grant.scopes,
+        audience: &grant.audience,
+        user: Some((grant.user, grant.auth_time)),
+    })?;
+    let id_token = if grant.scopes.iter().any(|scope| scope.as_str() == "openid") {
+        Some(issuer.id_token(
+            grant.client,
+            grant.user,
+            &grant.scopes,
+            grant.auth_time,
+            grant.nonce,
+            &access_token.token,
+        )?)
+    } else {
+        None
+    };
+    let refresh_token = if grant.client.allows_grant(GrantType::RefreshToken) {
+        Some(issuer.refresh_token(&RefreshClaims {
+            iss: state.settings.issuer.clone(),
+            client_id: grant.client.id.clone(),
+            sub: grant.user.username.clone(),
+            scope: grant.scopes.to_string(),
+            aud: grant.audience.clone(),
+            auth_time: grant.auth_time,
+            iat: issuer.now,
+            exp: issuer.now + state.settings.tokens.refresh_token_ttl.as_secs() as i64,
+            jti: random_id(),
+            fid: grant.family.unwrap_or_else(random_id),
+        })?)
+    } else {
+        None
+    };
+    let mut response = TokenResponse::bearer(access_token, &grant.scopes);
+    response.refresh_token = refresh_token;
+    response.id_token = id_token;
+    Ok(response)
 }
 
 /// The scopes a request gets from `allowed`: those it asks for, all of which must be allowed,

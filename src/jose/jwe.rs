@@ -1,0 +1,138 @@
+//! JWE: tokens the issuer encrypts to itself (refresh tokens, authorization codes, session
+//! cookies: `dir` + A256GCM under the secret key), and access tokens encrypted to a resource's or
+//! client's public key (nested JWT, `cty: JWT`).
+
+use super::{Jwk, KeyError, KeyManagementAlg};
+use josekit::jwe::{self, JweHeader};
+
+const SELF_ENC: &str = "A256GCM";
+
+/// Encrypts `payload` to the issuer itself under the symmetric key `secret` (its `kid` goes in
+/// the header so a rotated key still opens older tokens), with header `typ`.
+pub fn encrypt_to_self(secret: &Jwk, typ: &str, payload: &[u8]) -> Result<String, KeyError> {
+    let mut header = JweHeader::new();
+    header.set_algorithm("dir");
+    header.set_content_encryption(SELF_ENC);
+    header.set_token_type(typ);
+    if let Some(kid) = secret.key_id() {
+        header.set_key_id(kid);
+    }
+    let encrypter = jwe::Dir
+        .encrypter_from_jwk(secret)
+        .map_err(|err| KeyError::new(format!("the secret key cannot encrypt: {err}")))?;
+    jwe::serialize_compact(payload, &header, &encrypter)
+        .map_err(|err| KeyError::new(format!("encryption failed: {err}")))
+}
+
+/// Opens a token encrypted by `encrypt_to_self` with one of `secrets` (chosen by `kid`), if its
+/// header is exactly `dir`, A256GCM and `typ`. `None` for anything else.
+pub fn decrypt_from_self<'a>(
+    secrets: impl IntoIterator<Item = &'a Jwk>,
+    typ: &str,
+    token: &str,
+) -> Option<Vec<u8>> {
+    if token.len() > super::MAX_JWS_LEN || token.split('.').count() != 5 {
+        return None;
+    }
+    let kid = token_kid(token)?;
+    let secret = secrets
+        .into_iter()
+        .find(|jwk| jwk.key_id() == Some(kid.as_str()))?;
+    let decrypter = jwe::Dir.decrypter_from_jwk(secret).ok()?;
+    let (payload, header) = jwe::deserialize_compact(token, &decrypter).ok()?;
+    let exact = header.algorithm() == Some("dir")
+        && header.content_encryption() == Some(SELF_ENC)
+        && header.token_type() == Some(typ);
+    exact.then_some(payload)
+}
+
+/// The `kid` of a compact JWE's protected header.
+fn token_kid(token: &str) -> Option<String> {
+    use base64::Engine;
+    let header = token.split('.').next()?;
+    let header = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(header)
+        .ok()?;
+    let header: serde_json::Value = serde_json::from_slice(&header).ok()?;
+    header.get("kid")?.as_str().map(str::to_owned)
+}
+
+/// A public key access tokens are encrypted to.
+#[derive(Debug, Clone)]
+pub struct RecipientKey {
+    pub jwk: Jwk,
+    pub alg: KeyManagementAlg,
+}
+
+impl RecipientKey {
+    /// Checks that `jwk` is a public key usable with `alg`.
+    pub fn new(jwk: Jwk, alg: KeyManagementAlg) -> Result<Self, KeyError> {
+        let key = Self { jwk, alg };
+        key.encrypter()?;
+        Ok(key)
+    }
+
+    fn encrypter(&self) -> Result<Box<dyn jwe::JweEncrypter>, KeyError> {
+        let unusable = |err: josekit::JoseError| {
+            KeyError::new(format!("not a usable {} key: {err}", self.alg))
+        };
+        Ok(match self.alg {
+            KeyManagementAlg::RsaOaep256 => Box::new(
+                jwe::RSA_OAEP_256
+                    .encrypter_from_jwk(&self.jwk)
+                    .map_err(unusable)?,
+            ),
+            KeyManagementAlg::EcdhEsA256Kw => Box::new(
+                jwe::ECDH_ES_A256KW
+                    .encrypter_from_jwk(&self.jwk)
+                    .map_err(unusable)?,
+            ),
+        })
+    }
+
+    /// Nests a signed JWT in a JWE to this key (`cty: JWT`, A256GCM).
+    pub fn encrypt_jwt(&self, signed: &str) -> Result<String, KeyError> {
+        let mut header = JweHeader::new();
+        header.set_algorithm(self.alg.as_str());
+        header.set_content_encryption("A256GCM");
+        header.set_content_type("JWT");
+        if let Some(kid) = self.jwk.key_id() {
+            header.set_key_id(kid);
+        }
+        jwe::serialize_compact(signed.as_bytes(), &header, self.encrypter()?.as_ref())
+            .map_err(|err| KeyError::new(format!("encryption failed: {err}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::jose::{generate_encryption_key, generate_secret_key};
+
+    #[test]
+    fn self_encrypted_tokens_open_only_with_their_key_and_type() {
+        let key = generate_secret_key().unwrap();
+        let other = generate_secret_key().unwrap();
+        let token = encrypt_to_self(&key, "rt+jwe", b"{\"a\":1}").unwrap();
+        assert_eq!(
+            decrypt_from_self([&key], "rt+jwe", &token).unwrap(),
+            b"{\"a\":1}"
+        );
+        assert!(decrypt_from_self([&key], "code+jwe", &token).is_none());
+        assert!(decrypt_from_self([&other], "rt+jwe", &token).is_none());
+        let mut tampered = token.clone();
+        tampered.replace_range(token.len() - 3.., "AAA");
+        assert!(decrypt_from_self([&key], "rt+jwe", &tampered).is_none());
+    }
+
+    #[test]
+    fn nested_jwts_encrypt_to_rsa_and_ec_keys() {
+        for alg in KeyManagementAlg::ALL {
+            let private = generate_encryption_key(alg).unwrap();
+            let public = private.to_public_key().unwrap();
+            let recipient = RecipientKey::new(public, alg).unwrap();
+            let token = recipient.encrypt_jwt("a.b.c").unwrap();
+            assert_eq!(token.split('.').count(), 5);
+        }
+    }
+}

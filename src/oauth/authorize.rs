@@ -1,0 +1,411 @@
+//! The authorization code flow's protocol side (RFC 6749 4.1, RFC 7636, OIDC Core 3.1): the
+//! validated authorization request, the sealed values the flow carries (request, session,
+//! code), and how errors reach the client.
+
+use super::error::OAuthError;
+use super::request::Params;
+use super::types::{GrantType, ScopeSet};
+use crate::clock::UnixTime;
+use crate::jose::{decrypt_from_self, encrypt_to_self};
+use crate::registry::Client;
+use crate::state::AppState;
+use aws_lc_rs::digest;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+pub const REQUEST_TYP: &str = "authz+jwe";
+pub const SESSION_TYP: &str = "session+jwe";
+pub const CODE_TYP: &str = "code+jwe";
+/// How long a login form stays usable.
+pub const FORM_TTL_SECS: i64 = 600;
+
+/// An error that cannot go back to the client (unknown client, bad redirect URI): shown on a
+/// page, never redirected.
+#[derive(Debug, Clone)]
+pub struct PageError {
+    pub title: &'static str,
+    pub description: String,
+}
+
+/// An error that goes back to the redirect URI (RFC 6749 4.1.2.1).
+#[derive(Debug, Clone)]
+pub struct RedirectError {
+    pub error: &'static str,
+    pub description: String,
+}
+
+fn redirect_error(error: &'static str, description: impl Into<String>) -> RedirectError {
+    RedirectError {
+        error,
+        description: description.into(),
+    }
+}
+
+/// PKCE code challenge methods.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ChallengeMethod {
+    S256,
+    #[serde(rename = "plain")]
+    Plain,
+}
+
+/// `prompt` (OIDC Core 3.1.2.1).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Prompt {
+    pub none: bool,
+    pub login: bool,
+    pub consent: bool,
+}
+
+/// A checked authorization request; what the login form carries sealed.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AuthorizationRequest {
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub scope: String,
+    pub state: Option<String>,
+    pub nonce: Option<String>,
+    pub code_challenge: Option<String>,
+    pub code_challenge_method: Option<ChallengeMethod>,
+    pub prompt: Prompt,
+    pub max_age: Option<i64>,
+    /// Binds the form to the browser's CSRF cookie.
+    pub csrf: String,
+    /// Set once the user has signed in (the consent step carries it).
+    pub sub: Option<String>,
+    pub auth_time: Option<UnixTime>,
+    pub exp: UnixTime,
+}
+
+/// A signed-in browser: the encrypted session cookie's content.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Session {
+    pub sub: String,
+    pub auth_time: UnixTime,
+    pub exp: UnixTime,
+}
+
+/// The content of an authorization code.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CodeClaims {
+    pub iss: String,
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub scope: String,
+    pub sub: String,
+    pub auth_time: UnixTime,
+    pub nonce: Option<String>,
+    pub code_challenge: Option<String>,
+    pub code_challenge_method: Option<ChallengeMethod>,
+    pub exp: UnixTime,
+    pub jti: String,
+}
+
+/// Seals `value` for the issuer itself.
+pub fn seal(state: &AppState, typ: &str, value: &impl Serialize) -> Result<String, OAuthError> {
+    let payload = serde_json::to_vec(value)
+        .map_err(|_| OAuthError::server_error("a value could not be encoded"))?;
+    encrypt_to_self(&state.keys().secret().jwk, typ, &payload)
+        .map_err(|err| OAuthError::server_error(format!("a value could not be sealed: {err}")))
+}
+
+/// Opens what `seal` made, if it is of `typ` and was sealed by one of our secret keys.
+pub fn unseal<T: DeserializeOwned>(state: &AppState, typ: &str, token: &str) -> Option<T> {
+    let keys = state.keys();
+    let payload = decrypt_from_self(keys.secret_jwks(), typ, token)?;
+    serde_json::from_slice(&payload).ok()
+}
+
+/// `code_verifier` / `code_challenge` syntax (RFC 7636 4.1): 43 to 128 unreserved characters.
+pub fn is_pkce_value(value: &str) -> bool {
+    (43..=128).contains(&value.len())
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
+}
+
+/// Whether `verifier` matches `challenge` under `method` (compared in constant time).
+pub fn pkce_matches(method: ChallengeMethod, challenge: &str, verifier: &str) -> bool {
+    let computed = match method {
+        ChallengeMethod::S256 => {
+            URL_SAFE_NO_PAD.encode(digest::digest(&digest::SHA256, verifier.as_bytes()))
+        }
+        ChallengeMethod::Plain => verifier.to_owned(),
+    };
+    computed.len() == challenge.len()
+        && subtle::ConstantTimeEq::ct_eq(computed.as_bytes(), challenge.as_bytes()).into()
+}
+
+/// A redirect URI as RFC 3986 wants it: absolute, no fragment.
+pub fn is_well_formed_redirect(uri: &str) -> bool {
+    url::Url::parse(uri).is_ok_and(|url| url.fragment().is_none() && !url.cannot_be_a_base())
+}
+
+/// Checks the client and the redirect URI: until both are known good, errors are shown, not
+/// redirected.
+pub fn client_and_redirect(
+    state: &AppState,
+    params: &Params,
+) -> Result<(Arc<Client>, String), PageError> {
+    let client_id = params.get("client_id").ok_or_else(|| PageError {
+        title: "Invalid request",
+        description: "the parameter client_id is missing".into(),
+    })?;
+    let client = state
+        .clients
+        .get(client_id)
+        .cloned()
+        .ok_or_else(|| PageError {
+            title: "Unknown client",
+            description: "the client doesn't exist".into(),
+        })?;
+    let redirect_uri = match params.get("redirect_uri") {
+        Some(uri) => {
+            if !is_well_formed_redirect(uri) {
+                return Err(PageError {
+                    title: "Invalid redirect URI",
+                    description: "Based on the RFC-3986 the redirection-uri is not well formed"
+                        .into(),
+                });
+            }
+            if !client
+                .redirect_uris
+                .iter()
+                .any(|registered| registered == uri)
+            {
+                return Err(PageError {
+                    title: "Invalid redirect URI",
+                    description: format!(
+                        "the redirect URI is not registered for the client {}",
+                        client.id
+                    ),
+                });
+            }
+            uri.to_owned()
+        }
+        None => match client.redirect_uris.as_slice() {
+            [only] => only.clone(),
+            _ => {
+                return Err(PageError {
+                    title: "Invalid request",
+                    description: "the parameter redirect_uri is missing".into(),
+                })
+            }
+        },
+    };
+    Ok((client, redirect_uri))
+}
+
+/// Checks the rest of the request for a known client and redirect URI.
+pub fn validate(
+    client: &Client,
+    redirect_uri: String,
+    params: &Params,
+    csrf: String,
+    now: UnixTime,
+) -> Result<AuthorizationRequest, RedirectError> {
+    let response_type = params.get("response_type").ok_or_else(|| {
+        redirect_error("invalid_request", "the parameter response_type is missing")
+    })?;
+    if response_type != "code" {
+        let shown: String = response_type
+            .chars()
+            .filter(|c| c.is_ascii_graphic() || *c == ' ')
+            .take(64)
+            .collect();
+        return Err(redirect_error(
+            "unsupported_response_type",
+            format!(
+                "the client '{}' doesn't support the response type: '{shown}'",
+                client.id
+            ),
+        ));
+    }
+    if !client.allows_grant(GrantType::AuthorizationCode) {
+        return Err(redirect_error(
+            "unauthorized_client",
+            format!(
+                "the client {} doesn't support the grant type authorization_code",
+                client.id
+            ),
+        ));
+    }
+    let scopes = super::grants::requested_scopes(params, &client.scopes, &client.default_scopes)
+        .map_err(|err| redirect_error("invalid_scope", err.description.into_owned()))?;
+    let code_challenge = params.get("code_challenge");
+    let code_challenge_method = match (code_challenge, params.get("code_challenge_method")) {
+        (None, None) => None,
+        (None, Some(_)) => {
+            return Err(redirect_error(
+                "invalid_request",
+                "the parameter code_challenge is missing",
+            ))
+        }
+        (Some(_), Some("S256")) => Some(ChallengeMethod::S256),
+        // RFC 7636 4.3: no method means plain.
+        (Some(_), Some("plain") | None) => Some(ChallengeMethod::Plain),
+        (Some(_), Some(_)) => {
+            return Err(redirect_error(
+                "invalid_request",
+                "the code challenge method is not supported (S256)",
+            ))
+        }
+    };
+    if let Some(challenge) = code_challenge {
+        if !is_pkce_value(challenge) {
+            return Err(redirect_error(
+                "invalid_request",
+                "the code challenge must be 43 to 128 characters of [A-Za-z0-9-._~]",
+            ));
+        }
+    }
+    if code_challenge_method == Some(ChallengeMethod::Plain) && !client.allow_plain_pkce {
+        return Err(redirect_error(
+            "invalid_request",
+            "the code challenge method plain is not allowed; use S256",
+        ));
+    }
+    if code_challenge.is_none() && client.is_public() {
+        return Err(redirect_error(
+            "invalid_request",
+            "a public client must send a PKCE code_challenge (S256)",
+        ));
+    }
+    let mut prompt = Prompt::default();
+    if let Some(values) = params.get("prompt") {
+        for value in values.split(' ').filter(|v| !v.is_empty()) {
+            match value {
+                "none" => prompt.none = true,
+                "login" => prompt.login = true,
+                "consent" => prompt.consent = true,
+                "select_account" => {}
+                _ => {
+                    return Err(redirect_error(
+                        "invalid_request",
+                        "the prompt parameter has an unknown value",
+                    ))
+                }
+            }
+        }
+        if prompt.none && (prompt.login || prompt.consent) {
+            return Err(redirect_error(
+                "invalid_request",
+                "prompt=none cannot be combined with other values",
+            ));
+        }
+    }
+    let max_age = match params.get("max_age") {
+        None => None,
+        Some(text) => Some(
+            text.parse::<i64>()
+                .ok()
+                .filter(|age| *age >= 0)
+                .ok_or_else(|| {
+                    redirect_error("invalid_request", "max_age must be a number of seconds")
+                })?,
+        ),
+    };
+    Ok(AuthorizationRequest {
+        client_id: client.id.clone(),
+        redirect_uri,
+        scope: scopes.to_string(),
+        state: params.get("state").map(str::to_owned),
+        nonce: params.get("nonce").map(str::to_owned),
+        code_challenge: code_challenge.map(str::to_owned),
+        code_challenge_method,
+        prompt,
+        max_age,
+        csrf,
+        sub: None,
+        auth_time: None,
+        exp: now + FORM_TTL_SECS,
+    })
+}
+
+impl AuthorizationRequest {
+    pub fn scopes(&self) -> ScopeSet {
+        ScopeSet::parse(&self.scope).unwrap_or_default()
+    }
+
+    /// Whether a session that began at `auth_time` is recent enough for `max_age`.
+    pub fn accepts_auth_time(&self, auth_time: UnixTime, now: UnixTime) -> bool {
+        self.max_age
+            .is_none_or(|max_age| now - auth_time <= max_age)
+    }
+
+    /// The redirect carrying `pairs`, plus `state` and `iss` (RFC 9207).
+    pub fn redirect_with(&self, issuer: &str, pairs: &[(&str, &str)]) -> String {
+        let mut url = url::Url::parse(&self.redirect_uri).expect("redirect URIs were checked");
+        {
+            let mut query = url.query_pairs_mut();
+            for (name, value) in pairs {
+                query.append_pair(name, value);
+            }
+            if let Some(state) = &self.state {
+                query.append_pair("state", state);
+            }
+            query.append_pair("iss", issuer);
+        }
+        url.into()
+    }
+
+    pub fn error_redirect(&self, issuer: &str, error: &RedirectError) -> String {
+        self.redirect_with(
+            issuer,
+            &[
+                ("error", error.error),
+                ("error_description", &error.description),
+            ],
+        )
+    }
+
+    /// Issues the code for `sub` who signed in at `auth_time`.
+    pub fn code(
+        &self,
+        state: &AppState,
+        sub: &str,
+        auth_time: UnixTime,
+    ) -> Result<String, OAuthError> {
+        let now = state.now();
+        seal(
+            state,
+            CODE_TYP,
+            &CodeClaims {
+                iss: state.settings.issuer.clone(),
+                client_id: self.client_id.clone(),
+                redirect_uri: self.redirect_uri.clone(),
+                scope: self.scope.clone(),
+                sub: sub.to_owned(),
+                auth_time,
+                nonce: self.nonce.clone(),
+                code_challenge: self.code_challenge.clone(),
+                code_challenge_method: self.code_challenge_method,
+                exp: now + state.settings.authorize.code_ttl.as_secs() as i64,
+                jti: super::issuer::random_id(),
+            },
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pkce_follows_rfc_7636_appendix_b() {
+        let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+        let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+        assert!(is_pkce_value(verifier));
+        assert!(pkce_matches(ChallengeMethod::S256, challenge, verifier));
+        assert!(!pkce_matches(
+            ChallengeMethod::S256,
+            challenge,
+            &verifier.replace('d', "e")
+        ));
+        assert!(pkce_matches(ChallengeMethod::Plain, verifier, verifier));
+        assert!(!is_pkce_value("short"));
+    }
+}

@@ -1,0 +1,96 @@
+//! RFC 6749 4.1.3 with RFC 7636: a code for tokens. The code names its client, redirect URI and
+//! PKCE challenge; it works once, and a second try revokes what the first one got (the refresh
+//! token family is the code's own id).
+
+use super::{family_key, issue_user_tokens, requested_audience, UserGrant};
+use crate::oauth::authorize::{
+    is_pkce_value, is_well_formed_redirect, pkce_matches, unseal, CodeClaims, CODE_TYP,
+};
+use crate::oauth::error::{ErrorCode, OAuthError};
+use crate::oauth::issuer::TokenResponse;
+use crate::oauth::request::Params;
+use crate::oauth::types::ScopeSet;
+use crate::registry::Client;
+use crate::state::AppState;
+
+fn not_correct() -> OAuthError {
+    OAuthError::new(
+        ErrorCode::InvalidGrant,
+        "the authorization code is not correct",
+    )
+}
+
+pub async fn grant(
+    state: &AppState,
+    client: &Client,
+    params: &Params,
+) -> Result<TokenResponse, OAuthError> {
+    let code = params.require("code")?;
+    let redirect_uri = params.require("redirect_uri")?;
+    if !is_well_formed_redirect(redirect_uri) {
+        return Err(OAuthError::invalid_request(
+            "Based on the RFC-3986 the redirection-uri is not well formed",
+        ));
+    }
+    let now = state.now();
+    let claims: CodeClaims = unseal(state, CODE_TYP, code).ok_or_else(not_correct)?;
+    if claims.iss != state.settings.issuer || claims.exp <= now || claims.client_id != client.id {
+        return Err(not_correct());
+    }
+    if claims.redirect_uri != redirect_uri {
+        return Err(OAuthError::new(
+            ErrorCode::InvalidGrant,
+            "the redirect_uri does not match the authorization request",
+        ));
+    }
+    match (
+        &claims.code_challenge,
+        claims.code_challenge_method,
+        params.get("code_verifier"),
+    ) {
+        (Some(challenge), Some(method), Some(verifier))
+            if !is_pkce_value(verifier) || !pkce_matches(method, challenge, verifier) =>
+        {
+            return Err(OAuthError::new(
+                ErrorCode::InvalidGrant,
+                "the code_verifier does not match the code challenge",
+            ))
+        }
+        (Some(_), _, None) => return Err(OAuthError::missing_parameter("code_verifier")),
+        (None, _, Some(_)) => {
+            return Err(OAuthError::new(
+                ErrorCode::InvalidGrant,
+                "the authorization request had no code challenge",
+            ))
+        }
+        _ => {}
+    }
+    if !state
+        .revocations
+        .first_use("code", &claims.jti, claims.exp, now)
+        .await?
+    {
+        // Used before: whatever the first exchange got must not outlive this.
+        let family_end = now + state.settings.tokens.refresh_token_ttl.as_secs() as i64;
+        state
+            .revocations
+            .revoke_unlisted(&family_key(&claims.jti), family_end, now)
+            .await?;
+        return Err(not_correct());
+    }
+    let user = state.users.get(&claims.sub).ok_or_else(not_correct)?;
+    let scopes = ScopeSet::parse(&claims.scope).map_err(|_| not_correct())?;
+    let audience = requested_audience(params, client)?;
+    issue_user_tokens(
+        state,
+        UserGrant {
+            client,
+            user,
+            scopes,
+            audience,
+            auth_time: claims.auth_time,
+            nonce: claims.nonce.as_deref(),
+            family: Some(claims.jti.clone()),
+        },
+    )
+}

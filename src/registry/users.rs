@@ -1,0 +1,53 @@
+use super::SecretHash;
+use serde_json::{Map, Value};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Claims Tessera sets itself; a user's configured claims may not use these names.
+pub const RESERVED_CLAIMS: [&str; 16] = [
+    "iss",
+    "sub",
+    "aud",
+    "exp",
+    "iat",
+    "nbf",
+    "jti",
+    "client_id",
+    "scope",
+    "auth_time",
+    "azp",
+    "nonce",
+    "at_hash",
+    "cnf",
+    "act",
+    "typ",
+];
+
+/// A person who signs in with a password.
+#[derive(Debug, Clone)]
+pub struct User {
+    pub username: String,
+    pub password_hash: SecretHash,
+    /// Claims carried in this user's tokens (email, name, groups...).
+    pub claims: Map<String, Value>,
+}
+
+#[derive(Debug, Default)]
+pub struct UserRegistry {
+    users: HashMap<String, Arc<User>>,
+}
+
+impl UserRegistry {
+    pub fn new(users: &[User]) -> Self {
+        Self {
+            users: users
+                .iter()
+                .map(|user| (user.username.clone(), Arc::new(user.clone())))
+                .collect(),
+        }
+    }
+
+    pub fn get(&self, username: &str) -> Option<&Arc<User>> {
+        self.users.get(username)
+    }
+}

@@ -1,5 +1,6 @@
 //! Integration tests: the real server over HTTP.
 
+mod authorize;
 mod cli;
 mod discovery;
 mod errors;

@@ -315,7 +315,9 @@ async fn errors_after_it_go_back_to_the_client() {
     let app = spawn_app().await;
     let mut jar = Jar::default();
     let challenge = challenge(VERIFIER);
-    let cases: Vec<(Vec<(&str, &str)>, &str, &str)> = vec![
+    // (query, error, error_description)
+    type Case<'a> = (Vec<(&'a str, &'a str)>, &'a str, &'a str);
+    let cases: Vec<Case> = vec![
         (
             vec![
                 ("response_type", "token"),

@@ -35,9 +35,18 @@ enum Command {
     /// Client registration helpers.
     #[command(subcommand)]
     Client(ClientCommand),
+    /// User registration helpers.
+    #[command(subcommand)]
+    User(UserCommand),
     /// Configuration helpers.
     #[command(subcommand)]
     Config(ConfigCommand),
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Read a password from standard input (one line) and print its `password_hash` line.
+    PasswordHash,
 }
 
 #[derive(Subcommand)]
@@ -84,6 +93,7 @@ fn main() -> ExitCode {
             client_secret();
             Ok(ExitCode::SUCCESS)
         }
+        Command::User(UserCommand::PasswordHash) => password_hash(),
         Command::Config(ConfigCommand::Check) => config_check(&cli.config),
     };
     result.unwrap_or_else(|err| {
@@ -270,6 +280,21 @@ fn client_secret() {
     println!("client_secret = \"{secret}\"");
     println!("# For the client's [[clients]] entry in the configuration:");
     println!("client_secret_hash = \"{hash}\"");
+}
+
+fn password_hash() -> anyhow::Result<ExitCode> {
+    let mut password = String::new();
+    std::io::stdin()
+        .read_line(&mut password)
+        .context("reading the password from standard input")?;
+    let password = password.trim_end_matches(['\r', '\n']);
+    if password.is_empty() {
+        eprintln!("error: an empty password");
+        return Ok(ExitCode::from(2));
+    }
+    let hash = tessera::oauth::credentials::hash_secret(password);
+    println!("password_hash = \"{hash}\"");
+    Ok(ExitCode::SUCCESS)
 }
 
 fn config_check(config: &Path) -> anyhow::Result<ExitCode> {

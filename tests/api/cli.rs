@@ -242,3 +242,43 @@ async fn serve_reloads_keys_on_sighup_without_dropping_a_request() {
     let status = server.stop();
     assert!(status.success(), "graceful stop: {status}");
 }
+
+#[tokio::test]
+async fn user_password_hash_reads_standard_input_and_the_hash_signs_in() {
+    use std::io::Write;
+    let dir = tempfile::TempDir::new().unwrap();
+    let config = write_config(dir.path(), &config_text("ES256", "", ""));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .args(["user", "password-hash", "--config"])
+        .arg(&config)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"a long passphrase\n")
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success());
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let hash = stdout
+        .trim()
+        .strip_prefix("password_hash = \"")
+        .and_then(|rest| rest.strip_suffix('"'))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert!(!stdout.contains("a long passphrase"));
+    let text = format!(
+        "{}\n[[users]]\nusername = \"carol\"\npassword_hash = \"{hash}\"\n",
+        config_text("ES256", "", "")
+    );
+    let app = spawn_in(Arc::new(tempfile::TempDir::new().unwrap()), &text).await;
+    assert_eq!(
+        app.password_grant("carol", "a long passphrase", None)
+            .await
+            .status,
+        200
+    );
+}

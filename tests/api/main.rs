@@ -1,8 +1,10 @@
 //! Integration tests: the real server over HTTP.
 
 mod authorize;
+mod browser;
 mod cli;
 mod discovery;
+mod encryption;
 mod errors;
 mod helpers;
 mod keys;

@@ -1,0 +1,242 @@
+//! The login page in a real headless browser (Debian's chromium and chromedriver, driven over
+//! WebDriver): open the authorize URL, fill the form, submit, land on the client's redirect URI
+//! with a code, exchange it, verify the ID token.
+
+use crate::helpers::*;
+use aws_lc_rs::digest;
+use base64::Engine;
+use fantoccini::{ClientBuilder, Locator};
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const VERIFIER: &str = "browser-test-verifier-0123456789-abcdefghijklmnop";
+const BROWSER_ISSUER: &str = "http://localhost";
+
+struct Chromedriver(Child);
+
+impl Drop for Chromedriver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn start_chromedriver() -> (Chromedriver, u16) {
+    let binary = ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]
+        .into_iter()
+        .find(|path| Path::new(path).exists())
+        .expect("chromedriver is not installed (.ci/run installs chromium and chromium-driver)");
+    let port = free_port();
+    let child = Command::new(binary)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let driver = Chromedriver(child);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "chromedriver did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    (driver, port)
+}
+
+/// The client's side of the redirect: a tiny HTTP server that answers every request with 200.
+async fn callback_server() -> u16 {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        while let Ok((mut stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buffer = [0u8; 4096];
+                let _ = stream.read(&mut buffer).await;
+                let body = "<html><body>signed in</body></html>";
+                let _ = stream
+                    .write_all(
+                        format!(
+                            "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                            body.len()
+                        )
+                        .as_bytes(),
+                    )
+                    .await;
+            });
+        }
+    });
+    port
+}
+
+#[tokio::test]
+async fn a_person_signs_in_through_the_login_page_in_a_real_browser() {
+    let callback_port = callback_server().await;
+    let callback = format!("http://127.0.0.1:{callback_port}/callback");
+    let extra = format!(
+        r#"
+[[clients]]
+client_id = "browser-app"
+token_endpoint_auth_methods = ["none"]
+grant_types = ["authorization_code"]
+redirect_uris = ["{callback}"]
+scopes = ["openid", "profile", "email"]
+audience = ["https://reports.internal"]
+"#
+    );
+    let text = format!("{}{extra}", config_text("ES256", "", "")).replace(
+        &format!("issuer = \"{ISSUER}\""),
+        &format!("issuer = \"{BROWSER_ISSUER}\""),
+    );
+    let app = spawn_in(Arc::new(tempfile::TempDir::new().unwrap()), &text).await;
+
+    let (_driver, port) = start_chromedriver();
+    let profile = tempfile::TempDir::new().unwrap();
+    let mut capabilities = serde_json::Map::new();
+    capabilities.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({
+            "binary": "/usr/bin/chromium",
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--disable-dev-shm-usage",
+                format!("--user-data-dir={}", profile.path().display()),
+            ],
+        }),
+    );
+    let browser = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(capabilities)
+        .connect(&format!("http://127.0.0.1:{port}"))
+        .await
+        .expect("a WebDriver session");
+
+    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(digest::digest(&digest::SHA256, VERIFIER.as_bytes()));
+    let authorize = url::Url::parse_with_params(
+        &app.url("/oauth2/authorize"),
+        &[
+            ("response_type", "code"),
+            ("client_id", "browser-app"),
+            ("redirect_uri", callback.as_str()),
+            ("scope", "openid profile email"),
+            ("state", "browser-state"),
+            ("nonce", "browser-nonce"),
+            ("code_challenge", challenge.as_str()),
+            ("code_challenge_method", "S256"),
+        ],
+    )
+    .unwrap();
+    browser.goto(authorize.as_str()).await.unwrap();
+    assert_eq!(browser.title().await.unwrap(), "Sign in");
+
+    // A wrong password first: the page says so, honestly.
+    browser
+        .find(Locator::Id("username"))
+        .await
+        .unwrap()
+        .send_keys("alice")
+        .await
+        .unwrap();
+    browser
+        .find(Locator::Id("password"))
+        .await
+        .unwrap()
+        .send_keys("not the password")
+        .await
+        .unwrap();
+    browser
+        .find(Locator::Id("sign-in"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let error = browser
+        .wait()
+        .for_element(Locator::Css(".error"))
+        .await
+        .unwrap();
+    assert_eq!(
+        error.text().await.unwrap(),
+        "The username or password is incorrect."
+    );
+
+    browser
+        .find(Locator::Id("username"))
+        .await
+        .unwrap()
+        .send_keys("alice")
+        .await
+        .unwrap();
+    browser
+        .find(Locator::Id("password"))
+        .await
+        .unwrap()
+        .send_keys(ALICE_PASSWORD)
+        .await
+        .unwrap();
+    browser
+        .find(Locator::Id("sign-in"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let landed = loop {
+        let url = browser.current_url().await.unwrap();
+        if url.as_str().starts_with(&callback) {
+            break url;
+        }
+        assert!(Instant::now() < deadline, "never redirected; at {url}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    browser.close().await.unwrap();
+    let query: std::collections::HashMap<String, String> =
+        landed.query_pairs().into_owned().collect();
+    assert_eq!(query["state"], "browser-state");
+    assert_eq!(query["iss"], BROWSER_ISSUER);
+
+    let tokens = app
+        .token_form(
+            None,
+            &[
+                ("grant_type", "authorization_code"),
+                ("client_id", "browser-app"),
+                ("code", query["code"].as_str()),
+                ("redirect_uri", callback.as_str()),
+                ("code_verifier", VERIFIER),
+            ],
+        )
+        .await;
+    assert_eq!(tokens.status, 200, "{}", tokens.json);
+    let id_token = tokens.json["id_token"].as_str().unwrap();
+    let header = jsonwebtoken::decode_header(id_token).unwrap();
+    let jwk = find_key(&app.jwks().await, header.kid.as_deref().unwrap()).unwrap();
+    let jwk: jsonwebtoken::jwk::Jwk = serde_json::from_value(jwk).unwrap();
+    let mut validation = Validation::new(Algorithm::ES256);
+    validation.set_issuer(&[BROWSER_ISSUER]);
+    validation.set_audience(&["browser-app"]);
+    let claims = jsonwebtoken::decode::<serde_json::Value>(
+        id_token,
+        &DecodingKey::from_jwk(&jwk).unwrap(),
+        &validation,
+    )
+    .expect("the ID token verifies")
+    .claims;
+    assert_eq!(claims["sub"], "alice");
+    assert_eq!(claims["nonce"], "browser-nonce");
+    assert_eq!(claims["name"], "Alice Liddell");
+}

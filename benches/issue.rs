@@ -120,12 +120,65 @@ fn benches(c: &mut Criterion) {
     }
 }
 
+/// The cost an encrypted access token adds, per key management, and sealing and opening a
+/// refresh token.
+fn jwe_benches(c: &mut Criterion) {
+    use tessera::jose::{generate_encryption_key, KeyManagementAlg, RecipientKey};
+    let dir = tempfile::TempDir::new().unwrap();
+    let state = state("ES256", dir.path());
+    let client = state.clients.get("bench").unwrap().clone();
+    let signed = state
+        .issuer()
+        .access_token(AccessTokenSpec {
+            client: &client,
+            subject: "bench",
+            scopes: &client.default_scopes,
+            audience: &client.audience,
+            user: None,
+        })
+        .unwrap()
+        .token;
+    for alg in KeyManagementAlg::ALL {
+        let public = generate_encryption_key(alg)
+            .unwrap()
+            .to_public_key()
+            .unwrap();
+        let recipient = RecipientKey::new(public, alg).unwrap();
+        c.bench_function(&format!("encrypt_access_token/{alg}"), |b| {
+            b.iter(|| black_box(recipient.encrypt_jwt(black_box(&signed)).unwrap()))
+        });
+    }
+    let claims = tessera::oauth::issuer::RefreshClaims {
+        iss: state.settings.issuer.clone(),
+        client_id: "bench".into(),
+        sub: "someone".into(),
+        scope: "openid reports:read".into(),
+        aud: client.audience.clone(),
+        auth_time: 1_800_000_000,
+        iat: 1_800_000_000,
+        exp: 4_000_000_000,
+        jti: tessera::oauth::issuer::random_id(),
+        fid: tessera::oauth::issuer::random_id(),
+    };
+    c.bench_function("seal_refresh_token", |b| {
+        b.iter(|| black_box(state.issuer().refresh_token(black_box(&claims)).unwrap()))
+    });
+    let sealed = state.issuer().refresh_token(&claims).unwrap();
+    c.bench_function("open_refresh_token", |b| {
+        b.iter(|| {
+            black_box(
+                tessera::oauth::tokens::read_refresh_token(&state, black_box(&sealed)).unwrap(),
+            )
+        })
+    });
+}
+
 criterion_group! {
     name = issue;
     config = Criterion::default()
         .sample_size(50)
         .warm_up_time(std::time::Duration::from_secs(1))
         .measurement_time(std::time::Duration::from_secs(3));
-    targets = benches
+    targets = benches, jwe_benches
 }
 criterion_main!(issue);

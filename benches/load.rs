@@ -32,6 +32,10 @@ enum Shape {
     Introspect,
     /// RFC 7009 revocation, each request a token not revoked before.
     Revoke,
+    /// The refresh grant of a public client, each request a refresh token not used before.
+    Refresh,
+    /// client_credentials for a client whose access tokens are encrypted (ECDH-ES+A256KW).
+    EncryptedAccess,
 }
 
 #[derive(Clone, Copy)]
@@ -41,7 +45,7 @@ struct Scenario {
     shape: Shape,
 }
 
-const SCENARIOS: [Scenario; 6] = [
+const SCENARIOS: [Scenario; 8] = [
     Scenario {
         name: "client_credentials basic ES256",
         alg: "ES256",
@@ -61,6 +65,16 @@ const SCENARIOS: [Scenario; 6] = [
         name: "client_credentials basic RS256",
         alg: "RS256",
         shape: Shape::BasicForm,
+    },
+    Scenario {
+        name: "client_credentials encrypted-access ES256",
+        alg: "ES256",
+        shape: Shape::EncryptedAccess,
+    },
+    Scenario {
+        name: "refresh_token ES256",
+        alg: "ES256",
+        shape: Shape::Refresh,
     },
     Scenario {
         name: "introspect ES256",
@@ -117,7 +131,30 @@ struct LocalServer {
     _dir: tempfile::TempDir,
 }
 
-fn start_local(alg: &str, pool_size: usize) -> Target {
+/// What tokens a local server mints before a run.
+#[derive(Clone, Copy)]
+enum Pool {
+    Empty,
+    AccessTokens(usize),
+    RefreshTokens(usize),
+}
+
+fn start_local(alg: &str, pool: Pool) -> Target {
+    let pool_size = match pool {
+        Pool::Empty => 0,
+        Pool::AccessTokens(n) | Pool::RefreshTokens(n) => n,
+    };
+    let sealed_key =
+        tessera::jose::generate_encryption_key(tessera::jose::KeyManagementAlg::EcdhEsA256Kw)
+            .unwrap()
+            .to_public_key()
+            .unwrap();
+    let sealed_jwk: String = sealed_key
+        .as_ref()
+        .iter()
+        .filter_map(|(k, v)| v.as_str().map(|v| format!("{k} = \"{v}\"")))
+        .collect::<Vec<_>>()
+        .join(", ");
     let dir = tempfile::TempDir::new().unwrap();
     let hash = tessera::oauth::credentials::hash_secret(LOCAL_CLIENT_SECRET);
     let text = format!(
@@ -141,6 +178,22 @@ client_secret_hash = "{hash}"
 grant_types = []
 introspect = true
 audience = ["https://reports.internal"]
+[[clients]]
+client_id = "{LOCAL_CLIENT_ID}-sealed"
+client_secret_hash = "{hash}"
+scopes = ["reports:read"]
+audience = ["https://reports.internal"]
+access_token_encryption = {{ jwk = {{ {sealed_jwk} }}, alg = "ECDH-ES+A256KW" }}
+[[clients]]
+client_id = "{LOCAL_CLIENT_ID}-public"
+token_endpoint_auth_methods = ["none"]
+grant_types = ["password", "refresh_token"]
+scopes = ["openid", "reports:read"]
+audience = ["https://reports.internal"]
+[[users]]
+username = "{LOCAL_CLIENT_ID}-user"
+password_hash = "{hash}"
+claims = {{ email = "bench@example.com" }}
 "#
     );
     let settings = Settings::parse(&text, dir.path(), Vec::new()).expect("bench config is valid");
@@ -153,21 +206,55 @@ audience = ["https://reports.internal"]
                     Application::build(settings, Arc::new(SystemClock)).expect("server starts");
                 let state = app.state();
                 let client = state.clients.get(LOCAL_CLIENT_ID).unwrap().clone();
-                let tokens: Vec<String> = (0..pool_size)
-                    .map(|_| {
-                        state
-                            .issuer()
-                            .access_token(tessera::oauth::issuer::AccessTokenSpec {
-                                client: &client,
-                                subject: LOCAL_CLIENT_ID,
-                                scopes: &client.default_scopes,
-                                audience: &client.audience,
-                                user: None,
-                            })
+                let tokens: Vec<String> = match pool {
+                    Pool::Empty => Vec::new(),
+                    Pool::AccessTokens(n) => (0..n)
+                        .map(|_| {
+                            state
+                                .issuer()
+                                .access_token(tessera::oauth::issuer::AccessTokenSpec {
+                                    client: &client,
+                                    subject: LOCAL_CLIENT_ID,
+                                    scopes: &client.default_scopes,
+                                    audience: &client.audience,
+                                    user: None,
+                                })
+                                .unwrap()
+                                .token
+                        })
+                        .collect(),
+                    Pool::RefreshTokens(n) => {
+                        let public = state
+                            .clients
+                            .get(&format!("{LOCAL_CLIENT_ID}-public"))
                             .unwrap()
-                            .token
-                    })
-                    .collect();
+                            .clone();
+                        let user = state
+                            .users
+                            .get(&format!("{LOCAL_CLIENT_ID}-user"))
+                            .unwrap()
+                            .clone();
+                        (0..n)
+                            .map(|_| {
+                                tessera::oauth::grants::issue_user_tokens(
+                                    &state,
+                                    tessera::oauth::grants::UserGrant {
+                                        client: &public,
+                                        user: &user,
+                                        scopes: public.default_scopes.clone(),
+                                        audience: public.audience.clone(),
+                                        auth_time: tessera::clock::Clock::now(&SystemClock),
+                                        nonce: None,
+                                        family: None,
+                                    },
+                                )
+                                .unwrap()
+                                .refresh_token
+                                .unwrap()
+                            })
+                            .collect()
+                    }
+                };
                 sender.send((app.port(), app.handle(), tokens)).unwrap();
                 app.run_until_stopped().await.unwrap();
             })
@@ -224,8 +311,9 @@ struct Template {
     authorization: Option<String>,
     content_type: &'static str,
     body: Bytes,
-    /// For revocations: a fresh token in each body.
+    /// For revocations and refreshes: a fresh token in each body, after this prefix.
     pool: Option<Arc<TokenPool>>,
+    pool_prefix: &'static str,
 }
 
 impl Template {
@@ -253,6 +341,7 @@ impl Template {
                     target.pool.as_ref().expect("a token pool").tokens[0]
                 )),
                 pool: None,
+                pool_prefix: "",
             },
             Shape::Revoke => Template {
                 host: target.host.clone(),
@@ -261,6 +350,25 @@ impl Template {
                 content_type: "application/x-www-form-urlencoded",
                 body: Bytes::new(),
                 pool: target.pool.clone(),
+                pool_prefix: "token=",
+            },
+            Shape::Refresh => Template {
+                host: target.host.clone(),
+                path: target.path.clone(),
+                authorization: None,
+                content_type: "application/x-www-form-urlencoded",
+                body: Bytes::new(),
+                pool: target.pool.clone(),
+                pool_prefix: "grant_type=refresh_token&client_id=bench-public&refresh_token=",
+            },
+            Shape::EncryptedAccess => Template {
+                host: target.host.clone(),
+                path: target.path.clone(),
+                authorization: basic(&format!("{}-sealed", target.client_id)),
+                content_type: "application/x-www-form-urlencoded",
+                body: Bytes::from_static(b"grant_type=client_credentials"),
+                pool: None,
+                pool_prefix: "",
             },
             Shape::BasicForm => Template {
                 host: target.host.clone(),
@@ -276,6 +384,7 @@ impl Template {
                 content_type: "application/x-www-form-urlencoded",
                 body: Bytes::from_static(b"grant_type=client_credentials"),
                 pool: None,
+                pool_prefix: "",
             },
             Shape::PostJson => Template {
                 host: target.host.clone(),
@@ -291,6 +400,7 @@ impl Template {
                     .to_string(),
                 ),
                 pool: None,
+                pool_prefix: "",
             },
         }
     }
@@ -303,7 +413,7 @@ impl Template {
             request = request.header(AUTHORIZATION, authorization.as_str());
         }
         let body = match &self.pool {
-            Some(pool) => Bytes::from(format!("token={}", pool.take())),
+            Some(pool) => Bytes::from(format!("{}{}", self.pool_prefix, pool.take())),
             None => self.body.clone(),
         };
         request.body(Full::new(body)).unwrap()
@@ -464,13 +574,14 @@ fn run(scenario: Scenario, target: &Target, connections: usize, seconds: u64) {
     let unit = match scenario.shape {
         Shape::Introspect => "introspections/s",
         Shape::Revoke => "revocations/s",
+        Shape::Refresh => "refreshes/s",
         _ => "tokens/s",
     };
     let repeats = target
         .pool
         .as_ref()
-        .filter(|_| matches!(scenario.shape, Shape::Revoke))
-        .map(|pool| format!(", {} already revoked", pool.repeats()))
+        .filter(|_| matches!(scenario.shape, Shape::Revoke | Shape::Refresh))
+        .map(|pool| format!(", {} with a spent token", pool.repeats()))
         .unwrap_or_default();
     println!(
         "load: {}: {:.0} {unit}{repeats}, p50 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms, errors {}, server CPU/request {}, peak RSS {} ({} connections, {} s)",
@@ -522,9 +633,10 @@ fn main() {
             None => start_local(
                 scenario.alg,
                 match scenario.shape {
-                    Shape::Revoke => 200_000,
-                    Shape::Introspect => 1,
-                    _ => 0,
+                    Shape::Revoke => Pool::AccessTokens(200_000),
+                    Shape::Introspect => Pool::AccessTokens(1),
+                    Shape::Refresh => Pool::RefreshTokens(100_000),
+                    _ => Pool::Empty,
                 },
             ),
         };

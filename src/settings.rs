@@ -1,9 +1,10 @@
 //! Typed configuration: one TOML file plus `TESSERA_*` environment overrides, parsed once into
 //! validated values. Every problem is reported with its path, all of them at once where possible.
 
-use crate::jose::{Jwk, KeyManagementAlg, RecipientKey, SigningAlg};
+use crate::jose::{AssertionAlg, HmacAlg, Jwk, KeyManagementAlg, RecipientKey, SigningAlg};
 use crate::oauth::types::{AuthMethod, GrantType, Scope, ScopeSet};
-use crate::registry::{Client, SecretHash, User, RESERVED_CLAIMS};
+use crate::registry::{Client, ClientKeys, RawSecret, SecretHash, User, RESERVED_CLAIMS};
+use std::sync::Arc;
 use serde::Deserialize;
 use std::collections::HashSet;
 use std::fmt;
@@ -37,6 +38,23 @@ pub struct Settings {
     pub users: Vec<User>,
     pub resources: Vec<Resource>,
     pub authorize: AuthorizeSettings,
+    pub client_assertions: ClientAssertionSettings,
+}
+
+/// Rules for client assertions (RFC 7523).
+#[derive(Debug, Clone)]
+pub struct ClientAssertionSettings {
+    /// The longest an assertion may live (`exp` - `iat`, or `exp` - now).
+    pub max_lifetime: Duration,
+    /// Tolerated clock difference on `exp`, `nbf`, `iat`.
+    pub clock_skew: Duration,
+    /// The largest assertion accepted, in bytes.
+    pub max_size: usize,
+    /// How long keys fetched from a client's `jwks_uri` are used.
+    pub jwks_cache_ttl: Duration,
+    /// A client's `jwks_uri` is fetched again for an unknown `kid` at most this often.
+    pub jwks_refetch_interval: Duration,
+    pub jwks_fetch_timeout: Duration,
 }
 
 /// A resource server known by its audience, for settings that follow the audience.
@@ -360,6 +378,7 @@ struct RawSettings {
     revocation: RawRevocation,
     user_auth: RawUserAuth,
     authorize: RawAuthorize,
+    client_assertions: RawClientAssertions,
     clients: Vec<RawClient>,
     users: Vec<RawUser>,
     resources: Vec<RawResource>,
@@ -373,6 +392,17 @@ struct RawUserAuth {
     max_failures_per_address: Option<u32>,
     secret_cache_ttl: Option<String>,
     secret_cache_capacity: Option<u64>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct RawClientAssertions {
+    max_lifetime: Option<String>,
+    clock_skew: Option<String>,
+    max_size: Option<u64>,
+    jwks_cache_ttl: Option<String>,
+    jwks_refetch_interval: Option<String>,
+    jwks_fetch_timeout: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -473,6 +503,13 @@ struct RawClient {
     allow_plain_pkce: bool,
     consent: bool,
     access_token_encryption: Option<RawEncryption>,
+    jwks: Option<toml::Table>,
+    jwks_file: Option<String>,
+    jwks_uri: Option<String>,
+    token_endpoint_auth_signing_algs: Option<Vec<String>>,
+    client_secret_env: Option<String>,
+    client_secret_file: Option<String>,
+    require_encrypted_assertion: bool,
 }
 
 fn parse_duration(text: &str) -> Result<Duration, String> {
@@ -619,6 +656,28 @@ impl RawSettings {
             u.secret_cache_ttl.as_ref(),
             u.secret_cache_capacity,
         );
+        let c = &self.client_assertions;
+        let client_assertions = ClientAssertionSettings {
+            max_lifetime: duration_or(problems, "client_assertions.max_lifetime", c.max_lifetime.as_ref(), Duration::from_secs(300)),
+            clock_skew: duration_or(problems, "client_assertions.clock_skew", c.clock_skew.as_ref(), Duration::from_secs(60)),
+            max_size: c.max_size.unwrap_or(8192) as usize,
+            jwks_cache_ttl: duration_or(problems, "client_assertions.jwks_cache_ttl", c.jwks_cache_ttl.as_ref(), Duration::from_secs(300)),
+            jwks_refetch_interval: duration_or(
+                problems,
+                "client_assertions.jwks_refetch_interval",
+                c.jwks_refetch_interval.as_ref(),
+                Duration::from_secs(60),
+            ),
+            jwks_fetch_timeout: duration_or(
+                problems,
+                "client_assertions.jwks_fetch_timeout",
+                c.jwks_fetch_timeout.as_ref(),
+                Duration::from_secs(3),
+            ),
+        };
+        if !(512..=65536).contains(&client_assertions.max_size) {
+            problems.push("client_assertions.max_size", "must be between 512 and 65536");
+        }
         let authorize = AuthorizeSettings {
             session_ttl: duration_or(
                 problems,
@@ -733,6 +792,7 @@ impl RawSettings {
                 .filter_map(|(i, raw)| raw.validate(&format!("resources[{i}]"), base_dir, problems))
                 .collect(),
             authorize,
+            client_assertions,
             user_auth,
             clients,
         })
@@ -959,7 +1019,126 @@ impl RawResource {
     }
 }
 
+/// A JWK Set's keys, each checked public and of a known type.
+fn public_keys(path: &str, set: serde_json::Value, problems: &mut Problems) -> Option<Vec<serde_json::Map<String, serde_json::Value>>> {
+    let Some(keys) = set.get("keys").and_then(|keys| keys.as_array()) else {
+        problems.push(path, "must be a JWK Set: { keys = [ ... ] }");
+        return None;
+    };
+    let mut out = Vec::new();
+    for (i, key) in keys.iter().enumerate() {
+        let Some(key) = key.as_object() else {
+            problems.push(format!("{path}.keys[{i}]"), "must be a JWK");
+            continue;
+        };
+        if ["d", "p", "q", "k"].iter().any(|member| key.contains_key(*member)) {
+            problems.push(format!("{path}.keys[{i}]"), "must be a public key (it has private members)");
+            continue;
+        }
+        if !matches!(key.get("kty").and_then(|kty| kty.as_str()), Some("EC" | "RSA" | "OKP")) {
+            problems.push(format!("{path}.keys[{i}]"), "kty must be EC, RSA or OKP");
+            continue;
+        }
+        out.push(key.clone());
+    }
+    Some(out)
+}
+
 impl RawClient {
+    fn client_keys(
+        &self,
+        at: &dyn Fn(&str) -> String,
+        base_dir: &Path,
+        needed: bool,
+        problems: &mut Problems,
+    ) -> ClientKeys {
+        let keys = match (&self.jwks, &self.jwks_file, &self.jwks_uri) {
+            (None, None, None) => ClientKeys::None,
+            (Some(table), None, None) => match serde_json::to_value(table) {
+                Ok(set) => public_keys(&at("jwks"), set, problems)
+                    .map_or(ClientKeys::None, |keys| ClientKeys::Static(Arc::new(keys))),
+                Err(_) => ClientKeys::None,
+            },
+            (None, Some(file), None) => {
+                let full = base_dir.join(file);
+                let set = std::fs::read(&full)
+                    .map_err(|err| format!("cannot read {}: {err}", full.display()))
+                    .and_then(|bytes| serde_json::from_slice(&bytes).map_err(|err| format!("not JSON: {err}")));
+                match problems.check(&at("jwks_file"), set) {
+                    Some(set) => public_keys(&at("jwks_file"), set, problems)
+                        .map_or(ClientKeys::None, |keys| ClientKeys::Static(Arc::new(keys))),
+                    None => ClientKeys::None,
+                }
+            }
+            (None, None, Some(uri)) => match url::Url::parse(uri) {
+                Ok(url)
+                    if url.scheme() == "https"
+                        || (url.scheme() == "http"
+                            && matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"))) =>
+                {
+                    ClientKeys::Uri(uri.clone())
+                }
+                _ => {
+                    problems.push(at("jwks_uri"), "must be an https URL (http only on loopback)");
+                    ClientKeys::None
+                }
+            },
+            _ => {
+                problems.push(at("jwks"), "give only one of jwks, jwks_file or jwks_uri");
+                ClientKeys::None
+            }
+        };
+        if needed && matches!(keys, ClientKeys::None) && !problems.0.iter().any(|p| p.path.starts_with(&at("jwks"))) {
+            problems.push(at("jwks"), "private_key_jwt needs the client's public keys: jwks, jwks_file or jwks_uri");
+        }
+        keys
+    }
+
+    fn assertion_secret(
+        &self,
+        at: &dyn Fn(&str) -> String,
+        base_dir: &Path,
+        needed: bool,
+        problems: &mut Problems,
+    ) -> Option<RawSecret> {
+        let secret = match (&self.client_secret_env, &self.client_secret_file) {
+            (None, None) => None,
+            (Some(name), None) => problems.check(
+                &at("client_secret_env"),
+                std::env::var(name)
+                    .ok()
+                    .filter(|value| !value.is_empty())
+                    .ok_or_else(|| format!("the environment variable {name} is not set")),
+            ),
+            (None, Some(file)) => {
+                let full = base_dir.join(file);
+                problems.check(
+                    &at("client_secret_file"),
+                    std::fs::read_to_string(&full)
+                        .map(|text| text.trim_end_matches(['\r', '\n']).to_owned())
+                        .map_err(|err| format!("cannot read {}: {err}", full.display()))
+                        .and_then(|text| if text.is_empty() { Err("the file is empty".to_owned()) } else { Ok(text) }),
+                )
+            }
+            (Some(_), Some(_)) => {
+                problems.push(at("client_secret_env"), "give only one of client_secret_env or client_secret_file");
+                None
+            }
+        };
+        if let Some(secret) = &secret {
+            if secret.len() < 32 {
+                problems.push(at("client_secret_env"), "an HMAC secret must be at least 32 bytes (RFC 7518 3.2)");
+            }
+        }
+        if needed && secret.is_none() && self.client_secret_env.is_none() && self.client_secret_file.is_none() {
+            problems.push(
+                at("client_secret_env"),
+                "client_secret_jwt needs the secret itself (an HMAC cannot be checked against a hash): give client_secret_env or client_secret_file",
+            );
+        }
+        secret.map(RawSecret::new)
+    }
+
     fn validate(&self, path: &str, base_dir: &Path, problems: &mut Problems) -> Option<Client> {
         let at = |field: &str| format!("{path}.{field}");
         let id = match self.client_id.as_deref() {
@@ -1040,6 +1219,26 @@ impl RawClient {
                 );
             }
         }
+        let keys = self.client_keys(&at, base_dir, auth_methods.contains(&AuthMethod::PrivateKeyJwt), problems);
+        let assertion_secret = self.assertion_secret(&at, base_dir, auth_methods.contains(&AuthMethod::ClientSecretJwt), problems);
+        let default_algs: Vec<AssertionAlg> = SigningAlg::ALL
+            .into_iter()
+            .map(AssertionAlg::Asymmetric)
+            .chain(HmacAlg::ALL.into_iter().map(AssertionAlg::Hmac))
+            .collect();
+        let assertion_algs = parse_list(
+            problems,
+            &at("token_endpoint_auth_signing_algs"),
+            self.token_endpoint_auth_signing_algs.as_ref(),
+            default_algs,
+            |text| {
+                if text == "none" {
+                    Err("none is never allowed".to_owned())
+                } else {
+                    text.parse()
+                }
+            },
+        );
         if auth_methods.contains(&AuthMethod::None) && self.introspect {
             problems.push(
                 at("introspect"),
@@ -1089,6 +1288,10 @@ impl RawClient {
                 .access_token_encryption
                 .as_ref()
                 .and_then(|raw| raw.validate(&at("access_token_encryption"), base_dir, problems)),
+            keys,
+            assertion_secret,
+            assertion_algs,
+            require_encrypted_assertion: self.require_encrypted_assertion,
         })
     }
 }

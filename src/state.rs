@@ -7,6 +7,7 @@ use crate::keys::KeyRing;
 use crate::metrics::Metrics;
 use crate::oauth::credentials::CredentialVerifier;
 use crate::oauth::issuer::Issuer;
+use crate::oauth::jwks_fetch::JwksFetcher;
 use crate::registry::{ClientRegistry, UserRegistry};
 use crate::revocation::Revocations;
 use crate::settings::Settings;
@@ -24,6 +25,8 @@ pub struct AppState {
     /// User passwords (throttled per username and per address).
     pub user_credentials: CredentialVerifier,
     pub revocations: Revocations,
+    /// Clients' keys from their `jwks_uri`.
+    pub jwks_fetcher: JwksFetcher,
     pub metrics: Metrics,
 }
 
@@ -31,6 +34,7 @@ impl AppState {
     pub fn new(settings: Settings, keys: KeyRing, clock: Arc<dyn Clock>) -> Result<Self, String> {
         Ok(Self {
             revocations: Revocations::new(&settings.revocation)?,
+            jwks_fetcher: JwksFetcher::new(&settings.client_assertions),
             clients: ClientRegistry::new(&settings.clients),
             users: UserRegistry::new(&settings.users),
             credentials: CredentialVerifier::new(&settings.client_auth),

@@ -66,6 +66,9 @@ pub fn metadata(settings: &Settings) -> Value {
         "revocation_feed_endpoint": settings.endpoint(REVOCATIONS_PATH),
         "grant_types_supported": GrantType::ALL.map(GrantType::as_str),
         "token_endpoint_auth_methods_supported": AuthMethod::ALL.map(AuthMethod::as_str),
+        "token_endpoint_auth_signing_alg_values_supported": [
+            "ES256", "ES384", "RS256", "PS256", "EdDSA", "HS256", "HS384", "HS512",
+        ],
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
         "code_challenge_methods_supported": pkce,

@@ -46,15 +46,70 @@ pub fn decrypt_from_self<'a>(
     exact.then_some(payload)
 }
 
-/// The `kid` of a compact JWE's protected header.
-fn token_kid(token: &str) -> Option<String> {
+/// The protected header of a compact JWE, undecrypted.
+fn protected_header(token: &str) -> Option<serde_json::Value> {
     use base64::Engine;
     let header = token.split('.').next()?;
+    if header.len() > 2048 {
+        return None;
+    }
     let header = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(header)
         .ok()?;
-    let header: serde_json::Value = serde_json::from_slice(&header).ok()?;
-    header.get("kid")?.as_str().map(str::to_owned)
+    serde_json::from_slice(&header).ok()
+}
+
+/// The `kid` of a compact JWE's protected header.
+fn token_kid(token: &str) -> Option<String> {
+    protected_header(token)?
+        .get("kid")?
+        .as_str()
+        .map(str::to_owned)
+}
+
+/// Content encryptions accepted on client assertions.
+const ASSERTION_ENCS: [&str; 2] = ["A256GCM", "A128CBC-HS256"];
+
+/// Opens a client assertion encrypted to one of the issuer's keys (`keys`: private JWK and its
+/// key management algorithm). Only RSA-OAEP-256 and ECDH-ES+A256KW with A256GCM or
+/// A128CBC-HS256; the key is the one `kid` names, else each key of the header's algorithm.
+/// Returns the nested JWS.
+pub fn decrypt_assertion<'a>(
+    keys: impl IntoIterator<Item = (&'a Jwk, KeyManagementAlg)>,
+    token: &str,
+) -> Option<String> {
+    if token.len() > super::MAX_JWS_LEN {
+        return None;
+    }
+    let header = protected_header(token)?;
+    let alg: KeyManagementAlg = header.get("alg")?.as_str()?.parse().ok()?;
+    let enc = header.get("enc")?.as_str()?;
+    if !ASSERTION_ENCS.contains(&enc) || header.get("zip").is_some() || header.get("crit").is_some() {
+        return None;
+    }
+    if header.get("cty").and_then(|cty| cty.as_str()).is_some_and(|cty| !cty.eq_ignore_ascii_case("JWT")) {
+        return None;
+    }
+    let kid = header.get("kid").and_then(|kid| kid.as_str());
+    for (jwk, key_alg) in keys {
+        if key_alg != alg || kid.is_some_and(|kid| jwk.key_id() != Some(kid)) {
+            continue;
+        }
+        let payload = match alg {
+            KeyManagementAlg::RsaOaep256 => jwe::RSA_OAEP_256
+                .decrypter_from_jwk(jwk)
+                .ok()
+                .and_then(|decrypter| jwe::deserialize_compact(token, &decrypter).ok()),
+            KeyManagementAlg::EcdhEsA256Kw => jwe::ECDH_ES_A256KW
+                .decrypter_from_jwk(jwk)
+                .ok()
+                .and_then(|decrypter| jwe::deserialize_compact(token, &decrypter).ok()),
+        };
+        if let Some((payload, _)) = payload {
+            return String::from_utf8(payload).ok().filter(|inner| inner.split('.').count() == 3);
+        }
+    }
+    None
 }
 
 /// A public key access tokens are encrypted to.
@@ -62,31 +117,31 @@ fn token_kid(token: &str) -> Option<String> {
 pub struct RecipientKey {
     pub jwk: Jwk,
     pub alg: KeyManagementAlg,
+    /// Parsed once: building it is most of the cost of encrypting.
+    encrypter: std::sync::Arc<dyn jwe::JweEncrypter>,
 }
 
 impl RecipientKey {
     /// Checks that `jwk` is a public key usable with `alg`.
     pub fn new(jwk: Jwk, alg: KeyManagementAlg) -> Result<Self, KeyError> {
-        let key = Self { jwk, alg };
-        key.encrypter()?;
-        Ok(key)
-    }
-
-    fn encrypter(&self) -> Result<Box<dyn jwe::JweEncrypter>, KeyError> {
-        let unusable = |err: josekit::JoseError| {
-            KeyError::new(format!("not a usable {} key: {err}", self.alg))
-        };
-        Ok(match self.alg {
-            KeyManagementAlg::RsaOaep256 => Box::new(
+        let unusable =
+            |err: josekit::JoseError| KeyError::new(format!("not a usable {alg} key: {err}"));
+        let encrypter: std::sync::Arc<dyn jwe::JweEncrypter> = match alg {
+            KeyManagementAlg::RsaOaep256 => std::sync::Arc::new(
                 jwe::RSA_OAEP_256
-                    .encrypter_from_jwk(&self.jwk)
+                    .encrypter_from_jwk(&jwk)
                     .map_err(unusable)?,
             ),
-            KeyManagementAlg::EcdhEsA256Kw => Box::new(
+            KeyManagementAlg::EcdhEsA256Kw => std::sync::Arc::new(
                 jwe::ECDH_ES_A256KW
-                    .encrypter_from_jwk(&self.jwk)
+                    .encrypter_from_jwk(&jwk)
                     .map_err(unusable)?,
             ),
+        };
+        Ok(Self {
+            jwk,
+            alg,
+            encrypter,
         })
     }
 
@@ -99,7 +154,7 @@ impl RecipientKey {
         if let Some(kid) = self.jwk.key_id() {
             header.set_key_id(kid);
         }
-        jwe::serialize_compact(signed.as_bytes(), &header, self.encrypter()?.as_ref())
+        jwe::serialize_compact(signed.as_bytes(), &header, self.encrypter.as_ref())
             .map_err(|err| KeyError::new(format!("encryption failed: {err}")))
     }
 }

@@ -4,8 +4,10 @@
 mod jwe;
 mod jwk;
 mod jws;
+mod verify;
 
-pub use jwe::{decrypt_from_self, encrypt_to_self, RecipientKey};
+pub use jwe::{decrypt_assertion, decrypt_from_self, encrypt_to_self, RecipientKey};
+pub use verify::{key_fits, verify_hmac, verify_with_jwk, AssertionAlg, HmacAlg};
 pub use jwk::{
     generate_encryption_key, generate_secret_key, generate_signing_key, public_jwk, thumbprint, Jwk,
 };

@@ -1,6 +1,7 @@
 //! Client authentication, its own stage before any grant: find which method the request used,
 //! refuse ambiguity, then prove the client with that method only if it is registered for it.
 
+use super::assertion::{self, JWT_BEARER_CLIENT_ASSERTION};
 use super::credentials::Verdict;
 use super::error::OAuthError;
 use super::request::{form_decode, Params};
@@ -29,6 +30,11 @@ pub enum Presented {
     Post {
         client_id: String,
         secret: String,
+    },
+    /// RFC 7523 `client_assertion` (with `client_id` when the request also sent it).
+    Assertion {
+        assertion: String,
+        client_id: Option<String>,
     },
     /// Only `client_id`: no proof.
     IdOnly {
@@ -67,6 +73,29 @@ fn decode_basic(value: &str) -> Result<(String, String), OAuthError> {
 pub fn presented(headers: &HeaderMap, params: &Params) -> Result<Presented, OAuthError> {
     let body_id = params.get("client_id");
     let body_secret = params.get("client_secret");
+    let assertion = params.get("client_assertion");
+    let assertion_type = params.get("client_assertion_type");
+    if assertion.is_some() || assertion_type.is_some() {
+        if headers.contains_key(header::AUTHORIZATION) || body_secret.is_some() {
+            return Err(OAuthError::invalid_request(
+                "the client used more than one authentication method",
+            ));
+        }
+        let assertion = assertion.ok_or_else(|| OAuthError::missing_parameter("client_assertion"))?;
+        match assertion_type {
+            None => return Err(OAuthError::missing_parameter("client_assertion_type")),
+            Some(JWT_BEARER_CLIENT_ASSERTION) => {}
+            Some(_) => {
+                return Err(OAuthError::invalid_client(
+                    "the client_assertion_type is not supported",
+                ))
+            }
+        }
+        return Ok(Presented::Assertion {
+            assertion: assertion.to_owned(),
+            client_id: body_id.map(str::to_owned),
+        });
+    }
     if let Some(value) = headers.get(header::AUTHORIZATION) {
         let value = value.to_str().map_err(|_| {
             basic_failure("the Authorization header does not carry valid Basic credentials")
@@ -108,6 +137,10 @@ pub async fn authenticate(
         Presented::Nothing => {
             return Err(basic_failure("the client must authenticate"));
         }
+        Presented::Assertion {
+            assertion,
+            client_id,
+        } => return assertion::authenticate(state, &assertion, client_id.as_deref()).await,
         Presented::IdOnly { client_id } => {
             let client = find(state, &client_id)?;
             if client.is_public() {

@@ -147,14 +147,20 @@ impl fmt::Display for GrantType {
 pub enum AuthMethod {
     ClientSecretBasic,
     ClientSecretPost,
+    /// RFC 7523 assertion signed with the client's private key.
+    PrivateKeyJwt,
+    /// RFC 7523 assertion with an HMAC keyed by the client's secret.
+    ClientSecretJwt,
     /// A public client: it identifies itself by `client_id` and proves nothing.
     None,
 }
 
 impl AuthMethod {
-    pub const ALL: [AuthMethod; 3] = [
+    pub const ALL: [AuthMethod; 5] = [
         AuthMethod::ClientSecretBasic,
         AuthMethod::ClientSecretPost,
+        AuthMethod::PrivateKeyJwt,
+        AuthMethod::ClientSecretJwt,
         AuthMethod::None,
     ];
 
@@ -162,6 +168,8 @@ impl AuthMethod {
         match self {
             AuthMethod::ClientSecretBasic => "client_secret_basic",
             AuthMethod::ClientSecretPost => "client_secret_post",
+            AuthMethod::PrivateKeyJwt => "private_key_jwt",
+            AuthMethod::ClientSecretJwt => "client_secret_jwt",
             AuthMethod::None => "none",
         }
     }

@@ -1,4 +1,6 @@
+use crate::jose::AssertionAlg;
 use crate::oauth::types::{AuthMethod, GrantType, ScopeSet};
+use serde_json::{Map, Value};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -36,6 +38,36 @@ impl std::fmt::Debug for SecretHash {
     }
 }
 
+/// The public keys a client signs assertions with.
+#[derive(Debug, Clone)]
+pub enum ClientKeys {
+    None,
+    /// From `jwks` or `jwks_file`, read at start.
+    Static(Arc<Vec<Map<String, Value>>>),
+    /// Fetched from the client's `jwks_uri` and cached.
+    Uri(String),
+}
+
+/// A client's own shared secret, for `client_secret_jwt` (an HMAC needs the secret, not a hash).
+#[derive(Clone)]
+pub struct RawSecret(String);
+
+impl RawSecret {
+    pub fn new(secret: String) -> Self {
+        Self(secret)
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for RawSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RawSecret(..)")
+    }
+}
+
 /// A registered client.
 #[derive(Debug, Clone)]
 pub struct Client {
@@ -61,6 +93,14 @@ pub struct Client {
     pub consent: bool,
     /// Access tokens of this client are encrypted to this key.
     pub access_token_encryption: Option<crate::jose::RecipientKey>,
+    /// Keys for `private_key_jwt`.
+    pub keys: ClientKeys,
+    /// The secret for `client_secret_jwt`.
+    pub assertion_secret: Option<RawSecret>,
+    /// Algorithms its assertions may use.
+    pub assertion_algs: Vec<AssertionAlg>,
+    /// Refuse assertions that are not encrypted to the issuer.
+    pub require_encrypted_assertion: bool,
 }
 
 impl Client {

@@ -4,5 +4,5 @@
 mod clients;
 mod users;
 
-pub use clients::{Client, ClientRegistry, SecretHash};
+pub use clients::{Client, ClientKeys, ClientRegistry, RawSecret, SecretHash};
 pub use users::{User, UserRegistry, RESERVED_CLAIMS};

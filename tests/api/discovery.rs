@@ -21,12 +21,17 @@ async fn both_metadata_documents_list_exactly_what_is_supported() {
                 "userinfo_endpoint": format!("{ISSUER}/oauth2/userinfo"),
                 "jwks_uri": format!("{ISSUER}/.well-known/jwks.json"),
                 "revocation_endpoint": format!("{ISSUER}/oauth2/revoke"),
-                "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+                "revocation_endpoint_auth_methods_supported":
+                    ["client_secret_basic", "client_secret_post", "private_key_jwt", "client_secret_jwt", "none"],
                 "introspection_endpoint": format!("{ISSUER}/oauth2/introspect"),
-                "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+                "introspection_endpoint_auth_methods_supported":
+                    ["client_secret_basic", "client_secret_post", "private_key_jwt", "client_secret_jwt"],
                 "revocation_feed_endpoint": format!("{ISSUER}/oauth2/revocations"),
                 "grant_types_supported": ["authorization_code", "client_credentials", "password", "refresh_token"],
-                "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+                "token_endpoint_auth_methods_supported":
+                    ["client_secret_basic", "client_secret_post", "private_key_jwt", "client_secret_jwt", "none"],
+                "token_endpoint_auth_signing_alg_values_supported":
+                    ["ES256", "ES384", "RS256", "PS256", "EdDSA", "HS256", "HS384", "HS512"],
                 "response_types_supported": ["code"],
                 "response_modes_supported": ["query"],
                 "code_challenge_methods_supported": ["S256", "plain"],

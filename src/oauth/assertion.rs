@@ -1,0 +1,201 @@
+//! Client authentication by JWT assertion (RFC 7523 2.2, OIDC Core 9): `private_key_jwt` and
+//! `client_secret_jwt`, optionally wrapped in a JWE encrypted to the issuer's published
+//! encryption key. Every rule is checked, and the signature before any claim is trusted, so an
+//! unauthenticated request cannot fill the replay cache.
+
+use super::error::{ErrorCode, OAuthError};
+use super::types::AuthMethod;
+use crate::jose::{
+    decrypt_assertion, key_fits, verify_hmac, verify_with_jwk, AssertionAlg, CompactJws, SigningAlg,
+};
+use crate::registry::{Client, ClientKeys};
+use crate::state::AppState;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use std::sync::Arc;
+
+pub const JWT_BEARER_CLIENT_ASSERTION: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+/// A protected header longer than this is refused before it is decoded.
+const MAX_HEADER_LEN: usize = 2048;
+
+fn refused(description: impl Into<std::borrow::Cow<'static, str>>) -> OAuthError {
+    OAuthError::invalid_client(description)
+}
+
+#[derive(Deserialize)]
+struct AssertionClaims {
+    iss: Option<String>,
+    sub: Option<String>,
+    #[serde(default)]
+    aud: Value,
+    exp: Option<i64>,
+    iat: Option<i64>,
+    nbf: Option<i64>,
+    jti: Option<String>,
+}
+
+/// The assertion's signature is checked with the client's keys: the one its `kid` names, or the
+/// only one that fits when it names none.
+async fn signing_keys(state: &AppState, client: &Client, refetch: bool) -> Result<Arc<Vec<Map<String, Value>>>, OAuthError> {
+    match &client.keys {
+        ClientKeys::None => Ok(Arc::new(Vec::new())),
+        ClientKeys::Static(keys) => Ok(keys.clone()),
+        ClientKeys::Uri(uri) => state
+            .jwks_fetcher
+            .keys(uri, refetch)
+            .await
+            .map_err(|_| refused("the client's keys could not be fetched")),
+    }
+}
+
+fn find_key<'a>(keys: &'a [Map<String, Value>], kid: Option<&str>, alg: SigningAlg) -> Option<&'a Map<String, Value>> {
+    match kid {
+        Some(kid) => keys
+            .iter()
+            .find(|key| key.get("kid").and_then(Value::as_str) == Some(kid)),
+        None => {
+            let mut fitting = keys.iter().filter(|key| key_fits(key, alg));
+            match (fitting.next(), fitting.next()) {
+                (Some(only), None) => Some(only),
+                _ => None,
+            }
+        }
+    }
+}
+
+fn audience_matches(aud: &Value, accepted: &[String]) -> bool {
+    match aud {
+        Value::String(one) => accepted.contains(one),
+        Value::Array(many) => many
+            .iter()
+            .filter_map(Value::as_str)
+            .any(|one| accepted.iter().any(|a| a == one)),
+        _ => false,
+    }
+}
+
+/// Authenticates the client of a request carrying `client_assertion`. `client_id`, when the
+/// request also sends it, must name the same client.
+pub async fn authenticate(
+    state: &AppState,
+    assertion: &str,
+    client_id: Option<&str>,
+) -> Result<Arc<Client>, OAuthError> {
+    let rules = &state.settings.client_assertions;
+    if assertion.len() > rules.max_size {
+        return Err(refused("the client assertion is too large"));
+    }
+    let (jws, encrypted) = match assertion.split('.').count() {
+        5 => {
+            let keys = state.keys();
+            let inner = decrypt_assertion(keys.encryption_keys().iter().map(|key| (&key.jwk, key.alg)), assertion)
+                .ok_or_else(|| refused("the jwe token cannot be decrypted"))?;
+            (inner, true)
+        }
+        3 => (assertion.to_owned(), false),
+        _ => return Err(refused("the client assertion is not a JWS token")),
+    };
+    if jws.split('.').next().is_some_and(|header| header.len() > MAX_HEADER_LEN) {
+        return Err(refused("the client assertion header is too large"));
+    }
+    let parsed = CompactJws::parse(&jws).ok_or_else(|| refused("the client assertion is not a JWS token"))?;
+    if parsed.header.crit.is_some() {
+        return Err(refused("the assertion has critical headers this server does not understand"));
+    }
+    let alg: AssertionAlg = parsed
+        .header
+        .alg
+        .parse()
+        .map_err(|_| refused("the assertion's algorithm is not allowed"))?;
+    let claims: AssertionClaims = serde_json::from_slice(&parsed.payload)
+        .map_err(|_| refused("the JWS payload cannot be extracted"))?;
+    let (Some(iss), Some(sub)) = (&claims.iss, &claims.sub) else {
+        return Err(refused("the client id passed in JWT is not correct"));
+    };
+    if iss != sub || client_id.is_some_and(|id| id != iss) {
+        return Err(refused("the client id passed in JWT is not correct"));
+    }
+    let client = state
+        .clients
+        .get(iss)
+        .cloned()
+        .ok_or_else(|| refused("the client doesn't exist"))?;
+    if client.require_encrypted_assertion && !encrypted {
+        return Err(refused("the client assertion is not a JWE token"));
+    }
+    let method = match alg {
+        AssertionAlg::Asymmetric(_) => AuthMethod::PrivateKeyJwt,
+        AssertionAlg::Hmac(_) => AuthMethod::ClientSecretJwt,
+    };
+    if !client.allows_method(method) {
+        return Err(refused(format!(
+            "the client {} is not allowed to authenticate with {method}",
+            client.id
+        )));
+    }
+    if !client.assertion_algs.contains(&alg) {
+        return Err(refused(format!("the algorithm {alg} is not allowed for the client {}", client.id)));
+    }
+    let message = parsed.signing_input.as_bytes();
+    let signature_ok = match alg {
+        AssertionAlg::Hmac(hmac) => client
+            .assertion_secret
+            .as_ref()
+            .is_some_and(|secret| verify_hmac(secret.expose().as_bytes(), hmac, message, &parsed.signature)),
+        AssertionAlg::Asymmetric(alg) => {
+            let kid = parsed.header.kid.as_deref();
+            let mut keys = signing_keys(state, &client, false).await?;
+            if find_key(&keys, kid, alg).is_none() && matches!(client.keys, ClientKeys::Uri(_)) {
+                // A kid we have not seen: the client may have rotated. Fetch again (rate-limited).
+                keys = signing_keys(state, &client, true).await?;
+            }
+            let key = find_key(&keys, kid, alg)
+                .ok_or_else(|| refused("no registered key of the client matches the assertion"))?;
+            verify_with_jwk(key, alg, message, &parsed.signature)
+        }
+    };
+    if !signature_ok {
+        return Err(refused("the assertion signature is not valid"));
+    }
+
+    let now = state.now();
+    let skew = rules.clock_skew.as_secs() as i64;
+    let accepted = [
+        state.settings.issuer.clone(),
+        state.settings.endpoint(crate::http::TOKEN_PATH),
+    ];
+    if !audience_matches(&claims.aud, &accepted) {
+        return Err(refused("the audience passed in JWT is not correct"));
+    }
+    let exp = claims.exp.ok_or_else(|| refused("the assertion has no exp"))?;
+    if exp + skew <= now {
+        return Err(refused("the received JWT has expired"));
+    }
+    let max_lifetime = rules.max_lifetime.as_secs() as i64;
+    if exp - claims.iat.unwrap_or(now).min(now) > max_lifetime + skew {
+        return Err(refused(format!("the assertion may live at most {max_lifetime} seconds")));
+    }
+    if claims.nbf.is_some_and(|nbf| nbf > now + skew) || claims.iat.is_some_and(|iat| iat > now + skew) {
+        return Err(refused("the assertion is not valid yet"));
+    }
+    let jti = claims
+        .jti
+        .filter(|jti| !jti.is_empty() && jti.len() <= 256)
+        .ok_or_else(|| refused("the assertion has no jti"))?;
+    let first = state
+        .revocations
+        .first_use("assertion", &format!("{}:{jti}", client.id), exp + skew, now)
+        .await
+        .map_err(|err| match err {
+            crate::revocation::RevocationError::Full => OAuthError::new(
+                ErrorCode::TemporarilyUnavailable,
+                "the assertion replay cache is full; try again later",
+            )
+            .with_retry_after(5),
+            other => other.into(),
+        })?;
+    if !first {
+        return Err(refused("the assertion was used before"));
+    }
+    Ok(client)
+}

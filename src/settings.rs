@@ -4,12 +4,12 @@
 use crate::jose::{AssertionAlg, HmacAlg, Jwk, KeyManagementAlg, RecipientKey, SigningAlg};
 use crate::oauth::types::{AuthMethod, GrantType, Scope, ScopeSet};
 use crate::registry::{Client, ClientKeys, RawSecret, SecretHash, User, RESERVED_CLAIMS};
-use std::sync::Arc;
 use serde::Deserialize;
 use std::collections::HashSet;
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Default location of the configuration file, relative to the working directory.
@@ -658,10 +658,25 @@ impl RawSettings {
         );
         let c = &self.client_assertions;
         let client_assertions = ClientAssertionSettings {
-            max_lifetime: duration_or(problems, "client_assertions.max_lifetime", c.max_lifetime.as_ref(), Duration::from_secs(300)),
-            clock_skew: duration_or(problems, "client_assertions.clock_skew", c.clock_skew.as_ref(), Duration::from_secs(60)),
+            max_lifetime: duration_or(
+                problems,
+                "client_assertions.max_lifetime",
+                c.max_lifetime.as_ref(),
+                Duration::from_secs(300),
+            ),
+            clock_skew: duration_or(
+                problems,
+                "client_assertions.clock_skew",
+                c.clock_skew.as_ref(),
+                Duration::from_secs(60),
+            ),
             max_size: c.max_size.unwrap_or(8192) as usize,
-            jwks_cache_ttl: duration_or(problems, "client_assertions.jwks_cache_ttl", c.jwks_cache_ttl.as_ref(), Duration::from_secs(300)),
+            jwks_cache_ttl: duration_or(
+                problems,
+                "client_assertions.jwks_cache_ttl",
+                c.jwks_cache_ttl.as_ref(),
+                Duration::from_secs(300),
+            ),
             jwks_refetch_interval: duration_or(
                 problems,
                 "client_assertions.jwks_refetch_interval",
@@ -676,7 +691,10 @@ impl RawSettings {
             ),
         };
         if !(512..=65536).contains(&client_assertions.max_size) {
-            problems.push("client_assertions.max_size", "must be between 512 and 65536");
+            problems.push(
+                "client_assertions.max_size",
+                "must be between 512 and 65536",
+            );
         }
         let authorize = AuthorizeSettings {
             session_ttl: duration_or(
@@ -1020,7 +1038,11 @@ impl RawResource {
 }
 
 /// A JWK Set's keys, each checked public and of a known type.
-fn public_keys(path: &str, set: serde_json::Value, problems: &mut Problems) -> Option<Vec<serde_json::Map<String, serde_json::Value>>> {
+fn public_keys(
+    path: &str,
+    set: serde_json::Value,
+    problems: &mut Problems,
+) -> Option<Vec<serde_json::Map<String, serde_json::Value>>> {
     let Some(keys) = set.get("keys").and_then(|keys| keys.as_array()) else {
         problems.push(path, "must be a JWK Set: { keys = [ ... ] }");
         return None;
@@ -1031,11 +1053,20 @@ fn public_keys(path: &str, set: serde_json::Value, problems: &mut Problems) -> O
             problems.push(format!("{path}.keys[{i}]"), "must be a JWK");
             continue;
         };
-        if ["d", "p", "q", "k"].iter().any(|member| key.contains_key(*member)) {
-            problems.push(format!("{path}.keys[{i}]"), "must be a public key (it has private members)");
+        if ["d", "p", "q", "k"]
+            .iter()
+            .any(|member| key.contains_key(*member))
+        {
+            problems.push(
+                format!("{path}.keys[{i}]"),
+                "must be a public key (it has private members)",
+            );
             continue;
         }
-        if !matches!(key.get("kty").and_then(|kty| kty.as_str()), Some("EC" | "RSA" | "OKP")) {
+        if !matches!(
+            key.get("kty").and_then(|kty| kty.as_str()),
+            Some("EC" | "RSA" | "OKP")
+        ) {
             problems.push(format!("{path}.keys[{i}]"), "kty must be EC, RSA or OKP");
             continue;
         }
@@ -1063,7 +1094,9 @@ impl RawClient {
                 let full = base_dir.join(file);
                 let set = std::fs::read(&full)
                     .map_err(|err| format!("cannot read {}: {err}", full.display()))
-                    .and_then(|bytes| serde_json::from_slice(&bytes).map_err(|err| format!("not JSON: {err}")));
+                    .and_then(|bytes| {
+                        serde_json::from_slice(&bytes).map_err(|err| format!("not JSON: {err}"))
+                    });
                 match problems.check(&at("jwks_file"), set) {
                     Some(set) => public_keys(&at("jwks_file"), set, problems)
                         .map_or(ClientKeys::None, |keys| ClientKeys::Static(Arc::new(keys))),
@@ -1074,12 +1107,18 @@ impl RawClient {
                 Ok(url)
                     if url.scheme() == "https"
                         || (url.scheme() == "http"
-                            && matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"))) =>
+                            && matches!(
+                                url.host_str(),
+                                Some("127.0.0.1" | "localhost" | "[::1]")
+                            )) =>
                 {
                     ClientKeys::Uri(uri.clone())
                 }
                 _ => {
-                    problems.push(at("jwks_uri"), "must be an https URL (http only on loopback)");
+                    problems.push(
+                        at("jwks_uri"),
+                        "must be an https URL (http only on loopback)",
+                    );
                     ClientKeys::None
                 }
             },
@@ -1088,8 +1127,14 @@ impl RawClient {
                 ClientKeys::None
             }
         };
-        if needed && matches!(keys, ClientKeys::None) && !problems.0.iter().any(|p| p.path.starts_with(&at("jwks"))) {
-            problems.push(at("jwks"), "private_key_jwt needs the client's public keys: jwks, jwks_file or jwks_uri");
+        if needed
+            && matches!(keys, ClientKeys::None)
+            && !problems.0.iter().any(|p| p.path.starts_with(&at("jwks")))
+        {
+            problems.push(
+                at("jwks"),
+                "private_key_jwt needs the client's public keys: jwks, jwks_file or jwks_uri",
+            );
         }
         keys
     }
@@ -1117,20 +1162,36 @@ impl RawClient {
                     std::fs::read_to_string(&full)
                         .map(|text| text.trim_end_matches(['\r', '\n']).to_owned())
                         .map_err(|err| format!("cannot read {}: {err}", full.display()))
-                        .and_then(|text| if text.is_empty() { Err("the file is empty".to_owned()) } else { Ok(text) }),
+                        .and_then(|text| {
+                            if text.is_empty() {
+                                Err("the file is empty".to_owned())
+                            } else {
+                                Ok(text)
+                            }
+                        }),
                 )
             }
             (Some(_), Some(_)) => {
-                problems.push(at("client_secret_env"), "give only one of client_secret_env or client_secret_file");
+                problems.push(
+                    at("client_secret_env"),
+                    "give only one of client_secret_env or client_secret_file",
+                );
                 None
             }
         };
         if let Some(secret) = &secret {
             if secret.len() < 32 {
-                problems.push(at("client_secret_env"), "an HMAC secret must be at least 32 bytes (RFC 7518 3.2)");
+                problems.push(
+                    at("client_secret_env"),
+                    "an HMAC secret must be at least 32 bytes (RFC 7518 3.2)",
+                );
             }
         }
-        if needed && secret.is_none() && self.client_secret_env.is_none() && self.client_secret_file.is_none() {
+        if needed
+            && secret.is_none()
+            && self.client_secret_env.is_none()
+            && self.client_secret_file.is_none()
+        {
             problems.push(
                 at("client_secret_env"),
                 "client_secret_jwt needs the secret itself (an HMAC cannot be checked against a hash): give client_secret_env or client_secret_file",
@@ -1219,8 +1280,18 @@ impl RawClient {
                 );
             }
         }
-        let keys = self.client_keys(&at, base_dir, auth_methods.contains(&AuthMethod::PrivateKeyJwt), problems);
-        let assertion_secret = self.assertion_secret(&at, base_dir, auth_methods.contains(&AuthMethod::ClientSecretJwt), problems);
+        let keys = self.client_keys(
+            &at,
+            base_dir,
+            auth_methods.contains(&AuthMethod::PrivateKeyJwt),
+            problems,
+        );
+        let assertion_secret = self.assertion_secret(
+            &at,
+            base_dir,
+            auth_methods.contains(&AuthMethod::ClientSecretJwt),
+            problems,
+        );
         let default_algs: Vec<AssertionAlg> = SigningAlg::ALL
             .into_iter()
             .map(AssertionAlg::Asymmetric)

@@ -84,10 +84,15 @@ pub fn decrypt_assertion<'a>(
     let header = protected_header(token)?;
     let alg: KeyManagementAlg = header.get("alg")?.as_str()?.parse().ok()?;
     let enc = header.get("enc")?.as_str()?;
-    if !ASSERTION_ENCS.contains(&enc) || header.get("zip").is_some() || header.get("crit").is_some() {
+    if !ASSERTION_ENCS.contains(&enc) || header.get("zip").is_some() || header.get("crit").is_some()
+    {
         return None;
     }
-    if header.get("cty").and_then(|cty| cty.as_str()).is_some_and(|cty| !cty.eq_ignore_ascii_case("JWT")) {
+    if header
+        .get("cty")
+        .and_then(|cty| cty.as_str())
+        .is_some_and(|cty| !cty.eq_ignore_ascii_case("JWT"))
+    {
         return None;
     }
     let kid = header.get("kid").and_then(|kid| kid.as_str());
@@ -95,6 +100,13 @@ pub fn decrypt_assertion<'a>(
         if key_alg != alg || kid.is_some_and(|kid| jwk.key_id() != Some(kid)) {
             continue;
         }
+        // The kid was matched above; josekit would otherwise insist on one in the header.
+        let mut members = jwk.as_ref().clone();
+        members.remove("kid");
+        let Ok(jwk) = Jwk::from_map(members) else {
+            continue;
+        };
+        let jwk = &jwk;
         let payload = match alg {
             KeyManagementAlg::RsaOaep256 => jwe::RSA_OAEP_256
                 .decrypter_from_jwk(jwk)
@@ -106,7 +118,9 @@ pub fn decrypt_assertion<'a>(
                 .and_then(|decrypter| jwe::deserialize_compact(token, &decrypter).ok()),
         };
         if let Some((payload, _)) = payload {
-            return String::from_utf8(payload).ok().filter(|inner| inner.split('.').count() == 3);
+            return String::from_utf8(payload)
+                .ok()
+                .filter(|inner| inner.split('.').count() == 3);
         }
     }
     None
@@ -188,6 +202,23 @@ mod tests {
             let recipient = RecipientKey::new(public, alg).unwrap();
             let token = recipient.encrypt_jwt("a.b.c").unwrap();
             assert_eq!(token.split('.').count(), 5);
+        }
+    }
+}
+
+#[cfg(test)]
+mod assertion_tests {
+    use super::*;
+    use crate::jose::generate_encryption_key;
+
+    #[test]
+    fn assertions_encrypted_by_josekit_open() {
+        for alg in KeyManagementAlg::ALL {
+            let private = generate_encryption_key(alg).unwrap();
+            let recipient = RecipientKey::new(private.to_public_key().unwrap(), alg).unwrap();
+            let token = recipient.encrypt_jwt("a.b.c").unwrap();
+            let opened = decrypt_assertion([(&private, alg)], &token);
+            assert_eq!(opened.as_deref(), Some("a.b.c"), "{alg}");
         }
     }
 }

@@ -103,21 +103,28 @@ fn bytes(jwk: &Map<String, Value>, name: &str) -> Option<Vec<u8>> {
 pub fn key_fits(jwk: &Map<String, Value>, alg: SigningAlg) -> bool {
     if member(jwk, "use").is_some_and(|key_use| key_use != "sig")
         || member(jwk, "alg").is_some_and(|key_alg| key_alg != alg.as_str())
-        || ["d", "p", "q", "k"].iter().any(|private| jwk.contains_key(*private))
+        || ["d", "p", "q", "k"]
+            .iter()
+            .any(|private| jwk.contains_key(*private))
     {
         return false;
     }
-    match (alg, member(jwk, "kty"), member(jwk, "crv")) {
-        (SigningAlg::ES256, Some("EC"), Some("P-256")) => true,
-        (SigningAlg::ES384, Some("EC"), Some("P-384")) => true,
-        (SigningAlg::EdDSA, Some("OKP"), Some("Ed25519")) => true,
-        (SigningAlg::RS256 | SigningAlg::PS256, Some("RSA"), _) => true,
-        _ => false,
-    }
+    matches!(
+        (alg, member(jwk, "kty"), member(jwk, "crv")),
+        (SigningAlg::ES256, Some("EC"), Some("P-256"))
+            | (SigningAlg::ES384, Some("EC"), Some("P-384"))
+            | (SigningAlg::EdDSA, Some("OKP"), Some("Ed25519"))
+            | (SigningAlg::RS256 | SigningAlg::PS256, Some("RSA"), _)
+    )
 }
 
 /// Verifies `signature` over `message` with the public JWK `jwk` under `alg`.
-pub fn verify_with_jwk(jwk: &Map<String, Value>, alg: SigningAlg, message: &[u8], signature: &[u8]) -> bool {
+pub fn verify_with_jwk(
+    jwk: &Map<String, Value>,
+    alg: SigningAlg,
+    message: &[u8],
+    signature: &[u8],
+) -> bool {
     if !key_fits(jwk, alg) {
         return false;
     }

@@ -14,7 +14,8 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 use std::sync::Arc;
 
-pub const JWT_BEARER_CLIENT_ASSERTION: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+pub const JWT_BEARER_CLIENT_ASSERTION: &str =
+    "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 /// A protected header longer than this is refused before it is decoded.
 const MAX_HEADER_LEN: usize = 2048;
 
@@ -36,7 +37,11 @@ struct AssertionClaims {
 
 /// The assertion's signature is checked with the client's keys: the one its `kid` names, or the
 /// only one that fits when it names none.
-async fn signing_keys(state: &AppState, client: &Client, refetch: bool) -> Result<Arc<Vec<Map<String, Value>>>, OAuthError> {
+async fn signing_keys(
+    state: &AppState,
+    client: &Client,
+    refetch: bool,
+) -> Result<Arc<Vec<Map<String, Value>>>, OAuthError> {
     match &client.keys {
         ClientKeys::None => Ok(Arc::new(Vec::new())),
         ClientKeys::Static(keys) => Ok(keys.clone()),
@@ -48,7 +53,11 @@ async fn signing_keys(state: &AppState, client: &Client, refetch: bool) -> Resul
     }
 }
 
-fn find_key<'a>(keys: &'a [Map<String, Value>], kid: Option<&str>, alg: SigningAlg) -> Option<&'a Map<String, Value>> {
+fn find_key<'a>(
+    keys: &'a [Map<String, Value>],
+    kid: Option<&str>,
+    alg: SigningAlg,
+) -> Option<&'a Map<String, Value>> {
     match kid {
         Some(kid) => keys
             .iter()
@@ -88,19 +97,29 @@ pub async fn authenticate(
     let (jws, encrypted) = match assertion.split('.').count() {
         5 => {
             let keys = state.keys();
-            let inner = decrypt_assertion(keys.encryption_keys().iter().map(|key| (&key.jwk, key.alg)), assertion)
-                .ok_or_else(|| refused("the jwe token cannot be decrypted"))?;
+            let inner = decrypt_assertion(
+                keys.encryption_keys().iter().map(|key| (&key.jwk, key.alg)),
+                assertion,
+            )
+            .ok_or_else(|| refused("the jwe token cannot be decrypted"))?;
             (inner, true)
         }
         3 => (assertion.to_owned(), false),
         _ => return Err(refused("the client assertion is not a JWS token")),
     };
-    if jws.split('.').next().is_some_and(|header| header.len() > MAX_HEADER_LEN) {
+    if jws
+        .split('.')
+        .next()
+        .is_some_and(|header| header.len() > MAX_HEADER_LEN)
+    {
         return Err(refused("the client assertion header is too large"));
     }
-    let parsed = CompactJws::parse(&jws).ok_or_else(|| refused("the client assertion is not a JWS token"))?;
+    let parsed = CompactJws::parse(&jws)
+        .ok_or_else(|| refused("the client assertion is not a JWS token"))?;
     if parsed.header.crit.is_some() {
-        return Err(refused("the assertion has critical headers this server does not understand"));
+        return Err(refused(
+            "the assertion has critical headers this server does not understand",
+        ));
     }
     let alg: AssertionAlg = parsed
         .header
@@ -134,14 +153,16 @@ pub async fn authenticate(
         )));
     }
     if !client.assertion_algs.contains(&alg) {
-        return Err(refused(format!("the algorithm {alg} is not allowed for the client {}", client.id)));
+        return Err(refused(format!(
+            "the algorithm {alg} is not allowed for the client {}",
+            client.id
+        )));
     }
     let message = parsed.signing_input.as_bytes();
     let signature_ok = match alg {
-        AssertionAlg::Hmac(hmac) => client
-            .assertion_secret
-            .as_ref()
-            .is_some_and(|secret| verify_hmac(secret.expose().as_bytes(), hmac, message, &parsed.signature)),
+        AssertionAlg::Hmac(hmac) => client.assertion_secret.as_ref().is_some_and(|secret| {
+            verify_hmac(secret.expose().as_bytes(), hmac, message, &parsed.signature)
+        }),
         AssertionAlg::Asymmetric(alg) => {
             let kid = parsed.header.kid.as_deref();
             let mut keys = signing_keys(state, &client, false).await?;
@@ -167,15 +188,21 @@ pub async fn authenticate(
     if !audience_matches(&claims.aud, &accepted) {
         return Err(refused("the audience passed in JWT is not correct"));
     }
-    let exp = claims.exp.ok_or_else(|| refused("the assertion has no exp"))?;
+    let exp = claims
+        .exp
+        .ok_or_else(|| refused("the assertion has no exp"))?;
     if exp + skew <= now {
         return Err(refused("the received JWT has expired"));
     }
     let max_lifetime = rules.max_lifetime.as_secs() as i64;
     if exp - claims.iat.unwrap_or(now).min(now) > max_lifetime + skew {
-        return Err(refused(format!("the assertion may live at most {max_lifetime} seconds")));
+        return Err(refused(format!(
+            "the assertion may live at most {max_lifetime} seconds"
+        )));
     }
-    if claims.nbf.is_some_and(|nbf| nbf > now + skew) || claims.iat.is_some_and(|iat| iat > now + skew) {
+    if claims.nbf.is_some_and(|nbf| nbf > now + skew)
+        || claims.iat.is_some_and(|iat| iat > now + skew)
+    {
         return Err(refused("the assertion is not valid yet"));
     }
     let jti = claims
@@ -184,7 +211,12 @@ pub async fn authenticate(
         .ok_or_else(|| refused("the assertion has no jti"))?;
     let first = state
         .revocations
-        .first_use("assertion", &format!("{}:{jti}", client.id), exp + skew, now)
+        .first_use(
+            "assertion",
+            &format!("{}:{jti}", client.id),
+            exp + skew,
+            now,
+        )
         .await
         .map_err(|err| match err {
             crate::revocation::RevocationError::Full => OAuthError::new(

@@ -81,7 +81,8 @@ pub fn presented(headers: &HeaderMap, params: &Params) -> Result<Presented, OAut
                 "the client used more than one authentication method",
             ));
         }
-        let assertion = assertion.ok_or_else(|| OAuthError::missing_parameter("client_assertion"))?;
+        let assertion =
+            assertion.ok_or_else(|| OAuthError::missing_parameter("client_assertion"))?;
         match assertion_type {
             None => return Err(OAuthError::missing_parameter("client_assertion_type")),
             Some(JWT_BEARER_CLIENT_ASSERTION) => {}

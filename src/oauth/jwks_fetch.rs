@@ -13,7 +13,8 @@ pub type Keys = Arc<Vec<Map<String, Value>>>;
 pub struct JwksFetcher {
     http: reqwest::Client,
     keys: Cache<String, Keys>,
-    last_fetch: moka::sync::Cache<String, Instant>,
+    /// When each URI was last fetched again for an unknown kid.
+    last_refetch: moka::sync::Cache<String, Instant>,
     refetch_interval: Duration,
 }
 
@@ -32,14 +33,18 @@ impl JwksFetcher {
                 .max_capacity(10_000)
                 .time_to_live(settings.jwks_cache_ttl)
                 .build(),
-            last_fetch: moka::sync::Cache::builder().max_capacity(10_000).build(),
+            last_refetch: moka::sync::Cache::builder().max_capacity(10_000).build(),
             refetch_interval: settings.jwks_refetch_interval,
         }
     }
 
     async fn fetch(&self, uri: &str) -> Result<Keys, String> {
-        self.last_fetch.insert(uri.to_owned(), Instant::now());
-        let response = self.http.get(uri).send().await.map_err(|err| err.to_string())?;
+        let response = self
+            .http
+            .get(uri)
+            .send()
+            .await
+            .map_err(|err| err.to_string())?;
         if !response.status().is_success() {
             return Err(format!("status {}", response.status()));
         }
@@ -55,20 +60,25 @@ impl JwksFetcher {
             .iter()
             .filter_map(|key| key.as_object().cloned())
             // Only public keys are ever used.
-            .filter(|key| !["d", "p", "q", "k"].iter().any(|member| key.contains_key(*member)))
+            .filter(|key| {
+                !["d", "p", "q", "k"]
+                    .iter()
+                    .any(|member| key.contains_key(*member))
+            })
             .collect();
         Ok(Arc::new(keys))
     }
 
-    /// The keys at `uri`: cached, or fetched. With `refetch`, fetched again unless that happened
-    /// less than the refetch interval ago.
+    /// The keys at `uri`: cached, or fetched. With `refetch` (an unknown kid arrived), fetched
+    /// again unless the last such refetch was less than the refetch interval ago.
     pub async fn keys(&self, uri: &str, refetch: bool) -> Result<Keys, String> {
         if refetch {
             let recent = self
-                .last_fetch
+                .last_refetch
                 .get(uri)
                 .is_some_and(|at| at.elapsed() < self.refetch_interval);
             if !recent {
+                self.last_refetch.insert(uri.to_owned(), Instant::now());
                 let keys = self.fetch(uri).await?;
                 self.keys.insert(uri.to_owned(), keys.clone()).await;
                 return Ok(keys);

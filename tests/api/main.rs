@@ -1,5 +1,6 @@
 //! Integration tests: the real server over HTTP.
 
+mod assertions;
 mod authorize;
 mod browser;
 mod cli;

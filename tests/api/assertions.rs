@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use tessera::jose::SigningAlg;
 
-const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+pub const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 const HMAC_SECRET: &str = "a-shared-secret-of-at-least-32-bytes-0123456789";
 
 /// A client's signing key: private for jsonwebtoken, public as a JWK for the issuer.
@@ -118,7 +118,7 @@ print(token.serialize(compact=True))
     String::from_utf8(output.stdout).unwrap().trim().to_owned()
 }
 
-fn jwks_toml(keys: &[&TestKey]) -> String {
+pub fn jwks_toml(keys: &[&TestKey]) -> String {
     let keys: Vec<String> = keys
         .iter()
         .map(|key| {

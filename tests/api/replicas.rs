@@ -2,12 +2,14 @@
 //! is seen by all; when Redis stops, what needs it fails closed (503) and issuing goes on; when
 //! Redis returns, the replicas recover by themselves.
 
+use crate::assertions::{claims as assertion_claims, jwks_toml, TestKey, ASSERTION_TYPE};
 use crate::helpers::*;
 use serde_json::json;
 use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+use tessera::jose::SigningAlg;
 
 /// A redis-server of the test's own, on a free loopback port, persisting to an append-only
 /// file so a restart keeps its data.
@@ -89,6 +91,13 @@ async fn replicas_share_revocations_through_redis_and_fail_closed_without_it() {
         dir.path(),
         &format!("[revocation]\nbackend = \"redis\"\nurl = \"redis://127.0.0.1:{port}/\"\nkey_prefix = \"t{port}\""),
     );
+    let signer = TestKey::new(SigningAlg::ES256, "replica-key");
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    text.push_str(&format!(
+        "\n[[clients]]\nclient_id = \"signer\"\ntoken_endpoint_auth_methods = [\"private_key_jwt\"]\njwks = {}\naudience = [\"https://s.internal\"]\n",
+        jwks_toml(&[&signer])
+    ));
+    std::fs::write(&config, text).unwrap();
     // The first replica creates the shared keys; the others load them.
     let a = ServerProcess::start(&config);
     let b = ServerProcess::start(&config);
@@ -147,9 +156,112 @@ async fn replicas_share_revocations_through_redis_and_fail_closed_without_it() {
     .unwrap();
     assert_eq!(claims["revoked"].as_array().unwrap().len(), 1);
 
+    // An assertion used on A cannot be replayed on B or C.
+    let assertion = signer.sign(&assertion_claims("signer", chrono::Utc::now().timestamp()));
+    let with_assertion = |server: &ServerProcess| {
+        let url = server.url("/oauth2/token");
+        let client = client.clone();
+        let assertion = assertion.clone();
+        async move {
+            Answer::from(
+                client
+                    .post(url)
+                    .form(&[
+                        ("grant_type", "client_credentials"),
+                        ("client_assertion_type", ASSERTION_TYPE),
+                        ("client_assertion", assertion.as_str()),
+                    ])
+                    .send()
+                    .await
+                    .unwrap(),
+            )
+            .await
+        }
+    };
+    assert_eq!(with_assertion(&a).await.status, 200);
+    for server in [&b, &c] {
+        with_assertion(server).await.assert_error(
+            401,
+            "invalid_client",
+            "the assertion was used before",
+        );
+    }
+
+    // A refresh token spent on B cannot be used again on C, and that reuse revokes the family
+    // everywhere: the newest token fails on A.
+    let refresh = |server: &ServerProcess, token: String| {
+        let url = server.url("/oauth2/token");
+        let client = client.clone();
+        async move {
+            Answer::from(
+                client
+                    .post(url)
+                    .form(&[
+                        ("grant_type", "refresh_token"),
+                        ("client_id", "mobile"),
+                        ("refresh_token", token.as_str()),
+                    ])
+                    .send()
+                    .await
+                    .unwrap(),
+            )
+            .await
+        }
+    };
+    let login = Answer::from(
+        client
+            .post(a.url("/oauth2/token"))
+            .form(&[
+                ("grant_type", "password"),
+                ("client_id", "mobile"),
+                ("username", "alice"),
+                ("password", ALICE_PASSWORD),
+            ])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let r1 = login.json["refresh_token"].as_str().unwrap().to_owned();
+    let second = refresh(&b, r1.clone()).await;
+    assert_eq!(second.status, 200, "{}", second.json);
+    let r2 = second.json["refresh_token"].as_str().unwrap().to_owned();
+    refresh(&c, r1)
+        .await
+        .assert_error(400, "invalid_grant", "the refresh token is not valid");
+    refresh(&a, r2.clone()).await.assert_error(
+        400,
+        "invalid_grant",
+        "the refresh token is not valid",
+    );
+
     // Redis stops: revoked-or-not is unknown, so introspection and revocation refuse; issuing
     // needs no shared state and goes on.
     redis.stop();
+    let fresh = signer.sign(&assertion_claims("signer", chrono::Utc::now().timestamp()));
+    let answer = Answer::from(
+        client
+            .post(a.url("/oauth2/token"))
+            .form(&[
+                ("grant_type", "client_credentials"),
+                ("client_assertion_type", ASSERTION_TYPE),
+                ("client_assertion", fresh.as_str()),
+            ])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    answer.assert_error(
+        503,
+        "temporarily_unavailable",
+        "the revocation state is unavailable; try again later",
+    );
+    refresh(&b, r2).await.assert_error(
+        503,
+        "temporarily_unavailable",
+        "the revocation state is unavailable; try again later",
+    );
     introspect(&client, &b, &kept).await.assert_error(
         503,
         "temporarily_unavailable",

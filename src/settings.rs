@@ -1310,6 +1310,14 @@ impl RawClient {
                 }
             },
         );
+        if auth_methods.contains(&AuthMethod::None)
+            && grant_types.contains(&GrantType::ClientCredentials)
+        {
+            problems.push(
+                at("grant_types"),
+                "a public client (none) cannot use client_credentials: anyone knowing its id would get tokens",
+            );
+        }
         if auth_methods.contains(&AuthMethod::None) && self.introspect {
             problems.push(
                 at("introspect"),

@@ -252,6 +252,7 @@ fn signed_in(
         request.sub = Some(sub.to_owned());
         request.auth_time = Some(auth_time);
         request.exp = state.now() + crate::oauth::authorize::FORM_TTL_SECS;
+        request.form_id = random_id();
         return consent_page(state, &request);
     }
     let code = request.code(state, sub, auth_time)?;
@@ -304,6 +305,7 @@ pub async fn authorize(
                 prompt: Default::default(),
                 max_age: None,
                 csrf: String::new(),
+                form_id: String::new(),
                 sub: None,
                 auth_time: None,
                 exp: now,
@@ -441,6 +443,14 @@ pub async fn authorize_form(
             let (Some(sub), Some(auth_time)) = (request.sub.clone(), request.auth_time) else {
                 return Ok(expired());
             };
+            // A consent form answers once.
+            if !state
+                .revocations
+                .first_use("consent", &request.csrf_form_id(), request.exp, now)
+                .await?
+            {
+                return Ok(expired());
+            }
             if action == "deny" {
                 return Ok(error_redirect(
                     &state,

@@ -79,7 +79,9 @@ async fn answer(state: &AppState, token: Option<String>) -> Result<HttpResponse,
     {
         return Ok(invalid());
     }
-    let Some(user) = state.users.get(&claims.sub) else {
+    // Only tokens of a user grant (they carry auth_time) speak for a user.
+    let user_token = claims.other.contains_key("auth_time");
+    let Some(user) = state.users.get(&claims.sub).filter(|_| user_token) else {
         return Ok(invalid());
     };
     let scopes = ScopeSet::parse(claims.scope.as_deref().unwrap_or_default()).unwrap_or_default();

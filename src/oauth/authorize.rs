@@ -74,6 +74,9 @@ pub struct AuthorizationRequest {
     pub max_age: Option<i64>,
     /// Binds the form to the browser's CSRF cookie.
     pub csrf: String,
+    /// Tells one rendered form from another (consent forms answer once).
+    #[serde(default)]
+    pub form_id: String,
     /// Set once the user has signed in (the consent step carries it).
     pub sub: Option<String>,
     pub auth_time: Option<UnixTime>,
@@ -319,6 +322,7 @@ pub fn validate(
         prompt,
         max_age,
         csrf,
+        form_id: super::issuer::random_id(),
         sub: None,
         auth_time: None,
         exp: now + FORM_TTL_SECS,
@@ -326,6 +330,11 @@ pub fn validate(
 }
 
 impl AuthorizationRequest {
+    /// The id under which this rendered form is used once.
+    pub fn csrf_form_id(&self) -> String {
+        format!("{}:{}", self.csrf, self.form_id)
+    }
+
     pub fn scopes(&self) -> ScopeSet {
         ScopeSet::parse(&self.scope).unwrap_or_default()
     }

@@ -555,10 +555,32 @@ async fn a_client_that_asks_for_consent_gets_an_answer_either_way() {
     assert_eq!(params["error"], "access_denied");
     assert_eq!(params["state"], "c1");
 
-    let allowed = app
+    // The same form cannot answer twice.
+    let again = app
         .submit(
             &mut jar,
             &form("allow")
+                .iter()
+                .map(|(k, v)| (*k, v.as_str()))
+                .collect::<Vec<_>>(),
+        )
+        .await;
+    assert_eq!(again.status, 400);
+    assert!(again.header("location").is_none());
+
+    // A new authorization: signed in already, so straight to a new consent page.
+    let consent = app.authorize(&mut jar, &query).await;
+    assert_eq!(consent.status, 200, "{}", consent.json);
+    let html = consent.json.as_str().unwrap().to_owned();
+    let allow = [
+        ("request", hidden(&html, "request")),
+        ("csrf", hidden(&html, "csrf")),
+        ("action", "allow".to_owned()),
+    ];
+    let allowed = app
+        .submit(
+            &mut jar,
+            &allow
                 .iter()
                 .map(|(k, v)| (*k, v.as_str()))
                 .collect::<Vec<_>>(),

@@ -82,6 +82,7 @@ fn benches(c: &mut Criterion) {
                             scopes: &scopes,
                             audience: &client.audience,
                             user: None,
+                            extra: None,
                         })
                         .unwrap(),
                 )
@@ -97,6 +98,7 @@ fn benches(c: &mut Criterion) {
                 scopes: &scopes,
                 audience: &client.audience,
                 user: None,
+                extra: None,
             })
             .unwrap()
             .token;
@@ -135,6 +137,7 @@ fn jwe_benches(c: &mut Criterion) {
             scopes: &client.default_scopes,
             audience: &client.audience,
             user: None,
+            extra: None,
         })
         .unwrap()
         .token;

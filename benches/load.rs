@@ -218,6 +218,7 @@ claims = {{ email = "bench@example.com" }}
                                     scopes: &client.default_scopes,
                                     audience: &client.audience,
                                     user: None,
+                                    extra: None,
                                 })
                                 .unwrap()
                                 .token

@@ -39,6 +39,23 @@ pub struct Settings {
     pub resources: Vec<Resource>,
     pub authorize: AuthorizeSettings,
     pub client_assertions: ClientAssertionSettings,
+    pub trusted_issuers: Vec<TrustedIssuer>,
+}
+
+/// Another issuer whose JWTs Tessera accepts for the JWT bearer grant (RFC 7523 2.1) and as
+/// token exchange subjects (RFC 8693).
+#[derive(Debug, Clone)]
+pub struct TrustedIssuer {
+    pub issuer: String,
+    pub keys: ClientKeys,
+    pub algs: Vec<SigningAlg>,
+    /// Subjects become `subject_prefix` + the JWT's `sub`.
+    pub subject_prefix: String,
+    /// Scopes tokens from this issuer's assertions may carry (all the client's when empty).
+    pub scopes: Vec<Scope>,
+    /// Audiences tokens from this issuer's assertions may name (all the client's when empty).
+    pub audience: Vec<String>,
+    pub max_lifetime: Duration,
 }
 
 /// Rules for client assertions (RFC 7523).
@@ -379,6 +396,7 @@ struct RawSettings {
     user_auth: RawUserAuth,
     authorize: RawAuthorize,
     client_assertions: RawClientAssertions,
+    trusted_issuers: Vec<RawTrustedIssuer>,
     clients: Vec<RawClient>,
     users: Vec<RawUser>,
     resources: Vec<RawResource>,
@@ -392,6 +410,20 @@ struct RawUserAuth {
     max_failures_per_address: Option<u32>,
     secret_cache_ttl: Option<String>,
     secret_cache_capacity: Option<u64>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct RawTrustedIssuer {
+    issuer: Option<String>,
+    jwks: Option<toml::Table>,
+    jwks_file: Option<String>,
+    jwks_uri: Option<String>,
+    algs: Option<Vec<String>>,
+    subject_prefix: Option<String>,
+    scopes: Vec<String>,
+    audience: Vec<String>,
+    max_lifetime: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -811,6 +843,7 @@ impl RawSettings {
                 .collect(),
             authorize,
             client_assertions,
+            trusted_issuers: self.validate_trusted_issuers(base_dir, problems),
             user_auth,
             clients,
         })
@@ -888,6 +921,56 @@ fn credential_settings(
 }
 
 impl RawSettings {
+    fn validate_trusted_issuers(
+        &self,
+        base_dir: &Path,
+        problems: &mut Problems,
+    ) -> Vec<TrustedIssuer> {
+        let mut out = Vec::new();
+        for (i, raw) in self.trusted_issuers.iter().enumerate() {
+            let path = format!("trusted_issuers[{i}]");
+            let at = |field: &str| format!("{path}.{field}");
+            let Some(issuer) = raw.issuer.clone().filter(|iss| !iss.is_empty()) else {
+                problems.push(at("issuer"), "is required");
+                continue;
+            };
+            // The key sources read exactly like a client's.
+            let as_client = RawClient {
+                jwks: raw.jwks.clone(),
+                jwks_file: raw.jwks_file.clone(),
+                jwks_uri: raw.jwks_uri.clone(),
+                ..RawClient::default()
+            };
+            let keys = as_client.client_keys(&at, base_dir, true, problems);
+            let algs = parse_list(
+                problems,
+                &at("algs"),
+                raw.algs.as_ref(),
+                SigningAlg::ALL.to_vec(),
+                str::parse,
+            );
+            let scopes = parse_scopes(problems, &at("scopes"), &raw.scopes)
+                .iter()
+                .cloned()
+                .collect();
+            out.push(TrustedIssuer {
+                issuer,
+                keys,
+                algs,
+                subject_prefix: raw.subject_prefix.clone().unwrap_or_default(),
+                scopes,
+                audience: raw.audience.clone(),
+                max_lifetime: duration_or(
+                    problems,
+                    &at("max_lifetime"),
+                    raw.max_lifetime.as_ref(),
+                    Duration::from_secs(3600),
+                ),
+            });
+        }
+        out
+    }
+
     fn validate_users(&self, problems: &mut Problems) -> Vec<User> {
         let mut seen = HashSet::new();
         let mut users = Vec::new();

@@ -35,25 +35,25 @@ struct AssertionClaims {
     jti: Option<String>,
 }
 
-/// The assertion's signature is checked with the client's keys: the one its `kid` names, or the
-/// only one that fits when it names none.
-async fn signing_keys(
+/// The keys of a client or a trusted issuer; fetched again (rate-limited) with `refetch`.
+pub(crate) async fn signing_keys(
     state: &AppState,
-    client: &Client,
+    keys: &ClientKeys,
     refetch: bool,
 ) -> Result<Arc<Vec<Map<String, Value>>>, OAuthError> {
-    match &client.keys {
+    match keys {
         ClientKeys::None => Ok(Arc::new(Vec::new())),
         ClientKeys::Static(keys) => Ok(keys.clone()),
         ClientKeys::Uri(uri) => state
             .jwks_fetcher
             .keys(uri, refetch)
             .await
-            .map_err(|_| refused("the client's keys could not be fetched")),
+            .map_err(|_| refused("the signer's keys could not be fetched")),
     }
 }
 
-fn find_key<'a>(
+/// The key `kid` names, or the only one that fits `alg` when there is no kid.
+pub(crate) fn find_key<'a>(
     keys: &'a [Map<String, Value>],
     kid: Option<&str>,
     alg: SigningAlg,
@@ -72,7 +72,7 @@ fn find_key<'a>(
     }
 }
 
-fn audience_matches(aud: &Value, accepted: &[String]) -> bool {
+pub(crate) fn audience_matches(aud: &Value, accepted: &[String]) -> bool {
     match aud {
         Value::String(one) => accepted.contains(one),
         Value::Array(many) => many
@@ -165,10 +165,10 @@ pub async fn authenticate(
         }),
         AssertionAlg::Asymmetric(alg) => {
             let kid = parsed.header.kid.as_deref();
-            let mut keys = signing_keys(state, &client, false).await?;
+            let mut keys = signing_keys(state, &client.keys, false).await?;
             if find_key(&keys, kid, alg).is_none() && matches!(client.keys, ClientKeys::Uri(_)) {
                 // A kid we have not seen: the client may have rotated. Fetch again (rate-limited).
-                keys = signing_keys(state, &client, true).await?;
+                keys = signing_keys(state, &client.keys, true).await?;
             }
             let key = find_key(&keys, kid, alg)
                 .ok_or_else(|| refused("no registered key of the client matches the assertion"))?;

@@ -27,6 +27,8 @@ pub struct AccessTokenSpec<'a> {
     pub audience: &'a [String],
     /// For user grants: when the user authenticated, and the user's configured claims.
     pub user: Option<(&'a User, UnixTime)>,
+    /// Other claims (`act` for delegation).
+    pub extra: Option<&'a Map<String, Value>>,
 }
 
 /// A signed (maybe encrypted) access token and what the response says of it.
@@ -55,6 +57,8 @@ struct AccessTokenClaims<'a> {
     auth_time: Option<UnixTime>,
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     user_claims: Option<&'a Map<String, Value>>,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    extra: Option<&'a Map<String, Value>>,
 }
 
 /// `aud` is a string when there is one audience, an array otherwise (RFC 7519 4.1.3).
@@ -215,6 +219,7 @@ impl Issuer<'_> {
                 .user
                 .map(|(user, _)| &user.claims)
                 .filter(|claims| !claims.is_empty()),
+            extra: spec.extra,
         };
         let signed = signer
             .sign(TokenType::AccessToken, &claims)
@@ -289,6 +294,9 @@ pub struct TokenResponse {
     pub refresh_token: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id_token: Option<String>,
+    /// RFC 8693: what the token endpoint issued.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issued_token_type: Option<&'static str>,
 }
 
 impl TokenResponse {
@@ -300,6 +308,7 @@ impl TokenResponse {
             scope: scopes.to_string(),
             refresh_token: None,
             id_token: None,
+            issued_token_type: None,
         }
     }
 }

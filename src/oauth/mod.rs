@@ -11,6 +11,7 @@ pub mod issuer;
 pub mod jwks_fetch;
 pub mod request;
 pub mod tokens;
+pub mod trusted;
 pub mod types;
 
 pub use error::{ErrorCode, OAuthError};

@@ -27,7 +27,10 @@ async fn both_metadata_documents_list_exactly_what_is_supported() {
                 "introspection_endpoint_auth_methods_supported":
                     ["client_secret_basic", "client_secret_post", "private_key_jwt", "client_secret_jwt"],
                 "revocation_feed_endpoint": format!("{ISSUER}/oauth2/revocations"),
-                "grant_types_supported": ["authorization_code", "client_credentials", "password", "refresh_token"],
+                "grant_types_supported": [
+                    "authorization_code", "client_credentials", "password", "refresh_token",
+                    "urn:ietf:params:oauth:grant-type:jwt-bearer", "urn:ietf:params:oauth:grant-type:token-exchange",
+                ],
                 "token_endpoint_auth_methods_supported":
                     ["client_secret_basic", "client_secret_post", "private_key_jwt", "client_secret_jwt", "none"],
                 "token_endpoint_auth_signing_alg_values_supported":

@@ -7,6 +7,7 @@ mod cli;
 mod discovery;
 mod encryption;
 mod errors;
+mod exchange;
 mod helpers;
 mod keys;
 mod replicas;

@@ -20,6 +20,7 @@ pub fn grant(
         scopes: &scopes,
         audience: &audience,
         user: None,
+        extra: None,
     })?;
     Ok(TokenResponse::bearer(access_token, &scopes))
 }

@@ -3,8 +3,10 @@
 
 mod authorization_code;
 mod client_credentials;
+mod jwt_bearer;
 mod password;
 mod refresh_token;
+mod token_exchange;
 
 use super::error::{ErrorCode, OAuthError};
 use super::issuer::{random_id, AccessTokenSpec, RefreshClaims, TokenResponse};
@@ -38,6 +40,8 @@ pub async fn issue(
         GrantType::AuthorizationCode => {
             authorization_code::grant(state, client, &request.params).await
         }
+        GrantType::JwtBearer => jwt_bearer::grant(state, client, &request.params).await,
+        GrantType::TokenExchange => token_exchange::grant(state, client, &request.params).await,
     }
 }
 
@@ -71,6 +75,7 @@ pub fn issue_user_tokens(
         scopes: &grant.scopes,
         audience: &grant.audience,
         user: Some((grant.user, grant.auth_time)),
+        extra: None,
     })?;
     let id_token = if grant.scopes.iter().any(|scope| scope.as_str() == "openid") {
         Some(issuer.id_token(

@@ -1,0 +1,147 @@
+//! RFC 8693 token exchange: a subject token (an access token of ours, or a trusted issuer's JWT),
+//! optionally an actor token, for a new access token for this client. With an actor the result
+//! carries `act` (delegation, nesting any earlier `act`). Scopes never widen beyond the subject
+//! token's.
+
+use super::jwt_bearer::{limited, limited_audience};
+use super::{requested_audience, requested_scopes};
+use crate::oauth::error::{ErrorCode, OAuthError};
+use crate::oauth::issuer::{AccessTokenSpec, TokenResponse};
+use crate::oauth::request::Params;
+use crate::oauth::tokens::verify_access_token;
+use crate::oauth::trusted;
+use crate::oauth::types::ScopeSet;
+use crate::registry::Client;
+use crate::settings::TrustedIssuer;
+use crate::state::AppState;
+use serde_json::{Map, Value};
+
+pub const ACCESS_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:access_token";
+pub const JWT_TYPE: &str = "urn:ietf:params:oauth:token-type:jwt";
+
+/// Who a presented token speaks for, and what it allows.
+struct Party {
+    sub: String,
+    /// The scopes of an access token of ours.
+    scopes: Option<ScopeSet>,
+    /// A trusted issuer's token: its limits apply.
+    issuer: Option<TrustedIssuer>,
+    act: Option<Value>,
+}
+
+async fn read(
+    state: &AppState,
+    token: &str,
+    token_type: &str,
+    what: &'static str,
+) -> Result<Party, OAuthError> {
+    if token_type != ACCESS_TOKEN_TYPE && token_type != JWT_TYPE {
+        return Err(OAuthError::invalid_request(format!(
+            "the token type {} is not supported",
+            token_type.chars().take(80).collect::<String>()
+        )));
+    }
+    if let Some(claims) = verify_access_token(state, token) {
+        if state
+            .revocations
+            .is_revoked(&claims.jti, state.now())
+            .await?
+        {
+            return Err(OAuthError::new(ErrorCode::InvalidGrant, what));
+        }
+        return Ok(Party {
+            sub: claims.sub,
+            scopes: Some(
+                ScopeSet::parse(claims.scope.as_deref().unwrap_or_default()).unwrap_or_default(),
+            ),
+            issuer: None,
+            act: claims.other.get("act").cloned(),
+        });
+    }
+    if token_type == ACCESS_TOKEN_TYPE {
+        return Err(OAuthError::new(ErrorCode::InvalidGrant, what));
+    }
+    let jwt = trusted::verify(state, token, what).await?;
+    Ok(Party {
+        sub: jwt.subject,
+        scopes: None,
+        act: jwt.claims.get("act").cloned(),
+        issuer: Some(jwt.issuer),
+    })
+}
+
+pub async fn grant(
+    state: &AppState,
+    client: &Client,
+    params: &Params,
+) -> Result<TokenResponse, OAuthError> {
+    let subject_token = params.require("subject_token")?;
+    let subject_type = params.require("subject_token_type")?;
+    if let Some(requested) = params.get("requested_token_type") {
+        if requested != ACCESS_TOKEN_TYPE && requested != JWT_TYPE {
+            return Err(OAuthError::invalid_request(
+                "the requested_token_type is not supported (access_token, jwt)",
+            ));
+        }
+    }
+    let subject = read(
+        state,
+        subject_token,
+        subject_type,
+        "the subject token is not valid",
+    )
+    .await?;
+    let actor = match (params.get("actor_token"), params.get("actor_token_type")) {
+        (Some(token), Some(token_type)) => {
+            Some(read(state, token, token_type, "the actor token is not valid").await?)
+        }
+        (Some(_), None) => return Err(OAuthError::missing_parameter("actor_token_type")),
+        (None, Some(_)) => return Err(OAuthError::missing_parameter("actor_token")),
+        (None, None) => None,
+    };
+
+    // Never wider than the subject token, the client, or the subject's issuer allow.
+    let mut allowed: ScopeSet = match &subject.scopes {
+        Some(scopes) => scopes
+            .iter()
+            .filter(|scope| client.scopes.contains(scope))
+            .cloned()
+            .collect(),
+        None => client.scopes.clone(),
+    };
+    if let Some(issuer) = &subject.issuer {
+        allowed = limited(&allowed, issuer);
+    }
+    let scopes = requested_scopes(params, &allowed, &allowed)?;
+    let audience = match &subject.issuer {
+        Some(issuer) => limited_audience(params, client, issuer)?,
+        None => requested_audience(params, client)?,
+    };
+
+    let mut extra = Map::new();
+    match (actor, subject.act) {
+        (Some(actor), earlier) => {
+            let mut act = Map::new();
+            act.insert("sub".into(), Value::from(actor.sub));
+            if let Some(earlier) = earlier {
+                act.insert("act".into(), earlier);
+            }
+            extra.insert("act".into(), Value::Object(act));
+        }
+        (None, Some(earlier)) => {
+            extra.insert("act".into(), earlier);
+        }
+        (None, None) => {}
+    }
+    let access_token = state.issuer().access_token(AccessTokenSpec {
+        client,
+        subject: &subject.sub,
+        scopes: &scopes,
+        audience: &audience,
+        user: None,
+        extra: (!extra.is_empty()).then_some(&extra),
+    })?;
+    let mut response = TokenResponse::bearer(access_token, &scopes);
+    response.issued_token_type = Some(ACCESS_TOKEN_TYPE);
+    Ok(response)
+}

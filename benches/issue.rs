@@ -65,7 +65,8 @@ fn benches(c: &mut Criterion) {
             b.iter(|| {
                 let request =
                     TokenRequest::from_params(Params::from_form(black_box(body)).unwrap()).unwrap();
-                let response = block_on(grants::issue(&state, &client, &request, None)).unwrap();
+                let response =
+                    block_on(grants::issue(&state, &client, &request, None, None)).unwrap();
                 black_box(serde_json::to_vec(&response).unwrap())
             })
         });
@@ -83,6 +84,7 @@ fn benches(c: &mut Criterion) {
                             audience: &client.audience,
                             user: None,
                             extra: None,
+                            cnf: None,
                         })
                         .unwrap(),
                 )
@@ -99,6 +101,7 @@ fn benches(c: &mut Criterion) {
                 audience: &client.audience,
                 user: None,
                 extra: None,
+                cnf: None,
             })
             .unwrap()
             .token;
@@ -138,6 +141,7 @@ fn jwe_benches(c: &mut Criterion) {
             audience: &client.audience,
             user: None,
             extra: None,
+            cnf: None,
         })
         .unwrap()
         .token;

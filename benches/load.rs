@@ -219,6 +219,7 @@ claims = {{ email = "bench@example.com" }}
                                     audience: &client.audience,
                                     user: None,
                                     extra: None,
+                                    cnf: None,
                                 })
                                 .unwrap()
                                 .token
@@ -247,6 +248,7 @@ claims = {{ email = "bench@example.com" }}
                                         auth_time: tessera::clock::Clock::now(&SystemClock),
                                         nonce: None,
                                         family: None,
+                                        binding: None,
                                     },
                                 )
                                 .unwrap()

@@ -40,6 +40,19 @@ pub struct Settings {
     pub authorize: AuthorizeSettings,
     pub client_assertions: ClientAssertionSettings,
     pub trusted_issuers: Vec<TrustedIssuer>,
+    pub tls: Option<TlsSettings>,
+}
+
+/// The optional mutual-TLS listener.
+#[derive(Debug, Clone)]
+pub struct TlsSettings {
+    pub listen: SocketAddr,
+    pub cert_file: PathBuf,
+    pub key_file: PathBuf,
+    /// CA of `tls_client_auth` client certificates.
+    pub client_ca_file: Option<PathBuf>,
+    /// Where clients reach the TLS listener: the base of the `mtls_endpoint_aliases`.
+    pub base_url: String,
 }
 
 /// Another issuer whose JWTs Tessera accepts for the JWT bearer grant (RFC 7523 2.1) and as
@@ -397,6 +410,7 @@ struct RawSettings {
     authorize: RawAuthorize,
     client_assertions: RawClientAssertions,
     trusted_issuers: Vec<RawTrustedIssuer>,
+    tls: Option<RawTls>,
     clients: Vec<RawClient>,
     users: Vec<RawUser>,
     resources: Vec<RawResource>,
@@ -410,6 +424,16 @@ struct RawUserAuth {
     max_failures_per_address: Option<u32>,
     secret_cache_ttl: Option<String>,
     secret_cache_capacity: Option<u64>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct RawTls {
+    listen: Option<String>,
+    cert_file: Option<String>,
+    key_file: Option<String>,
+    client_ca_file: Option<String>,
+    base_url: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -542,6 +566,8 @@ struct RawClient {
     client_secret_env: Option<String>,
     client_secret_file: Option<String>,
     require_encrypted_assertion: bool,
+    tls_client_auth_subject_dn: Option<String>,
+    tls_client_auth_san_dns: Option<String>,
 }
 
 fn parse_duration(text: &str) -> Result<Duration, String> {
@@ -844,6 +870,10 @@ impl RawSettings {
             authorize,
             client_assertions,
             trusted_issuers: self.validate_trusted_issuers(base_dir, problems),
+            tls: self
+                .tls
+                .as_ref()
+                .and_then(|raw| raw.validate(base_dir, problems)),
             user_auth,
             clients,
         })
@@ -1098,6 +1128,53 @@ impl RawEncryption {
             path,
             RecipientKey::new(jwk, alg).map_err(|err| err.to_string()),
         )
+    }
+}
+
+impl RawTls {
+    fn validate(&self, base_dir: &Path, problems: &mut Problems) -> Option<TlsSettings> {
+        let listen: SocketAddr = problems.check(
+            "tls.listen",
+            self.listen
+                .as_deref()
+                .unwrap_or("127.0.0.1:8443")
+                .parse()
+                .map_err(|err| format!("not an address such as 127.0.0.1:8443 ({err})")),
+        )?;
+        let file =
+            |name: &str, value: &Option<String>, problems: &mut Problems| -> Option<PathBuf> {
+                let path = base_dir.join(value.as_deref()?);
+                if !path.is_file() {
+                    problems.push(
+                        format!("tls.{name}"),
+                        format!("{} does not exist", path.display()),
+                    );
+                    return None;
+                }
+                Some(path)
+            };
+        if self.cert_file.is_none() || self.key_file.is_none() {
+            problems.push("tls", "cert_file and key_file are required");
+            return None;
+        }
+        let cert_file = file("cert_file", &self.cert_file, problems)?;
+        let key_file = file("key_file", &self.key_file, problems)?;
+        let client_ca_file = match &self.client_ca_file {
+            None => None,
+            Some(_) => Some(file("client_ca_file", &self.client_ca_file, problems)?),
+        };
+        Some(TlsSettings {
+            base_url: self
+                .base_url
+                .clone()
+                .unwrap_or_else(|| format!("https://{listen}"))
+                .trim_end_matches('/')
+                .to_owned(),
+            listen,
+            cert_file,
+            key_file,
+            client_ca_file,
+        })
     }
 }
 
@@ -1401,6 +1478,20 @@ impl RawClient {
                 "a public client (none) cannot use client_credentials: anyone knowing its id would get tokens",
             );
         }
+        if auth_methods.contains(&AuthMethod::TlsClientAuth)
+            && self.tls_client_auth_subject_dn.is_none()
+            && self.tls_client_auth_san_dns.is_none()
+        {
+            problems.push(
+                at("tls_client_auth_subject_dn"),
+                "tls_client_auth needs tls_client_auth_subject_dn or tls_client_auth_san_dns",
+            );
+        }
+        if auth_methods.contains(&AuthMethod::SelfSignedTlsClientAuth)
+            && matches!(keys, ClientKeys::None)
+        {
+            problems.push(at("jwks"), "self_signed_tls_client_auth needs the client's public keys: jwks, jwks_file or jwks_uri");
+        }
         if auth_methods.contains(&AuthMethod::None) && self.introspect {
             problems.push(
                 at("introspect"),
@@ -1454,6 +1545,8 @@ impl RawClient {
             assertion_secret,
             assertion_algs,
             require_encrypted_assertion: self.require_encrypted_assertion,
+            tls_subject_dn: self.tls_client_auth_subject_dn.clone(),
+            tls_san_dns: self.tls_client_auth_san_dns.clone(),
         })
     }
 }

@@ -15,6 +15,7 @@ use std::sync::Arc;
 
 pub struct Application {
     port: u16,
+    tls_port: Option<u16>,
     server: Server,
     state: web::Data<AppState>,
 }
@@ -42,9 +43,29 @@ impl Application {
             .with_context(|| format!("binding {}", settings.listen))?;
         let port = listener.local_addr()?.port();
         let workers = settings.server.workers;
-        let state = web::Data::new(
-            AppState::new(settings, keys, clock).map_err(|err| anyhow::anyhow!(err))?,
-        );
+        let tls = match &settings.tls {
+            None => None,
+            Some(tls) => {
+                let (config, client_ca) = crate::tls::server_config(tls)?;
+                let listener = TcpListener::bind(tls.listen)
+                    .with_context(|| format!("binding {}", tls.listen))?;
+                Some((config, client_ca, listener))
+            }
+        };
+        let mut app_state =
+            AppState::new(settings, keys, clock).map_err(|err| anyhow::anyhow!(err))?;
+        let (tls_config, tls_listener) = match tls {
+            None => (None, None),
+            Some((config, client_ca, listener)) => {
+                app_state.client_ca = client_ca;
+                (Some(config), Some(listener))
+            }
+        };
+        let tls_port = match &tls_listener {
+            Some(listener) => Some(listener.local_addr()?.port()),
+            None => None,
+        };
+        let state = web::Data::new(app_state);
         let app_state = state.clone();
         let mut server = HttpServer::new(move || {
             App::new()
@@ -55,7 +76,12 @@ impl Application {
         if let Some(workers) = workers {
             server = server.workers(workers);
         }
-        let server = server.listen(listener)?.run();
+        let mut server = server.on_connect(crate::tls::on_connect).listen(listener)?;
+        if let (Some(config), Some(listener)) = (tls_config, tls_listener) {
+            server = server.listen_rustls_0_23(listener, config)?;
+            tracing::info!(address = %format!("https://{}:{}", state.settings.listen.ip(), tls_port.unwrap_or_default()), "listening for mutual TLS");
+        }
+        let server = server.run();
         tracing::info!(
             address = %format!("http://{}:{port}", state.settings.listen.ip()),
             issuer = %state.settings.issuer,
@@ -64,6 +90,7 @@ impl Application {
         );
         Ok(Application {
             port,
+            tls_port,
             server,
             state,
         })
@@ -71,6 +98,11 @@ impl Application {
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The port of the mutual-TLS listener, when configured.
+    pub fn tls_port(&self) -> Option<u16> {
+        self.tls_port
     }
 
     pub fn state(&self) -> web::Data<AppState> {

@@ -27,6 +27,8 @@ pub struct AppState {
     pub revocations: Revocations,
     /// Clients' keys from their `jwks_uri`.
     pub jwks_fetcher: JwksFetcher,
+    /// The client CA of `tls_client_auth`, when the TLS listener has one.
+    pub client_ca: Option<crate::tls::ClientCa>,
     pub metrics: Metrics,
 }
 
@@ -35,6 +37,7 @@ impl AppState {
         Ok(Self {
             revocations: Revocations::new(&settings.revocation)?,
             jwks_fetcher: JwksFetcher::new(&settings.client_assertions),
+            client_ca: None,
             clients: ClientRegistry::new(&settings.clients),
             users: UserRegistry::new(&settings.users),
             credentials: CredentialVerifier::new(&settings.client_auth),

@@ -47,25 +47,30 @@ pub fn metadata(settings: &Settings) -> Value {
             .iter()
             .flat_map(|user| user.claims.keys().map(String::as_str)),
     );
-    json!({
+    // The TLS methods exist only with the TLS listener.
+    let methods: Vec<&str> = AuthMethod::ALL
+        .into_iter()
+        .filter(|method| settings.tls.is_some() || !method.is_tls())
+        .map(AuthMethod::as_str)
+        .collect();
+    let mut metadata = json!({
         "issuer": settings.issuer,
         "authorization_endpoint": settings.endpoint(AUTHORIZE_PATH),
         "token_endpoint": settings.endpoint(TOKEN_PATH),
         "userinfo_endpoint": settings.endpoint(USERINFO_PATH),
         "jwks_uri": settings.endpoint(JWKS_PATH),
         "revocation_endpoint": settings.endpoint(REVOKE_PATH),
-        "revocation_endpoint_auth_methods_supported": AuthMethod::ALL.map(AuthMethod::as_str),
+        "revocation_endpoint_auth_methods_supported": methods,
         "introspection_endpoint": settings.endpoint(INTROSPECT_PATH),
         // Resource servers introspect: they must prove who they are.
-        "introspection_endpoint_auth_methods_supported": AuthMethod::ALL
-            .into_iter()
-            .filter(|method| *method != AuthMethod::None)
-            .map(AuthMethod::as_str)
+        "introspection_endpoint_auth_methods_supported": methods
+            .iter()
+            .filter(|method| **method != AuthMethod::None.as_str())
             .collect::<Vec<_>>(),
         // Not a registered metadata name: where offline verifiers poll for revocations.
         "revocation_feed_endpoint": settings.endpoint(REVOCATIONS_PATH),
         "grant_types_supported": GrantType::ALL.map(GrantType::as_str),
-        "token_endpoint_auth_methods_supported": AuthMethod::ALL.map(AuthMethod::as_str),
+        "token_endpoint_auth_methods_supported": methods,
         "token_endpoint_auth_signing_alg_values_supported": [
             "ES256", "ES384", "RS256", "PS256", "EdDSA", "HS256", "HS384", "HS512",
         ],
@@ -78,7 +83,23 @@ pub fn metadata(settings: &Settings) -> Value {
         "claims_supported": claims,
         "scopes_supported": scopes,
         "subject_types_supported": ["public"],
-    })
+    });
+    if let Some(tls) = &settings.tls {
+        let fields = metadata.as_object_mut().expect("metadata is an object");
+        fields.insert(
+            "mtls_endpoint_aliases".into(),
+            json!({
+                "token_endpoint": format!("{}{TOKEN_PATH}", tls.base_url),
+                "revocation_endpoint": format!("{}{REVOKE_PATH}", tls.base_url),
+                "introspection_endpoint": format!("{}{INTROSPECT_PATH}", tls.base_url),
+            }),
+        );
+        fields.insert(
+            "tls_client_certificate_bound_access_tokens".into(),
+            Value::Bool(true),
+        );
+    }
+    metadata
 }
 
 pub async fn discovery(state: web::Data<AppState>) -> HttpResponse {

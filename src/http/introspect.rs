@@ -7,6 +7,7 @@ use crate::oauth::request::{parse_body, read_body};
 use crate::oauth::tokens::{read_refresh_token, verify_access_token};
 use crate::oauth::{client_auth, ErrorCode, OAuthError};
 use crate::state::AppState;
+use crate::tls::PeerCertificates;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
@@ -19,7 +20,14 @@ pub async fn introspect(
     let body = read_body(&req, payload, state.settings.server.max_body_bytes).await?;
     let params = parse_body(&req, &body)?;
     let peer = req.peer_addr().map(|addr| addr.ip());
-    let client = client_auth::authenticate(&state, req.headers(), &params, peer).await?;
+    let client = client_auth::authenticate(
+        &state,
+        req.headers(),
+        &params,
+        peer,
+        req.conn_data::<PeerCertificates>(),
+    )
+    .await?;
     if !client.may_introspect {
         return Err(OAuthError::new(
             ErrorCode::UnauthorizedClient,

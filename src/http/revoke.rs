@@ -8,6 +8,7 @@ use crate::oauth::request::{parse_body, read_body};
 use crate::oauth::tokens::{read_refresh_token, verify_access_token};
 use crate::oauth::{client_auth, ErrorCode, OAuthError};
 use crate::state::AppState;
+use crate::tls::PeerCertificates;
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 
@@ -19,7 +20,14 @@ pub async fn revoke(
     let body = read_body(&req, payload, state.settings.server.max_body_bytes).await?;
     let params = parse_body(&req, &body)?;
     let peer = req.peer_addr().map(|addr| addr.ip());
-    let client = client_auth::authenticate(&state, req.headers(), &params, peer).await?;
+    let client = client_auth::authenticate(
+        &state,
+        req.headers(),
+        &params,
+        peer,
+        req.conn_data::<PeerCertificates>(),
+    )
+    .await?;
     let token = params.require("token")?;
     // `token_type_hint` only speeds up a search; a wrong or unknown hint changes nothing.
     if let Some(claims) = verify_access_token(&state, token) {

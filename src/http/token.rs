@@ -3,6 +3,7 @@
 use crate::oauth::request::{parse_body, read_body, TokenRequest};
 use crate::oauth::{client_auth, grants, OAuthError};
 use crate::state::AppState;
+use crate::tls::PeerCertificates;
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 
@@ -14,8 +15,16 @@ pub async fn token(
     let body = read_body(&req, payload, state.settings.server.max_body_bytes).await?;
     let request = TokenRequest::from_params(parse_body(&req, &body)?)?;
     let peer = req.peer_addr().map(|addr| addr.ip());
-    let client = client_auth::authenticate(&state, req.headers(), &request.params, peer).await?;
-    let response = grants::issue(&state, &client, &request, peer).await?;
+    let client = client_auth::authenticate(
+        &state,
+        req.headers(),
+        &request.params,
+        peer,
+        req.conn_data::<PeerCertificates>(),
+    )
+    .await?;
+    let response =
+        grants::issue(&state, &client, &request, peer, client.binding.as_deref()).await?;
     state
         .metrics
         .record_token(request.grant_type.as_str(), &client.id);

@@ -4,10 +4,12 @@
 use super::assertion::{self, JWT_BEARER_CLIENT_ASSERTION};
 use super::credentials::Verdict;
 use super::error::OAuthError;
+use super::mtls;
 use super::request::{form_decode, Params};
 use super::types::AuthMethod;
 use crate::registry::Client;
 use crate::state::AppState;
+use crate::tls::PeerCertificates;
 use actix_web::http::header::{self, HeaderMap};
 use actix_web::http::StatusCode;
 use base64::engine::general_purpose::STANDARD;
@@ -133,7 +135,43 @@ pub async fn authenticate(
     headers: &HeaderMap,
     params: &Params,
     peer: Option<IpAddr>,
-) -> Result<Arc<Client>, OAuthError> {
+    certs: Option<&PeerCertificates>,
+) -> Result<Authenticated, OAuthError> {
+    authenticate_client(state, headers, params, peer, certs).await
+}
+
+/// An authenticated client, and the certificate its tokens are bound to when it authenticated
+/// with TLS (RFC 8705 3).
+#[derive(Debug, Clone)]
+pub struct Authenticated {
+    pub client: Arc<Client>,
+    pub binding: Option<String>,
+}
+
+impl std::ops::Deref for Authenticated {
+    type Target = Client;
+
+    fn deref(&self) -> &Client {
+        &self.client
+    }
+}
+
+impl From<Arc<Client>> for Authenticated {
+    fn from(client: Arc<Client>) -> Self {
+        Self {
+            client,
+            binding: None,
+        }
+    }
+}
+
+async fn authenticate_client(
+    state: &AppState,
+    headers: &HeaderMap,
+    params: &Params,
+    peer: Option<IpAddr>,
+    certs: Option<&PeerCertificates>,
+) -> Result<Authenticated, OAuthError> {
     let (client_id, secret, method) = match presented(headers, params)? {
         Presented::Nothing => {
             return Err(basic_failure("the client must authenticate"));
@@ -141,11 +179,27 @@ pub async fn authenticate(
         Presented::Assertion {
             assertion,
             client_id,
-        } => return assertion::authenticate(state, &assertion, client_id.as_deref()).await,
+        } => {
+            return assertion::authenticate(state, &assertion, client_id.as_deref())
+                .await
+                .map(Authenticated::from)
+        }
         Presented::IdOnly { client_id } => {
             let client = find(state, &client_id)?;
             if client.is_public() {
-                return Ok(Arc::clone(client));
+                return Ok(Arc::clone(client).into());
+            }
+            let by_tls = client.allows_method(AuthMethod::TlsClientAuth)
+                || client.allows_method(AuthMethod::SelfSignedTlsClientAuth);
+            if by_tls {
+                let certs = certs.ok_or_else(|| {
+                    OAuthError::invalid_client("the client cannot be authenticated with TLS")
+                })?;
+                let binding = mtls::authenticate(state, client, certs).await?;
+                return Ok(Authenticated {
+                    client: Arc::clone(client),
+                    binding: Some(binding),
+                });
             }
             let methods: Vec<&str> = client.auth_methods.iter().map(|m| m.as_str()).collect();
             return Err(OAuthError::invalid_client(format!(
@@ -182,7 +236,7 @@ pub async fn authenticate(
         .map_err(|_| OAuthError::server_error("the server is shutting down"))?;
     state.metrics.record_client_auth(path);
     match (verdict, client) {
-        (Verdict::Valid, Some(client)) => Ok(Arc::clone(client)),
+        (Verdict::Valid, Some(client)) => Ok(Arc::clone(client).into()),
         (Verdict::Throttled { retry_after }, _) => Err(refused(
             OAuthError::invalid_client("too many failed client authentications; retry later")
                 .with_status(StatusCode::TOO_MANY_REQUESTS)

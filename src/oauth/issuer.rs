@@ -29,6 +29,15 @@ pub struct AccessTokenSpec<'a> {
     pub user: Option<(&'a User, UnixTime)>,
     /// Other claims (`act` for delegation).
     pub extra: Option<&'a Map<String, Value>>,
+    /// The certificate thumbprint a mutual-TLS client's token is bound to.
+    pub cnf: Option<&'a str>,
+}
+
+/// RFC 8705 3.1 confirmation.
+#[derive(Serialize)]
+struct Confirmation<'a> {
+    #[serde(rename = "x5t#S256")]
+    x5t_s256: &'a str,
 }
 
 /// A signed (maybe encrypted) access token and what the response says of it.
@@ -55,6 +64,8 @@ struct AccessTokenClaims<'a> {
     scope: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     auth_time: Option<UnixTime>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cnf: Option<Confirmation<'a>>,
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     user_claims: Option<&'a Map<String, Value>>,
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
@@ -220,6 +231,7 @@ impl Issuer<'_> {
                 .map(|(user, _)| &user.claims)
                 .filter(|claims| !claims.is_empty()),
             extra: spec.extra,
+            cnf: spec.cnf.map(|x5t_s256| Confirmation { x5t_s256 }),
         };
         let signed = signer
             .sign(TokenType::AccessToken, &claims)

@@ -9,6 +9,7 @@ pub mod error;
 pub mod grants;
 pub mod issuer;
 pub mod jwks_fetch;
+pub mod mtls;
 pub mod request;
 pub mod tokens;
 pub mod trusted;

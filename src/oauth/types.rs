@@ -159,16 +159,22 @@ pub enum AuthMethod {
     PrivateKeyJwt,
     /// RFC 7523 assertion with an HMAC keyed by the client's secret.
     ClientSecretJwt,
+    /// RFC 8705 2.1: a certificate from the client CA with the client's subject.
+    TlsClientAuth,
+    /// RFC 8705 2.2: a certificate whose key the client registered.
+    SelfSignedTlsClientAuth,
     /// A public client: it identifies itself by `client_id` and proves nothing.
     None,
 }
 
 impl AuthMethod {
-    pub const ALL: [AuthMethod; 5] = [
+    pub const ALL: [AuthMethod; 7] = [
         AuthMethod::ClientSecretBasic,
         AuthMethod::ClientSecretPost,
         AuthMethod::PrivateKeyJwt,
         AuthMethod::ClientSecretJwt,
+        AuthMethod::TlsClientAuth,
+        AuthMethod::SelfSignedTlsClientAuth,
         AuthMethod::None,
     ];
 
@@ -178,8 +184,18 @@ impl AuthMethod {
             AuthMethod::ClientSecretPost => "client_secret_post",
             AuthMethod::PrivateKeyJwt => "private_key_jwt",
             AuthMethod::ClientSecretJwt => "client_secret_jwt",
+            AuthMethod::TlsClientAuth => "tls_client_auth",
+            AuthMethod::SelfSignedTlsClientAuth => "self_signed_tls_client_auth",
             AuthMethod::None => "none",
         }
+    }
+
+    /// Whether the method needs the mutual-TLS listener.
+    pub fn is_tls(self) -> bool {
+        matches!(
+            self,
+            AuthMethod::TlsClientAuth | AuthMethod::SelfSignedTlsClientAuth
+        )
     }
 
     /// Whether the method proves a shared secret, so the client needs `client_secret_hash`.

@@ -101,6 +101,9 @@ pub struct Client {
     pub assertion_algs: Vec<AssertionAlg>,
     /// Refuse assertions that are not encrypted to the issuer.
     pub require_encrypted_assertion: bool,
+    /// `tls_client_auth`: the certificate subject DN, or a DNS SAN, that names this client.
+    pub tls_subject_dn: Option<String>,
+    pub tls_san_dns: Option<String>,
 }
 
 impl Client {

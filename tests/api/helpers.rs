@@ -121,6 +121,8 @@ audience = ["https://a.internal"]
 
 pub struct TestApp {
     pub address: String,
+    /// The mutual-TLS listener's port, when the config has `[tls]`.
+    pub tls_port: Option<u16>,
     pub client: reqwest::Client,
     pub clock: Arc<ManualClock>,
     pub state: actix_web::web::Data<tessera::state::AppState>,
@@ -173,11 +175,13 @@ pub async fn spawn_at(dir: Arc<TempDir>, text: &str, start: i64) -> TestApp {
     let clock = Arc::new(ManualClock::new(start));
     let app = Application::build(settings, clock.clone()).expect("the app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
+    let tls_port = app.tls_port();
     let state = app.state();
     let handle = app.handle();
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address,
+        tls_port,
         client: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()

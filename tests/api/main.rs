@@ -10,6 +10,7 @@ mod errors;
 mod exchange;
 mod helpers;
 mod keys;
+mod mtls;
 mod replicas;
 mod revocation;
 mod token;

@@ -24,6 +24,7 @@ pub async fn grant(
     state: &AppState,
     client: &Client,
     params: &Params,
+    binding: Option<&str>,
 ) -> Result<TokenResponse, OAuthError> {
     let code = params.require("code")?;
     let redirect_uri = params.require("redirect_uri")?;
@@ -91,6 +92,7 @@ pub async fn grant(
             auth_time: claims.auth_time,
             nonce: claims.nonce.as_deref(),
             family: Some(claims.jti.clone()),
+            binding,
         },
     )
 }

@@ -11,6 +11,7 @@ pub fn grant(
     state: &AppState,
     client: &Client,
     params: &Params,
+    binding: Option<&str>,
 ) -> Result<TokenResponse, OAuthError> {
     let scopes = requested_scopes(params, &client.scopes, &client.default_scopes)?;
     let audience = requested_audience(params, client)?;
@@ -21,6 +22,7 @@ pub fn grant(
         audience: &audience,
         user: None,
         extra: None,
+        cnf: binding,
     })?;
     Ok(TokenResponse::bearer(access_token, &scopes))
 }

@@ -71,6 +71,7 @@ pub async fn grant(
     state: &AppState,
     client: &Client,
     params: &Params,
+    binding: Option<&str>,
 ) -> Result<TokenResponse, OAuthError> {
     let assertion = params.require("assertion")?;
     let jwt = trusted::verify(state, assertion, "the assertion is not valid").await?;
@@ -109,6 +110,7 @@ pub async fn grant(
         audience: &audience,
         user: None,
         extra: None,
+        cnf: binding,
     })?;
     Ok(TokenResponse::bearer(access_token, &scopes))
 }

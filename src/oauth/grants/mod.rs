@@ -23,6 +23,7 @@ pub async fn issue(
     client: &Client,
     request: &TokenRequest,
     peer: Option<IpAddr>,
+    binding: Option<&str>,
 ) -> Result<TokenResponse, OAuthError> {
     if !client.allows_grant(request.grant_type) {
         return Err(OAuthError::new(
@@ -34,14 +35,20 @@ pub async fn issue(
         ));
     }
     match request.grant_type {
-        GrantType::ClientCredentials => client_credentials::grant(state, client, &request.params),
-        GrantType::Password => password::grant(state, client, &request.params, peer).await,
-        GrantType::RefreshToken => refresh_token::grant(state, client, &request.params).await,
-        GrantType::AuthorizationCode => {
-            authorization_code::grant(state, client, &request.params).await
+        GrantType::ClientCredentials => {
+            client_credentials::grant(state, client, &request.params, binding)
         }
-        GrantType::JwtBearer => jwt_bearer::grant(state, client, &request.params).await,
-        GrantType::TokenExchange => token_exchange::grant(state, client, &request.params).await,
+        GrantType::Password => password::grant(state, client, &request.params, peer, binding).await,
+        GrantType::RefreshToken => {
+            refresh_token::grant(state, client, &request.params, binding).await
+        }
+        GrantType::AuthorizationCode => {
+            authorization_code::grant(state, client, &request.params, binding).await
+        }
+        GrantType::JwtBearer => jwt_bearer::grant(state, client, &request.params, binding).await,
+        GrantType::TokenExchange => {
+            token_exchange::grant(state, client, &request.params, binding).await
+        }
     }
 }
 
@@ -55,6 +62,8 @@ pub struct UserGrant<'a> {
     pub nonce: Option<&'a str>,
     /// The refresh token family this grant continues (a new one when `None`).
     pub family: Option<String>,
+    /// The certificate a mutual-TLS client's tokens are bound to.
+    pub binding: Option<&'a str>,
 }
 
 /// The family id of refresh tokens as the denylist knows it.
@@ -76,6 +85,7 @@ pub fn issue_user_tokens(
         audience: &grant.audience,
         user: Some((grant.user, grant.auth_time)),
         extra: None,
+        cnf: grant.binding,
     })?;
     let id_token = if grant.scopes.iter().any(|scope| scope.as_str() == "openid") {
         Some(issuer.id_token(

@@ -18,6 +18,7 @@ pub async fn grant(
     client: &Client,
     params: &Params,
     peer: Option<IpAddr>,
+    binding: Option<&str>,
 ) -> Result<TokenResponse, OAuthError> {
     let username = params.require("username")?;
     let password = params.require("password")?;
@@ -63,6 +64,7 @@ pub async fn grant(
             auth_time: now,
             nonce: None,
             family: None,
+            binding,
         },
     )
 }

@@ -19,6 +19,7 @@ pub async fn grant(
     state: &AppState,
     client: &Client,
     params: &Params,
+    binding: Option<&str>,
 ) -> Result<TokenResponse, OAuthError> {
     let token = params.require("refresh_token")?;
     let claims = read_refresh_token(state, token).ok_or_else(not_valid)?;
@@ -62,6 +63,7 @@ pub async fn grant(
             auth_time: claims.auth_time,
             nonce: None,
             family: Some(claims.fid),
+            binding,
         },
     )
 }

@@ -74,6 +74,7 @@ pub async fn grant(
     state: &AppState,
     client: &Client,
     params: &Params,
+    binding: Option<&str>,
 ) -> Result<TokenResponse, OAuthError> {
     let subject_token = params.require("subject_token")?;
     let subject_type = params.require("subject_token_type")?;
@@ -140,6 +141,7 @@ pub async fn grant(
         audience: &audience,
         user: None,
         extra: (!extra.is_empty()).then_some(&extra),
+        cnf: binding,
     })?;
     let mut response = TokenResponse::bearer(access_token, &scopes);
     response.issued_token_type = Some(ACCESS_TOKEN_TYPE);

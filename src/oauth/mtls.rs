@@ -1,0 +1,113 @@
+//! Client authentication by TLS certificate (RFC 8705 2): `tls_client_auth` (PKI: a chain to the
+//! client CA and the client's registered subject DN or DNS SAN) and
+//! `self_signed_tls_client_auth` (the certificate's key is one the client registered).
+
+use super::error::OAuthError;
+use super::types::AuthMethod;
+use crate::registry::{Client, ClientKeys};
+use crate::state::AppState;
+use crate::tls::PeerCertificates;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use serde_json::{Map, Value};
+use x509_parser::prelude::{FromDer, GeneralName, X509Certificate};
+use x509_parser::public_key::PublicKey;
+
+fn refused() -> OAuthError {
+    OAuthError::invalid_client("the client cannot be authenticated with TLS")
+}
+
+/// RFC 4514-style text with no space after commas, for comparing subject DNs.
+fn normalize_dn(dn: &str) -> String {
+    dn.split(',').map(str::trim).collect::<Vec<_>>().join(",")
+}
+
+fn strip_zeros(bytes: &[u8]) -> &[u8] {
+    let start = bytes.iter().position(|&b| b != 0).unwrap_or(bytes.len());
+    &bytes[start..]
+}
+
+/// Whether the certificate's public key is the key of `jwk`.
+fn key_matches(cert: &X509Certificate<'_>, jwk: &Map<String, Value>) -> bool {
+    let member = |name: &str| {
+        jwk.get(name)
+            .and_then(Value::as_str)
+            .and_then(|value| URL_SAFE_NO_PAD.decode(value).ok())
+    };
+    let spki = cert.public_key();
+    match (jwk.get("kty").and_then(Value::as_str), spki.parsed()) {
+        (Some("EC"), Ok(PublicKey::EC(point))) => match (member("x"), member("y")) {
+            (Some(x), Some(y)) => {
+                let mut expected = vec![0x04];
+                expected.extend_from_slice(&x);
+                expected.extend_from_slice(&y);
+                point.data() == expected.as_slice()
+            }
+            _ => false,
+        },
+        (Some("RSA"), Ok(PublicKey::RSA(rsa))) => match (member("n"), member("e")) {
+            (Some(n), Some(e)) => {
+                strip_zeros(rsa.modulus) == strip_zeros(&n)
+                    && strip_zeros(rsa.exponent) == strip_zeros(&e)
+            }
+            _ => false,
+        },
+        (Some("OKP"), _) => {
+            member("x").is_some_and(|x| spki.subject_public_key.data.as_ref() == x.as_slice())
+        }
+        _ => false,
+    }
+}
+
+/// Authenticates `client` by the connection's certificate chain, with whichever TLS method it is
+/// registered for. Returns the certificate thumbprint tokens are bound to.
+pub async fn authenticate(
+    state: &AppState,
+    client: &Client,
+    certs: &PeerCertificates,
+) -> Result<String, OAuthError> {
+    let end_entity = certs.end_entity().ok_or_else(refused)?;
+    let (_, cert) = X509Certificate::from_der(end_entity.as_ref()).map_err(|_| refused())?;
+    if !cert.validity().is_valid() {
+        return Err(refused());
+    }
+    let pki = client.allows_method(AuthMethod::TlsClientAuth)
+        && state
+            .client_ca
+            .as_ref()
+            .is_some_and(|ca| ca.verifies(certs))
+        && {
+            let subject_ok = client
+                .tls_subject_dn
+                .as_deref()
+                .is_some_and(|dn| normalize_dn(dn) == normalize_dn(&cert.subject().to_string()));
+            let san_ok = client.tls_san_dns.as_deref().is_some_and(|wanted| {
+                cert.subject_alternative_name()
+                    .ok()
+                    .flatten()
+                    .is_some_and(|san| {
+                        san.value
+                            .general_names
+                            .iter()
+                            .any(|name| matches!(name, GeneralName::DNSName(dns) if dns.eq_ignore_ascii_case(wanted)))
+                    })
+            });
+            subject_ok || san_ok
+        };
+    let self_signed = !pki
+        && client.allows_method(AuthMethod::SelfSignedTlsClientAuth)
+        && match &client.keys {
+            ClientKeys::None => false,
+            ClientKeys::Static(keys) => keys.iter().any(|jwk| key_matches(&cert, jwk)),
+            ClientKeys::Uri(uri) => state
+                .jwks_fetcher
+                .keys(uri, false)
+                .await
+                .is_ok_and(|keys| keys.iter().any(|jwk| key_matches(&cert, jwk))),
+        };
+    if pki || self_signed {
+        Ok(crate::tls::thumbprint(end_entity))
+    } else {
+        Err(refused())
+    }
+}

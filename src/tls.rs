@@ -1,0 +1,172 @@
+//! The optional mutual-TLS listener (RFC 8705). It asks every client for a certificate and
+//! accepts any that proves possession of its key; whether a certificate authenticates a client
+//! (`tls_client_auth`: a chain to the configured client CA and a matching subject or SAN;
+//! `self_signed_tls_client_auth`: a key the client registered) is decided per request.
+
+use crate::settings::TlsSettings;
+use actix_web::dev::Extensions;
+use anyhow::Context;
+use rustls::client::danger::HandshakeSignatureValid;
+use rustls::crypto::CryptoProvider;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, UnixTime};
+use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
+use rustls::server::WebPkiClientVerifier;
+use rustls::{DigitallySignedStruct, DistinguishedName, RootCertStore, SignatureScheme};
+use std::any::Any;
+use std::sync::Arc;
+
+/// The client certificate chain of a TLS connection, in its connection data.
+#[derive(Debug, Clone)]
+pub struct PeerCertificates(pub Vec<CertificateDer<'static>>);
+
+impl PeerCertificates {
+    pub fn end_entity(&self) -> Option<&CertificateDer<'static>> {
+        self.0.first()
+    }
+}
+
+/// Asks for a client certificate, requires none, and checks only that the client holds the
+/// certificate's key.
+#[derive(Debug)]
+struct OfferClientAuth {
+    provider: Arc<CryptoProvider>,
+}
+
+impl ClientCertVerifier for OfferClientAuth {
+    fn offer_client_auth(&self) -> bool {
+        true
+    }
+
+    fn client_auth_mandatory(&self) -> bool {
+        false
+    }
+
+    fn root_hint_subjects(&self) -> &[DistinguishedName] {
+        &[]
+    }
+
+    fn verify_client_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _now: UnixTime,
+    ) -> Result<ClientCertVerified, rustls::Error> {
+        Ok(ClientCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
+}
+
+/// Checks client certificate chains against the configured client CA.
+pub struct ClientCa(Arc<dyn ClientCertVerifier>);
+
+impl std::fmt::Debug for ClientCa {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ClientCa(..)")
+    }
+}
+
+impl ClientCa {
+    /// Whether `certs` chain to the client CA and are valid now.
+    pub fn verifies(&self, certs: &PeerCertificates) -> bool {
+        let Some((end_entity, intermediates)) = certs.0.split_first() else {
+            return false;
+        };
+        self.0
+            .verify_client_cert(end_entity, intermediates, UnixTime::now())
+            .is_ok()
+    }
+}
+
+/// The server configuration of the TLS listener, and the client CA check when configured.
+pub fn server_config(
+    settings: &TlsSettings,
+) -> anyhow::Result<(rustls::ServerConfig, Option<ClientCa>)> {
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&settings.cert_file)
+        .with_context(|| format!("reading {}", settings.cert_file.display()))?
+        .collect::<Result<_, _>>()
+        .with_context(|| format!("parsing {}", settings.cert_file.display()))?;
+    let key = PrivateKeyDer::from_pem_file(&settings.key_file)
+        .with_context(|| format!("reading {}", settings.key_file.display()))?;
+    let client_ca = match &settings.client_ca_file {
+        None => None,
+        Some(file) => {
+            let mut roots = RootCertStore::empty();
+            for cert in CertificateDer::pem_file_iter(file)
+                .with_context(|| format!("reading {}", file.display()))?
+            {
+                roots
+                    .add(cert.with_context(|| format!("parsing {}", file.display()))?)
+                    .with_context(|| format!("a CA certificate in {}", file.display()))?;
+            }
+            let verifier =
+                WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+                    .allow_unauthenticated()
+                    .build()
+                    .context("building the client CA verifier")?;
+            Some(ClientCa(verifier))
+        }
+    };
+    let config = rustls::ServerConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()?
+        .with_client_cert_verifier(Arc::new(OfferClientAuth { provider }))
+        .with_single_cert(certs, key)
+        .context("the TLS certificate and key do not fit")?;
+    Ok((config, client_ca))
+}
+
+/// Records the client certificate chain of each TLS connection.
+pub fn on_connect(connection: &dyn Any, data: &mut Extensions) {
+    use actix_tls::accept::rustls_0_23::TlsStream;
+    if let Some(stream) = connection.downcast_ref::<TlsStream<actix_web::rt::net::TcpStream>>() {
+        let (_, session) = stream.get_ref();
+        if let Some(certs) = session.peer_certificates() {
+            data.insert(PeerCertificates(
+                certs.iter().map(|c| c.clone().into_owned()).collect(),
+            ));
+        }
+    }
+}
+
+/// RFC 8705 3.1: the SHA-256 thumbprint of a certificate, base64url, for `cnf`.
+pub fn thumbprint(cert: &CertificateDer<'_>) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(aws_lc_rs::digest::digest(
+        &aws_lc_rs::digest::SHA256,
+        cert.as_ref(),
+    ))
+}

@@ -36,6 +36,10 @@ enum Shape {
     Refresh,
     /// client_credentials for a client whose access tokens are encrypted (ECDH-ES+A256KW).
     EncryptedAccess,
+    /// client_credentials with private_key_jwt (ES256), each request a fresh assertion.
+    PrivateKeyJwt,
+    /// The same with the assertion encrypted to the issuer (ECDH-ES+A256KW, A256GCM).
+    EncryptedAssertion,
 }
 
 #[derive(Clone, Copy)]
@@ -45,7 +49,7 @@ struct Scenario {
     shape: Shape,
 }
 
-const SCENARIOS: [Scenario; 8] = [
+const SCENARIOS: [Scenario; 10] = [
     Scenario {
         name: "client_credentials basic ES256",
         alg: "ES256",
@@ -75,6 +79,16 @@ const SCENARIOS: [Scenario; 8] = [
         name: "refresh_token ES256",
         alg: "ES256",
         shape: Shape::Refresh,
+    },
+    Scenario {
+        name: "client_credentials private_key_jwt ES256",
+        alg: "ES256",
+        shape: Shape::PrivateKeyJwt,
+    },
+    Scenario {
+        name: "client_credentials private_key_jwt-in-JWE ES256",
+        alg: "ES256",
+        shape: Shape::EncryptedAssertion,
     },
     Scenario {
         name: "introspect ES256",
@@ -137,13 +151,30 @@ enum Pool {
     Empty,
     AccessTokens(usize),
     RefreshTokens(usize),
+    /// Client assertions signed with the bench client's key, optionally encrypted to the issuer.
+    Assertions {
+        count: usize,
+        encrypted: bool,
+    },
 }
 
 fn start_local(alg: &str, pool: Pool) -> Target {
     let pool_size = match pool {
         Pool::Empty => 0,
         Pool::AccessTokens(n) | Pool::RefreshTokens(n) => n,
+        Pool::Assertions { count, .. } => count,
     };
+    // The bench client's own signing key for private_key_jwt.
+    let assertion_key =
+        tessera::jose::generate_signing_key(tessera::jose::SigningAlg::ES256).unwrap();
+    let assertion_jwk: String = assertion_key
+        .to_public_key()
+        .unwrap()
+        .as_ref()
+        .iter()
+        .filter_map(|(k, v)| v.as_str().map(|v| format!("{k} = \"{v}\"")))
+        .collect::<Vec<_>>()
+        .join(", ");
     let sealed_key =
         tessera::jose::generate_encryption_key(tessera::jose::KeyManagementAlg::EcdhEsA256Kw)
             .unwrap()
@@ -190,6 +221,12 @@ token_endpoint_auth_methods = ["none"]
 grant_types = ["password", "refresh_token"]
 scopes = ["openid", "reports:read"]
 audience = ["https://reports.internal"]
+[[clients]]
+client_id = "{LOCAL_CLIENT_ID}-jwt"
+token_endpoint_auth_methods = ["private_key_jwt"]
+jwks = {{ keys = [{{ {assertion_jwk} }}] }}
+scopes = ["reports:read"]
+audience = ["https://reports.internal"]
 [[users]]
 username = "{LOCAL_CLIENT_ID}-user"
 password_hash = "{hash}"
@@ -225,6 +262,39 @@ claims = {{ email = "bench@example.com" }}
                                 .token
                         })
                         .collect(),
+                    Pool::Assertions { count, encrypted } => {
+                        let signer = tessera::jose::JwsSigner::from_jwk(
+                            &assertion_key,
+                            tessera::jose::SigningAlg::ES256,
+                        )
+                        .unwrap();
+                        let keys = state.keys();
+                        let issuer_key = keys.encryption_keys()[0].jwk.to_public_key().unwrap();
+                        let recipient = tessera::jose::RecipientKey::new(
+                            issuer_key,
+                            keys.encryption_keys()[0].alg,
+                        )
+                        .unwrap();
+                        let now = tessera::clock::Clock::now(&SystemClock);
+                        let client_id = format!("{LOCAL_CLIENT_ID}-jwt");
+                        (0..count)
+                            .map(|_| {
+                                let claims = serde_json::json!({
+                                    "iss": client_id, "sub": client_id,
+                                    "aud": "https://issuer.bench/oauth2/token",
+                                    "iat": now, "exp": now + 240,
+                                    "jti": tessera::oauth::issuer::random_id(),
+                                });
+                                let jws =
+                                    signer.sign(tessera::jose::TokenType::Jwt, &claims).unwrap();
+                                if encrypted {
+                                    recipient.encrypt_jwt(&jws).unwrap()
+                                } else {
+                                    jws
+                                }
+                            })
+                            .collect()
+                    }
                     Pool::RefreshTokens(n) => {
                         let public = state
                             .clients
@@ -363,6 +433,15 @@ impl Template {
                 body: Bytes::new(),
                 pool: target.pool.clone(),
                 pool_prefix: "grant_type=refresh_token&client_id=bench-public&refresh_token=",
+            },
+            Shape::PrivateKeyJwt | Shape::EncryptedAssertion => Template {
+                host: target.host.clone(),
+                path: target.path.clone(),
+                authorization: None,
+                content_type: "application/x-www-form-urlencoded",
+                body: Bytes::new(),
+                pool: target.pool.clone(),
+                pool_prefix: "grant_type=client_credentials&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&client_assertion=",
             },
             Shape::EncryptedAccess => Template {
                 host: target.host.clone(),
@@ -583,7 +662,12 @@ fn run(scenario: Scenario, target: &Target, connections: usize, seconds: u64) {
     let repeats = target
         .pool
         .as_ref()
-        .filter(|_| matches!(scenario.shape, Shape::Revoke | Shape::Refresh))
+        .filter(|_| {
+            matches!(
+                scenario.shape,
+                Shape::Revoke | Shape::Refresh | Shape::PrivateKeyJwt | Shape::EncryptedAssertion
+            )
+        })
         .map(|pool| format!(", {} with a spent token", pool.repeats()))
         .unwrap_or_default();
     println!(
@@ -639,6 +723,14 @@ fn main() {
                     Shape::Revoke => Pool::AccessTokens(200_000),
                     Shape::Introspect => Pool::AccessTokens(1),
                     Shape::Refresh => Pool::RefreshTokens(100_000),
+                    Shape::PrivateKeyJwt => Pool::Assertions {
+                        count: 150_000,
+                        encrypted: false,
+                    },
+                    Shape::EncryptedAssertion => Pool::Assertions {
+                        count: 60_000,
+                        encrypted: true,
+                    },
                     _ => Pool::Empty,
                 },
             ),

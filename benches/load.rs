@@ -167,9 +167,9 @@ fn start_local(alg: &str, pool: Pool) -> Target {
     // The bench client's own signing key for private_key_jwt.
     let assertion_key =
         tessera::jose::generate_signing_key(tessera::jose::SigningAlg::ES256).unwrap();
-    let assertion_jwk: String = assertion_key
-        .to_public_key()
-        .unwrap()
+    let mut assertion_public = assertion_key.to_public_key().unwrap();
+    assertion_public.set_key_id(assertion_key.key_id().unwrap());
+    let assertion_jwk: String = assertion_public
         .as_ref()
         .iter()
         .filter_map(|(k, v)| v.as_str().map(|v| format!("{k} = \"{v}\"")))
@@ -722,7 +722,7 @@ fn main() {
                 match scenario.shape {
                     Shape::Revoke => Pool::AccessTokens(200_000),
                     Shape::Introspect => Pool::AccessTokens(1),
-                    Shape::Refresh => Pool::RefreshTokens(100_000),
+                    Shape::Refresh => Pool::RefreshTokens(150_000),
                     Shape::PrivateKeyJwt => Pool::Assertions {
                         count: 150_000,
                         encrypted: false,

@@ -186,6 +186,16 @@ impl Settings {
             + Duration::from_secs(60)
     }
 
+    /// What an assertion's `aud` may name: the issuer, the token endpoint, and the token
+    /// endpoint's mutual-TLS alias.
+    pub fn token_endpoint_audiences(&self) -> Vec<String> {
+        let mut accepted = vec![self.issuer.clone(), self.endpoint("/oauth2/token")];
+        if let Some(tls) = &self.tls {
+            accepted.push(format!("{}/oauth2/token", tls.base_url));
+        }
+        accepted
+    }
+
     /// The token endpoint URL (an accepted assertion audience, and in discovery).
     pub fn endpoint(&self, path: &str) -> String {
         format!("{}{path}", self.issuer)
@@ -748,10 +758,10 @@ impl RawSettings {
                 Duration::from_secs(3),
             ),
         };
-        if !(512..=65536).contains(&client_assertions.max_size) {
+        if !(512..=16384).contains(&client_assertions.max_size) {
             problems.push(
                 "client_assertions.max_size",
-                "must be between 512 and 65536",
+                "must be between 512 and 16384",
             );
         }
         let authorize = AuthorizeSettings {
@@ -833,6 +843,10 @@ impl RawSettings {
             problems.push("revocation", "capacities must be at least 1");
         }
 
+        let tls_settings = self
+            .tls
+            .as_ref()
+            .and_then(|raw| raw.validate(base_dir, problems));
         let mut seen = HashSet::new();
         let clients: Vec<Client> = self
             .clients
@@ -850,6 +864,25 @@ impl RawSettings {
             })
             .collect();
 
+        for (i, client) in clients.iter().enumerate() {
+            let uses_tls = client.auth_methods.iter().any(|method| method.is_tls());
+            if uses_tls && self.tls.is_none() {
+                problems.push(
+                    format!("clients[{i}].token_endpoint_auth_methods"),
+                    "the TLS methods need the [tls] listener",
+                );
+            }
+            if client.allows_method(AuthMethod::TlsClientAuth)
+                && tls_settings
+                    .as_ref()
+                    .is_some_and(|tls| tls.client_ca_file.is_none())
+            {
+                problems.push(
+                    format!("clients[{i}].token_endpoint_auth_methods"),
+                    "tls_client_auth needs [tls] client_ca_file",
+                );
+            }
+        }
         Some(Settings {
             issuer: issuer?,
             listen: listen?,
@@ -870,10 +903,7 @@ impl RawSettings {
             authorize,
             client_assertions,
             trusted_issuers: self.validate_trusted_issuers(base_dir, problems),
-            tls: self
-                .tls
-                .as_ref()
-                .and_then(|raw| raw.validate(base_dir, problems)),
+            tls: tls_settings,
             user_auth,
             clients,
         })

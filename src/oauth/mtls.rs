@@ -17,9 +17,22 @@ fn refused() -> OAuthError {
     OAuthError::invalid_client("the client cannot be authenticated with TLS")
 }
 
-/// RFC 4514-style text with no space after commas, for comparing subject DNs.
-fn normalize_dn(dn: &str) -> String {
-    dn.split(',').map(str::trim).collect::<Vec<_>>().join(",")
+/// A subject DN as a sorted list of `TYPE=value` pairs, so that RFC 4514 order (most specific
+/// first) and certificate order compare equal, and spaces around `,` and `=` do not matter.
+fn normalize_dn(dn: &str) -> Vec<String> {
+    let mut pairs: Vec<String> = dn
+        .split(',')
+        .filter_map(|pair| {
+            let (kind, value) = pair.split_once('=')?;
+            Some(format!(
+                "{}={}",
+                kind.trim().to_ascii_uppercase(),
+                value.trim()
+            ))
+        })
+        .collect();
+    pairs.sort();
+    pairs
 }
 
 fn strip_zeros(bytes: &[u8]) -> &[u8] {
@@ -109,5 +122,23 @@ pub async fn authenticate(
         Ok(crate::tls::thumbprint(end_entity))
     } else {
         Err(refused())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalize_dn;
+
+    #[test]
+    fn subject_dns_compare_in_either_order_and_spacing() {
+        assert_eq!(
+            normalize_dn("CN=svc,O=Example Corp,C=DE"),
+            normalize_dn("C=DE, O=Example Corp, CN=svc")
+        );
+        assert_eq!(normalize_dn("cn = svc"), normalize_dn("CN=svc"));
+        assert_ne!(
+            normalize_dn("CN=svc,O=Other"),
+            normalize_dn("CN=svc,O=Example Corp")
+        );
     }
 }

@@ -502,6 +502,19 @@ async fn forged_headers_and_keys_are_refused() {
         .await
         .assert_error(401, "invalid_client", "the JWS payload cannot be extracted");
 
+    // A protected header too large to decode, in an assertion of allowed size.
+    let big_header = json!({"alg": "ES256", "kid": "key-ES256", "x": "h".repeat(2000)});
+    let input = format!("{}.{body}", engine.encode(big_header.to_string()));
+    let signature =
+        jsonwebtoken::crypto::sign(input.as_bytes(), &es256.encoding, Algorithm::ES256).unwrap();
+    app.token(&format!("{input}.{signature}"), &[])
+        .await
+        .assert_error(
+            401,
+            "invalid_client",
+            "the client assertion header is too large",
+        );
+
     // Oversized.
     let mut huge = claims("signer", now);
     huge["padding"] = json!("x".repeat(10_000));

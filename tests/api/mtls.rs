@@ -103,12 +103,14 @@ async fn clients_authenticate_with_certificates_and_get_bound_tokens() {
 [[clients]]
 client_id = "pki-client"
 token_endpoint_auth_methods = ["tls_client_auth"]
+grant_types = ["client_credentials", "urn:ietf:params:oauth:grant-type:token-exchange"]
 tls_client_auth_subject_dn = "CN=mtls-client"
 audience = ["https://m.internal"]
 
 [[clients]]
 client_id = "self-client"
 token_endpoint_auth_methods = ["self_signed_tls_client_auth"]
+grant_types = ["client_credentials", "urn:ietf:params:oauth:grant-type:token-exchange"]
 jwks = {{ keys = [{jwk}] }}
 audience = ["https://m.internal"]
 "#,
@@ -161,6 +163,47 @@ audience = ["https://m.internal"]
             "{client_id}"
         );
     }
+
+    // A bound token can be exchanged by its certificate's holder only.
+    let bound = token(pki.http(Some(&pki_identity)), "pki-client")
+        .await
+        .json["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let exchange = |identity: &str, client_id: &'static str| {
+        let client = pki.http(Some(identity));
+        let url = tls_url.clone();
+        let bound = bound.clone();
+        async move {
+            Answer::from(
+                client
+                    .post(url)
+                    .form(&[
+                        (
+                            "grant_type",
+                            "urn:ietf:params:oauth:grant-type:token-exchange",
+                        ),
+                        ("client_id", client_id),
+                        ("subject_token", bound.as_str()),
+                        (
+                            "subject_token_type",
+                            "urn:ietf:params:oauth:token-type:access_token",
+                        ),
+                    ])
+                    .send()
+                    .await
+                    .unwrap(),
+            )
+            .await
+        }
+    };
+    exchange(&self_identity, "self-client").await.assert_error(
+        400,
+        "invalid_grant",
+        "the subject token is bound to a certificate this request did not present",
+    );
+    assert_eq!(exchange(&pki_identity, "pki-client").await.status, 200);
 
     // A certificate that is not from the client CA, though its subject matches.
     let (forged, _, _) = pki.client("mtls-client", false);

@@ -27,6 +27,8 @@ struct Party {
     /// A trusted issuer's token: its limits apply.
     issuer: Option<TrustedIssuer>,
     act: Option<Value>,
+    /// The certificate thumbprint the token is bound to (RFC 8705 3).
+    cnf: Option<String>,
 }
 
 async fn read(
@@ -56,6 +58,12 @@ async fn read(
             ),
             issuer: None,
             act: claims.other.get("act").cloned(),
+            cnf: claims
+                .other
+                .get("cnf")
+                .and_then(|cnf| cnf.get("x5t#S256"))
+                .and_then(Value::as_str)
+                .map(str::to_owned),
         });
     }
     if token_type == ACCESS_TOKEN_TYPE {
@@ -66,6 +74,7 @@ async fn read(
         sub: jwt.subject,
         scopes: None,
         act: jwt.claims.get("act").cloned(),
+        cnf: None,
         issuer: Some(jwt.issuer),
     })
 }
@@ -92,6 +101,13 @@ pub async fn grant(
         "the subject token is not valid",
     )
     .await?;
+    // A certificate-bound subject token can only be exchanged by its certificate's holder.
+    if subject.cnf.is_some() && subject.cnf.as_deref() != binding {
+        return Err(OAuthError::new(
+            ErrorCode::InvalidGrant,
+            "the subject token is bound to a certificate this request did not present",
+        ));
+    }
     let actor = match (params.get("actor_token"), params.get("actor_token_type")) {
         (Some(token), Some(token_type)) => {
             Some(read(state, token, token_type, "the actor token is not valid").await?)

@@ -70,12 +70,57 @@ fn token_kid(token: &str) -> Option<String> {
 /// Content encryptions accepted on client assertions.
 const ASSERTION_ENCS: [&str; 2] = ["A256GCM", "A128CBC-HS256"];
 
-/// Opens a client assertion encrypted to one of the issuer's keys (`keys`: private JWK and its
-/// key management algorithm). Only RSA-OAEP-256 and ECDH-ES+A256KW with A256GCM or
-/// A128CBC-HS256; the key is the one `kid` names, else each key of the header's algorithm.
-/// Returns the nested JWS.
+/// One of the issuer's encryption keys, ready to open client assertions (parsing the private
+/// key is most of the cost of decrypting, so it happens once).
+#[derive(Clone)]
+pub struct AssertionDecrypter {
+    kid: Option<String>,
+    alg: KeyManagementAlg,
+    decrypter: std::sync::Arc<dyn jwe::JweDecrypter>,
+}
+
+impl std::fmt::Debug for AssertionDecrypter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AssertionDecrypter")
+            .field("kid", &self.kid)
+            .field("alg", &self.alg)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AssertionDecrypter {
+    pub fn new(jwk: &Jwk, alg: KeyManagementAlg) -> Result<Self, KeyError> {
+        // The kid is matched here; josekit would otherwise insist on one in every header.
+        let mut members = jwk.as_ref().clone();
+        members.remove("kid");
+        let bare = Jwk::from_map(members).map_err(|err| KeyError::new(err.to_string()))?;
+        let unusable =
+            |err: josekit::JoseError| KeyError::new(format!("not a usable {alg} key: {err}"));
+        let decrypter: std::sync::Arc<dyn jwe::JweDecrypter> = match alg {
+            KeyManagementAlg::RsaOaep256 => std::sync::Arc::new(
+                jwe::RSA_OAEP_256
+                    .decrypter_from_jwk(&bare)
+                    .map_err(unusable)?,
+            ),
+            KeyManagementAlg::EcdhEsA256Kw => std::sync::Arc::new(
+                jwe::ECDH_ES_A256KW
+                    .decrypter_from_jwk(&bare)
+                    .map_err(unusable)?,
+            ),
+        };
+        Ok(Self {
+            kid: jwk.key_id().map(str::to_owned),
+            alg,
+            decrypter,
+        })
+    }
+}
+
+/// Opens a client assertion encrypted to one of the issuer's keys. Only RSA-OAEP-256 and
+/// ECDH-ES+A256KW with A256GCM or A128CBC-HS256; the key is the one `kid` names, else each key
+/// of the header's algorithm. Returns the nested JWS.
 pub fn decrypt_assertion<'a>(
-    keys: impl IntoIterator<Item = (&'a Jwk, KeyManagementAlg)>,
+    keys: impl IntoIterator<Item = &'a AssertionDecrypter>,
     token: &str,
 ) -> Option<String> {
     if token.len() > super::MAX_JWS_LEN {
@@ -96,28 +141,11 @@ pub fn decrypt_assertion<'a>(
         return None;
     }
     let kid = header.get("kid").and_then(|kid| kid.as_str());
-    for (jwk, key_alg) in keys {
-        if key_alg != alg || kid.is_some_and(|kid| jwk.key_id() != Some(kid)) {
+    for key in keys {
+        if key.alg != alg || kid.is_some_and(|kid| key.kid.as_deref() != Some(kid)) {
             continue;
         }
-        // The kid was matched above; josekit would otherwise insist on one in the header.
-        let mut members = jwk.as_ref().clone();
-        members.remove("kid");
-        let Ok(jwk) = Jwk::from_map(members) else {
-            continue;
-        };
-        let jwk = &jwk;
-        let payload = match alg {
-            KeyManagementAlg::RsaOaep256 => jwe::RSA_OAEP_256
-                .decrypter_from_jwk(jwk)
-                .ok()
-                .and_then(|decrypter| jwe::deserialize_compact(token, &decrypter).ok()),
-            KeyManagementAlg::EcdhEsA256Kw => jwe::ECDH_ES_A256KW
-                .decrypter_from_jwk(jwk)
-                .ok()
-                .and_then(|decrypter| jwe::deserialize_compact(token, &decrypter).ok()),
-        };
-        if let Some((payload, _)) = payload {
+        if let Ok((payload, _)) = jwe::deserialize_compact(token, key.decrypter.as_ref()) {
             return String::from_utf8(payload)
                 .ok()
                 .filter(|inner| inner.split('.').count() == 3);
@@ -217,7 +245,8 @@ mod assertion_tests {
             let private = generate_encryption_key(alg).unwrap();
             let recipient = RecipientKey::new(private.to_public_key().unwrap(), alg).unwrap();
             let token = recipient.encrypt_jwt("a.b.c").unwrap();
-            let opened = decrypt_assertion([(&private, alg)], &token);
+            let decrypter = AssertionDecrypter::new(&private, alg).unwrap();
+            let opened = decrypt_assertion([&decrypter], &token);
             assert_eq!(opened.as_deref(), Some("a.b.c"), "{alg}");
         }
     }

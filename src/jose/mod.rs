@@ -6,7 +6,9 @@ mod jwk;
 mod jws;
 mod verify;
 
-pub use jwe::{decrypt_assertion, decrypt_from_self, encrypt_to_self, RecipientKey};
+pub use jwe::{
+    decrypt_assertion, decrypt_from_self, encrypt_to_self, AssertionDecrypter, RecipientKey,
+};
 pub use jwk::{
     generate_encryption_key, generate_secret_key, generate_signing_key, public_jwk, thumbprint, Jwk,
 };

@@ -11,6 +11,7 @@ mod store;
 pub use store::{ensure_dir, load_all, write_new, KeyPurpose, StoredKey};
 
 use crate::clock::UnixTime;
+use crate::jose::AssertionDecrypter;
 use crate::jose::{
     generate_encryption_key, generate_secret_key, generate_signing_key, public_jwk, CompactJws,
     Jwk, JwsHeader, JwsSigner, KeyError, KeyManagementAlg, SigningAlg,
@@ -50,6 +51,8 @@ pub struct SigningKey {
 pub struct EncryptionKey {
     pub jwk: Jwk,
     pub alg: KeyManagementAlg,
+    /// Opens client assertions encrypted to this key.
+    pub decrypter: AssertionDecrypter,
     public: Map<String, Value>,
 }
 
@@ -105,6 +108,7 @@ impl KeyRing {
                 }),
                 KeyPurpose::Encryption(key_alg) => encryption.push(EncryptionKey {
                     public: public_jwk(&key.jwk).map_err(in_file)?,
+                    decrypter: AssertionDecrypter::new(&key.jwk, key_alg).map_err(in_file)?,
                     alg: key_alg,
                     jwk: key.jwk,
                 }),

@@ -98,7 +98,7 @@ pub async fn authenticate(
         5 => {
             let keys = state.keys();
             let inner = decrypt_assertion(
-                keys.encryption_keys().iter().map(|key| (&key.jwk, key.alg)),
+                keys.encryption_keys().iter().map(|key| &key.decrypter),
                 assertion,
             )
             .ok_or_else(|| refused("the jwe token cannot be decrypted"))?;

@@ -41,6 +41,38 @@ pub struct Settings {
     pub client_assertions: ClientAssertionSettings,
     pub trusted_issuers: Vec<TrustedIssuer>,
     pub tls: Option<TlsSettings>,
+    pub routes: Vec<CompatRoute>,
+}
+
+/// Which core endpoint a compatible route serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RouteEndpoint {
+    Token,
+    Revoke,
+    Introspect,
+}
+
+/// How a compatible route wraps its answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Envelope {
+    /// The standard response.
+    Plain,
+    /// `{"meta": {date, function, responseCode, responseID, success}, "data": {...}}`.
+    MetaData,
+}
+
+/// A core endpoint at another path, as an older token API's clients call it.
+#[derive(Debug, Clone)]
+pub struct CompatRoute {
+    pub path: String,
+    pub endpoint: RouteEndpoint,
+    pub envelope: Envelope,
+    /// Parameters may also come in the query string (never the same one in both).
+    pub query_parameters: bool,
+    /// A `scope` equal to this means every scope the client may have.
+    pub scope_wildcard: Option<String>,
+    /// `meta.function` of the envelope.
+    pub function: String,
 }
 
 /// The optional mutual-TLS listener.
@@ -421,6 +453,7 @@ struct RawSettings {
     client_assertions: RawClientAssertions,
     trusted_issuers: Vec<RawTrustedIssuer>,
     tls: Option<RawTls>,
+    routes: Vec<RawRoute>,
     clients: Vec<RawClient>,
     users: Vec<RawUser>,
     resources: Vec<RawResource>,
@@ -434,6 +467,17 @@ struct RawUserAuth {
     max_failures_per_address: Option<u32>,
     secret_cache_ttl: Option<String>,
     secret_cache_capacity: Option<u64>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct RawRoute {
+    path: Option<String>,
+    endpoint: Option<String>,
+    envelope: Option<String>,
+    query_parameters: bool,
+    scope_wildcard: Option<String>,
+    function: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -904,6 +948,7 @@ impl RawSettings {
             client_assertions,
             trusted_issuers: self.validate_trusted_issuers(base_dir, problems),
             tls: tls_settings,
+            routes: self.validate_routes(problems),
             user_auth,
             clients,
         })
@@ -981,6 +1026,81 @@ fn credential_settings(
 }
 
 impl RawSettings {
+    fn validate_routes(&self, problems: &mut Problems) -> Vec<CompatRoute> {
+        const CORE_PATHS: [&str; 9] = [
+            "/oauth2/token",
+            "/oauth2/revoke",
+            "/oauth2/introspect",
+            "/oauth2/revocations",
+            "/oauth2/authorize",
+            "/oauth2/userinfo",
+            "/.well-known/jwks.json",
+            "/.well-known/openid-configuration",
+            "/.well-known/oauth-authorization-server",
+        ];
+        let mut seen = HashSet::new();
+        let mut routes = Vec::new();
+        for (i, raw) in self.routes.iter().enumerate() {
+            let at = |field: &str| format!("routes[{i}].{field}");
+            let path = match raw.path.as_deref() {
+                Some(path) if path.starts_with('/') && !path.contains(['?', '#', '{', '}']) => {
+                    path.to_owned()
+                }
+                _ => {
+                    problems.push(at("path"), "must be a path such as /api/v1/token");
+                    continue;
+                }
+            };
+            if CORE_PATHS.contains(&path.as_str()) && raw.endpoint.is_some() {
+                // The core JSON-capable token endpoint already serves it: allowed only as plain.
+                if raw.envelope.as_deref().unwrap_or("plain") != "plain" || raw.query_parameters {
+                    problems.push(
+                        at("path"),
+                        "a core endpoint's path cannot take an envelope or query parameters",
+                    );
+                    continue;
+                }
+                continue;
+            }
+            if !seen.insert(path.clone()) {
+                problems.push(at("path"), format!("{path} is mounted twice"));
+                continue;
+            }
+            let endpoint = match raw.endpoint.as_deref() {
+                Some("token") => RouteEndpoint::Token,
+                Some("revoke") => RouteEndpoint::Revoke,
+                Some("introspect") => RouteEndpoint::Introspect,
+                other => {
+                    problems.push(
+                        at("endpoint"),
+                        format!("{other:?} is not token, revoke or introspect"),
+                    );
+                    continue;
+                }
+            };
+            let envelope = match raw.envelope.as_deref() {
+                None | Some("plain") => Envelope::Plain,
+                Some("meta-data") => Envelope::MetaData,
+                Some(other) => {
+                    problems.push(
+                        at("envelope"),
+                        format!("'{other}' is not plain or meta-data"),
+                    );
+                    continue;
+                }
+            };
+            routes.push(CompatRoute {
+                path,
+                endpoint,
+                envelope,
+                query_parameters: raw.query_parameters,
+                scope_wildcard: raw.scope_wildcard.clone(),
+                function: raw.function.clone().unwrap_or_else(|| "oauth".to_owned()),
+            });
+        }
+        routes
+    }
+
     fn validate_trusted_issuers(
         &self,
         base_dir: &Path,

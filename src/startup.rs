@@ -2,7 +2,7 @@
 //! middleware and the listener.
 
 use crate::clock::Clock;
-use crate::http::{observe::observe, routes};
+use crate::http::{compat_routes, observe::observe, routes};
 use crate::keys::{ensure_development_keys, KeyRing};
 use crate::settings::Settings;
 use crate::state::AppState;
@@ -67,11 +67,14 @@ impl Application {
         };
         let state = web::Data::new(app_state);
         let app_state = state.clone();
+        let compat = std::sync::Arc::new(state.settings.routes.clone());
         let mut server = HttpServer::new(move || {
+            let compat = compat.clone();
             App::new()
                 .app_data(app_state.clone())
                 .wrap(from_fn(observe))
                 .configure(routes)
+                .configure(move |cfg| compat_routes(cfg, &compat))
         });
         if let Some(workers) = workers {
             server = server.workers(workers);

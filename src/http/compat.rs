@@ -6,13 +6,17 @@
 use crate::oauth::OAuthError;
 use crate::settings::{CompatRoute, Envelope};
 use crate::state::AppState;
-use actix_web::body::{to_bytes, MessageBody};
+use actix_web::body::to_bytes;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use serde_json::{json, Value};
 
 /// A response as the route's envelope wants it.
-pub async fn wrap(state: &AppState, route: &CompatRoute, result: Result<HttpResponse, OAuthError>) -> HttpResponse {
+pub async fn wrap(
+    state: &AppState,
+    route: &CompatRoute,
+    result: Result<HttpResponse, OAuthError>,
+) -> HttpResponse {
     let response = result.unwrap_or_else(|err| err.error_response());
     match route.envelope {
         Envelope::Plain => response,
@@ -24,7 +28,10 @@ pub async fn wrap(state: &AppState, route: &CompatRoute, result: Result<HttpResp
 async fn meta_data(state: &AppState, route: &CompatRoute, response: HttpResponse) -> HttpResponse {
     let status = response.status();
     let mut headers = response.headers().clone();
-    let code = response.extensions().get::<crate::oauth::ErrorCode>().copied();
+    let code = response
+        .extensions()
+        .get::<crate::oauth::ErrorCode>()
+        .copied();
     let body = to_bytes(response.into_body()).await.unwrap_or_default();
     let data: Value = if body.is_empty() {
         json!({})
@@ -46,14 +53,16 @@ async fn meta_data(state: &AppState, route: &CompatRoute, response: HttpResponse
     });
     let mut wrapped = HttpResponse::build(status).json(enveloped);
     headers.remove(header::CONTENT_LENGTH);
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     for (name, value) in headers.iter() {
         wrapped.headers_mut().insert(name.clone(), value.clone());
     }
     if let Some(code) = code {
         wrapped.extensions_mut().insert(code);
     }
-    let _ = wrapped.body().size();
     wrapped
 }
 
@@ -67,5 +76,12 @@ fn response_id() -> String {
     bytes[6] = (bytes[6] & 0x0f) | 0x40;
     bytes[8] = (bytes[8] & 0x3f) | 0x80;
     let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..]
+    )
 }

@@ -1,6 +1,7 @@
 //! One module per endpoint.
 
 mod authorize;
+mod compat;
 mod discovery;
 mod health;
 mod introspect;
@@ -23,6 +24,24 @@ pub const REVOKE_PATH: &str = "/oauth2/revoke";
 pub const INTROSPECT_PATH: &str = "/oauth2/introspect";
 pub const REVOCATIONS_PATH: &str = "/oauth2/revocations";
 pub const JWKS_PATH: &str = "/.well-known/jwks.json";
+
+/// The compatible routes of the configuration, each with its options in its app data.
+pub fn compat_routes(cfg: &mut web::ServiceConfig, routes: &[crate::settings::CompatRoute]) {
+    use crate::settings::RouteEndpoint;
+    for route in routes {
+        let handler = match route.endpoint {
+            RouteEndpoint::Token => web::post().to(token::token_route),
+            RouteEndpoint::Revoke => web::post().to(revoke::revoke_route),
+            RouteEndpoint::Introspect => web::post().to(introspect::introspect_route),
+        };
+        cfg.service(
+            web::resource(route.path.as_str())
+                .app_data(web::Data::new(route.clone()))
+                .route(handler)
+                .default_service(web::to(post_only)),
+        );
+    }
+}
 
 /// Every route of the issuer.
 pub fn routes(cfg: &mut web::ServiceConfig) {

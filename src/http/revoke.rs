@@ -4,9 +4,10 @@
 //! token revokes its family.
 
 use crate::oauth::grants::family_key;
-use crate::oauth::request::{parse_body, read_body};
+use crate::oauth::request::{parse_body, read_body, route_params};
 use crate::oauth::tokens::{read_refresh_token, verify_access_token};
 use crate::oauth::{client_auth, ErrorCode, OAuthError};
+use crate::settings::CompatRoute;
 use crate::state::AppState;
 use crate::tls::PeerCertificates;
 use actix_web::http::header;
@@ -17,8 +18,31 @@ pub async fn revoke(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, OAuthError> {
+    serve(req, payload, state, None).await
+}
+
+/// This endpoint at a compatible route.
+pub async fn revoke_route(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+    route: web::Data<CompatRoute>,
+) -> HttpResponse {
+    let result = serve(req, payload, state.clone(), Some(&route)).await;
+    super::compat::wrap(&state, &route, result).await
+}
+
+async fn serve(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+    route: Option<&CompatRoute>,
+) -> Result<HttpResponse, OAuthError> {
     let body = read_body(&req, payload, state.settings.server.max_body_bytes).await?;
-    let params = parse_body(&req, &body)?;
+    let params = match route {
+        Some(route) => route_params(&req, &body, route.query_parameters)?,
+        None => parse_body(&req, &body)?,
+    };
     let peer = req.peer_addr().map(|addr| addr.ip());
     let client = client_auth::authenticate(
         &state,

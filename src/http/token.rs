@@ -1,7 +1,10 @@
-//! `POST /oauth2/token`: parse, authenticate the client, run the grant, answer.
+//! `POST /oauth2/token`: parse, authenticate the client, run the grant, answer. Compatible
+//! routes (`[[routes]]` with `endpoint = "token"`) run the same steps with their own options.
 
-use crate::oauth::request::{parse_body, read_body, TokenRequest};
+use super::compat;
+use crate::oauth::request::{parse_body, read_body, route_params, TokenRequest};
 use crate::oauth::{client_auth, grants, OAuthError};
+use crate::settings::CompatRoute;
 use crate::state::AppState;
 use crate::tls::PeerCertificates;
 use actix_web::http::header;
@@ -12,19 +15,48 @@ pub async fn token(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, OAuthError> {
-    let body = read_body(&req, payload, state.settings.server.max_body_bytes).await?;
-    let request = TokenRequest::from_params(parse_body(&req, &body)?)?;
+    serve(&req, payload, &state, None).await
+}
+
+/// The token endpoint at a compatible route.
+pub async fn token_route(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+    route: web::Data<CompatRoute>,
+) -> HttpResponse {
+    let result = serve(&req, payload, &state, Some(&route)).await;
+    compat::wrap(&state, &route, result).await
+}
+
+async fn serve(
+    req: &HttpRequest,
+    payload: web::Payload,
+    state: &AppState,
+    route: Option<&CompatRoute>,
+) -> Result<HttpResponse, OAuthError> {
+    let body = read_body(req, payload, state.settings.server.max_body_bytes).await?;
+    let params = match route {
+        Some(route) => route_params(req, &body, route.query_parameters)?,
+        None => parse_body(req, &body)?,
+    };
+    let mut request = TokenRequest::from_params(params)?;
     let peer = req.peer_addr().map(|addr| addr.ip());
     let client = client_auth::authenticate(
-        &state,
+        state,
         req.headers(),
         &request.params,
         peer,
         req.conn_data::<PeerCertificates>(),
     )
     .await?;
-    let response =
-        grants::issue(&state, &client, &request, peer, client.binding.as_deref()).await?;
+    // The route's wildcard scope stands for every scope the client may have.
+    if let Some(wildcard) = route.and_then(|route| route.scope_wildcard.as_deref()) {
+        if request.params.get("scope") == Some(wildcard) {
+            request.params.set("scope", client.scopes.to_string());
+        }
+    }
+    let response = grants::issue(state, &client, &request, peer, client.binding.as_deref()).await?;
     state
         .metrics
         .record_token(request.grant_type.as_str(), &client.id);

@@ -63,6 +63,26 @@ impl Params {
         self.text.is_empty() && self.objects.is_empty()
     }
 
+    /// Sets a single-valued parameter, replacing its value.
+    pub fn set(&mut self, name: &str, value: String) {
+        self.text.retain(|(key, _)| key != name);
+        self.text.push((name.to_owned(), value));
+    }
+
+    /// Adds the query string's parameters; one given in both places is `invalid_request`.
+    pub fn merge_query(&mut self, query: Params) -> Result<(), OAuthError> {
+        for (name, value) in query.text {
+            if self.contains(&name) {
+                return Err(OAuthError::invalid_request(format!(
+                    "the parameter {} is given in both the query string and the body",
+                    printable(&name)
+                )));
+            }
+            self.text.push((name, value));
+        }
+        Ok(())
+    }
+
     fn push_text(&mut self, name: String, value: String) -> Result<(), OAuthError> {
         if value.is_empty() {
             return Ok(());
@@ -241,6 +261,29 @@ pub async fn read_body(
         )),
         Ok(Ok(bytes)) => Ok(bytes),
     }
+}
+
+/// The parameters of a request to a compatible route: the body's, plus the query string's when
+/// the route takes them.
+pub fn route_params(
+    req: &HttpRequest,
+    body: &[u8],
+    query_parameters: bool,
+) -> Result<Params, OAuthError> {
+    let query = req.query_string();
+    if !query_parameters || query.is_empty() {
+        return parse_body(req, body);
+    }
+    let mut params = if body.iter().all(u8::is_ascii_whitespace) {
+        Params::default()
+    } else {
+        parse_body(req, body)?
+    };
+    params.merge_query(Params::from_form(query.as_bytes())?)?;
+    if params.is_empty() {
+        return Err(OAuthError::invalid_request("no parameter in body request"));
+    }
+    Ok(params)
 }
 
 /// The parameters of a body, by its content type.

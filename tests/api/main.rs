@@ -4,6 +4,7 @@ mod assertions;
 mod authorize;
 mod browser;
 mod cli;
+mod compat;
 mod discovery;
 mod encryption;
 mod errors;

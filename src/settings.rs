@@ -42,6 +42,31 @@ pub struct Settings {
     pub trusted_issuers: Vec<TrustedIssuer>,
     pub tls: Option<TlsSettings>,
     pub routes: Vec<CompatRoute>,
+    pub providers: Vec<Provider>,
+}
+
+/// An external identity provider whose credentials the `provider` grant exchanges.
+#[derive(Debug, Clone)]
+pub struct Provider {
+    pub name: String,
+    pub kind: ProviderKind,
+    pub timeout: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub enum ProviderKind {
+    /// Checks an access token with the provider's token-debug API using the app's credentials.
+    Facebook {
+        app_id: String,
+        app_secret: RawSecret,
+        base_url: String,
+    },
+    /// Verifies an ID token against the provider's keys, issuer and audience.
+    Oidc {
+        issuer: String,
+        keys: ClientKeys,
+        audience: String,
+    },
 }
 
 /// Which core endpoint a compatible route serves.
@@ -454,6 +479,7 @@ struct RawSettings {
     trusted_issuers: Vec<RawTrustedIssuer>,
     tls: Option<RawTls>,
     routes: Vec<RawRoute>,
+    providers: Vec<RawProvider>,
     clients: Vec<RawClient>,
     users: Vec<RawUser>,
     resources: Vec<RawResource>,
@@ -467,6 +493,24 @@ struct RawUserAuth {
     max_failures_per_address: Option<u32>,
     secret_cache_ttl: Option<String>,
     secret_cache_capacity: Option<u64>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct RawProvider {
+    name: Option<String>,
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    app_id: Option<String>,
+    app_secret_env: Option<String>,
+    app_secret_file: Option<String>,
+    base_url: Option<String>,
+    issuer: Option<String>,
+    jwks: Option<toml::Table>,
+    jwks_file: Option<String>,
+    jwks_uri: Option<String>,
+    audience: Option<String>,
+    timeout: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -949,6 +993,7 @@ impl RawSettings {
             trusted_issuers: self.validate_trusted_issuers(base_dir, problems),
             tls: tls_settings,
             routes: self.validate_routes(problems),
+            providers: self.validate_providers(base_dir, problems),
             user_auth,
             clients,
         })
@@ -1026,6 +1071,90 @@ fn credential_settings(
 }
 
 impl RawSettings {
+    fn validate_providers(&self, base_dir: &Path, problems: &mut Problems) -> Vec<Provider> {
+        let mut out = Vec::new();
+        let mut seen = HashSet::new();
+        for (i, raw) in self.providers.iter().enumerate() {
+            let path = format!("providers[{i}]");
+            let at = |field: &str| format!("{path}.{field}");
+            let Some(name) = raw.name.clone().filter(|name| !name.is_empty()) else {
+                problems.push(at("name"), "is required");
+                continue;
+            };
+            if !seen.insert(name.clone()) {
+                problems.push(at("name"), format!("duplicate provider '{name}'"));
+                continue;
+            }
+            let timeout = duration_or(
+                problems,
+                &at("timeout"),
+                raw.timeout.as_ref(),
+                Duration::from_secs(3),
+            );
+            let kind = match raw.kind.as_deref() {
+                Some("facebook") => {
+                    let Some(app_id) = raw.app_id.clone() else {
+                        problems.push(at("app_id"), "is required for a facebook provider");
+                        continue;
+                    };
+                    // The app secret reads like a client's own secret.
+                    let as_client = RawClient {
+                        client_secret_env: raw.app_secret_env.clone(),
+                        client_secret_file: raw.app_secret_file.clone(),
+                        ..RawClient::default()
+                    };
+                    let at_secret = |field: &str| {
+                        format!("{path}.{}", field.replace("client_secret", "app_secret"))
+                    };
+                    let Some(app_secret) =
+                        as_client.assertion_secret(&at_secret, base_dir, true, problems)
+                    else {
+                        continue;
+                    };
+                    ProviderKind::Facebook {
+                        app_id,
+                        app_secret,
+                        base_url: raw
+                            .base_url
+                            .clone()
+                            .unwrap_or_else(|| "https://graph.facebook.com".to_owned())
+                            .trim_end_matches('/')
+                            .to_owned(),
+                    }
+                }
+                Some("oidc") => {
+                    let (Some(issuer), Some(audience)) = (raw.issuer.clone(), raw.audience.clone())
+                    else {
+                        problems.push(&path, "an oidc provider needs issuer and audience");
+                        continue;
+                    };
+                    let as_client = RawClient {
+                        jwks: raw.jwks.clone(),
+                        jwks_file: raw.jwks_file.clone(),
+                        jwks_uri: raw.jwks_uri.clone(),
+                        ..RawClient::default()
+                    };
+                    let keys = as_client.client_keys(&at, base_dir, true, problems);
+                    ProviderKind::Oidc {
+                        issuer,
+                        keys,
+                        audience,
+                    }
+                }
+                other => {
+                    problems.push(at("type"), format!("{other:?} is not facebook or oidc"));
+                    continue;
+                }
+            };
+            out.push(Provider {
+                name,
+                kind,
+                timeout,
+            });
+        }
+        out
+    }
+
     fn validate_routes(&self, problems: &mut Problems) -> Vec<CompatRoute> {
         const CORE_PATHS: [&str; 9] = [
             "/oauth2/token",

@@ -27,6 +27,8 @@ pub struct AppState {
     pub revocations: Revocations,
     /// Clients' keys from their `jwks_uri`.
     pub jwks_fetcher: JwksFetcher,
+    /// Outbound HTTP (identity providers); each call sets its own timeout.
+    pub http: reqwest::Client,
     /// The client CA of `tls_client_auth`, when the TLS listener has one.
     pub client_ca: Option<crate::tls::ClientCa>,
     pub metrics: Metrics,
@@ -37,6 +39,10 @@ impl AppState {
         Ok(Self {
             revocations: Revocations::new(&settings.revocation)?,
             jwks_fetcher: JwksFetcher::new(&settings.client_assertions),
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .map_err(|err| format!("the HTTP client: {err}"))?,
             client_ca: None,
             clients: ClientRegistry::new(&settings.clients),
             users: UserRegistry::new(&settings.users),

@@ -69,7 +69,12 @@ pub fn metadata(settings: &Settings) -> Value {
             .collect::<Vec<_>>(),
         // Not a registered metadata name: where offline verifiers poll for revocations.
         "revocation_feed_endpoint": settings.endpoint(REVOCATIONS_PATH),
-        "grant_types_supported": GrantType::ALL.map(GrantType::as_str),
+        "grant_types_supported": GrantType::ALL
+            .into_iter()
+            // The provider grant exists only with configured providers.
+            .filter(|grant| *grant != GrantType::Provider || !settings.providers.is_empty())
+            .map(GrantType::as_str)
+            .collect::<Vec<_>>(),
         "token_endpoint_auth_methods_supported": methods,
         "token_endpoint_auth_signing_alg_values_supported": [
             "ES256", "ES384", "RS256", "PS256", "EdDSA", "HS256", "HS384", "HS512",

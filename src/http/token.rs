@@ -62,7 +62,11 @@ async fn serve(
         .record_token(request.grant_type.as_str(), &client.id);
     let body = serde_json::to_vec(&response)
         .map_err(|_| OAuthError::server_error("the response could not be encoded"))?;
-    Ok(HttpResponse::Ok()
+    let mut answer = HttpResponse::Ok();
+    if let Some(location) = &response.location {
+        answer.insert_header((header::LOCATION, location.as_str()));
+    }
+    Ok(answer
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .insert_header((header::PRAGMA, "no-cache"))
         .content_type("application/json")

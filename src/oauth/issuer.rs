@@ -309,6 +309,9 @@ pub struct TokenResponse {
     /// RFC 8693: what the token endpoint issued.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub issued_token_type: Option<&'static str>,
+    /// A `Location` header naming the subject's profile (the provider grant).
+    #[serde(skip)]
+    pub location: Option<String>,
 }
 
 impl TokenResponse {
@@ -321,6 +324,7 @@ impl TokenResponse {
             refresh_token: None,
             id_token: None,
             issued_token_type: None,
+            location: None,
         }
     }
 }

@@ -104,16 +104,19 @@ pub enum GrantType {
     JwtBearer,
     /// RFC 8693.
     TokenExchange,
+    /// An external identity provider's credentials (older token APIs' `provider` grant).
+    Provider,
 }
 
 impl GrantType {
-    pub const ALL: [GrantType; 6] = [
+    pub const ALL: [GrantType; 7] = [
         GrantType::AuthorizationCode,
         GrantType::ClientCredentials,
         GrantType::Password,
         GrantType::RefreshToken,
         GrantType::JwtBearer,
         GrantType::TokenExchange,
+        GrantType::Provider,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -124,6 +127,7 @@ impl GrantType {
             GrantType::RefreshToken => "refresh_token",
             GrantType::JwtBearer => "urn:ietf:params:oauth:grant-type:jwt-bearer",
             GrantType::TokenExchange => "urn:ietf:params:oauth:grant-type:token-exchange",
+            GrantType::Provider => "provider",
         }
     }
 }

@@ -12,6 +12,7 @@ mod exchange;
 mod helpers;
 mod keys;
 mod mtls;
+mod provider;
 mod replicas;
 mod revocation;
 mod token;

@@ -5,6 +5,7 @@ mod authorization_code;
 mod client_credentials;
 mod jwt_bearer;
 mod password;
+mod provider;
 mod refresh_token;
 mod token_exchange;
 
@@ -46,6 +47,7 @@ pub async fn issue(
             authorization_code::grant(state, client, &request.params, binding).await
         }
         GrantType::JwtBearer => jwt_bearer::grant(state, client, &request.params, binding).await,
+        GrantType::Provider => provider::grant(state, client, &request.params, binding).await,
         GrantType::TokenExchange => {
             token_exchange::grant(state, client, &request.params, binding).await
         }

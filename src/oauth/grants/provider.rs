@@ -1,0 +1,189 @@
+//! The `provider` grant of older token APIs: an external identity provider's credentials
+//! (`provider`, `details`) exchanged for a token once the provider confirms them. `facebook`
+//! providers check the access token with the token-debug API using the app's own credentials;
+//! `oidc` providers verify an ID token against the provider's keys, issuer and audience. The
+//! subject is `provider:account`. Every provider failure is `invalid_grant`.
+
+use super::{requested_audience, requested_scopes};
+use crate::jose::{verify_with_jwk, CompactJws};
+use crate::oauth::assertion::{audience_matches, find_key, signing_keys};
+use crate::oauth::error::{ErrorCode, OAuthError};
+use crate::oauth::issuer::{AccessTokenSpec, TokenResponse};
+use crate::oauth::request::Params;
+use crate::registry::{Client, ClientKeys};
+use crate::settings::{Provider, ProviderKind};
+use crate::state::AppState;
+use serde_json::{Map, Value};
+
+fn invalid(description: impl Into<std::borrow::Cow<'static, str>>) -> OAuthError {
+    OAuthError::new(ErrorCode::InvalidGrant, description)
+}
+
+fn detail<'a>(details: &'a Map<String, Value>, name: &str) -> Result<&'a str, OAuthError> {
+    details
+        .get(name)
+        .and_then(Value::as_str)
+        .filter(|value| !value.is_empty())
+        .ok_or_else(|| {
+            OAuthError::invalid_request(format!("the parameter details.{name} is missing"))
+        })
+}
+
+/// Facebook: the token-debug API must say the access token is valid, for this app, for this
+/// account. Returns the account id.
+async fn facebook(
+    state: &AppState,
+    provider: &Provider,
+    app_id: &str,
+    app_secret: &str,
+    base_url: &str,
+    details: &Map<String, Value>,
+) -> Result<String, OAuthError> {
+    let account_id = detail(details, "account_id")?;
+    let access_token = detail(details, "access_token")?;
+    let response = state
+        .http
+        .get(format!("{base_url}/debug_token"))
+        .query(&[
+            ("input_token", access_token),
+            ("access_token", &format!("{app_id}|{app_secret}")),
+        ])
+        .timeout(provider.timeout)
+        .send()
+        .await
+        .map_err(|_| invalid("the provider could not be reached"))?;
+    if !response.status().is_success() {
+        return Err(invalid("the provider refused the credentials"));
+    }
+    let body: Value = response
+        .json()
+        .await
+        .map_err(|_| invalid("the provider's answer could not be read"))?;
+    let data = &body["data"];
+    if data["is_valid"] != Value::Bool(true) {
+        return Err(invalid("the provider says the access token is not valid"));
+    }
+    if data["app_id"].as_str() != Some(app_id) {
+        return Err(invalid("the access token was issued for another app"));
+    }
+    if data["user_id"].as_str() != Some(account_id) {
+        return Err(invalid("the access token belongs to another account"));
+    }
+    if data["expires_at"]
+        .as_i64()
+        .is_some_and(|at| at != 0 && at <= state.now())
+    {
+        return Err(invalid("the provider says the access token has expired"));
+    }
+    Ok(account_id.to_owned())
+}
+
+/// OIDC: an ID token signed by the provider, for the configured audience, current. Returns `sub`.
+async fn oidc(
+    state: &AppState,
+    issuer: &str,
+    keys: &ClientKeys,
+    audience: &str,
+    details: &Map<String, Value>,
+) -> Result<String, OAuthError> {
+    let id_token = detail(details, "id_token")?;
+    let not_valid = || invalid("the ID token is not valid");
+    let jws = CompactJws::parse(id_token).ok_or_else(not_valid)?;
+    if jws.header.crit.is_some() {
+        return Err(not_valid());
+    }
+    let alg = jws.header.alg.parse().map_err(|_| not_valid())?;
+    let kid = jws.header.kid.as_deref();
+    let mut available = signing_keys(state, keys, false).await?;
+    if find_key(&available, kid, alg).is_none() && matches!(keys, ClientKeys::Uri(_)) {
+        available = signing_keys(state, keys, true).await?;
+    }
+    let key = find_key(&available, kid, alg).ok_or_else(not_valid)?;
+    if !verify_with_jwk(key, alg, jws.signing_input.as_bytes(), &jws.signature) {
+        return Err(not_valid());
+    }
+    let claims: Map<String, Value> =
+        serde_json::from_slice(&jws.payload).map_err(|_| not_valid())?;
+    if claims.get("iss").and_then(Value::as_str) != Some(issuer) {
+        return Err(invalid("the ID token comes from another issuer"));
+    }
+    if !audience_matches(
+        claims.get("aud").unwrap_or(&Value::Null),
+        &[audience.to_owned()],
+    ) {
+        return Err(invalid("the ID token was issued for another app"));
+    }
+    let skew = state.settings.client_assertions.clock_skew.as_secs() as i64;
+    if claims
+        .get("exp")
+        .and_then(Value::as_i64)
+        .is_none_or(|exp| exp + skew <= state.now())
+    {
+        return Err(invalid("the ID token has expired"));
+    }
+    claims
+        .get("sub")
+        .and_then(Value::as_str)
+        .filter(|sub| !sub.is_empty())
+        .map(str::to_owned)
+        .ok_or_else(not_valid)
+}
+
+pub async fn grant(
+    state: &AppState,
+    client: &Client,
+    params: &Params,
+    binding: Option<&str>,
+) -> Result<TokenResponse, OAuthError> {
+    let name = params.require("provider")?;
+    let provider = state
+        .settings
+        .providers
+        .iter()
+        .find(|provider| provider.name == name)
+        .ok_or_else(|| OAuthError::invalid_request("the provider is not configured"))?;
+    let details = params
+        .object("details")
+        .and_then(Value::as_object)
+        .ok_or_else(|| OAuthError::missing_parameter("details"))?;
+    let account = match &provider.kind {
+        ProviderKind::Facebook {
+            app_id,
+            app_secret,
+            base_url,
+        } => {
+            facebook(
+                state,
+                provider,
+                app_id,
+                app_secret.expose(),
+                base_url,
+                details,
+            )
+            .await?
+        }
+        ProviderKind::Oidc {
+            issuer,
+            keys,
+            audience,
+        } => oidc(state, issuer, keys, audience, details).await?,
+    };
+    let subject = format!("{}:{account}", provider.name);
+    let scopes = requested_scopes(params, &client.scopes, &client.default_scopes)?;
+    let audience = requested_audience(params, client)?;
+    let access_token = state.issuer().access_token(AccessTokenSpec {
+        client,
+        subject: &subject,
+        scopes: &scopes,
+        audience: &audience,
+        user: None,
+        extra: None,
+        cnf: binding,
+    })?;
+    let mut response = TokenResponse::bearer(access_token, &scopes);
+    let mut profile = url::Url::parse(&state.settings.endpoint(crate::http::USERINFO_PATH))
+        .map_err(|_| OAuthError::server_error("the issuer URL is not valid"))?;
+    profile.query_pairs_mut().append_pair("sub", &subject);
+    response.location = Some(profile.into());
+    Ok(response)
+}

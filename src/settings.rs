@@ -43,6 +43,28 @@ pub struct Settings {
     pub tls: Option<TlsSettings>,
     pub routes: Vec<CompatRoute>,
     pub providers: Vec<Provider>,
+    pub uma_resources: Vec<UmaResource>,
+}
+
+/// A resource protected by UMA 2.0 policies.
+#[derive(Debug, Clone)]
+pub struct UmaResource {
+    pub id: String,
+    /// The client (resource server) that may ask for permission tickets for it.
+    pub resource_server: String,
+    pub scopes: Vec<String>,
+    pub policies: Vec<UmaPolicy>,
+}
+
+/// Who may get which scopes of a resource: any listed client, user or group (an empty list
+/// matches no one), for `scopes` (all the resource's when empty).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct UmaPolicy {
+    pub clients: Vec<String>,
+    pub users: Vec<String>,
+    pub groups: Vec<String>,
+    pub scopes: Vec<String>,
 }
 
 /// An external identity provider whose credentials the `provider` grant exchanges.
@@ -480,6 +502,7 @@ struct RawSettings {
     tls: Option<RawTls>,
     routes: Vec<RawRoute>,
     providers: Vec<RawProvider>,
+    uma_resources: Vec<RawUmaResource>,
     clients: Vec<RawClient>,
     users: Vec<RawUser>,
     resources: Vec<RawResource>,
@@ -493,6 +516,15 @@ struct RawUserAuth {
     max_failures_per_address: Option<u32>,
     secret_cache_ttl: Option<String>,
     secret_cache_capacity: Option<u64>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct RawUmaResource {
+    id: Option<String>,
+    resource_server: Option<String>,
+    scopes: Vec<String>,
+    policies: Vec<UmaPolicy>,
 }
 
 #[derive(Deserialize, Default)]
@@ -994,6 +1026,28 @@ impl RawSettings {
             tls: tls_settings,
             routes: self.validate_routes(problems),
             providers: self.validate_providers(base_dir, problems),
+            uma_resources: self
+                .uma_resources
+                .iter()
+                .enumerate()
+                .filter_map(|(i, raw)| {
+                    let (Some(id), Some(resource_server)) =
+                        (raw.id.clone(), raw.resource_server.clone())
+                    else {
+                        problems.push(
+                            format!("uma_resources[{i}]"),
+                            "id and resource_server are required",
+                        );
+                        return None;
+                    };
+                    Some(UmaResource {
+                        id,
+                        resource_server,
+                        scopes: raw.scopes.clone(),
+                        policies: raw.policies.clone(),
+                    })
+                })
+                .collect(),
             user_auth,
             clients,
         })

@@ -73,6 +73,7 @@ pub fn metadata(settings: &Settings) -> Value {
             .into_iter()
             // The provider grant exists only with configured providers.
             .filter(|grant| *grant != GrantType::Provider || !settings.providers.is_empty())
+            .filter(|grant| *grant != GrantType::UmaTicket || !settings.uma_resources.is_empty())
             .map(GrantType::as_str)
             .collect::<Vec<_>>(),
         "token_endpoint_auth_methods_supported": methods,

@@ -11,6 +11,7 @@ pub mod observe;
 mod revocations;
 mod revoke;
 mod token;
+mod uma;
 mod userinfo;
 
 use crate::oauth::OAuthError;
@@ -71,6 +72,15 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(web::post().to(userinfo::userinfo_post)),
     )
     .route(REVOCATIONS_PATH, web::get().to(revocations::revocations))
+    .service(
+        web::resource(uma::PERMISSION_PATH)
+            .route(web::post().to(uma::permission))
+            .default_service(web::to(post_only)),
+    )
+    .route(
+        "/.well-known/uma2-configuration",
+        web::get().to(uma::configuration),
+    )
     .route(JWKS_PATH, web::get().to(jwks::jwks))
     .route(
         "/.well-known/openid-configuration",

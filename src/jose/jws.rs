@@ -19,6 +19,8 @@ pub enum TokenType {
     Jwt,
     /// The revocation feed document.
     RevocationList,
+    /// A UMA 2.0 permission ticket.
+    UmaTicket,
 }
 
 impl TokenType {
@@ -27,6 +29,7 @@ impl TokenType {
             TokenType::AccessToken => "at+jwt",
             TokenType::Jwt => "JWT",
             TokenType::RevocationList => "revocations+jwt",
+            TokenType::UmaTicket => "uma-ticket+jwt",
         }
     }
 }
@@ -49,6 +52,7 @@ pub struct JwsSigner {
     header_access_token: String,
     header_jwt: String,
     header_revocations: String,
+    header_uma_ticket: String,
 }
 
 impl std::fmt::Debug for JwsSigner {
@@ -137,6 +141,7 @@ impl JwsSigner {
             header_access_token: header(TokenType::AccessToken),
             header_jwt: header(TokenType::Jwt),
             header_revocations: header(TokenType::RevocationList),
+            header_uma_ticket: header(TokenType::UmaTicket),
             kid,
             alg,
             key,
@@ -160,6 +165,7 @@ impl JwsSigner {
             TokenType::AccessToken => &self.header_access_token,
             TokenType::Jwt => &self.header_jwt,
             TokenType::RevocationList => &self.header_revocations,
+            TokenType::UmaTicket => &self.header_uma_ticket,
         };
         let mut token = String::with_capacity(header.len() + payload.len() * 4 / 3 + 700);
         token.push_str(header);

@@ -20,6 +20,10 @@ pub enum ErrorCode {
     InvalidTarget,
     TemporarilyUnavailable,
     ServerError,
+    /// UMA 2.0: more claims about the requesting party are needed (403, with the ticket).
+    NeedInfo,
+    /// UMA 2.0: the policies deny the request (403).
+    RequestDenied,
 }
 
 impl ErrorCode {
@@ -33,6 +37,8 @@ impl ErrorCode {
             ErrorCode::InvalidScope => "invalid_scope",
             ErrorCode::InvalidTarget => "invalid_target",
             ErrorCode::TemporarilyUnavailable => "temporarily_unavailable",
+            ErrorCode::NeedInfo => "need_info",
+            ErrorCode::RequestDenied => "request_denied",
             ErrorCode::ServerError => "server_error",
         }
     }
@@ -41,6 +47,7 @@ impl ErrorCode {
         match self {
             ErrorCode::InvalidClient => StatusCode::UNAUTHORIZED,
             ErrorCode::TemporarilyUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::NeedInfo | ErrorCode::RequestDenied => StatusCode::FORBIDDEN,
             ErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
             _ => StatusCode::BAD_REQUEST,
         }
@@ -57,6 +64,8 @@ pub struct OAuthError {
     pub basic_realm: Option<String>,
     /// `Retry-After` seconds, for throttled or unavailable answers.
     pub retry_after: Option<u64>,
+    /// UMA `need_info`: the permission ticket to continue with.
+    pub ticket: Option<String>,
 }
 
 impl OAuthError {
@@ -67,6 +76,7 @@ impl OAuthError {
             status: code.default_status(),
             basic_realm: None,
             retry_after: None,
+            ticket: None,
         }
     }
 
@@ -112,6 +122,8 @@ impl fmt::Display for OAuthError {
 struct ErrorBody<'a> {
     error: &'a str,
     error_description: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ticket: Option<&'a str>,
 }
 
 impl ResponseError for OAuthError {
@@ -139,6 +151,7 @@ impl ResponseError for OAuthError {
         let mut response = response.json(ErrorBody {
             error: self.code.as_str(),
             error_description: &self.description,
+            ticket: self.ticket.as_deref(),
         });
         // The metrics middleware counts errors by code.
         response.extensions_mut().insert(self.code);

@@ -14,5 +14,6 @@ pub mod request;
 pub mod tokens;
 pub mod trusted;
 pub mod types;
+pub mod uma;
 
 pub use error::{ErrorCode, OAuthError};

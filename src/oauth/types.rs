@@ -106,10 +106,12 @@ pub enum GrantType {
     TokenExchange,
     /// An external identity provider's credentials (older token APIs' `provider` grant).
     Provider,
+    /// UMA 2.0: a permission ticket for a requesting party token.
+    UmaTicket,
 }
 
 impl GrantType {
-    pub const ALL: [GrantType; 7] = [
+    pub const ALL: [GrantType; 8] = [
         GrantType::AuthorizationCode,
         GrantType::ClientCredentials,
         GrantType::Password,
@@ -117,6 +119,7 @@ impl GrantType {
         GrantType::JwtBearer,
         GrantType::TokenExchange,
         GrantType::Provider,
+        GrantType::UmaTicket,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -128,6 +131,7 @@ impl GrantType {
             GrantType::JwtBearer => "urn:ietf:params:oauth:grant-type:jwt-bearer",
             GrantType::TokenExchange => "urn:ietf:params:oauth:grant-type:token-exchange",
             GrantType::Provider => "provider",
+            GrantType::UmaTicket => "urn:ietf:params:oauth:grant-type:uma-ticket",
         }
     }
 }
@@ -136,6 +140,10 @@ impl FromStr for GrantType {
     type Err = String;
 
     fn from_str(value: &str) -> Result<Self, Self::Err> {
+        // An older token API calls the UMA grant `uma_ticket`.
+        if value == "uma_ticket" {
+            return Ok(GrantType::UmaTicket);
+        }
         Self::ALL
             .into_iter()
             .find(|grant| grant.as_str() == value)

@@ -16,4 +16,5 @@ mod provider;
 mod replicas;
 mod revocation;
 mod token;
+mod uma;
 mod users;

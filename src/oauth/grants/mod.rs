@@ -8,6 +8,7 @@ mod password;
 mod provider;
 mod refresh_token;
 mod token_exchange;
+mod uma_ticket;
 
 use super::error::{ErrorCode, OAuthError};
 use super::issuer::{random_id, AccessTokenSpec, RefreshClaims, TokenResponse};
@@ -47,6 +48,7 @@ pub async fn issue(
             authorization_code::grant(state, client, &request.params, binding).await
         }
         GrantType::JwtBearer => jwt_bearer::grant(state, client, &request.params, binding).await,
+        GrantType::UmaTicket => uma_ticket::grant(state, client, &request.params, binding).await,
         GrantType::Provider => provider::grant(state, client, &request.params, binding).await,
         GrantType::TokenExchange => {
             token_exchange::grant(state, client, &request.params, binding).await

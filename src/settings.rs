@@ -1165,15 +1165,32 @@ impl RawSettings {
                     else {
                         continue;
                     };
+                    let base_url = raw
+                        .base_url
+                        .clone()
+                        .unwrap_or_else(|| "https://graph.facebook.com".to_owned())
+                        .trim_end_matches('/')
+                        .to_owned();
+                    // The app secret travels to it: https, or http on loopback only.
+                    let safe = url::Url::parse(&base_url).is_ok_and(|url| {
+                        url.scheme() == "https"
+                            || (url.scheme() == "http"
+                                && matches!(
+                                    url.host_str(),
+                                    Some("127.0.0.1" | "localhost" | "[::1]")
+                                ))
+                    });
+                    if !safe {
+                        problems.push(
+                            at("base_url"),
+                            "must be an https URL (http only on loopback)",
+                        );
+                        continue;
+                    }
                     ProviderKind::Facebook {
                         app_id,
                         app_secret,
-                        base_url: raw
-                            .base_url
-                            .clone()
-                            .unwrap_or_else(|| "https://graph.facebook.com".to_owned())
-                            .trim_end_matches('/')
-                            .to_owned(),
+                        base_url,
                     }
                 }
                 Some("oidc") => {

@@ -8,16 +8,16 @@ use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use std::collections::HashMap;
 use std::time::Duration;
 
-const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk-and-some-more";
+pub const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk-and-some-more";
 
-fn challenge(verifier: &str) -> String {
+pub fn challenge(verifier: &str) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD
         .encode(digest::digest(&digest::SHA256, verifier.as_bytes()))
 }
 
 /// A browser's cookie jar, kept by hand so the test sees every header.
 #[derive(Default)]
-struct Jar(HashMap<String, String>);
+pub struct Jar(HashMap<String, String>);
 
 impl Jar {
     fn take(&mut self, answer: &Answer) {
@@ -46,7 +46,7 @@ fn hidden(html: &str, name: &str) -> String {
     html[start..].split('"').next().unwrap().to_owned()
 }
 
-fn query_of(location: &str) -> HashMap<String, String> {
+pub fn query_of(location: &str) -> HashMap<String, String> {
     url::Url::parse(location)
         .unwrap()
         .query_pairs()
@@ -55,7 +55,7 @@ fn query_of(location: &str) -> HashMap<String, String> {
 }
 
 impl TestApp {
-    async fn authorize(&self, jar: &mut Jar, query: &[(&str, &str)]) -> Answer {
+    pub async fn authorize(&self, jar: &mut Jar, query: &[(&str, &str)]) -> Answer {
         let url = url::Url::parse_with_params(&self.url("/oauth2/authorize"), query).unwrap();
         let answer = Answer::from(
             self.client
@@ -86,7 +86,7 @@ impl TestApp {
     }
 
     /// Signs in on the page `page` and returns the answer to the form.
-    async fn sign_in(
+    pub async fn sign_in(
         &self,
         jar: &mut Jar,
         page: &Answer,
@@ -122,7 +122,10 @@ impl TestApp {
     }
 }
 
-fn mobile_query<'a>(challenge: &'a str, extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+pub fn mobile_query<'a>(
+    challenge: &'a str,
+    extra: &[(&'a str, &'a str)],
+) -> Vec<(&'a str, &'a str)> {
     let mut query = vec![
         ("response_type", "code"),
         ("client_id", "mobile"),

@@ -336,3 +336,43 @@ async fn the_v1_1_api_wraps_answers_in_meta_and_data() {
     let get = app.get("/api/v1.1/oauth/token").await;
     assert_eq!(get.status, 405);
 }
+
+#[tokio::test]
+async fn the_token_api_exchanges_an_authorization_code_from_query_parameters() {
+    use crate::authorize::{challenge, mobile_query, query_of, Jar, VERIFIER};
+    let app = spawn_compat_app().await;
+    let mut jar = Jar::default();
+    let challenge = challenge(VERIFIER);
+    let page = app
+        .authorize(&mut jar, &mobile_query(&challenge, &[]))
+        .await;
+    let signed_in = app.sign_in(&mut jar, &page, "alice", ALICE_PASSWORD).await;
+    let code = query_of(signed_in.header("location").unwrap())["code"].clone();
+    let answer = post_query(
+        &app,
+        "/token",
+        &[
+            ("grant_type", "authorization_code"),
+            ("client_id", "mobile"),
+            ("redirect_uri", CALLBACK),
+            ("code", &code),
+            ("code_verifier", VERIFIER),
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(answer.status, 200, "{}", answer.json);
+    assert!(answer.json["id_token"].is_string());
+    post_query(
+        &app,
+        "/token",
+        &[
+            ("grant_type", "authorization_code"),
+            ("client_id", "mobile"),
+            ("redirect_uri", CALLBACK),
+        ],
+        None,
+    )
+    .await
+    .assert_error(400, "invalid_request", "the parameter code is missing");
+}

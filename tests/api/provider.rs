@@ -143,6 +143,11 @@ async fn facebook_credentials_become_a_token_when_the_provider_confirms_them() {
     assert_eq!(claims["sub"], "facebook:10001");
     assert_eq!(claims["client_id"], "truelocal");
 
+    // An account id sent as a number reads the same.
+    let mut numeric = facebook_body("10001", "good-token");
+    numeric["details"]["account_id"] = json!(10001);
+    assert_eq!(provider_token(&app, numeric).await.status, 200);
+
     for (account, token, description) in [
         (
             "10001",

@@ -19,14 +19,15 @@ fn invalid(description: impl Into<std::borrow::Cow<'static, str>>) -> OAuthError
     OAuthError::new(ErrorCode::InvalidGrant, description)
 }
 
-fn detail<'a>(details: &'a Map<String, Value>, name: &str) -> Result<&'a str, OAuthError> {
-    details
-        .get(name)
-        .and_then(Value::as_str)
-        .filter(|value| !value.is_empty())
-        .ok_or_else(|| {
-            OAuthError::invalid_request(format!("the parameter details.{name} is missing"))
-        })
+/// A string member of `details` (a number is read as its decimal text).
+fn detail(details: &Map<String, Value>, name: &str) -> Result<String, OAuthError> {
+    match details.get(name) {
+        Some(Value::String(text)) if !text.is_empty() => Ok(text.clone()),
+        Some(Value::Number(number)) => Ok(number.to_string()),
+        _ => Err(OAuthError::invalid_request(format!(
+            "the parameter details.{name} is missing"
+        ))),
+    }
 }
 
 /// Facebook: the token-debug API must say the access token is valid, for this app, for this
@@ -45,7 +46,7 @@ async fn facebook(
         .http
         .get(format!("{base_url}/debug_token"))
         .query(&[
-            ("input_token", access_token),
+            ("input_token", access_token.as_str()),
             ("access_token", &format!("{app_id}|{app_secret}")),
         ])
         .timeout(provider.timeout)
@@ -66,7 +67,7 @@ async fn facebook(
     if data["app_id"].as_str() != Some(app_id) {
         return Err(invalid("the access token was issued for another app"));
     }
-    if data["user_id"].as_str() != Some(account_id) {
+    if data["user_id"].as_str() != Some(account_id.as_str()) {
         return Err(invalid("the access token belongs to another account"));
     }
     if data["expires_at"]
@@ -75,7 +76,7 @@ async fn facebook(
     {
         return Err(invalid("the provider says the access token has expired"));
     }
-    Ok(account_id.to_owned())
+    Ok(account_id)
 }
 
 /// OIDC: an ID token signed by the provider, for the configured audience, current. Returns `sub`.
@@ -88,15 +89,18 @@ async fn oidc(
 ) -> Result<String, OAuthError> {
     let id_token = detail(details, "id_token")?;
     let not_valid = || invalid("the ID token is not valid");
-    let jws = CompactJws::parse(id_token).ok_or_else(not_valid)?;
+    let jws = CompactJws::parse(&id_token).ok_or_else(not_valid)?;
     if jws.header.crit.is_some() {
         return Err(not_valid());
     }
     let alg = jws.header.alg.parse().map_err(|_| not_valid())?;
     let kid = jws.header.kid.as_deref();
-    let mut available = signing_keys(state, keys, false).await?;
+    let unreachable = |_| invalid("the provider's keys could not be fetched");
+    let mut available = signing_keys(state, keys, false)
+        .await
+        .map_err(unreachable)?;
     if find_key(&available, kid, alg).is_none() && matches!(keys, ClientKeys::Uri(_)) {
-        available = signing_keys(state, keys, true).await?;
+        available = signing_keys(state, keys, true).await.map_err(unreachable)?;
     }
     let key = find_key(&available, kid, alg).ok_or_else(not_valid)?;
     if !verify_with_jwk(key, alg, jws.signing_input.as_bytes(), &jws.signature) {

@@ -95,6 +95,37 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .route("/metrics", web::get().to(metrics::metrics));
 }
 
+/// The parameters of a protocol request (from the body, and the query string where the route
+/// allows it) and its authenticated client.
+async fn authenticated_params(
+    req: &actix_web::HttpRequest,
+    payload: web::Payload,
+    state: &crate::state::AppState,
+    route: Option<&crate::settings::CompatRoute>,
+) -> Result<
+    (
+        crate::oauth::request::Params,
+        crate::oauth::client_auth::Authenticated,
+    ),
+    OAuthError,
+> {
+    use crate::oauth::request::{parse_body, read_body, route_params};
+    let body = read_body(req, payload, state.settings.server.max_body_bytes).await?;
+    let params = match route {
+        Some(route) => route_params(req, &body, route.query_parameters)?,
+        None => parse_body(req, &body)?,
+    };
+    let client = crate::oauth::client_auth::authenticate(
+        state,
+        req.headers(),
+        &params,
+        req.peer_addr().map(|addr| addr.ip()),
+        req.conn_data::<crate::tls::PeerCertificates>(),
+    )
+    .await?;
+    Ok((params, client))
+}
+
 /// 405 for any method but POST on the protocol endpoints, as an OAuth error body.
 async fn post_only() -> HttpResponse {
     let mut response = actix_web::ResponseError::error_response(

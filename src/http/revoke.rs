@@ -4,12 +4,10 @@
 //! token revokes its family.
 
 use crate::oauth::grants::family_key;
-use crate::oauth::request::{parse_body, read_body, route_params};
 use crate::oauth::tokens::{read_refresh_token, verify_access_token};
-use crate::oauth::{client_auth, ErrorCode, OAuthError};
+use crate::oauth::{ErrorCode, OAuthError};
 use crate::settings::CompatRoute;
 use crate::state::AppState;
-use crate::tls::PeerCertificates;
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 
@@ -38,20 +36,7 @@ async fn serve(
     state: web::Data<AppState>,
     route: Option<&CompatRoute>,
 ) -> Result<HttpResponse, OAuthError> {
-    let body = read_body(&req, payload, state.settings.server.max_body_bytes).await?;
-    let params = match route {
-        Some(route) => route_params(&req, &body, route.query_parameters)?,
-        None => parse_body(&req, &body)?,
-    };
-    let peer = req.peer_addr().map(|addr| addr.ip());
-    let client = client_auth::authenticate(
-        &state,
-        req.headers(),
-        &params,
-        peer,
-        req.conn_data::<PeerCertificates>(),
-    )
-    .await?;
+    let (params, client) = super::authenticated_params(&req, payload, &state, route).await?;
     let token = params.require("token")?;
     // `token_type_hint` only speeds up a search; a wrong or unknown hint changes nothing.
     if let Some(claims) = verify_access_token(&state, token) {

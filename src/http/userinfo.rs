@@ -79,6 +79,12 @@ async fn answer(state: &AppState, token: Option<String>) -> Result<HttpResponse,
     {
         return Ok(invalid());
     }
+    // A provider grant's subject: its profile is who it is and who vouched for it.
+    if let Some(idp) = claims.other.get("idp").and_then(Value::as_str) {
+        return Ok(HttpResponse::Ok()
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .json(json!({ "sub": claims.sub, "idp": idp })));
+    }
     // Only tokens of a user grant (they carry auth_time) speak for a user.
     let user_token = claims.other.contains_key("auth_time");
     let Some(user) = state.users.get(&claims.sub).filter(|_| user_token) else {

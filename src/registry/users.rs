@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Claims Tessera sets itself; a user's configured claims may not use these names.
-pub const RESERVED_CLAIMS: [&str; 16] = [
+pub const RESERVED_CLAIMS: [&str; 18] = [
     "iss",
     "sub",
     "aud",
@@ -21,6 +21,8 @@ pub const RESERVED_CLAIMS: [&str; 16] = [
     "cnf",
     "act",
     "typ",
+    "idp",
+    "authorization",
 ];
 
 /// A person who signs in with a password.

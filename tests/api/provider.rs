@@ -142,6 +142,21 @@ async fn facebook_credentials_become_a_token_when_the_provider_confirms_them() {
         .await;
     assert_eq!(claims["sub"], "facebook:10001");
     assert_eq!(claims["client_id"], "truelocal");
+    // The Location is the subject's profile.
+    let profile = Answer::from(
+        app.client
+            .get(app.url("/oauth2/userinfo?sub=facebook%3A10001"))
+            .bearer_auth(answer.json["access_token"].as_str().unwrap())
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(profile.status, 200, "{}", profile.json);
+    assert_eq!(
+        profile.json,
+        json!({"sub": "facebook:10001", "idp": "facebook"})
+    );
 
     // An account id sent as a number reads the same.
     let mut numeric = facebook_body("10001", "good-token");

@@ -175,13 +175,16 @@ pub async fn grant(
     let subject = format!("{}:{account}", provider.name);
     let scopes = requested_scopes(params, &client.scopes, &client.default_scopes)?;
     let audience = requested_audience(params, client)?;
+    // Which provider vouched for the subject: userinfo answers for it.
+    let mut extra = Map::new();
+    extra.insert("idp".into(), Value::from(provider.name.as_str()));
     let access_token = state.issuer().access_token(AccessTokenSpec {
         client,
         subject: &subject,
         scopes: &scopes,
         audience: &audience,
         user: None,
-        extra: None,
+        extra: Some(&extra),
         cnf: binding,
     })?;
     let mut response = TokenResponse::bearer(access_token, &scopes);

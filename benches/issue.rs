@@ -85,6 +85,7 @@ fn benches(c: &mut Criterion) {
                             user: None,
                             extra: None,
                             cnf: None,
+                            not_after: None,
                         })
                         .unwrap(),
                 )
@@ -102,6 +103,7 @@ fn benches(c: &mut Criterion) {
                 user: None,
                 extra: None,
                 cnf: None,
+                not_after: None,
             })
             .unwrap()
             .token;
@@ -142,6 +144,7 @@ fn jwe_benches(c: &mut Criterion) {
             user: None,
             extra: None,
             cnf: None,
+            not_after: None,
         })
         .unwrap()
         .token;

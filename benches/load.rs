@@ -257,6 +257,7 @@ claims = {{ email = "bench@example.com" }}
                                     user: None,
                                     extra: None,
                                     cnf: None,
+                                    not_after: None,
                                 })
                                 .unwrap()
                                 .token

@@ -31,6 +31,8 @@ pub struct AccessTokenSpec<'a> {
     pub extra: Option<&'a Map<String, Value>>,
     /// The certificate thumbprint a mutual-TLS client's token is bound to.
     pub cnf: Option<&'a str>,
+    /// The token may not outlive this (a token exchange's subject token).
+    pub not_after: Option<UnixTime>,
 }
 
 /// RFC 8705 3.1 confirmation.
@@ -209,11 +211,14 @@ impl Issuer<'_> {
 
     pub fn access_token(&self, spec: AccessTokenSpec<'_>) -> Result<AccessToken, OAuthError> {
         let signer = self.signer()?;
-        let ttl = spec
+        let mut ttl = spec
             .client
             .access_token_ttl
             .unwrap_or(self.settings.tokens.access_token_ttl)
             .as_secs();
+        if let Some(limit) = spec.not_after {
+            ttl = ttl.min((limit - self.now).max(1) as u64);
+        }
         let jti = random_id();
         let claims = AccessTokenClaims {
             iss: &self.settings.issuer,

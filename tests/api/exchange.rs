@@ -243,6 +243,35 @@ async fn token_exchange_delegates_with_act_and_never_widens_scopes() {
     assert_eq!(claims["client_id"], "relay");
     assert_eq!(claims["act"], json!({"sub": "relay"}));
 
+    // Issued later, it still expires with the subject token.
+    let subject_claims = app
+        .app
+        .verify(&subject, Algorithm::ES256, "https://reports.internal")
+        .await
+        .1;
+    app.app.clock.advance(std::time::Duration::from_secs(600));
+    let later = app
+        .as_relay(
+            "relay",
+            &[
+                ("grant_type", TOKEN_EXCHANGE),
+                ("subject_token", &subject),
+                ("subject_token_type", ACCESS),
+            ],
+        )
+        .await;
+    assert_eq!(later.status, 200, "{}", later.json);
+    assert_eq!(later.json["expires_in"], 300);
+    let (_, later_claims) = app
+        .app
+        .verify(
+            later.json["access_token"].as_str().unwrap(),
+            Algorithm::ES256,
+            "https://reports.internal",
+        )
+        .await;
+    assert_eq!(later_claims["exp"], subject_claims["exp"]);
+
     // A scope the subject token does not have: refused.
     app.as_relay(
         "relay",

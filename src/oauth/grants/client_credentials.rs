@@ -23,6 +23,7 @@ pub fn grant(
         user: None,
         extra: None,
         cnf: binding,
+        not_after: None,
     })?;
     Ok(TokenResponse::bearer(access_token, &scopes))
 }

@@ -111,6 +111,7 @@ pub async fn grant(
         user: None,
         extra: None,
         cnf: binding,
+        not_after: None,
     })?;
     Ok(TokenResponse::bearer(access_token, &scopes))
 }

@@ -90,6 +90,7 @@ pub fn issue_user_tokens(
         user: Some((grant.user, grant.auth_time)),
         extra: None,
         cnf: grant.binding,
+        not_after: None,
     })?;
     let id_token = if grant.scopes.iter().any(|scope| scope.as_str() == "openid") {
         Some(issuer.id_token(

@@ -186,6 +186,7 @@ pub async fn grant(
         user: None,
         extra: Some(&extra),
         cnf: binding,
+        not_after: None,
     })?;
     let mut response = TokenResponse::bearer(access_token, &scopes);
     let mut profile = url::Url::parse(&state.settings.endpoint(crate::http::USERINFO_PATH))

@@ -29,6 +29,8 @@ struct Party {
     act: Option<Value>,
     /// The certificate thumbprint the token is bound to (RFC 8705 3).
     cnf: Option<String>,
+    /// When the presented token expires.
+    exp: i64,
 }
 
 async fn read(
@@ -57,6 +59,7 @@ async fn read(
                 ScopeSet::parse(claims.scope.as_deref().unwrap_or_default()).unwrap_or_default(),
             ),
             issuer: None,
+            exp: claims.exp,
             act: claims.other.get("act").cloned(),
             cnf: claims
                 .other
@@ -75,6 +78,7 @@ async fn read(
         scopes: None,
         act: jwt.claims.get("act").cloned(),
         cnf: None,
+        exp: jwt.exp,
         issuer: Some(jwt.issuer),
     })
 }
@@ -158,6 +162,8 @@ pub async fn grant(
         user: None,
         extra: (!extra.is_empty()).then_some(&extra),
         cnf: binding,
+        // The exchanged token never outlives the subject token.
+        not_after: Some(subject.exp),
     })?;
     let mut response = TokenResponse::bearer(access_token, &scopes);
     response.issued_token_type = Some(ACCESS_TOKEN_TYPE);

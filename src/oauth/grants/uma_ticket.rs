@@ -119,6 +119,7 @@ pub async fn grant(
         user: None,
         extra: Some(&extra),
         cnf: binding,
+        not_after: None,
     })?;
     Ok(TokenResponse::bearer(access_token, &no_scopes))
 }

@@ -19,18 +19,8 @@ pub async fn introspect(
     serve(req, payload, state, None).await
 }
 
-/// This endpoint at a compatible route.
-pub async fn introspect_route(
-    req: HttpRequest,
-    payload: web::Payload,
-    state: web::Data<AppState>,
-    route: web::Data<CompatRoute>,
-) -> HttpResponse {
-    let result = serve(req, payload, state.clone(), Some(&route)).await;
-    super::compat::wrap(&state, &route, result).await
-}
-
-async fn serve(
+/// The endpoint's work; `route` when it is mounted as a compatible route.
+pub(super) async fn serve(
     req: HttpRequest,
     payload: web::Payload,
     state: web::Data<AppState>,

@@ -28,20 +28,32 @@ pub const JWKS_PATH: &str = "/.well-known/jwks.json";
 
 /// The compatible routes of the configuration, each with its options in its app data.
 pub fn compat_routes(cfg: &mut web::ServiceConfig, routes: &[crate::settings::CompatRoute]) {
-    use crate::settings::RouteEndpoint;
     for route in routes {
-        let handler = match route.endpoint {
-            RouteEndpoint::Token => web::post().to(token::token_route),
-            RouteEndpoint::Revoke => web::post().to(revoke::revoke_route),
-            RouteEndpoint::Introspect => web::post().to(introspect::introspect_route),
-        };
         cfg.service(
             web::resource(route.path.as_str())
                 .app_data(web::Data::new(route.clone()))
-                .route(handler)
+                .route(web::post().to(compat_route))
                 .default_service(web::to(post_only)),
         );
     }
+}
+
+/// A compatible route: its core endpoint's work, then its envelope.
+async fn compat_route(
+    req: actix_web::HttpRequest,
+    payload: web::Payload,
+    state: web::Data<crate::state::AppState>,
+    route: web::Data<crate::settings::CompatRoute>,
+) -> HttpResponse {
+    use crate::settings::RouteEndpoint;
+    let result = match route.endpoint {
+        RouteEndpoint::Token => token::serve(&req, payload, &state, Some(&route)).await,
+        RouteEndpoint::Revoke => revoke::serve(req, payload, state.clone(), Some(&route)).await,
+        RouteEndpoint::Introspect => {
+            introspect::serve(req, payload, state.clone(), Some(&route)).await
+        }
+    };
+    compat::wrap(&state, &route, result).await
 }
 
 /// Every route of the issuer.

@@ -1,7 +1,6 @@
 //! `POST /oauth2/token`: parse, authenticate the client, run the grant, answer. Compatible
 //! routes (`[[routes]]` with `endpoint = "token"`) run the same steps with their own options.
 
-use super::compat;
 use crate::oauth::request::{parse_body, read_body, route_params, TokenRequest};
 use crate::oauth::{client_auth, grants, OAuthError};
 use crate::settings::CompatRoute;
@@ -18,18 +17,8 @@ pub async fn token(
     serve(&req, payload, &state, None).await
 }
 
-/// The token endpoint at a compatible route.
-pub async fn token_route(
-    req: HttpRequest,
-    payload: web::Payload,
-    state: web::Data<AppState>,
-    route: web::Data<CompatRoute>,
-) -> HttpResponse {
-    let result = serve(&req, payload, &state, Some(&route)).await;
-    compat::wrap(&state, &route, result).await
-}
-
-async fn serve(
+/// The endpoint's work; `route` when it is mounted as a compatible route.
+pub(super) async fn serve(
     req: &HttpRequest,
     payload: web::Payload,
     state: &AppState,

@@ -86,13 +86,9 @@ async fn a_trusted_issuers_jwt_is_an_authorization_grant_once() {
         .await;
     assert_eq!(answer.status, 200, "{}", answer.json);
     assert_eq!(answer.json["scope"], "reports:read s");
-    let (_, claims) = app
+    let claims = app
         .app
-        .verify(
-            answer.json["access_token"].as_str().unwrap(),
-            Algorithm::ES256,
-            "https://reports.internal",
-        )
+        .token_claims(&answer, "https://reports.internal")
         .await;
     assert_eq!(claims["sub"], "idp:user-1");
     assert_eq!(claims["client_id"], "relay");
@@ -262,13 +258,9 @@ async fn token_exchange_delegates_with_act_and_never_widens_scopes() {
         .await;
     assert_eq!(later.status, 200, "{}", later.json);
     assert_eq!(later.json["expires_in"], 300);
-    let (_, later_claims) = app
+    let later_claims = app
         .app
-        .verify(
-            later.json["access_token"].as_str().unwrap(),
-            Algorithm::ES256,
-            "https://reports.internal",
-        )
+        .token_claims(&later, "https://reports.internal")
         .await;
     assert_eq!(later_claims["exp"], subject_claims["exp"]);
 
@@ -311,13 +303,9 @@ async fn token_exchange_delegates_with_act_and_never_widens_scopes() {
         )
         .await;
     assert_eq!(again.status, 200, "{}", again.json);
-    let (_, claims) = app
+    let claims = app
         .app
-        .verify(
-            again.json["access_token"].as_str().unwrap(),
-            Algorithm::ES256,
-            "https://reports.internal",
-        )
+        .token_claims(&again, "https://reports.internal")
         .await;
     assert_eq!(
         claims["act"],
@@ -364,13 +352,9 @@ async fn a_trusted_issuers_jwt_can_be_exchanged_within_its_limits() {
         answer.json["scope"], "reports:read s",
         "the issuer's limit, not the client's u"
     );
-    let (_, claims) = app
+    let claims = app
         .app
-        .verify(
-            answer.json["access_token"].as_str().unwrap(),
-            Algorithm::ES256,
-            "https://reports.internal",
-        )
+        .token_claims(&answer, "https://reports.internal")
         .await;
     assert_eq!(claims["sub"], "idp:user-1");
     assert!(claims.get("act").is_none());

@@ -318,6 +318,16 @@ impl TestApp {
         (data.header, data.claims)
     }
 
+    /// The claims of a successful token response's access token (ES256), verified as a resource
+    /// server would; fails the test on any other answer.
+    pub async fn token_claims(&self, answer: &Answer, audience: &str) -> Value {
+        assert_eq!(answer.status, 200, "{}", answer.json);
+        let token = answer.json["access_token"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no access_token in {}", answer.json));
+        self.verify(token, Algorithm::ES256, audience).await.1
+    }
+
     pub async fn metrics(&self) -> String {
         self.client
             .get(self.url("/metrics"))

@@ -3,7 +3,6 @@
 
 use crate::helpers::*;
 use base64::Engine;
-use jsonwebtoken::Algorithm;
 use rcgen::{
     BasicConstraints, CertificateParams, DistinguishedName, DnType, IsCa, Issuer, KeyPair,
 };
@@ -150,13 +149,7 @@ audience = ["https://m.internal"]
     ] {
         let answer = token(pki.http(Some(identity)), client_id).await;
         assert_eq!(answer.status, 200, "{client_id}: {}", answer.json);
-        let (_, claims) = app
-            .verify(
-                answer.json["access_token"].as_str().unwrap(),
-                Algorithm::ES256,
-                "https://m.internal",
-            )
-            .await;
+        let claims = app.token_claims(&answer, "https://m.internal").await;
         assert_eq!(
             claims["cnf"],
             json!({"x5t#S256": thumbprint(der)}),

@@ -133,13 +133,7 @@ async fn facebook_credentials_become_a_token_when_the_provider_confirms_them() {
         location,
         "https://issuer.test/oauth2/userinfo?sub=facebook%3A10001"
     );
-    let (_, claims) = app
-        .verify(
-            answer.json["access_token"].as_str().unwrap(),
-            jsonwebtoken::Algorithm::ES256,
-            "https://profiles.internal",
-        )
-        .await;
+    let claims = app.token_claims(&answer, "https://profiles.internal").await;
     assert_eq!(claims["sub"], "facebook:10001");
     assert_eq!(claims["client_id"], "truelocal");
     // The Location is the subject's profile.
@@ -230,13 +224,7 @@ async fn an_oidc_providers_id_token_is_verified_against_its_keys() {
     let body = |token: String| json!({"client_id": "truelocal", "grant_type": "provider", "provider": "corp", "details": {"id_token": token}});
     let answer = provider_token(&app, body(id_token(&|_| {}))).await;
     assert_eq!(answer.status, 200, "{}", answer.json);
-    let (_, claims) = app
-        .verify(
-            answer.json["access_token"].as_str().unwrap(),
-            jsonwebtoken::Algorithm::ES256,
-            "https://profiles.internal",
-        )
-        .await;
+    let claims = app.token_claims(&answer, "https://profiles.internal").await;
     assert_eq!(claims["sub"], "corp:emp-7");
     provider_token(&app, body(id_token(&|c| c["aud"] = json!("someone-else"))))
         .await

@@ -2,7 +2,6 @@
 //! in the configuration, need_info and request_denied, and the older `/token` API's `uma_ticket`.
 
 use crate::helpers::*;
-use jsonwebtoken::Algorithm;
 use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::Duration;
@@ -110,13 +109,7 @@ async fn a_client_policy_grants_a_requesting_party_token() {
         )
         .await;
     assert_eq!(answer.status, 200, "{}", answer.json);
-    let (_, claims) = app
-        .verify(
-            answer.json["access_token"].as_str().unwrap(),
-            Algorithm::ES256,
-            "https://photos.internal",
-        )
-        .await;
+    let claims = app.token_claims(&answer, "https://photos.internal").await;
     assert_eq!(claims["sub"], "gallery");
     assert_eq!(
         claims["authorization"],
@@ -131,13 +124,7 @@ async fn a_client_policy_grants_a_requesting_party_token() {
         )
         .await;
     assert_eq!(partial.status, 200, "{}", partial.json);
-    let (_, claims) = app
-        .verify(
-            partial.json["access_token"].as_str().unwrap(),
-            Algorithm::ES256,
-            "https://photos.internal",
-        )
-        .await;
+    let claims = app.token_claims(&partial, "https://photos.internal").await;
     assert_eq!(
         claims["authorization"]["permissions"][0]["resource_scopes"],
         json!(["view"])
@@ -179,13 +166,7 @@ async fn user_policies_need_a_claim_token_and_decide_by_user_and_group() {
         )
         .await;
     assert_eq!(granted.status, 200, "{}", granted.json);
-    let (_, claims) = app
-        .verify(
-            granted.json["access_token"].as_str().unwrap(),
-            Algorithm::ES256,
-            "https://photos.internal",
-        )
-        .await;
+    let claims = app.token_claims(&granted, "https://photos.internal").await;
     assert_eq!(claims["sub"], "alice");
     assert_eq!(
         claims["authorization"]["permissions"][0]["resource_scopes"],

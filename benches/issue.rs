@@ -110,7 +110,7 @@ fn benches(c: &mut Criterion) {
         let jwks = state.keys().jwks(
             state.settings.tokens.signing_alg,
             tessera::clock::Clock::now(&SystemClock),
-            state.settings.token_retention(),
+            state.settings.token_retention,
         );
         let jwk: jsonwebtoken::jwk::Jwk = serde_json::from_value(jwks["keys"][0].clone()).unwrap();
         let key = DecodingKey::from_jwk(&jwk).unwrap();

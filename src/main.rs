@@ -213,7 +213,7 @@ fn key_states(
                     index - 1,
                     settings.tokens.signing_alg,
                     now,
-                    settings.token_retention(),
+                    settings.token_retention,
                 )
             });
             (key, state)

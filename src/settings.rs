@@ -44,6 +44,12 @@ pub struct Settings {
     pub routes: Vec<CompatRoute>,
     pub providers: Vec<Provider>,
     pub uma_resources: Vec<UmaResource>,
+    /// How long a signed token can be valid: the longest token lifetime, plus a minute for
+    /// verifiers' clock skew. A retired signing key stays published this long.
+    pub token_retention: Duration,
+    /// What an assertion's `aud` may name: the issuer, the token endpoint, and the token
+    /// endpoint's mutual-TLS alias.
+    pub assertion_audiences: Vec<String>,
 }
 
 /// A resource protected by UMA 2.0 policies.
@@ -249,30 +255,26 @@ pub struct LogSettings {
 }
 
 impl Settings {
-    /// How long a signed token can be valid: the longest token lifetime, plus a minute for
-    /// verifiers' clock skew. A retired signing key stays published this long.
-    pub fn token_retention(&self) -> Duration {
+    /// Fills the values derived from the others, once.
+    fn derive(mut self) -> Self {
         let longest_client = self
             .clients
             .iter()
             .filter_map(|client| client.access_token_ttl)
             .max()
             .unwrap_or_default();
-        self.tokens
+        self.token_retention = self
+            .tokens
             .access_token_ttl
             .max(self.tokens.id_token_ttl)
             .max(longest_client)
-            + Duration::from_secs(60)
-    }
-
-    /// What an assertion's `aud` may name: the issuer, the token endpoint, and the token
-    /// endpoint's mutual-TLS alias.
-    pub fn token_endpoint_audiences(&self) -> Vec<String> {
-        let mut accepted = vec![self.issuer.clone(), self.endpoint("/oauth2/token")];
+            + Duration::from_secs(60);
+        self.assertion_audiences = vec![self.issuer.clone(), self.endpoint("/oauth2/token")];
         if let Some(tls) = &self.tls {
-            accepted.push(format!("{}/oauth2/token", tls.base_url));
+            self.assertion_audiences
+                .push(format!("{}/oauth2/token", tls.base_url));
         }
-        accepted
+        self
     }
 
     /// The token endpoint URL (an accepted assertion audience, and in discovery).
@@ -1003,54 +1005,61 @@ impl RawSettings {
                 );
             }
         }
-        Some(Settings {
-            issuer: issuer?,
-            listen: listen?,
-            keys_dir,
-            server,
-            tokens,
-            keys,
-            client_auth,
-            log: LogSettings { level, format },
-            revocation,
-            users: self.validate_users(problems),
-            resources: self
-                .resources
-                .iter()
-                .enumerate()
-                .filter_map(|(i, raw)| raw.validate(&format!("resources[{i}]"), base_dir, problems))
-                .collect(),
-            authorize,
-            client_assertions,
-            trusted_issuers: self.validate_trusted_issuers(base_dir, problems),
-            tls: tls_settings,
-            routes: self.validate_routes(problems),
-            providers: self.validate_providers(base_dir, problems),
-            uma_resources: self
-                .uma_resources
-                .iter()
-                .enumerate()
-                .filter_map(|(i, raw)| {
-                    let (Some(id), Some(resource_server)) =
-                        (raw.id.clone(), raw.resource_server.clone())
-                    else {
-                        problems.push(
-                            format!("uma_resources[{i}]"),
-                            "id and resource_server are required",
-                        );
-                        return None;
-                    };
-                    Some(UmaResource {
-                        id,
-                        resource_server,
-                        scopes: raw.scopes.clone(),
-                        policies: raw.policies.clone(),
+        Some(
+            Settings {
+                issuer: issuer?,
+                listen: listen?,
+                keys_dir,
+                server,
+                tokens,
+                keys,
+                client_auth,
+                log: LogSettings { level, format },
+                revocation,
+                users: self.validate_users(problems),
+                resources: self
+                    .resources
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, raw)| {
+                        raw.validate(&format!("resources[{i}]"), base_dir, problems)
                     })
-                })
-                .collect(),
-            user_auth,
-            clients,
-        })
+                    .collect(),
+                authorize,
+                client_assertions,
+                trusted_issuers: self.validate_trusted_issuers(base_dir, problems),
+                tls: tls_settings,
+                routes: self.validate_routes(problems),
+                providers: self.validate_providers(base_dir, problems),
+                uma_resources: self
+                    .uma_resources
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, raw)| {
+                        let (Some(id), Some(resource_server)) =
+                            (raw.id.clone(), raw.resource_server.clone())
+                        else {
+                            problems.push(
+                                format!("uma_resources[{i}]"),
+                                "id and resource_server are required",
+                            );
+                            return None;
+                        };
+                        Some(UmaResource {
+                            id,
+                            resource_server,
+                            scopes: raw.scopes.clone(),
+                            policies: raw.policies.clone(),
+                        })
+                    })
+                    .collect(),
+                user_auth,
+                clients,
+                token_retention: Duration::ZERO,
+                assertion_audiences: Vec::new(),
+            }
+            .derive(),
+        )
     }
 }
 

@@ -10,7 +10,7 @@ pub async fn jwks(state: web::Data<AppState>) -> HttpResponse {
     let set = state.keys().jwks(
         settings.tokens.signing_alg,
         state.now(),
-        settings.token_retention(),
+        settings.token_retention,
     );
     HttpResponse::Ok()
         .insert_header((

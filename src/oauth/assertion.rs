@@ -181,8 +181,8 @@ pub async fn authenticate(
 
     let now = state.now();
     let skew = rules.clock_skew.as_secs() as i64;
-    let accepted = state.settings.token_endpoint_audiences();
-    if !audience_matches(&claims.aud, &accepted) {
+    let accepted = &state.settings.assertion_audiences;
+    if !audience_matches(&claims.aud, accepted) {
         return Err(refused("the audience passed in JWT is not correct"));
     }
     let exp = claims

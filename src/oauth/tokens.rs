@@ -39,7 +39,7 @@ pub fn verify_access_token(state: &AppState, token: &str) -> Option<AccessTokenC
         token,
         settings.tokens.signing_alg,
         now,
-        settings.token_retention(),
+        settings.token_retention,
     )?;
     if header.typ.as_deref() != Some("at+jwt") {
         return None;

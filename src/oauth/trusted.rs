@@ -65,8 +65,8 @@ pub async fn verify(
     }
     let now = state.now();
     let skew = state.settings.client_assertions.clock_skew.as_secs() as i64;
-    let accepted = state.settings.token_endpoint_audiences();
-    if !audience_matches(claims.get("aud").unwrap_or(&Value::Null), &accepted) {
+    let accepted = &state.settings.assertion_audiences;
+    if !audience_matches(claims.get("aud").unwrap_or(&Value::Null), accepted) {
         return Err(invalid("the token is not meant for this issuer (aud)"));
     }
     let exp = claims

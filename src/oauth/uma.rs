@@ -71,7 +71,7 @@ pub fn read_ticket(state: &AppState, ticket: &str) -> Option<TicketClaims> {
         ticket,
         settings.tokens.signing_alg,
         now,
-        settings.token_retention(),
+        settings.token_retention,
     )?;
     if header.typ.as_deref() != Some("uma-ticket+jwt") {
         return None;

@@ -24,7 +24,7 @@ fn claim_token_user<'a>(
         token,
         settings.tokens.signing_alg,
         now,
-        settings.token_retention(),
+        settings.token_retention,
     )?;
     if header.typ.as_deref() != Some("JWT") {
         return None;

@@ -1169,9 +1169,13 @@ impl RawSettings {
                     let at_secret = |field: &str| {
                         format!("{path}.{}", field.replace("client_secret", "app_secret"))
                     };
-                    let Some(app_secret) =
-                        as_client.assertion_secret(&at_secret, base_dir, true, problems)
-                    else {
+                    let Some(app_secret) = as_client.raw_secret(
+                        &at_secret,
+                        base_dir,
+                        Some("a facebook provider needs its app secret"),
+                        1,
+                        problems,
+                    ) else {
                         continue;
                     };
                     let base_url = raw
@@ -1658,11 +1662,14 @@ impl RawClient {
         keys
     }
 
-    fn assertion_secret(
+    /// A secret itself (not a hash), from `client_secret_env` or `client_secret_file`:
+    /// `required` says why one is needed when it is, `min_len` the shortest accepted.
+    fn raw_secret(
         &self,
         at: &dyn Fn(&str) -> String,
         base_dir: &Path,
-        needed: bool,
+        required: Option<&str>,
+        min_len: usize,
         problems: &mut Problems,
     ) -> Option<RawSecret> {
         let secret = match (&self.client_secret_env, &self.client_secret_file) {
@@ -1699,22 +1706,27 @@ impl RawClient {
             }
         };
         if let Some(secret) = &secret {
-            if secret.len() < 32 {
+            if secret.len() < min_len {
                 problems.push(
                     at("client_secret_env"),
-                    "an HMAC secret must be at least 32 bytes (RFC 7518 3.2)",
+                    format!("the secret must be at least {min_len} bytes"),
                 );
             }
         }
-        if needed
-            && secret.is_none()
-            && self.client_secret_env.is_none()
-            && self.client_secret_file.is_none()
-        {
-            problems.push(
-                at("client_secret_env"),
-                "client_secret_jwt needs the secret itself (an HMAC cannot be checked against a hash): give client_secret_env or client_secret_file",
-            );
+        if let Some(reason) = required {
+            if secret.is_none()
+                && self.client_secret_env.is_none()
+                && self.client_secret_file.is_none()
+            {
+                problems.push(
+                    at("client_secret_env"),
+                    format!(
+                        "{reason}: give {} or {}",
+                        at("client_secret_env"),
+                        at("client_secret_file")
+                    ),
+                );
+            }
         }
         secret.map(RawSecret::new)
     }
@@ -1805,10 +1817,14 @@ impl RawClient {
             auth_methods.contains(&AuthMethod::PrivateKeyJwt),
             problems,
         );
-        let assertion_secret = self.assertion_secret(
+        let assertion_secret = self.raw_secret(
             &at,
             base_dir,
-            auth_methods.contains(&AuthMethod::ClientSecretJwt),
+            auth_methods.contains(&AuthMethod::ClientSecretJwt).then_some(
+                "client_secret_jwt needs the secret itself (an HMAC cannot be checked against a hash)",
+            ),
+            // RFC 7518 3.2: an HMAC key at least as long as the hash.
+            32,
             problems,
         );
         let default_algs: Vec<AssertionAlg> = SigningAlg::ALL

@@ -1218,7 +1218,12 @@ impl RawSettings {
                         jwks_uri: raw.jwks_uri.clone(),
                         ..RawClient::default()
                     };
-                    let keys = as_client.client_keys(&at, base_dir, true, problems);
+                    let keys = as_client.client_keys(
+                        &at,
+                        base_dir,
+                        Some("an oidc provider needs its public keys"),
+                        problems,
+                    );
                     ProviderKind::Oidc {
                         issuer,
                         keys,
@@ -1334,7 +1339,12 @@ impl RawSettings {
                 jwks_uri: raw.jwks_uri.clone(),
                 ..RawClient::default()
             };
-            let keys = as_client.client_keys(&at, base_dir, true, problems);
+            let keys = as_client.client_keys(
+                &at,
+                base_dir,
+                Some("a trusted issuer needs its public keys"),
+                problems,
+            );
             let algs = parse_list(
                 problems,
                 &at("algs"),
@@ -1599,11 +1609,13 @@ fn public_keys(
 }
 
 impl RawClient {
+    /// Public keys from `jwks`, `jwks_file` or `jwks_uri`; `required` says why some are needed
+    /// when they are.
     fn client_keys(
         &self,
         at: &dyn Fn(&str) -> String,
         base_dir: &Path,
-        needed: bool,
+        required: Option<&str>,
         problems: &mut Problems,
     ) -> ClientKeys {
         let keys = match (&self.jwks, &self.jwks_file, &self.jwks_uri) {
@@ -1650,14 +1662,15 @@ impl RawClient {
                 ClientKeys::None
             }
         };
-        if needed
-            && matches!(keys, ClientKeys::None)
-            && !problems.0.iter().any(|p| p.path.starts_with(&at("jwks")))
-        {
-            problems.push(
-                at("jwks"),
-                "private_key_jwt needs the client's public keys: jwks, jwks_file or jwks_uri",
-            );
+        if let Some(reason) = required {
+            if matches!(keys, ClientKeys::None)
+                && !problems.0.iter().any(|p| p.path.starts_with(&at("jwks")))
+            {
+                problems.push(
+                    at("jwks"),
+                    format!("{reason}: give jwks, jwks_file or jwks_uri"),
+                );
+            }
         }
         keys
     }
@@ -1814,7 +1827,9 @@ impl RawClient {
         let keys = self.client_keys(
             &at,
             base_dir,
-            auth_methods.contains(&AuthMethod::PrivateKeyJwt),
+            auth_methods
+                .contains(&AuthMethod::PrivateKeyJwt)
+                .then_some("private_key_jwt needs the client's public keys"),
             problems,
         );
         let assertion_secret = self.raw_secret(

@@ -168,10 +168,6 @@ impl KeyRing {
         &self.encryption
     }
 
-    pub fn signing_keys(&self) -> &[SigningKey] {
-        &self.signing
-    }
-
     /// The state of signing key `index` at `now` when `alg` is configured and signed tokens live
     /// at most `retention`.
     pub fn state(

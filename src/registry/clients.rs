@@ -149,8 +149,4 @@ impl ClientRegistry {
     pub fn is_empty(&self) -> bool {
         self.clients.is_empty()
     }
-
-    pub fn iter(&self) -> impl Iterator<Item = &Arc<Client>> {
-        self.clients.values()
-    }
 }

@@ -107,10 +107,6 @@ pub struct CodeClaims {
 impl OwnClaims for AuthorizationRequest {
     const KIND: TokenKind = TokenKind::AuthorizationForm;
 
-    fn iss(&self) -> Option<&str> {
-        None
-    }
-
     fn exp(&self) -> UnixTime {
         self.exp
     }
@@ -118,10 +114,6 @@ impl OwnClaims for AuthorizationRequest {
 
 impl OwnClaims for Session {
     const KIND: TokenKind = TokenKind::Session;
-
-    fn iss(&self) -> Option<&str> {
-        None
-    }
 
     fn exp(&self) -> UnixTime {
         self.exp

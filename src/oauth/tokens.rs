@@ -40,7 +40,9 @@ pub trait OwnClaims: DeserializeOwned {
     const KIND: TokenKind;
 
     /// `iss`, for kinds that carry it (sealed browser values do not: the seal says who made them).
-    fn iss(&self) -> Option<&str>;
+    fn iss(&self) -> Option<&str> {
+        None
+    }
 
     fn exp(&self) -> UnixTime;
 

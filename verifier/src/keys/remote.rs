@@ -240,13 +240,16 @@ impl RemoteKeySet {
         if now >= snapshot.refresh_at {
             inner.wake_background.notify_one();
         }
-        if matches!(snapshot.keys.select(kid, alg), Selection::Absent)
-            && inner.may_refetch_for_unknown_kid(now)
-        {
-            snapshot = inner
-                .fetch_unless_failed_recently(now)
-                .await
-                .unwrap_or(snapshot);
+        if matches!(snapshot.keys.select(kid, alg), Selection::Absent) {
+            if inner.may_refetch_for_unknown_kid(now) {
+                snapshot = inner
+                    .fetch_unless_failed_recently(now)
+                    .await
+                    .unwrap_or(snapshot);
+            } else if let Some(after) = inner.after_fetch_in_flight().await {
+                // A rotation seen by many requests at once: they all wait for the one fetch.
+                snapshot = after;
+            }
         }
         match snapshot.keys.select(kid, alg) {
             Selection::Found(key) => key
@@ -267,6 +270,15 @@ impl Inner {
                 .last_unknown_kid_refetch
                 .compare_exchange(last, now, Ordering::AcqRel, Ordering::Acquire)
                 .is_ok()
+    }
+
+    /// The set after the fetch in flight, if there is one.
+    async fn after_fetch_in_flight(&self) -> Option<Arc<Snapshot>> {
+        if self.fetch_lock.try_lock().is_ok() {
+            return None;
+        }
+        drop(self.fetch_lock.lock().await);
+        self.current.load_full()
     }
 
     /// A fetch, unless the last attempt failed less than `retry_interval` ago (then that

@@ -238,6 +238,7 @@ async fn invalid_status_list_tokens_are_refused() {
     for (case, claims) in cases {
         fixture.publish(&claims);
         fixture.clock.advance(Duration::from_secs(10));
+        let before = fixture.fetches();
         let err = fixture
             .verifier
             .verify(&fixture.token(0))
@@ -247,6 +248,7 @@ async fn invalid_status_list_tokens_are_refused() {
             matches!(err, Error::StatusUnavailable(_)),
             "{case}: {err:?}"
         );
+        assert_eq!(fixture.fetches(), before + 1, "{case}: fetched and judged");
     }
     // Signed by a stranger, or with the wrong typ.
     let stranger = Signer::es256("k1");

@@ -1,13 +1,14 @@
 //! The actix-web and tower glue answer RFC 6750: 401 with a bare challenge without a token,
 //! 400 invalid_request, 401 invalid_token, 403 insufficient_scope with `scope`, 503 when the
 //! keys cannot be had; and hand the verified token to the handler.
+#![cfg(any(feature = "actix", feature = "tower"))]
 
 mod support;
 
 use serde_json::json;
 use std::sync::Arc;
 use support::{access_claims, jwks, with, Signer, AUDIENCE, ISSUER, NOW};
-use tessera_verifier::{certificate_thumbprint, AccessTokenVerifier, KeySource, ManualClock};
+use tessera_verifier::{AccessTokenVerifier, KeySource, ManualClock};
 
 fn verifier(signer: &Signer) -> Arc<AccessTokenVerifier> {
     let keys = KeySource::from_jwks_json(jwks(&[signer]).to_string().as_bytes()).unwrap();
@@ -19,8 +20,10 @@ fn verifier(signer: &Signer) -> Arc<AccessTokenVerifier> {
     )
 }
 
-/// (authorization headers, expected status, expected WWW-Authenticate, expected body error)
-fn cases(signer: &Signer) -> Vec<(Vec<String>, u16, Option<String>, Option<&'static str>)> {
+/// Authorization headers, expected status, expected WWW-Authenticate, expected body error.
+type Case = (Vec<String>, u16, Option<String>, Option<&'static str>);
+
+fn cases(signer: &Signer) -> Vec<Case> {
     let good = signer.sign(&access_claims(NOW));
     let narrow = signer.sign(&with(access_claims(NOW), json!({"scope": "reports:write"})));
     let expired = signer.sign(&access_claims(NOW - 3600));
@@ -66,7 +69,7 @@ mod actix {
     use actix_web::http::header;
     use actix_web::{test, web, App, HttpMessage, HttpResponse};
     use tessera_verifier::actix::{Bearer, BearerAuth};
-    use tessera_verifier::PeerCertificate;
+    use tessera_verifier::{certificate_thumbprint, PeerCertificate};
 
     async fn whoami(Bearer(token): Bearer) -> HttpResponse {
         HttpResponse::Ok().body(format!("{}:{}", token.subject, token.client_id))

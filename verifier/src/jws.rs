@@ -123,7 +123,8 @@ pub async fn verify_jws(
     policy: &JwsPolicy,
 ) -> Result<VerifiedJws, Error> {
     let parsed = ParsedJws::parse(token, policy)?;
-    let mut signature = [0u8; MAX_SIGNATURE_LEN];
+    // base64's decode_slice wants room for its conservative length estimate: a few bytes more.
+    let mut signature = [0u8; MAX_SIGNATURE_LEN + 8];
     let signature_len = URL_SAFE_NO_PAD
         .decode_slice(parsed.signature, &mut signature)
         .map_err(|_| Error::Malformed("the signature is not base64url"))?;

@@ -294,3 +294,34 @@ async fn concurrent_verifications_share_one_fetch() {
     }
     assert_eq!(issuer.fetches(), 2);
 }
+
+#[tokio::test]
+async fn a_lazy_set_is_fetched_by_its_first_verification() {
+    let signer = Signer::es256("k1");
+    let issuer = Issuer::start(&[&signer], Some("max-age=100")).await;
+    issuer.server.set_down(true);
+    let config = RemoteKeysConfig::jwks_uri(issuer.server.url(JWKS_PATH))
+        .clock(issuer.clock.clone())
+        .background_tick(Duration::from_millis(20));
+    let remote = tessera_verifier::RemoteKeySet::lazy(config).unwrap();
+    assert_eq!(issuer.fetches(), 0, "nothing fetched when built");
+    let verifier =
+        AccessTokenVerifier::builder(issuer.issuer(), AUDIENCE, KeySource::Remote(remote))
+            .clock(issuer.clock.clone())
+            .build()
+            .unwrap();
+    let err = verifier.verify(&issuer.token(&signer)).await.unwrap_err();
+    assert!(matches!(err, Error::KeysUnavailable(_)), "{err:?}");
+    assert_eq!(issuer.fetches(), 1);
+
+    issuer.server.set_down(false);
+    issuer.clock.advance(Duration::from_secs(6));
+    assert!(verifier.verify(&issuer.token(&signer)).await.is_ok());
+    assert_eq!(issuer.fetches(), 2);
+    // From then on the background refresher keeps it fresh.
+    issuer.clock.advance(Duration::from_secs(80));
+    assert!(eventually(|| issuer.fetches() == 3).await);
+
+    let discovery = RemoteKeysConfig::issuer(issuer.issuer());
+    assert!(tessera_verifier::RemoteKeySet::lazy(discovery).is_err());
+}

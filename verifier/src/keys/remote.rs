@@ -17,7 +17,7 @@ use crate::jwk::{KeySet, Selection};
 use crate::Error;
 use arc_swap::ArcSwapOption;
 use serde::Deserialize;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 use tokio::sync::{Mutex, Notify};
@@ -152,6 +152,7 @@ struct Inner {
     last_failure_reason: std::sync::Mutex<String>,
     last_unknown_kid_refetch: AtomicI64,
     wake_background: Arc<Notify>,
+    background_started: AtomicBool,
 }
 
 /// A remote JWK Set (see the module documentation). Cheap to clone; the background refresher
@@ -184,25 +185,55 @@ impl RemoteKeySet {
             Source::JwksUri(uri) => parse_url(uri).map_err(Error::KeysUnavailable)?,
             Source::Issuer(issuer) => discover(&fetcher, issuer).await?,
         };
-        let wake_background = Arc::new(Notify::new());
-        let inner = Arc::new(Inner {
-            config,
-            fetcher,
-            jwks_uri,
-            current: ArcSwapOption::empty(),
-            fetch_lock: Mutex::new(()),
-            attempts: AtomicU64::new(0),
-            last_failure: AtomicI64::new(NEVER),
-            last_failure_reason: std::sync::Mutex::new(String::new()),
-            last_unknown_kid_refetch: AtomicI64::new(NEVER),
-            wake_background: wake_background.clone(),
-        });
-        inner.fetch().await?;
+        let remote = Self::unloaded(config, fetcher, jwks_uri);
+        remote.inner.fetch().await?;
+        remote.start_background_refresh();
+        Ok(remote)
+    }
+
+    /// A set at an explicit JWK Set URL that is fetched by the first verification that needs
+    /// it, not now: for callers holding many sets of which few are used (clients' `jwks_uri`),
+    /// or that must start while the URL is unreachable. The background refresher starts with
+    /// that first fetch. Discovery needs a fetch, so only [`RemoteKeysConfig::jwks_uri`]
+    /// configurations are accepted.
+    pub fn lazy(config: RemoteKeysConfig) -> Result<Self, Error> {
+        let Source::JwksUri(uri) = &config.source else {
+            return Err(Error::KeysUnavailable(
+                "a lazily loaded key set needs an explicit JWK Set URL".into(),
+            ));
+        };
+        let jwks_uri = parse_url(uri).map_err(Error::KeysUnavailable)?;
+        let fetcher = Fetcher::new(&config.http)?;
+        Ok(Self::unloaded(config, fetcher, jwks_uri))
+    }
+
+    fn unloaded(config: RemoteKeysConfig, fetcher: Fetcher, jwks_uri: Url) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                config,
+                fetcher,
+                jwks_uri,
+                current: ArcSwapOption::empty(),
+                fetch_lock: Mutex::new(()),
+                attempts: AtomicU64::new(0),
+                last_failure: AtomicI64::new(NEVER),
+                last_failure_reason: std::sync::Mutex::new(String::new()),
+                last_unknown_kid_refetch: AtomicI64::new(NEVER),
+                wake_background: Arc::new(Notify::new()),
+                background_started: AtomicBool::new(false),
+            }),
+        }
+    }
+
+    /// Starts the background refresher once, on the current tokio runtime.
+    fn start_background_refresh(&self) {
+        if self.inner.background_started.swap(true, Ordering::AcqRel) {
+            return;
+        }
         tokio::spawn(refresh_in_background(
-            Arc::downgrade(&inner),
-            wake_background,
+            Arc::downgrade(&self.inner),
+            self.inner.wake_background.clone(),
         ));
-        Ok(Self { inner })
     }
 
     /// The JWK Set URL in use (the discovered one, with an issuer).
@@ -235,6 +266,7 @@ impl RemoteKeySet {
         {
             // Too old to use: this verification needs a fetch, and waits for it.
             snapshot = Some(inner.fetch_unless_failed_recently(now).await?);
+            self.start_background_refresh();
         }
         let mut snapshot = snapshot.expect("a snapshot was loaded above");
         if now >= snapshot.refresh_at {

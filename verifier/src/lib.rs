@@ -69,3 +69,8 @@ pub use status::{StatusList, StatusListConfig};
 
 #[cfg(feature = "jwe")]
 pub use jwe::{DecryptionKey, KeyManagementAlg};
+
+/// The README's examples, run as doctests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -1,6 +1,6 @@
 //! tower glue (feature `tower`): a [`Layer`](tower_layer::Layer) for hyper, axum and other
 //! tower stacks. Each request's bearer token is verified and its scopes checked; the verified
-//! [`AccessToken`] goes into the request extensions for the inner service. Refusals follow
+//! [`AccessToken`](crate::AccessToken) goes into the request extensions for the inner service. Refusals follow
 //! RFC 6750 3, as the actix glue answers them: the response body type
 //! only needs `From<String>` (axum's `Body`, `http_body_util::Full<Bytes>`, `String`).
 //!

@@ -325,3 +325,20 @@ async fn a_lazy_set_is_fetched_by_its_first_verification() {
     let discovery = RemoteKeysConfig::issuer(issuer.issuer());
     assert!(tessera_verifier::RemoteKeySet::lazy(discovery).is_err());
 }
+
+#[tokio::test]
+async fn a_slow_issuer_times_out_instead_of_hanging_verifications() {
+    let signer = Signer::es256("k1");
+    let issuer = Issuer::start(&[&signer], None).await;
+    issuer.server.set_delay(Duration::from_secs(3));
+    let http = HttpConfig {
+        timeout: Duration::from_millis(300),
+        ..HttpConfig::default()
+    };
+    let started = std::time::Instant::now();
+    let refused =
+        KeySource::remote(RemoteKeysConfig::jwks_uri(issuer.server.url(JWKS_PATH)).http(http))
+            .await;
+    assert!(matches!(refused, Err(Error::KeysUnavailable(reason)) if reason.contains("timed out")));
+    assert!(started.elapsed() < Duration::from_secs(2));
+}

@@ -143,6 +143,11 @@ impl AccessTokenVerifier {
         &self.audience
     }
 
+    /// The key source, for verifying the issuer's other JWTs with [`verify_jws`](crate::verify_jws).
+    pub fn keys(&self) -> &KeySource {
+        &self.keys
+    }
+
     pub fn now(&self) -> UnixTime {
         self.clock.now()
     }

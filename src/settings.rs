@@ -1711,9 +1711,15 @@ impl RawClient {
                 )
             }
             (Some(_), Some(_)) => {
+                // Named as the section spells them (a provider's are app_secret_*).
+                let field = |name: &str| at(name).rsplit('.').next().unwrap_or_default().to_owned();
                 problems.push(
                     at("client_secret_env"),
-                    "give only one of client_secret_env or client_secret_file",
+                    format!(
+                        "give only one of {} or {}",
+                        field("client_secret_env"),
+                        field("client_secret_file")
+                    ),
                 );
                 None
             }
@@ -2033,6 +2039,36 @@ audience = ["x"]
         let err = parse("issuer = \"https://id.example\"\n[server]\nmax_body_bytes = \"big\"")
             .unwrap_err();
         assert_eq!(err.problems[0].path, "server.max_body_bytes");
+    }
+
+    #[test]
+    fn two_secret_sources_are_named_as_the_section_spells_them() {
+        let text = r#"
+issuer = "https://id.example"
+[[clients]]
+client_id = "a"
+client_secret_env = "A"
+client_secret_file = "a.txt"
+audience = ["x"]
+[[providers]]
+name = "fb"
+type = "facebook"
+app_id = "1"
+app_secret_env = "B"
+app_secret_file = "b.txt"
+"#;
+        let err = parse(text).unwrap_err();
+        let found: Vec<String> = err
+            .problems
+            .iter()
+            .map(|p| format!("{}: {}", p.path, p.message))
+            .collect();
+        for expected in [
+            "clients[0].client_secret_env: give only one of client_secret_env or client_secret_file",
+            "providers[0].app_secret_env: give only one of app_secret_env or app_secret_file",
+        ] {
+            assert!(found.contains(&expected.to_owned()), "{expected} not in {found:?}");
+        }
     }
 
     #[test]

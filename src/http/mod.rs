@@ -27,7 +27,7 @@ pub const REVOCATIONS_PATH: &str = "/oauth2/revocations";
 pub const JWKS_PATH: &str = "/.well-known/jwks.json";
 
 /// The compatible routes of the configuration, each with its options in its app data.
-pub fn compat_routes(cfg: &mut web::ServiceConfig, routes: &[crate::settings::CompatRoute]) {
+pub fn compat_routes(cfg: &mut web::ServiceConfig, routes: &[crate::registry::CompatRoute]) {
     for route in routes {
         cfg.service(
             web::resource(route.path.as_str())
@@ -43,9 +43,9 @@ async fn compat_route(
     req: actix_web::HttpRequest,
     payload: web::Payload,
     state: web::Data<crate::state::AppState>,
-    route: web::Data<crate::settings::CompatRoute>,
+    route: web::Data<crate::registry::CompatRoute>,
 ) -> HttpResponse {
-    use crate::settings::RouteEndpoint;
+    use crate::registry::RouteEndpoint;
     let result = match route.endpoint {
         RouteEndpoint::Token => token::serve(&req, payload, &state, Some(&route)).await,
         RouteEndpoint::Revoke => revoke::serve(req, payload, state.clone(), Some(&route)).await,
@@ -113,7 +113,7 @@ async fn authenticated_params(
     req: &actix_web::HttpRequest,
     payload: web::Payload,
     state: &crate::state::AppState,
-    route: Option<&crate::settings::CompatRoute>,
+    route: Option<&crate::registry::CompatRoute>,
 ) -> Result<
     (
         crate::oauth::request::Params,

@@ -6,7 +6,7 @@
 use crate::oauth::grants::family_key;
 use crate::oauth::tokens::{read_refresh_token, verify_access_token};
 use crate::oauth::{ErrorCode, OAuthError};
-use crate::settings::CompatRoute;
+use crate::registry::CompatRoute;
 use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};

@@ -3,7 +3,7 @@
 
 use crate::oauth::request::{parse_body, read_body, route_params, TokenRequest};
 use crate::oauth::{client_auth, grants, OAuthError};
-use crate::settings::CompatRoute;
+use crate::registry::CompatRoute;
 use crate::state::AppState;
 use crate::tls::PeerCertificates;
 use actix_web::http::header;

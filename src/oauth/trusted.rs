@@ -6,7 +6,7 @@ use super::assertion::{audience_matches, find_key, signing_keys};
 use super::error::{ErrorCode, OAuthError};
 use crate::jose::CompactJws;
 use crate::registry::ClientKeys;
-use crate::settings::TrustedIssuer;
+use crate::registry::TrustedIssuer;
 use crate::state::AppState;
 use serde_json::{Map, Value};
 

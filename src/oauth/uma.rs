@@ -4,8 +4,8 @@
 
 use super::error::{ErrorCode, OAuthError};
 use crate::jose::TokenType;
+use crate::registry::UmaResource;
 use crate::registry::User;
-use crate::settings::UmaResource;
 use crate::state::AppState;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;

@@ -10,7 +10,7 @@ use crate::oauth::request::Params;
 use crate::oauth::trusted;
 use crate::oauth::types::ScopeSet;
 use crate::registry::Client;
-use crate::settings::TrustedIssuer;
+use crate::registry::TrustedIssuer;
 use crate::state::AppState;
 use serde_json::Value;
 

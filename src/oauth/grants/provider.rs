@@ -11,7 +11,7 @@ use crate::oauth::error::{ErrorCode, OAuthError};
 use crate::oauth::issuer::{AccessTokenSpec, TokenResponse};
 use crate::oauth::request::Params;
 use crate::registry::{Client, ClientKeys};
-use crate::settings::{Provider, ProviderKind};
+use crate::registry::{Provider, ProviderKind};
 use crate::state::AppState;
 use serde_json::{Map, Value};
 

@@ -12,7 +12,7 @@ use crate::oauth::tokens::verify_access_token;
 use crate::oauth::trusted;
 use crate::oauth::types::ScopeSet;
 use crate::registry::Client;
-use crate::settings::TrustedIssuer;
+use crate::registry::TrustedIssuer;
 use crate::state::AppState;
 use serde_json::{Map, Value};
 

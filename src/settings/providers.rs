@@ -1,0 +1,131 @@
+//! `[[providers]]`: external identity providers for the `provider` grant.
+
+use super::problems::Problems;
+use super::sources::{KeySource, SecretSource};
+use super::values::{duration_or, is_https_or_loopback};
+use crate::registry::{Provider, ProviderKind};
+use serde::Deserialize;
+use std::collections::HashSet;
+use std::path::Path;
+use std::time::Duration;
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(super) struct RawProvider {
+    name: Option<String>,
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    app_id: Option<String>,
+    app_secret_env: Option<String>,
+    app_secret_file: Option<String>,
+    base_url: Option<String>,
+    issuer: Option<String>,
+    jwks: Option<toml::Table>,
+    jwks_file: Option<String>,
+    jwks_uri: Option<String>,
+    audience: Option<String>,
+    timeout: Option<String>,
+}
+
+/// Every provider, names unique.
+pub(super) fn validate_providers(
+    raws: &[RawProvider],
+    problems: &mut Problems,
+    base_dir: &Path,
+) -> Vec<Provider> {
+    let mut listed = problems.at("providers");
+    let mut seen = HashSet::new();
+    let mut providers = Vec::new();
+    for (i, raw) in raws.iter().enumerate() {
+        let mut problems = listed.item(i);
+        let Some(name) = raw.name.clone().filter(|name| !name.is_empty()) else {
+            problems.push("name", "is required");
+            continue;
+        };
+        if !seen.insert(name.clone()) {
+            problems.push("name", format!("duplicate provider '{name}'"));
+            continue;
+        }
+        let timeout = duration_or(
+            &mut problems,
+            "timeout",
+            raw.timeout.as_ref(),
+            Duration::from_secs(3),
+        );
+        let kind = match raw.kind.as_deref() {
+            Some("facebook") => raw.facebook(&mut problems, base_dir),
+            Some("oidc") => raw.oidc(&mut problems, base_dir),
+            other => {
+                problems.push("type", format!("{other:?} is not facebook or oidc"));
+                None
+            }
+        };
+        if let Some(kind) = kind {
+            providers.push(Provider {
+                name,
+                kind,
+                timeout,
+            });
+        }
+    }
+    providers
+}
+
+impl RawProvider {
+    fn facebook(&self, problems: &mut Problems, base_dir: &Path) -> Option<ProviderKind> {
+        let Some(app_id) = self.app_id.clone() else {
+            problems.push("app_id", "is required for a facebook provider");
+            return None;
+        };
+        let app_secret = SecretSource {
+            env_field: "app_secret_env",
+            file_field: "app_secret_file",
+            env: self.app_secret_env.as_deref(),
+            file: self.app_secret_file.as_deref(),
+        }
+        .validate(
+            problems,
+            base_dir,
+            Some("a facebook provider needs its app secret"),
+            1,
+        )?;
+        let base_url = self
+            .base_url
+            .as_deref()
+            .unwrap_or("https://graph.facebook.com")
+            .trim_end_matches('/')
+            .to_owned();
+        // The app secret travels to it.
+        if !is_https_or_loopback(&base_url) {
+            problems.push("base_url", "must be an https URL (http only on loopback)");
+            return None;
+        }
+        Some(ProviderKind::Facebook {
+            app_id,
+            app_secret,
+            base_url,
+        })
+    }
+
+    fn oidc(&self, problems: &mut Problems, base_dir: &Path) -> Option<ProviderKind> {
+        let (Some(issuer), Some(audience)) = (self.issuer.clone(), self.audience.clone()) else {
+            problems.push("", "an oidc provider needs issuer and audience");
+            return None;
+        };
+        let keys = KeySource {
+            jwks: self.jwks.as_ref(),
+            jwks_file: self.jwks_file.as_deref(),
+            jwks_uri: self.jwks_uri.as_deref(),
+        }
+        .validate(
+            problems,
+            base_dir,
+            Some("an oidc provider needs its public keys"),
+        );
+        Some(ProviderKind::Oidc {
+            issuer,
+            keys,
+            audience,
+        })
+    }
+}

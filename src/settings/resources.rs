@@ -1,0 +1,41 @@
+//! `[[resources]]`: resource servers known by their audience.
+
+use super::encryption::RawEncryption;
+use super::problems::Problems;
+use crate::registry::Resource;
+use serde::Deserialize;
+use std::path::Path;
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(super) struct RawResource {
+    audience: Option<String>,
+    access_token_encryption: Option<RawEncryption>,
+}
+
+pub(super) fn validate_resources(
+    raws: &[RawResource],
+    problems: &mut Problems,
+    base_dir: &Path,
+) -> Vec<Resource> {
+    let mut listed = problems.at("resources");
+    raws.iter()
+        .enumerate()
+        .filter_map(|(i, raw)| raw.validate(&mut listed.item(i), base_dir))
+        .collect()
+}
+
+impl RawResource {
+    fn validate(&self, problems: &mut Problems, base_dir: &Path) -> Option<Resource> {
+        let Some(audience) = self.audience.clone().filter(|aud| !aud.is_empty()) else {
+            problems.push("audience", "is required");
+            return None;
+        };
+        Some(Resource {
+            audience,
+            access_token_encryption: self.access_token_encryption.as_ref().and_then(|raw| {
+                raw.validate(&mut problems.at("access_token_encryption"), base_dir)
+            }),
+        })
+    }
+}

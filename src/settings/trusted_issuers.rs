@@ -1,0 +1,80 @@
+//! `[[trusted_issuers]]`: other issuers whose JWTs are accepted as grants and exchange subjects.
+
+use super::problems::Problems;
+use super::sources::KeySource;
+use super::values::{duration_or, parse_list, parse_scopes};
+use crate::jose::SigningAlg;
+use crate::registry::TrustedIssuer;
+use serde::Deserialize;
+use std::path::Path;
+use std::time::Duration;
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(super) struct RawTrustedIssuer {
+    issuer: Option<String>,
+    jwks: Option<toml::Table>,
+    jwks_file: Option<String>,
+    jwks_uri: Option<String>,
+    algs: Option<Vec<String>>,
+    subject_prefix: Option<String>,
+    scopes: Vec<String>,
+    audience: Vec<String>,
+    max_lifetime: Option<String>,
+}
+
+pub(super) fn validate_trusted_issuers(
+    raws: &[RawTrustedIssuer],
+    problems: &mut Problems,
+    base_dir: &Path,
+) -> Vec<TrustedIssuer> {
+    let mut listed = problems.at("trusted_issuers");
+    raws.iter()
+        .enumerate()
+        .filter_map(|(i, raw)| raw.validate(&mut listed.item(i), base_dir))
+        .collect()
+}
+
+impl RawTrustedIssuer {
+    fn validate(&self, problems: &mut Problems, base_dir: &Path) -> Option<TrustedIssuer> {
+        let Some(issuer) = self.issuer.clone().filter(|iss| !iss.is_empty()) else {
+            problems.push("issuer", "is required");
+            return None;
+        };
+        let keys = KeySource {
+            jwks: self.jwks.as_ref(),
+            jwks_file: self.jwks_file.as_deref(),
+            jwks_uri: self.jwks_uri.as_deref(),
+        }
+        .validate(
+            problems,
+            base_dir,
+            Some("a trusted issuer needs its public keys"),
+        );
+        let algs = parse_list(
+            problems,
+            "algs",
+            self.algs.as_ref(),
+            SigningAlg::ALL.to_vec(),
+            str::parse,
+        );
+        let scopes = parse_scopes(problems, "scopes", &self.scopes)
+            .iter()
+            .cloned()
+            .collect();
+        Some(TrustedIssuer {
+            issuer,
+            keys,
+            algs,
+            subject_prefix: self.subject_prefix.clone().unwrap_or_default(),
+            scopes,
+            audience: self.audience.clone(),
+            max_lifetime: duration_or(
+                problems,
+                "max_lifetime",
+                self.max_lifetime.as_ref(),
+                Duration::from_secs(3600),
+            ),
+        })
+    }
+}

@@ -1,0 +1,73 @@
+//! `[[users]]`: people who sign in with a password.
+
+use super::problems::Problems;
+use super::values::json_object;
+use crate::registry::{SecretHash, User, RESERVED_CLAIMS};
+use serde::Deserialize;
+use std::collections::HashSet;
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(super) struct RawUser {
+    username: Option<String>,
+    password_hash: Option<String>,
+    claims: toml::Table,
+}
+
+/// Every user, usernames unique.
+pub(super) fn validate_users(raws: &[RawUser], problems: &mut Problems) -> Vec<User> {
+    let mut listed = problems.at("users");
+    let mut seen = HashSet::new();
+    let mut users = Vec::new();
+    for (i, raw) in raws.iter().enumerate() {
+        let mut problems = listed.item(i);
+        let Some(username) = raw.username(&mut problems) else {
+            continue;
+        };
+        if !seen.insert(username.clone()) {
+            problems.push("username", format!("duplicate username '{username}'"));
+        }
+        let Some(hash) = raw.password_hash.as_deref() else {
+            problems.push(
+                "password_hash",
+                "is required (make one with `tessera user password-hash`)",
+            );
+            continue;
+        };
+        let Some(password_hash) = problems.check("password_hash", SecretHash::parse(hash)) else {
+            continue;
+        };
+        let Some(claims) = json_object(&raw.claims) else {
+            problems.push("claims", "must be a table of JSON-compatible values");
+            continue;
+        };
+        let mut claim_problems = problems.at("claims");
+        for name in claims.keys() {
+            if RESERVED_CLAIMS.contains(&name.as_str()) {
+                claim_problems.push(name, "is set by Tessera and cannot be configured");
+            }
+        }
+        users.push(User {
+            username,
+            password_hash,
+            claims,
+        });
+    }
+    users
+}
+
+impl RawUser {
+    fn username(&self, problems: &mut Problems) -> Option<String> {
+        match self.username.as_deref() {
+            Some(name)
+                if !name.is_empty() && name.len() <= 255 && !name.chars().any(char::is_control) =>
+            {
+                Some(name.to_owned())
+            }
+            _ => {
+                problems.push("username", "is required: at most 255 printable characters");
+                None
+            }
+        }
+    }
+}

@@ -43,8 +43,7 @@ pub async fn verify(
     let issuer = state
         .settings
         .trusted_issuers
-        .iter()
-        .find(|trusted| trusted.issuer == iss)
+        .get(iss)
         .ok_or_else(|| invalid("the issuer of the token is not trusted"))?
         .clone();
     let alg = jws

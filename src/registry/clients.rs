@@ -122,7 +122,7 @@ impl Client {
 }
 
 /// Clients by id.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct ClientRegistry {
     clients: HashMap<String, Arc<Client>>,
 }
@@ -140,6 +140,11 @@ impl ClientRegistry {
 
     pub fn get(&self, id: &str) -> Option<&Arc<Client>> {
         self.clients.get(id)
+    }
+
+    /// Every client, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = &Arc<Client>> {
+        self.clients.values()
     }
 
     pub fn len(&self) -> usize {

@@ -1,4 +1,5 @@
-use super::{ClientKeys, RawSecret};
+use super::{first_by_key, ClientKeys, RawSecret};
+use std::collections::HashMap;
 use std::time::Duration;
 
 /// An external identity provider whose credentials the `provider` grant exchanges.
@@ -23,4 +24,26 @@ pub enum ProviderKind {
         keys: ClientKeys,
         audience: String,
     },
+}
+
+/// Providers by name (names were checked unique when the configuration was parsed).
+#[derive(Debug, Default, Clone)]
+pub struct ProviderRegistry {
+    by_name: HashMap<String, Provider>,
+}
+
+impl ProviderRegistry {
+    pub fn new(providers: Vec<Provider>) -> Self {
+        Self {
+            by_name: first_by_key(providers, |provider| provider.name.clone()),
+        }
+    }
+
+    pub fn get(&self, name: &str) -> Option<&Provider> {
+        self.by_name.get(name)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_name.is_empty()
+    }
 }

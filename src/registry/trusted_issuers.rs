@@ -1,6 +1,7 @@
-use super::ClientKeys;
+use super::{first_by_key, ClientKeys};
 use crate::jose::SigningAlg;
 use crate::oauth::types::Scope;
+use std::collections::HashMap;
 use std::time::Duration;
 
 /// Another issuer whose JWTs Tessera accepts for the JWT bearer grant (RFC 7523 2.1) and as
@@ -17,4 +18,23 @@ pub struct TrustedIssuer {
     /// Audiences tokens from this issuer's assertions may name (all the client's when empty).
     pub audience: Vec<String>,
     pub max_lifetime: Duration,
+}
+
+/// Trusted issuers by `iss`.
+#[derive(Debug, Default, Clone)]
+pub struct TrustedIssuerRegistry {
+    by_issuer: HashMap<String, TrustedIssuer>,
+}
+
+impl TrustedIssuerRegistry {
+    pub fn new(issuers: Vec<TrustedIssuer>) -> Self {
+        Self {
+            by_issuer: first_by_key(issuers, |trusted| trusted.issuer.clone()),
+        }
+    }
+
+    /// The trusted issuer a JWT's `iss` names.
+    pub fn get(&self, iss: &str) -> Option<&TrustedIssuer> {
+        self.by_issuer.get(iss)
+    }
 }

@@ -8,7 +8,7 @@ use super::tls::TlsSettings;
 use super::values::{optional_duration, parse_list, parse_scopes};
 use crate::jose::{AssertionAlg, HmacAlg, SigningAlg};
 use crate::oauth::types::{AuthMethod, GrantType, ScopeSet};
-use crate::registry::{Client, ClientKeys, SecretHash};
+use crate::registry::{Client, ClientKeys, ClientRegistry, SecretHash};
 use serde::Deserialize;
 use std::collections::HashSet;
 use std::path::Path;
@@ -48,7 +48,7 @@ pub(super) fn validate_clients(
     base_dir: &Path,
     has_tls: bool,
     tls_settings: Option<&TlsSettings>,
-) -> Vec<Client> {
+) -> ClientRegistry {
     let mut listed = problems.at("clients");
     let mut seen = HashSet::new();
     let clients: Vec<Client> = raws
@@ -81,7 +81,7 @@ pub(super) fn validate_clients(
             );
         }
     }
-    clients
+    ClientRegistry::new(&clients)
 }
 
 impl RawClient {

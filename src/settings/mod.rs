@@ -39,7 +39,10 @@ pub use server::ServerSettings;
 pub use tls::TlsSettings;
 pub use tokens::TokenSettings;
 
-use crate::registry::{Client, CompatRoute, Provider, Resource, TrustedIssuer, UmaResource, User};
+use crate::registry::{
+    ClientRegistry, CompatRoute, ProviderRegistry, ResourceRegistry, TrustedIssuerRegistry,
+    UmaResourceRegistry, UserRegistry,
+};
 use problems::{ignored_key_path, ProblemList, Problems};
 use serde::Deserialize;
 use std::net::SocketAddr;
@@ -63,16 +66,17 @@ pub struct Settings {
     pub user_auth: CredentialSettings,
     pub log: LogSettings,
     pub revocation: RevocationSettings,
-    pub clients: Vec<Client>,
-    pub users: Vec<User>,
-    pub resources: Vec<Resource>,
+    pub clients: ClientRegistry,
+    pub users: UserRegistry,
+    pub resources: ResourceRegistry,
     pub authorize: AuthorizeSettings,
     pub client_assertions: ClientAssertionSettings,
-    pub trusted_issuers: Vec<TrustedIssuer>,
+    pub trusted_issuers: TrustedIssuerRegistry,
     pub tls: Option<TlsSettings>,
+    /// Mounted in file order.
     pub routes: Vec<CompatRoute>,
-    pub providers: Vec<Provider>,
-    pub uma_resources: Vec<UmaResource>,
+    pub providers: ProviderRegistry,
+    pub uma_resources: UmaResourceRegistry,
     /// How long a signed token can be valid: the longest token lifetime, plus a minute for
     /// verifiers' clock skew. A retired signing key stays published this long.
     pub token_retention: Duration,

@@ -3,7 +3,7 @@
 use super::problems::Problems;
 use super::sources::{KeySource, SecretSource};
 use super::values::{duration_or, is_https_or_loopback};
-use crate::registry::{Provider, ProviderKind};
+use crate::registry::{Provider, ProviderKind, ProviderRegistry};
 use serde::Deserialize;
 use std::collections::HashSet;
 use std::path::Path;
@@ -32,7 +32,7 @@ pub(super) fn validate_providers(
     raws: &[RawProvider],
     problems: &mut Problems,
     base_dir: &Path,
-) -> Vec<Provider> {
+) -> ProviderRegistry {
     let mut listed = problems.at("providers");
     let mut seen = HashSet::new();
     let mut providers = Vec::new();
@@ -68,7 +68,7 @@ pub(super) fn validate_providers(
             });
         }
     }
-    providers
+    ProviderRegistry::new(providers)
 }
 
 impl RawProvider {

@@ -2,7 +2,7 @@
 
 use super::encryption::RawEncryption;
 use super::problems::Problems;
-use crate::registry::Resource;
+use crate::registry::{Resource, ResourceRegistry};
 use serde::Deserialize;
 use std::path::Path;
 
@@ -17,12 +17,14 @@ pub(super) fn validate_resources(
     raws: &[RawResource],
     problems: &mut Problems,
     base_dir: &Path,
-) -> Vec<Resource> {
+) -> ResourceRegistry {
     let mut listed = problems.at("resources");
-    raws.iter()
-        .enumerate()
-        .filter_map(|(i, raw)| raw.validate(&mut listed.item(i), base_dir))
-        .collect()
+    ResourceRegistry::new(
+        raws.iter()
+            .enumerate()
+            .filter_map(|(i, raw)| raw.validate(&mut listed.item(i), base_dir))
+            .collect(),
+    )
 }
 
 impl RawResource {

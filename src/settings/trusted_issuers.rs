@@ -4,7 +4,7 @@ use super::problems::Problems;
 use super::sources::KeySource;
 use super::values::{duration_or, parse_list, parse_scopes};
 use crate::jose::SigningAlg;
-use crate::registry::TrustedIssuer;
+use crate::registry::{TrustedIssuer, TrustedIssuerRegistry};
 use serde::Deserialize;
 use std::path::Path;
 use std::time::Duration;
@@ -27,12 +27,14 @@ pub(super) fn validate_trusted_issuers(
     raws: &[RawTrustedIssuer],
     problems: &mut Problems,
     base_dir: &Path,
-) -> Vec<TrustedIssuer> {
+) -> TrustedIssuerRegistry {
     let mut listed = problems.at("trusted_issuers");
-    raws.iter()
-        .enumerate()
-        .filter_map(|(i, raw)| raw.validate(&mut listed.item(i), base_dir))
-        .collect()
+    TrustedIssuerRegistry::new(
+        raws.iter()
+            .enumerate()
+            .filter_map(|(i, raw)| raw.validate(&mut listed.item(i), base_dir))
+            .collect(),
+    )
 }
 
 impl RawTrustedIssuer {

@@ -1,7 +1,7 @@
 //! `[[uma_resources]]`: resources protected by UMA 2.0 policies.
 
 use super::problems::Problems;
-use crate::registry::{UmaPolicy, UmaResource};
+use crate::registry::{UmaPolicy, UmaResource, UmaResourceRegistry};
 use serde::Deserialize;
 
 #[derive(Deserialize, Default)]
@@ -16,9 +16,10 @@ pub(super) struct RawUmaResource {
 pub(super) fn validate_uma_resources(
     raws: &[RawUmaResource],
     problems: &mut Problems,
-) -> Vec<UmaResource> {
+) -> UmaResourceRegistry {
     let mut listed = problems.at("uma_resources");
-    raws.iter()
+    let resources = raws
+        .iter()
         .enumerate()
         .filter_map(|(i, raw)| {
             let (Some(id), Some(resource_server)) = (raw.id.clone(), raw.resource_server.clone())
@@ -35,5 +36,6 @@ pub(super) fn validate_uma_resources(
                 policies: raw.policies.clone(),
             })
         })
-        .collect()
+        .collect();
+    UmaResourceRegistry::new(resources)
 }

@@ -2,7 +2,7 @@
 
 use super::problems::Problems;
 use super::values::json_object;
-use crate::registry::{SecretHash, User, RESERVED_CLAIMS};
+use crate::registry::{SecretHash, User, UserRegistry, RESERVED_CLAIMS};
 use serde::Deserialize;
 use std::collections::HashSet;
 
@@ -15,7 +15,7 @@ pub(super) struct RawUser {
 }
 
 /// Every user, usernames unique.
-pub(super) fn validate_users(raws: &[RawUser], problems: &mut Problems) -> Vec<User> {
+pub(super) fn validate_users(raws: &[RawUser], problems: &mut Problems) -> UserRegistry {
     let mut listed = problems.at("users");
     let mut seen = HashSet::new();
     let mut users = Vec::new();
@@ -53,7 +53,7 @@ pub(super) fn validate_users(raws: &[RawUser], problems: &mut Problems) -> Vec<U
             claims,
         });
     }
-    users
+    UserRegistry::new(&users)
 }
 
 impl RawUser {

@@ -143,8 +143,7 @@ pub async fn grant(
     let provider = state
         .settings
         .providers
-        .iter()
-        .find(|provider| provider.name == name)
+        .get(name)
         .ok_or_else(|| OAuthError::invalid_request("the provider is not configured"))?;
     let details = params
         .object("details")

@@ -11,6 +11,7 @@ use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
+use strum::IntoEnumIterator;
 
 /// The metadata document.
 pub fn metadata(settings: &Settings) -> Value {
@@ -48,8 +49,7 @@ pub fn metadata(settings: &Settings) -> Value {
             .flat_map(|user| user.claims.keys().map(String::as_str)),
     );
     // The TLS methods exist only with the TLS listener.
-    let methods: Vec<&str> = AuthMethod::ALL
-        .into_iter()
+    let methods: Vec<&str> = AuthMethod::iter()
         .filter(|method| settings.tls.is_some() || !method.is_tls())
         .map(AuthMethod::as_str)
         .collect();
@@ -69,8 +69,7 @@ pub fn metadata(settings: &Settings) -> Value {
             .collect::<Vec<_>>(),
         // Not a registered metadata name: where offline verifiers poll for revocations.
         "revocation_feed_endpoint": settings.endpoint(REVOCATIONS_PATH),
-        "grant_types_supported": GrantType::ALL
-            .into_iter()
+        "grant_types_supported": GrantType::iter()
             // The provider grant exists only with configured providers.
             .filter(|grant| *grant != GrantType::Provider || !settings.providers.is_empty())
             .filter(|grant| *grant != GrantType::UmaTicket || !settings.uma_resources.is_empty())

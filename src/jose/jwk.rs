@@ -133,6 +133,7 @@ fn pem_body(pem: &[u8]) -> Result<Vec<u8>, KeyError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use strum::IntoEnumIterator;
 
     #[test]
     fn thumbprint_matches_rfc7638_example() {
@@ -149,7 +150,7 @@ mod tests {
 
     #[test]
     fn public_jwk_never_carries_private_members() {
-        for alg in SigningAlg::ALL {
+        for alg in SigningAlg::iter() {
             let jwk = generate_signing_key(alg).unwrap();
             let public = public_jwk(&jwk).unwrap();
             for private in ["d", "p", "q", "dp", "dq", "qi", "k"] {

@@ -16,6 +16,7 @@ use crate::jose::{
     generate_encryption_key, generate_secret_key, generate_signing_key, public_jwk, CompactJws,
     Jwk, JwsHeader, JwsSigner, KeyError, KeyManagementAlg, SigningAlg,
 };
+use crate::names::names;
 use serde_json::{Map, Value};
 use std::path::Path;
 use std::time::Duration;
@@ -303,7 +304,11 @@ impl std::str::FromStr for KeySpec {
             return Ok(KeySpec::Signing(alg));
         }
         value.parse().map(KeySpec::Encryption).map_err(|_| {
-            format!("unknown algorithm '{value}' (signing: ES256, ES384, RS256, PS256, EdDSA; encryption: RSA-OAEP-256, ECDH-ES+A256KW; secret: dir)")
+            format!(
+                "unknown algorithm '{value}' (signing: {}; encryption: {}; secret: dir)",
+                names::<SigningAlg>(),
+                names::<KeyManagementAlg>()
+            )
         })
     }
 }

@@ -1,5 +1,8 @@
+use strum::{EnumIter, EnumString, IntoStaticStr};
+
 /// Which core endpoint a compatible route serves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, IntoStaticStr, EnumString)]
+#[strum(serialize_all = "lowercase")]
 pub enum RouteEndpoint {
     Token,
     Revoke,
@@ -7,7 +10,8 @@ pub enum RouteEndpoint {
 }
 
 /// How a compatible route wraps its answers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, IntoStaticStr, EnumString)]
+#[strum(serialize_all = "kebab-case")]
 pub enum Envelope {
     /// The standard response.
     Plain,

@@ -12,6 +12,7 @@ use crate::registry::{Client, ClientKeys, ClientRegistry, SecretHash};
 use serde::Deserialize;
 use std::collections::HashSet;
 use std::path::Path;
+use strum::IntoEnumIterator;
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
@@ -249,10 +250,9 @@ impl RawClient {
 
     /// Algorithms its assertions may use: every one Tessera verifies unless listed, never none.
     fn assertion_algs(&self, problems: &mut Problems) -> Vec<AssertionAlg> {
-        let default_algs: Vec<AssertionAlg> = SigningAlg::ALL
-            .into_iter()
+        let default_algs: Vec<AssertionAlg> = SigningAlg::iter()
             .map(AssertionAlg::Asymmetric)
-            .chain(HmacAlg::ALL.into_iter().map(AssertionAlg::Hmac))
+            .chain(HmacAlg::iter().map(AssertionAlg::Hmac))
             .collect();
         parse_list(
             problems,

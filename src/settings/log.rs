@@ -1,7 +1,9 @@
 //! `[log]`: the tracing filter and the output format.
 
 use super::problems::Problems;
+use crate::names::not_one_of;
 use serde::Deserialize;
+use strum::{EnumIter, EnumString, IntoStaticStr};
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
@@ -10,7 +12,8 @@ pub(super) struct RawLog {
     format: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, IntoStaticStr, EnumString)]
+#[strum(serialize_all = "lowercase")]
 pub enum LogFormat {
     Text,
     Json,
@@ -33,12 +36,11 @@ impl RawLog {
             );
         }
         let format = match self.format.as_deref() {
-            None | Some("text") => LogFormat::Text,
-            Some("json") => LogFormat::Json,
-            Some(other) => {
-                problems.push("format", format!("'{other}' is not text or json"));
+            None => LogFormat::Text,
+            Some(text) => text.parse().unwrap_or_else(|_| {
+                problems.push("format", not_one_of::<LogFormat>(&format!("'{text}'")));
                 LogFormat::Text
-            }
+            }),
         };
         LogSettings { level, format }
     }

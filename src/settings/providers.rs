@@ -3,11 +3,13 @@
 use super::problems::Problems;
 use super::sources::{KeySource, SecretSource};
 use super::values::{duration_or, is_https_or_loopback};
+use crate::names::not_one_of;
 use crate::registry::{Provider, ProviderKind, ProviderRegistry};
 use serde::Deserialize;
 use std::collections::HashSet;
 use std::path::Path;
 use std::time::Duration;
+use strum::{EnumIter, EnumString, IntoStaticStr};
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
@@ -25,6 +27,14 @@ pub(super) struct RawProvider {
     jwks_uri: Option<String>,
     audience: Option<String>,
     timeout: Option<String>,
+}
+
+/// The names `type` takes.
+#[derive(Clone, Copy, EnumIter, IntoStaticStr, EnumString)]
+#[strum(serialize_all = "lowercase")]
+enum ProviderType {
+    Facebook,
+    Oidc,
 }
 
 /// Every provider, names unique.
@@ -52,11 +62,15 @@ pub(super) fn validate_providers(
             raw.timeout.as_ref(),
             Duration::from_secs(3),
         );
-        let kind = match raw.kind.as_deref() {
-            Some("facebook") => raw.facebook(&mut problems, base_dir),
-            Some("oidc") => raw.oidc(&mut problems, base_dir),
-            other => {
-                problems.push("type", format!("{other:?} is not facebook or oidc"));
+        let kind_name = raw.kind.as_deref();
+        let kind = match kind_name.and_then(|text| text.parse().ok()) {
+            Some(ProviderType::Facebook) => raw.facebook(&mut problems, base_dir),
+            Some(ProviderType::Oidc) => raw.oidc(&mut problems, base_dir),
+            None => {
+                problems.push(
+                    "type",
+                    not_one_of::<ProviderType>(&format!("{kind_name:?}")),
+                );
                 None
             }
         };

@@ -1,7 +1,9 @@
 //! `[revocation]`: where the denylist and the replay caches live.
 
 use super::problems::Problems;
+use crate::names::not_one_of;
 use serde::Deserialize;
+use strum::{EnumIter, EnumString, IntoStaticStr};
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
@@ -11,6 +13,14 @@ pub(super) struct RawRevocation {
     key_prefix: Option<String>,
     capacity: Option<u64>,
     replay_capacity: Option<u64>,
+}
+
+/// The names `backend` takes.
+#[derive(Clone, Copy, EnumIter, IntoStaticStr, EnumString)]
+#[strum(serialize_all = "lowercase")]
+enum BackendName {
+    Memory,
+    Redis,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,14 +54,24 @@ impl RawRevocation {
     }
 
     fn backend(&self, problems: &mut Problems) -> RevocationBackend {
-        match self.backend.as_deref() {
-            None | Some("memory") => {
+        let name = match self.backend.as_deref() {
+            None => BackendName::Memory,
+            Some(text) => match text.parse() {
+                Ok(name) => name,
+                Err(_) => {
+                    problems.push("backend", not_one_of::<BackendName>(&format!("'{text}'")));
+                    return RevocationBackend::Memory;
+                }
+            },
+        };
+        match name {
+            BackendName::Memory => {
                 if self.url.is_some() {
                     problems.push("url", "only used with backend = \"redis\"");
                 }
                 RevocationBackend::Memory
             }
-            Some("redis") => match &self.url {
+            BackendName::Redis => match &self.url {
                 Some(url) if url.starts_with("redis://") => RevocationBackend::Redis {
                     url: url.clone(),
                     key_prefix: self
@@ -71,10 +91,6 @@ impl RawRevocation {
                     RevocationBackend::Memory
                 }
             },
-            Some(other) => {
-                problems.push("backend", format!("'{other}' is not memory or redis"));
-                RevocationBackend::Memory
-            }
         }
     }
 }

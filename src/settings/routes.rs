@@ -1,6 +1,7 @@
 //! `[[routes]]`: compatible routes, core endpoints at the paths older token APIs use.
 
 use super::problems::Problems;
+use crate::names::not_one_of;
 use crate::registry::{CompatRoute, Envelope, RouteEndpoint};
 use serde::Deserialize;
 use std::collections::HashSet;
@@ -66,24 +67,22 @@ pub(super) fn validate_routes(raws: &[RawRoute], problems: &mut Problems) -> Vec
 
 impl RawRoute {
     fn validate(&self, problems: &mut Problems, path: &str) -> Option<CompatRoute> {
-        let endpoint = match self.endpoint.as_deref() {
-            Some("token") => RouteEndpoint::Token,
-            Some("revoke") => RouteEndpoint::Revoke,
-            Some("introspect") => RouteEndpoint::Introspect,
-            other => {
-                problems.push(
-                    "endpoint",
-                    format!("{other:?} is not token, revoke or introspect"),
-                );
-                return None;
-            }
+        let endpoint = self.endpoint.as_deref();
+        let Some(endpoint) = endpoint.and_then(|text| text.parse::<RouteEndpoint>().ok()) else {
+            problems.push(
+                "endpoint",
+                not_one_of::<RouteEndpoint>(&format!("{endpoint:?}")),
+            );
+            return None;
         };
         let envelope = match self.envelope.as_deref() {
-            None | Some("plain") => Envelope::Plain,
-            Some("meta-data") => Envelope::MetaData,
-            Some(other) => {
-                problems.push("envelope", format!("'{other}' is not plain or meta-data"));
-                return None;
+            None => Envelope::Plain,
+            Some(text) => {
+                let Ok(envelope) = text.parse() else {
+                    problems.push("envelope", not_one_of::<Envelope>(&format!("'{text}'")));
+                    return None;
+                };
+                envelope
             }
         };
         Some(CompatRoute {

@@ -8,6 +8,7 @@ use crate::registry::{TrustedIssuer, TrustedIssuerRegistry};
 use serde::Deserialize;
 use std::path::Path;
 use std::time::Duration;
+use strum::IntoEnumIterator;
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
@@ -57,7 +58,7 @@ impl RawTrustedIssuer {
             problems,
             "algs",
             self.algs.as_ref(),
-            SigningAlg::ALL.to_vec(),
+            SigningAlg::iter().collect(),
             str::parse,
         );
         let scopes = parse_scopes(problems, "scopes", &self.scopes)

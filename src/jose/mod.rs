@@ -10,7 +10,8 @@ pub use jwe::{
     decrypt_assertion, decrypt_from_self, encrypt_to_self, AssertionDecrypter, RecipientKey,
 };
 pub use jwk::{
-    generate_encryption_key, generate_secret_key, generate_signing_key, public_jwk, thumbprint, Jwk,
+    generate_encryption_key, generate_secret_key, generate_signing_key, has_private_members,
+    public_jwk, thumbprint, Jwk,
 };
 pub use jws::{CompactJws, JwsHeader, JwsSigner, TokenType, MAX_JWS_LEN};
 pub use verify::{key_fits, verify_hmac, verify_with_jwk, AssertionAlg, HmacAlg};

@@ -86,9 +86,7 @@ fn bytes(jwk: &Map<String, Value>, name: &str) -> Option<Vec<u8>> {
 pub fn key_fits(jwk: &Map<String, Value>, alg: SigningAlg) -> bool {
     if member(jwk, "use").is_some_and(|key_use| key_use != "sig")
         || member(jwk, "alg").is_some_and(|key_alg| key_alg != alg.as_str())
-        || ["d", "p", "q", "k"]
-            .iter()
-            .any(|private| jwk.contains_key(*private))
+        || super::has_private_members(jwk)
     {
         return false;
     }

@@ -4,7 +4,7 @@
 
 use super::problems::Problems;
 use super::values::json_object;
-use crate::jose::{Jwk, KeyManagementAlg, RecipientKey};
+use crate::jose::{has_private_members, Jwk, KeyManagementAlg, RecipientKey};
 use serde::Deserialize;
 use std::path::Path;
 
@@ -36,10 +36,7 @@ impl RawEncryption {
             }
         }
         let jwk = self.jwk(problems, base_dir)?;
-        if ["d", "p", "q", "k"]
-            .iter()
-            .any(|member| jwk.parameter(member).is_some())
-        {
+        if has_private_members(jwk.as_ref()) {
             problems.push("", "the key must be public: Tessera only encrypts to it");
             return None;
         }

@@ -8,6 +8,7 @@
 
 use super::problems::Problems;
 use super::values::{is_https_or_loopback, json_object};
+use crate::jose::has_private_members;
 use crate::registry::{ClientKeys, RawSecret};
 use serde_json::{Map, Value};
 use std::path::Path;
@@ -88,10 +89,7 @@ fn public_keys(problems: &mut Problems, set: &Value) -> Option<Vec<Map<String, V
             problems.push("", "must be a JWK");
             continue;
         };
-        if ["d", "p", "q", "k"]
-            .iter()
-            .any(|member| key.contains_key(*member))
-        {
+        if has_private_members(key) {
             problems.push("", "must be a public key (it has private members)");
             continue;
         }

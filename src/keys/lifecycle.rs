@@ -15,7 +15,8 @@ pub enum KeyState {
     Pending { activates_at: UnixTime },
     /// Published and signing (for the configured algorithm).
     Active,
-    /// Published but not signing: its algorithm is not the configured one and nothing replaced it.
+    /// Published but not signing: its algorithm is not the configured one and no newer key of its
+    /// algorithm replaced it.
     Standby,
     /// Replaced; published until the tokens it signed have expired.
     Retired { published_until: UnixTime },
@@ -42,10 +43,13 @@ pub(super) fn signing_key_state(
     if activates_at > now {
         return KeyState::Pending { activates_at };
     }
-    // Replaced by the next key, already active, of the same algorithm or of the configured one.
+    // Replaced by the next key of the same algorithm, already active. A key of another
+    // algorithm than the configured one may be staged for a switch and never have signed, so a
+    // newer key of the configured algorithm does not retire it: it stays published until it
+    // signs and a key of its own algorithm replaces it, or it is removed.
     let successor = timeline[index + 1..]
         .iter()
-        .find(|(next_alg, next_at)| *next_at <= now && (*next_alg == key_alg || *next_alg == alg));
+        .find(|(next_alg, next_at)| *next_at <= now && *next_alg == key_alg);
     match successor {
         None if key_alg == alg => KeyState::Active,
         None => KeyState::Standby,

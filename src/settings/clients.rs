@@ -120,6 +120,10 @@ impl RawClient {
         let redirect_uris = self.redirect_uris(problems, &grant_types);
         let access_token_ttl =
             optional_duration(problems, "access_token_ttl", self.access_token_ttl.as_ref());
+        let access_token_encryption = self
+            .access_token_encryption
+            .as_ref()
+            .and_then(|raw| raw.validate(&mut problems.at("access_token_encryption"), base_dir));
         Some(Client {
             id: id?,
             secret_hash,
@@ -133,9 +137,7 @@ impl RawClient {
             redirect_uris,
             allow_plain_pkce: self.allow_plain_pkce,
             consent: self.consent,
-            access_token_encryption: self.access_token_encryption.as_ref().and_then(|raw| {
-                raw.validate(&mut problems.at("access_token_encryption"), base_dir)
-            }),
+            access_token_encryption,
             keys,
             assertion_secret,
             assertion_algs,

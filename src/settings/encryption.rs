@@ -23,12 +23,12 @@ impl RawEncryption {
         problems: &mut Problems,
         base_dir: &Path,
     ) -> Option<RecipientKey> {
-        let alg: KeyManagementAlg = match self.alg.as_deref() {
+        let alg: Option<KeyManagementAlg> = match self.alg.as_deref() {
             None => {
                 problems.push("alg", "is required (RSA-OAEP-256 or ECDH-ES+A256KW)");
-                return None;
+                None
             }
-            Some(text) => problems.check("alg", text.parse())?,
+            Some(text) => problems.check("alg", text.parse()),
         };
         if let Some(enc) = self.enc.as_deref() {
             if enc != "A256GCM" {
@@ -40,6 +40,7 @@ impl RawEncryption {
             problems.push("", "the key must be public: Tessera only encrypts to it");
             return None;
         }
+        let alg = alg?;
         problems.check(
             "",
             RecipientKey::new(jwk, alg).map_err(|err| err.to_string()),

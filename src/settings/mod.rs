@@ -198,16 +198,7 @@ struct RawSettings {
 
 impl RawSettings {
     fn validate(self, base_dir: &Path, problems: &mut Problems) -> Option<Settings> {
-        let issuer = match &self.issuer {
-            None => {
-                problems.push(
-                    "issuer",
-                    "is required (the URL that names this issuer in every token)",
-                );
-                None
-            }
-            Some(text) => problems.check("issuer", values::parse_issuer(text)),
-        };
+        let issuer = self.issuer(problems);
         let listen = problems.check(
             "listen",
             values::parse_address(
@@ -238,6 +229,14 @@ impl RawSettings {
             self.tls.is_some(),
             tls.as_ref(),
         );
+        let users = users::validate_users(&self.users, problems);
+        let resources = resources::validate_resources(&self.resources, problems, base_dir);
+        let trusted_issuers =
+            trusted_issuers::validate_trusted_issuers(&self.trusted_issuers, problems, base_dir);
+        let routes = routes::validate_routes(&self.routes, problems);
+        let providers = providers::validate_providers(&self.providers, problems, base_dir);
+        let uma_resources = uma_resources::validate_uma_resources(&self.uma_resources, problems);
+        // Only now, so that one pass names every problem of the file.
         let (issuer, listen) = (issuer?, listen?);
         Some(
             Settings {
@@ -248,28 +247,35 @@ impl RawSettings {
                 tokens,
                 keys,
                 client_auth,
+                user_auth,
                 log,
                 revocation,
-                users: users::validate_users(&self.users, problems),
-                resources: resources::validate_resources(&self.resources, problems, base_dir),
+                clients,
+                users,
+                resources,
                 authorize,
                 client_assertions,
-                trusted_issuers: trusted_issuers::validate_trusted_issuers(
-                    &self.trusted_issuers,
-                    problems,
-                    base_dir,
-                ),
+                trusted_issuers,
                 tls,
-                routes: routes::validate_routes(&self.routes, problems),
-                providers: providers::validate_providers(&self.providers, problems, base_dir),
-                uma_resources: uma_resources::validate_uma_resources(&self.uma_resources, problems),
-                user_auth,
-                clients,
+                routes,
+                providers,
+                uma_resources,
                 token_retention: Duration::ZERO,
                 assertion_audiences: Vec::new(),
             }
             .derive(),
         )
+    }
+
+    fn issuer(&self, problems: &mut Problems) -> Option<String> {
+        let Some(text) = &self.issuer else {
+            problems.push(
+                "issuer",
+                "is required (the URL that names this issuer in every token)",
+            );
+            return None;
+        };
+        problems.check("issuer", values::parse_issuer(text))
     }
 }
 

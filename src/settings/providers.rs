@@ -48,14 +48,18 @@ pub(super) fn validate_providers(
     let mut providers = Vec::new();
     for (i, raw) in raws.iter().enumerate() {
         let mut problems = listed.item(i);
-        let Some(name) = raw.name.clone().filter(|name| !name.is_empty()) else {
-            problems.push("name", "is required");
-            continue;
+        let name = raw.name.clone().filter(|name| !name.is_empty());
+        let unique = match &name {
+            None => {
+                problems.push("name", "is required");
+                false
+            }
+            Some(name) if !seen.insert(name.clone()) => {
+                problems.push("name", format!("duplicate provider '{name}'"));
+                false
+            }
+            Some(_) => true,
         };
-        if !seen.insert(name.clone()) {
-            problems.push("name", format!("duplicate provider '{name}'"));
-            continue;
-        }
         let timeout = duration_or(
             &mut problems,
             "timeout",
@@ -74,7 +78,7 @@ pub(super) fn validate_providers(
                 None
             }
         };
-        if let Some(kind) = kind {
+        if let (Some(name), Some(kind), true) = (name, kind, unique) {
             providers.push(Provider {
                 name,
                 kind,
@@ -87,10 +91,10 @@ pub(super) fn validate_providers(
 
 impl RawProvider {
     fn facebook(&self, problems: &mut Problems, base_dir: &Path) -> Option<ProviderKind> {
-        let Some(app_id) = self.app_id.clone() else {
+        let app_id = self.app_id.clone();
+        if app_id.is_none() {
             problems.push("app_id", "is required for a facebook provider");
-            return None;
-        };
+        }
         let app_secret = SecretSource {
             env_field: "app_secret_env",
             file_field: "app_secret_file",
@@ -102,7 +106,7 @@ impl RawProvider {
             base_dir,
             Some("a facebook provider needs its app secret"),
             1,
-        )?;
+        );
         let base_url = self
             .base_url
             .as_deref()
@@ -110,22 +114,22 @@ impl RawProvider {
             .trim_end_matches('/')
             .to_owned();
         // The app secret travels to it.
-        if !is_https_or_loopback(&base_url) {
+        let safe = is_https_or_loopback(&base_url);
+        if !safe {
             problems.push("base_url", "must be an https URL (http only on loopback)");
-            return None;
         }
         Some(ProviderKind::Facebook {
-            app_id,
-            app_secret,
-            base_url,
+            app_id: app_id?,
+            app_secret: app_secret?,
+            base_url: safe.then_some(base_url)?,
         })
     }
 
     fn oidc(&self, problems: &mut Problems, base_dir: &Path) -> Option<ProviderKind> {
-        let (Some(issuer), Some(audience)) = (self.issuer.clone(), self.audience.clone()) else {
+        let names = self.issuer.clone().zip(self.audience.clone());
+        if names.is_none() {
             problems.push("", "an oidc provider needs issuer and audience");
-            return None;
-        };
+        }
         let keys = KeySource {
             jwks: self.jwks.as_ref(),
             jwks_file: self.jwks_file.as_deref(),
@@ -136,6 +140,7 @@ impl RawProvider {
             base_dir,
             Some("an oidc provider needs its public keys"),
         );
+        let (issuer, audience) = names?;
         Some(ProviderKind::Oidc {
             issuer,
             keys,

@@ -29,15 +29,17 @@ pub(super) fn validate_resources(
 
 impl RawResource {
     fn validate(&self, problems: &mut Problems, base_dir: &Path) -> Option<Resource> {
-        let Some(audience) = self.audience.clone().filter(|aud| !aud.is_empty()) else {
+        let audience = self.audience.clone().filter(|aud| !aud.is_empty());
+        if audience.is_none() {
             problems.push("audience", "is required");
-            return None;
-        };
+        }
+        let access_token_encryption = self
+            .access_token_encryption
+            .as_ref()
+            .and_then(|raw| raw.validate(&mut problems.at("access_token_encryption"), base_dir));
         Some(Resource {
-            audience,
-            access_token_encryption: self.access_token_encryption.as_ref().and_then(|raw| {
-                raw.validate(&mut problems.at("access_token_encryption"), base_dir)
-            }),
+            audience: audience?,
+            access_token_encryption,
         })
     }
 }

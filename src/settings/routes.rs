@@ -38,13 +38,15 @@ pub(super) fn validate_routes(raws: &[RawRoute], problems: &mut Problems) -> Vec
     for (i, raw) in raws.iter().enumerate() {
         let mut problems = listed.item(i);
         let path = match raw.path.as_deref() {
-            Some(path) if path.starts_with('/') && !path.contains(['?', '#', '{', '}']) => path,
+            Some(path) if path.starts_with('/') && !path.contains(['?', '#', '{', '}']) => {
+                Some(path)
+            }
             _ => {
                 problems.push("path", "must be a path such as /api/v1/token");
-                continue;
+                None
             }
         };
-        if CORE_PATHS.contains(&path) && raw.endpoint.is_some() {
+        if path.is_some_and(|path| CORE_PATHS.contains(&path)) && raw.endpoint.is_some() {
             // The core JSON-capable token endpoint already serves it: allowed only as plain.
             if raw.envelope.as_deref().unwrap_or("plain") != "plain" || raw.query_parameters {
                 problems.push(
@@ -54,44 +56,49 @@ pub(super) fn validate_routes(raws: &[RawRoute], problems: &mut Problems) -> Vec
             }
             continue;
         }
-        if !seen.insert(path.to_owned()) {
+        let unique = path.is_some_and(|path| seen.insert(path.to_owned()));
+        if let (Some(path), false) = (path, unique) {
             problems.push("path", format!("{path} is mounted twice"));
-            continue;
         }
-        if let Some(route) = raw.validate(&mut problems, path) {
-            routes.push(route);
+        let endpoint = raw.endpoint(&mut problems);
+        let envelope = raw.envelope(&mut problems);
+        if let (Some(path), true, Some(endpoint), Some(envelope)) =
+            (path, unique, endpoint, envelope)
+        {
+            routes.push(CompatRoute {
+                path: path.to_owned(),
+                endpoint,
+                envelope,
+                query_parameters: raw.query_parameters,
+                scope_wildcard: raw.scope_wildcard.clone(),
+                function: raw.function.clone().unwrap_or_else(|| "oauth".to_owned()),
+            });
         }
     }
     routes
 }
 
 impl RawRoute {
-    fn validate(&self, problems: &mut Problems, path: &str) -> Option<CompatRoute> {
+    fn endpoint(&self, problems: &mut Problems) -> Option<RouteEndpoint> {
         let endpoint = self.endpoint.as_deref();
-        let Some(endpoint) = endpoint.and_then(|text| text.parse::<RouteEndpoint>().ok()) else {
+        let parsed = endpoint.and_then(|text| text.parse().ok());
+        if parsed.is_none() {
             problems.push(
                 "endpoint",
                 not_one_of::<RouteEndpoint>(&format!("{endpoint:?}")),
             );
-            return None;
+        }
+        parsed
+    }
+
+    fn envelope(&self, problems: &mut Problems) -> Option<Envelope> {
+        let Some(text) = self.envelope.as_deref() else {
+            return Some(Envelope::Plain);
         };
-        let envelope = match self.envelope.as_deref() {
-            None => Envelope::Plain,
-            Some(text) => {
-                let Ok(envelope) = text.parse() else {
-                    problems.push("envelope", not_one_of::<Envelope>(&format!("'{text}'")));
-                    return None;
-                };
-                envelope
-            }
-        };
-        Some(CompatRoute {
-            path: path.to_owned(),
-            endpoint,
-            envelope,
-            query_parameters: self.query_parameters,
-            scope_wildcard: self.scope_wildcard.clone(),
-            function: self.function.clone().unwrap_or_else(|| "oauth".to_owned()),
-        })
+        let parsed = text.parse().ok();
+        if parsed.is_none() {
+            problems.push("envelope", not_one_of::<Envelope>(&format!("'{text}'")));
+        }
+        parsed
     }
 }

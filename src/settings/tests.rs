@@ -147,3 +147,53 @@ audience = []
         );
     }
 }
+
+#[test]
+fn one_pass_names_the_problems_of_every_section_and_field() {
+    let text = r#"
+issuer = "ftp://id.example"
+listen = "nowhere"
+[tls]
+listen = "nowhere"
+[[clients]]
+audience = ["x"]
+access_token_encryption = { alg = "RSA1_5" }
+[[resources]]
+access_token_encryption = { alg = "RSA1_5", jwk_file = "missing.jwk" }
+[[trusted_issuers]]
+jwks_uri = "http://far.example/jwks"
+[[routes]]
+path = "no-slash"
+endpoint = "authorise"
+envelope = "soap"
+[[providers]]
+type = "facebook"
+base_url = "http://far.example"
+"#;
+    let found = paths(parse(text).unwrap_err());
+    for expected in [
+        "issuer",
+        "listen",
+        "tls.listen",
+        "tls",
+        "clients[0].client_id",
+        "clients[0].access_token_encryption.alg",
+        "resources[0].audience",
+        "resources[0].access_token_encryption.alg",
+        "resources[0].access_token_encryption.jwk_file",
+        "trusted_issuers[0].issuer",
+        "trusted_issuers[0].jwks_uri",
+        "routes[0].path",
+        "routes[0].endpoint",
+        "routes[0].envelope",
+        "providers[0].name",
+        "providers[0].app_id",
+        "providers[0].app_secret_env",
+        "providers[0].base_url",
+    ] {
+        assert!(
+            found.contains(&expected.to_owned()),
+            "{expected} not in {found:?}"
+        );
+    }
+}

@@ -36,16 +36,22 @@ impl RawTls {
                 self.listen.as_deref().unwrap_or("127.0.0.1:8443"),
                 "127.0.0.1:8443",
             ),
-        )?;
-        let (Some(cert_file), Some(key_file)) = (&self.cert_file, &self.key_file) else {
+        );
+        if self.cert_file.is_none() || self.key_file.is_none() {
             problems.push("", "cert_file and key_file are required");
-            return None;
+        }
+        let mut file = |field: &str, value: &Option<String>| {
+            value
+                .as_deref()
+                .map(|file| existing_file(problems, field, base_dir, file))
         };
-        let cert_file = existing_file(problems, "cert_file", base_dir, cert_file)?;
-        let key_file = existing_file(problems, "key_file", base_dir, key_file)?;
-        let client_ca_file = match &self.client_ca_file {
+        let cert_file = file("cert_file", &self.cert_file);
+        let key_file = file("key_file", &self.key_file);
+        let client_ca_file = file("client_ca_file", &self.client_ca_file);
+        let (listen, cert_file, key_file) = (listen?, cert_file??, key_file??);
+        let client_ca_file = match client_ca_file {
             None => None,
-            Some(file) => Some(existing_file(problems, "client_ca_file", base_dir, file)?),
+            Some(found) => Some(found?),
         };
         Some(TlsSettings {
             base_url: self

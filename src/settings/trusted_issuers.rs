@@ -40,10 +40,10 @@ pub(super) fn validate_trusted_issuers(
 
 impl RawTrustedIssuer {
     fn validate(&self, problems: &mut Problems, base_dir: &Path) -> Option<TrustedIssuer> {
-        let Some(issuer) = self.issuer.clone().filter(|iss| !iss.is_empty()) else {
+        let issuer = self.issuer.clone().filter(|iss| !iss.is_empty());
+        if issuer.is_none() {
             problems.push("issuer", "is required");
-            return None;
-        };
+        }
         let keys = KeySource {
             jwks: self.jwks.as_ref(),
             jwks_file: self.jwks_file.as_deref(),
@@ -65,19 +65,20 @@ impl RawTrustedIssuer {
             .iter()
             .cloned()
             .collect();
+        let max_lifetime = duration_or(
+            problems,
+            "max_lifetime",
+            self.max_lifetime.as_ref(),
+            Duration::from_secs(3600),
+        );
         Some(TrustedIssuer {
-            issuer,
+            issuer: issuer?,
             keys,
             algs,
             subject_prefix: self.subject_prefix.clone().unwrap_or_default(),
             scopes,
             audience: self.audience.clone(),
-            max_lifetime: duration_or(
-                problems,
-                "max_lifetime",
-                self.max_lifetime.as_ref(),
-                Duration::from_secs(3600),
-            ),
+            max_lifetime,
         })
     }
 }

@@ -4,6 +4,7 @@ use super::problems::Problems;
 use super::values::json_object;
 use crate::registry::{SecretHash, User, UserRegistry, RESERVED_CLAIMS};
 use serde::Deserialize;
+use serde_json::{Map, Value};
 use std::collections::HashSet;
 
 #[derive(Deserialize, Default)]
@@ -21,37 +22,23 @@ pub(super) fn validate_users(raws: &[RawUser], problems: &mut Problems) -> UserR
     let mut users = Vec::new();
     for (i, raw) in raws.iter().enumerate() {
         let mut problems = listed.item(i);
-        let Some(username) = raw.username(&mut problems) else {
-            continue;
-        };
-        if !seen.insert(username.clone()) {
-            problems.push("username", format!("duplicate username '{username}'"));
-        }
-        let Some(hash) = raw.password_hash.as_deref() else {
-            problems.push(
-                "password_hash",
-                "is required (make one with `tessera user password-hash`)",
-            );
-            continue;
-        };
-        let Some(password_hash) = problems.check("password_hash", SecretHash::parse(hash)) else {
-            continue;
-        };
-        let Some(claims) = json_object(&raw.claims) else {
-            problems.push("claims", "must be a table of JSON-compatible values");
-            continue;
-        };
-        let mut claim_problems = problems.at("claims");
-        for name in claims.keys() {
-            if RESERVED_CLAIMS.contains(&name.as_str()) {
-                claim_problems.push(name, "is set by Tessera and cannot be configured");
+        let username = raw.username(&mut problems);
+        if let Some(username) = &username {
+            if !seen.insert(username.clone()) {
+                problems.push("username", format!("duplicate username '{username}'"));
             }
         }
-        users.push(User {
-            username,
-            password_hash,
-            claims,
-        });
+        let password_hash = raw.password_hash(&mut problems);
+        let claims = raw.claims(&mut problems);
+        if let (Some(username), Some(password_hash), Some(claims)) =
+            (username, password_hash, claims)
+        {
+            users.push(User {
+                username,
+                password_hash,
+                claims,
+            });
+        }
     }
     UserRegistry::new(&users)
 }
@@ -69,5 +56,31 @@ impl RawUser {
                 None
             }
         }
+    }
+
+    fn password_hash(&self, problems: &mut Problems) -> Option<SecretHash> {
+        let Some(hash) = self.password_hash.as_deref() else {
+            problems.push(
+                "password_hash",
+                "is required (make one with `tessera user password-hash`)",
+            );
+            return None;
+        };
+        problems.check("password_hash", SecretHash::parse(hash))
+    }
+
+    /// The claims, none of them one Tessera sets itself.
+    fn claims(&self, problems: &mut Problems) -> Option<Map<String, Value>> {
+        let Some(claims) = json_object(&self.claims) else {
+            problems.push("claims", "must be a table of JSON-compatible values");
+            return None;
+        };
+        let mut claim_problems = problems.at("claims");
+        for name in claims.keys() {
+            if RESERVED_CLAIMS.contains(&name.as_str()) {
+                claim_problems.push(name, "is set by Tessera and cannot be configured");
+            }
+        }
+        Some(claims)
     }
 }

@@ -170,6 +170,33 @@ fn keys_generate_list_rotate_and_prune() {
 }
 
 #[test]
+fn config_check_names_every_problem_in_one_pass() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let text = r#"
+issuer = "not a url"
+[[users]]
+username = "alice"
+password_hash = "plain-text-password"
+claims = { sub = "someone-else", email = "alice@example.com" }
+[[users]]
+username = ""
+"#;
+    let config = write_config(dir.path(), text);
+    let output = tessera(&config, &["config", "check"]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    for expected in [
+        "issuer: 'not a url' is not a URL",
+        "users[0].password_hash: not a PHC string",
+        "users[0].claims.sub: is set by Tessera and cannot be configured",
+        "users[1].username: is required",
+        "users[1].password_hash: is required",
+    ] {
+        assert!(stderr.contains(expected), "{expected} not in\n{stderr}");
+    }
+}
+
+#[test]
 fn a_staged_key_of_another_algorithm_stays_published_until_it_signs() {
     use tessera::jose::{generate_signing_key, SigningAlg};
     let dir = tempfile::TempDir::new().unwrap();

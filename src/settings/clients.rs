@@ -211,7 +211,10 @@ impl RawClient {
                 }
                 None
             }
-            Some(phc) => problems.check("client_secret_hash", SecretHash::parse(phc)),
+            Some(phc) => problems.check(
+                "client_secret_hash",
+                SecretHash::parse(phc, "tessera client secret"),
+            ),
         }
     }
 

@@ -197,3 +197,33 @@ base_url = "http://far.example"
         );
     }
 }
+
+#[test]
+fn a_bad_hash_names_the_command_that_makes_a_good_one() {
+    let text = r#"
+issuer = "https://id.example"
+[[clients]]
+client_id = "a"
+client_secret_hash = "plain"
+audience = ["x"]
+[[users]]
+username = "alice"
+password_hash = "plain"
+"#;
+    let err = parse(text).unwrap_err();
+    let message = |path: &str| {
+        err.problems
+            .iter()
+            .find(|problem| problem.path == path)
+            .map(|problem| problem.message.clone())
+            .unwrap_or_default()
+    };
+    assert!(
+        message("clients[0].client_secret_hash").ends_with("make one with `tessera client secret`"),
+        "{err}"
+    );
+    assert!(
+        message("users[0].password_hash").ends_with("make one with `tessera user password-hash`"),
+        "{err}"
+    );
+}

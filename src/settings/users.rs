@@ -66,7 +66,10 @@ impl RawUser {
             );
             return None;
         };
-        problems.check("password_hash", SecretHash::parse(hash))
+        problems.check(
+            "password_hash",
+            SecretHash::parse(hash, "tessera user password-hash"),
+        )
     }
 
     /// The claims, none of them one Tessera sets itself.

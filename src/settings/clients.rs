@@ -99,14 +99,20 @@ impl RawClient {
         );
         let (scopes, default_scopes) = self.scopes(problems);
         self.check_audience(problems);
-        let keys = self.key_source().validate(
+        let keys = KeySource::of(&self.jwks, &self.jwks_file, &self.jwks_uri).validate(
             problems,
             base_dir,
             auth_methods
                 .contains(&AuthMethod::PrivateKeyJwt)
                 .then_some("private_key_jwt needs the client's public keys"),
         );
-        let assertion_secret = self.secret_source().validate(
+        let assertion_secret = SecretSource {
+            env_field: "client_secret_env",
+            file_field: "client_secret_file",
+            env: self.client_secret_env.as_deref(),
+            file: self.client_secret_file.as_deref(),
+        }
+        .validate(
             problems,
             base_dir,
             auth_methods.contains(&AuthMethod::ClientSecretJwt).then_some(
@@ -145,23 +151,6 @@ impl RawClient {
             tls_subject_dn: self.tls_client_auth_subject_dn.clone(),
             tls_san_dns: self.tls_client_auth_san_dns.clone(),
         })
-    }
-
-    fn key_source(&self) -> KeySource<'_> {
-        KeySource {
-            jwks: self.jwks.as_ref(),
-            jwks_file: self.jwks_file.as_deref(),
-            jwks_uri: self.jwks_uri.as_deref(),
-        }
-    }
-
-    fn secret_source(&self) -> SecretSource<'_> {
-        SecretSource {
-            env_field: "client_secret_env",
-            file_field: "client_secret_file",
-            env: self.client_secret_env.as_deref(),
-            file: self.client_secret_file.as_deref(),
-        }
     }
 
     fn client_id(&self, problems: &mut Problems) -> Option<String> {

@@ -110,6 +110,22 @@ impl Problems<'_> {
         }
     }
 
+    /// `validate` applied to each item of the list at `field`, each under its own path
+    /// (`field[i]`); the items it refuses are left out.
+    pub(super) fn each<T, U>(
+        &mut self,
+        field: &str,
+        items: &[T],
+        mut validate: impl FnMut(&T, &mut Problems) -> Option<U>,
+    ) -> Vec<U> {
+        let mut list = self.at(field);
+        items
+            .iter()
+            .enumerate()
+            .filter_map(|(i, item)| validate(item, &mut list.item(i)))
+            .collect()
+    }
+
     /// Whether a problem was already recorded at a path that starts with `field`'s path
     /// (`jwks` also covers `jwks_file`, `jwks_uri` and `jwks.keys[0]`).
     pub(super) fn any_under(&self, field: &str) -> bool {

@@ -43,11 +43,8 @@ pub(super) fn validate_providers(
     problems: &mut Problems,
     base_dir: &Path,
 ) -> ProviderRegistry {
-    let mut listed = problems.at("providers");
     let mut seen = HashSet::new();
-    let mut providers = Vec::new();
-    for (i, raw) in raws.iter().enumerate() {
-        let mut problems = listed.item(i);
+    ProviderRegistry::new(problems.each("providers", raws, |raw, problems| {
         let name = raw.name.clone().filter(|name| !name.is_empty());
         let unique = match &name {
             None => {
@@ -61,35 +58,33 @@ pub(super) fn validate_providers(
             Some(_) => true,
         };
         let timeout = duration_or(
-            &mut problems,
+            problems,
             "timeout",
             raw.timeout.as_ref(),
             Duration::from_secs(3),
         );
-        let kind_name = raw.kind.as_deref();
-        let kind = match kind_name.and_then(|text| text.parse().ok()) {
-            Some(ProviderType::Facebook) => raw.facebook(&mut problems, base_dir),
-            Some(ProviderType::Oidc) => raw.oidc(&mut problems, base_dir),
-            None => {
-                problems.push(
-                    "type",
-                    not_one_of::<ProviderType>(&format!("{kind_name:?}")),
-                );
-                None
-            }
-        };
-        if let (Some(name), Some(kind), true) = (name, kind, unique) {
-            providers.push(Provider {
-                name,
-                kind,
-                timeout,
-            });
-        }
-    }
-    ProviderRegistry::new(providers)
+        let kind = raw.kind(problems, base_dir);
+        Some(Provider {
+            name: name.filter(|_| unique)?,
+            kind: kind?,
+            timeout,
+        })
+    }))
 }
 
 impl RawProvider {
+    fn kind(&self, problems: &mut Problems, base_dir: &Path) -> Option<ProviderKind> {
+        let name = self.kind.as_deref();
+        match name.and_then(|text| text.parse().ok()) {
+            Some(ProviderType::Facebook) => self.facebook(problems, base_dir),
+            Some(ProviderType::Oidc) => self.oidc(problems, base_dir),
+            None => {
+                problems.push("type", not_one_of::<ProviderType>(&format!("{name:?}")));
+                None
+            }
+        }
+    }
+
     fn facebook(&self, problems: &mut Problems, base_dir: &Path) -> Option<ProviderKind> {
         let app_id = self.app_id.clone();
         if app_id.is_none() {
@@ -130,12 +125,7 @@ impl RawProvider {
         if names.is_none() {
             problems.push("", "an oidc provider needs issuer and audience");
         }
-        let keys = KeySource {
-            jwks: self.jwks.as_ref(),
-            jwks_file: self.jwks_file.as_deref(),
-            jwks_uri: self.jwks_uri.as_deref(),
-        }
-        .validate(
+        let keys = KeySource::of(&self.jwks, &self.jwks_file, &self.jwks_uri).validate(
             problems,
             base_dir,
             Some("an oidc provider needs its public keys"),

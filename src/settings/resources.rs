@@ -18,13 +18,9 @@ pub(super) fn validate_resources(
     problems: &mut Problems,
     base_dir: &Path,
 ) -> ResourceRegistry {
-    let mut listed = problems.at("resources");
-    ResourceRegistry::new(
-        raws.iter()
-            .enumerate()
-            .filter_map(|(i, raw)| raw.validate(&mut listed.item(i), base_dir))
-            .collect(),
-    )
+    ResourceRegistry::new(problems.each("resources", raws, |raw, problems| {
+        raw.validate(problems, base_dir)
+    }))
 }
 
 impl RawResource {

@@ -16,12 +16,25 @@ use std::sync::Arc;
 
 /// `jwks = { keys = [...] }`, `jwks_file = "..."` or `jwks_uri = "https://..."`: at most one.
 pub(super) struct KeySource<'a> {
-    pub jwks: Option<&'a toml::Table>,
-    pub jwks_file: Option<&'a str>,
-    pub jwks_uri: Option<&'a str>,
+    jwks: Option<&'a toml::Table>,
+    jwks_file: Option<&'a str>,
+    jwks_uri: Option<&'a str>,
 }
 
-impl KeySource<'_> {
+impl<'a> KeySource<'a> {
+    /// The key source a section's `jwks`, `jwks_file` and `jwks_uri` fields make.
+    pub(super) fn of(
+        jwks: &'a Option<toml::Table>,
+        jwks_file: &'a Option<String>,
+        jwks_uri: &'a Option<String>,
+    ) -> Self {
+        Self {
+            jwks: jwks.as_ref(),
+            jwks_file: jwks_file.as_deref(),
+            jwks_uri: jwks_uri.as_deref(),
+        }
+    }
+
     /// The public keys; `required` says why some are needed when they are.
     pub(super) fn validate(
         &self,

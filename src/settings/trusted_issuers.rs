@@ -29,13 +29,9 @@ pub(super) fn validate_trusted_issuers(
     problems: &mut Problems,
     base_dir: &Path,
 ) -> TrustedIssuerRegistry {
-    let mut listed = problems.at("trusted_issuers");
-    TrustedIssuerRegistry::new(
-        raws.iter()
-            .enumerate()
-            .filter_map(|(i, raw)| raw.validate(&mut listed.item(i), base_dir))
-            .collect(),
-    )
+    TrustedIssuerRegistry::new(problems.each("trusted_issuers", raws, |raw, problems| {
+        raw.validate(problems, base_dir)
+    }))
 }
 
 impl RawTrustedIssuer {
@@ -44,12 +40,7 @@ impl RawTrustedIssuer {
         if issuer.is_none() {
             problems.push("issuer", "is required");
         }
-        let keys = KeySource {
-            jwks: self.jwks.as_ref(),
-            jwks_file: self.jwks_file.as_deref(),
-            jwks_uri: self.jwks_uri.as_deref(),
-        }
-        .validate(
+        let keys = KeySource::of(&self.jwks, &self.jwks_file, &self.jwks_uri).validate(
             problems,
             base_dir,
             Some("a trusted issuer needs its public keys"),

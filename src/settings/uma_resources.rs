@@ -17,25 +17,18 @@ pub(super) fn validate_uma_resources(
     raws: &[RawUmaResource],
     problems: &mut Problems,
 ) -> UmaResourceRegistry {
-    let mut listed = problems.at("uma_resources");
-    let resources = raws
-        .iter()
-        .enumerate()
-        .filter_map(|(i, raw)| {
-            let (Some(id), Some(resource_server)) = (raw.id.clone(), raw.resource_server.clone())
-            else {
-                listed
-                    .item(i)
-                    .push("", "id and resource_server are required");
-                return None;
-            };
-            Some(UmaResource {
-                id,
-                resource_server,
-                scopes: raw.scopes.clone(),
-                policies: raw.policies.clone(),
-            })
+    let resources = problems.each("uma_resources", raws, |raw, problems| {
+        let (Some(id), Some(resource_server)) = (raw.id.clone(), raw.resource_server.clone())
+        else {
+            problems.push("", "id and resource_server are required");
+            return None;
+        };
+        Some(UmaResource {
+            id,
+            resource_server,
+            scopes: raw.scopes.clone(),
+            policies: raw.policies.clone(),
         })
-        .collect();
+    });
     UmaResourceRegistry::new(resources)
 }

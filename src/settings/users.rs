@@ -17,29 +17,22 @@ pub(super) struct RawUser {
 
 /// Every user, usernames unique.
 pub(super) fn validate_users(raws: &[RawUser], problems: &mut Problems) -> UserRegistry {
-    let mut listed = problems.at("users");
     let mut seen = HashSet::new();
-    let mut users = Vec::new();
-    for (i, raw) in raws.iter().enumerate() {
-        let mut problems = listed.item(i);
-        let username = raw.username(&mut problems);
+    let users = problems.each("users", raws, |raw, problems| {
+        let username = raw.username(problems);
         if let Some(username) = &username {
             if !seen.insert(username.clone()) {
                 problems.push("username", format!("duplicate username '{username}'"));
             }
         }
-        let password_hash = raw.password_hash(&mut problems);
-        let claims = raw.claims(&mut problems);
-        if let (Some(username), Some(password_hash), Some(claims)) =
-            (username, password_hash, claims)
-        {
-            users.push(User {
-                username,
-                password_hash,
-                claims,
-            });
-        }
-    }
+        let password_hash = raw.password_hash(problems);
+        let claims = raw.claims(problems);
+        Some(User {
+            username: username?,
+            password_hash: password_hash?,
+            claims: claims?,
+        })
+    });
     UserRegistry::new(&users)
 }
 

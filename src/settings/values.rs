@@ -80,27 +80,20 @@ pub(super) fn parse_list<T>(
     let Some(values) = values else {
         return default;
     };
-    let mut list = problems.at(field);
-    values
-        .iter()
-        .enumerate()
-        .filter_map(|(i, value)| list.item(i).check("", parse(value)))
-        .collect()
+    problems.each(field, values, |value, item| item.check("", parse(value)))
 }
 
 /// The scope tokens at `field` (RFC 6749 3.3).
 pub(super) fn parse_scopes(problems: &mut Problems, field: &str, values: &[String]) -> ScopeSet {
-    let mut list = problems.at(field);
-    values
-        .iter()
-        .enumerate()
-        .filter_map(|(i, value)| {
-            list.item(i).check(
+    problems
+        .each(field, values, |value, item| {
+            item.check(
                 "",
                 Scope::parse(value)
                     .ok_or_else(|| format!("'{value}' is not a scope token (RFC 6749 3.3)")),
             )
         })
+        .into_iter()
         .collect()
 }
 

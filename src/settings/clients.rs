@@ -50,9 +50,10 @@ pub(super) fn validate_clients(
     has_tls: bool,
     tls_settings: Option<&TlsSettings>,
 ) -> ClientRegistry {
-    let mut listed = problems.at("clients");
     let mut seen = HashSet::new();
-    let clients: Vec<Client> = raws
+    let mut listed = problems.at("clients");
+    // With their index in the file, which names their problems.
+    let clients: Vec<(usize, Client)> = raws
         .iter()
         .enumerate()
         .filter_map(|(i, raw)| {
@@ -61,11 +62,11 @@ pub(super) fn validate_clients(
             if !seen.insert(client.id.clone()) {
                 problems.push("client_id", format!("duplicate client id '{}'", client.id));
             }
-            Some(client)
+            Some((i, client))
         })
         .collect();
-    for (i, client) in clients.iter().enumerate() {
-        let mut problems = listed.item(i);
+    for (i, client) in &clients {
+        let mut problems = listed.item(*i);
         let uses_tls = client.auth_methods.iter().any(|method| method.is_tls());
         if uses_tls && !has_tls {
             problems.push(
@@ -82,6 +83,7 @@ pub(super) fn validate_clients(
             );
         }
     }
+    let clients: Vec<Client> = clients.into_iter().map(|(_, client)| client).collect();
     ClientRegistry::new(&clients)
 }
 

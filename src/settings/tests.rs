@@ -227,3 +227,25 @@ password_hash = "plain"
         "{err}"
     );
 }
+
+#[test]
+fn a_client_problem_found_after_the_others_names_that_client() {
+    let text = r#"
+issuer = "https://id.example"
+[[clients]]
+audience = ["x"]
+[[clients]]
+client_id = "mtls"
+token_endpoint_auth_methods = ["tls_client_auth"]
+tls_client_auth_subject_dn = "CN=mtls"
+audience = ["x"]
+"#;
+    let err = parse(text).unwrap_err();
+    assert!(
+        err.problems.contains(&ConfigProblem {
+            path: "clients[1].token_endpoint_auth_methods".to_owned(),
+            message: "the TLS methods need the [tls] listener".to_owned(),
+        }),
+        "{err}"
+    );
+}

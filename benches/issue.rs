@@ -8,9 +8,11 @@ use std::path::Path;
 use std::sync::Arc;
 use strum::IntoEnumIterator;
 use tessera::clock::SystemClock;
+use tessera::oauth::client_auth::AuthenticatedClient;
 use tessera::oauth::grants;
 use tessera::oauth::issuer::AccessTokenSpec;
-use tessera::oauth::request::{Params, TokenRequest};
+use tessera::oauth::params::Params;
+use tessera::oauth::types::{AuthMethod, GrantType};
 use tessera::settings::Settings;
 use tessera::startup::load_keys;
 use tessera::state::AppState;
@@ -60,14 +62,21 @@ fn benches(c: &mut Criterion) {
         let dir = tempfile::TempDir::new().unwrap();
         let state = state(name, dir.path());
         let client = state.clients.get("bench").unwrap().clone();
+        let authenticated = AuthenticatedClient {
+            client: client.clone(),
+            method: AuthMethod::ClientSecretBasic,
+            binding: None,
+        };
         let body = b"grant_type=client_credentials&scope=reports:read";
 
         c.bench_function(&format!("client_credentials_grant/{name}"), |b| {
             b.iter(|| {
-                let request =
-                    TokenRequest::from_params(Params::from_form(black_box(body)).unwrap()).unwrap();
+                let params = Params::from_form(black_box(body)).unwrap();
+                let grant_type: GrantType = params.require("grant_type").unwrap().parse().unwrap();
+                let issuer = state.issuer();
+                let handles = state.grant_handles(&issuer, None);
                 let response =
-                    block_on(grants::issue(&state, &client, &request, None, None)).unwrap();
+                    block_on(grants::issue(&handles, &authenticated, grant_type, &params)).unwrap();
                 black_box(serde_json::to_vec(&response).unwrap())
             })
         });
@@ -178,7 +187,10 @@ fn jwe_benches(c: &mut Criterion) {
     c.bench_function("open_refresh_token", |b| {
         b.iter(|| {
             black_box(
-                tessera::oauth::tokens::read_refresh_token(&state, black_box(&sealed)).unwrap(),
+                state
+                    .issuer()
+                    .open::<tessera::oauth::issuer::RefreshClaims>(black_box(&sealed))
+                    .unwrap(),
             )
         })
     });

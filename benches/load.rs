@@ -287,7 +287,7 @@ claims = {{ email = "bench@example.com" }}
                                     "jti": tessera::oauth::issuer::random_id(),
                                 });
                                 let jws =
-                                    signer.sign(tessera::jose::TokenType::Jwt, &claims).unwrap();
+                                    signer.sign(tessera::oauth::TokenKind::Id, &claims).unwrap();
                                 if encrypted {
                                     recipient.encrypt_jwt(&jws).unwrap()
                                 } else {
@@ -310,7 +310,7 @@ claims = {{ email = "bench@example.com" }}
                         (0..n)
                             .map(|_| {
                                 tessera::oauth::grants::issue_user_tokens(
-                                    &state,
+                                    &state.issuer(),
                                     tessera::oauth::grants::UserGrant {
                                         client: &public,
                                         user: &user,

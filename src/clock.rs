@@ -33,17 +33,8 @@ impl ManualClock {
         }
     }
 
-    /// A manual clock that starts at the current wall-clock time.
-    pub fn starting_now() -> Self {
-        Self::new(SystemClock.now())
-    }
-
     pub fn advance(&self, by: std::time::Duration) {
         self.now.fetch_add(by.as_secs() as i64, Ordering::SeqCst);
-    }
-
-    pub fn set(&self, now: UnixTime) {
-        self.now.store(now, Ordering::SeqCst);
     }
 }
 

@@ -1,17 +1,22 @@
 //! The application state every handler shares: immutable configuration and registries, the key
-//! ring (swapped whole on reload, read without locks), the clock, caches and metrics.
+//! ring (swapped whole on reload, read without locks), the clock, caches and metrics. It knows no
+//! web framework; its methods hand each endpoint the narrow handles it works with.
 
 use crate::clock::{Clock, UnixTime};
 use crate::jose::KeyError;
 use crate::keys::KeyRing;
 use crate::metrics::Metrics;
+use crate::oauth::client_auth::ClientAuthenticator;
 use crate::oauth::credentials::CredentialVerifier;
+use crate::oauth::endpoints::authorize::AuthorizeHandles;
+use crate::oauth::grants::GrantHandles;
 use crate::oauth::issuer::Issuer;
 use crate::oauth::jwks_fetch::JwksFetcher;
 use crate::registry::{ClientRegistry, UserRegistry};
 use crate::revocation::Revocations;
 use crate::settings::Settings;
 use arc_swap::ArcSwap;
+use std::net::IpAddr;
 use std::sync::Arc;
 
 pub struct AppState {
@@ -69,6 +74,50 @@ impl AppState {
             settings: &self.settings,
             keys: self.keys(),
             now: self.now(),
+        }
+    }
+
+    /// Client authentication with `keys` (the ring the request holds).
+    pub fn client_authenticator<'a>(&'a self, keys: &'a KeyRing) -> ClientAuthenticator<'a> {
+        ClientAuthenticator {
+            settings: &self.settings,
+            clients: &self.clients,
+            secrets: &self.credentials,
+            keys,
+            fetcher: &self.jwks_fetcher,
+            revocations: &self.revocations,
+            client_ca: self.client_ca.as_ref(),
+            metrics: &self.metrics,
+            now: self.now(),
+        }
+    }
+
+    /// What the grants of a request from `peer` use.
+    pub fn grant_handles<'a>(
+        &'a self,
+        issuer: &'a Issuer<'a>,
+        peer: Option<IpAddr>,
+    ) -> GrantHandles<'a> {
+        GrantHandles {
+            issuer,
+            users: &self.users,
+            passwords: &self.user_credentials,
+            revocations: &self.revocations,
+            fetcher: &self.jwks_fetcher,
+            http: &self.http,
+            peer,
+        }
+    }
+
+    /// What the authorization endpoint and its forms use.
+    pub fn authorize_handles<'a>(&'a self, issuer: &'a Issuer<'a>) -> AuthorizeHandles<'a> {
+        AuthorizeHandles {
+            issuer,
+            clients: &self.clients,
+            users: &self.users,
+            passwords: &self.user_credentials,
+            revocations: &self.revocations,
+            session_ttl_secs: self.settings.authorize.session_ttl.as_secs() as i64,
         }
     }
 

@@ -3,6 +3,7 @@
 //! (`tls_client_auth`: a chain to the configured client CA and a matching subject or SAN;
 //! `self_signed_tls_client_auth`: a key the client registered) is decided per request.
 
+use crate::oauth::client_auth::PeerCertificates;
 use crate::settings::TlsSettings;
 use actix_web::dev::Extensions;
 use anyhow::Context;
@@ -15,16 +16,6 @@ use rustls::server::WebPkiClientVerifier;
 use rustls::{DigitallySignedStruct, DistinguishedName, RootCertStore, SignatureScheme};
 use std::any::Any;
 use std::sync::Arc;
-
-/// The client certificate chain of a TLS connection, in its connection data.
-#[derive(Debug, Clone)]
-pub struct PeerCertificates(pub Vec<CertificateDer<'static>>);
-
-impl PeerCertificates {
-    pub fn end_entity(&self) -> Option<&CertificateDer<'static>> {
-        self.0.first()
-    }
-}
 
 /// Asks for a client certificate, requires none, and checks only that the client holds the
 /// certificate's key.
@@ -100,13 +91,17 @@ impl std::fmt::Debug for ClientCa {
 }
 
 impl ClientCa {
-    /// Whether `certs` chain to the client CA and are valid now.
-    pub fn verifies(&self, certs: &PeerCertificates) -> bool {
+    /// Whether `certs` chain to the client CA and are valid at `now` (the application's clock).
+    pub fn verifies(&self, certs: &PeerCertificates, now: crate::clock::UnixTime) -> bool {
         let Some((end_entity, intermediates)) = certs.0.split_first() else {
             return false;
         };
+        let Ok(seconds) = u64::try_from(now) else {
+            return false;
+        };
+        let at = UnixTime::since_unix_epoch(std::time::Duration::from_secs(seconds));
         self.0
-            .verify_client_cert(end_entity, intermediates, UnixTime::now())
+            .verify_client_cert(end_entity, intermediates, at)
             .is_ok()
     }
 }
@@ -160,13 +155,4 @@ pub fn on_connect(connection: &dyn Any, data: &mut Extensions) {
             ));
         }
     }
-}
-
-/// RFC 8705 3.1: the SHA-256 thumbprint of a certificate, base64url, for `cnf`.
-pub fn thumbprint(cert: &CertificateDer<'_>) -> String {
-    use base64::Engine;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(aws_lc_rs::digest::digest(
-        &aws_lc_rs::digest::SHA256,
-        cert.as_ref(),
-    ))
 }

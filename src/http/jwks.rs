@@ -5,7 +5,7 @@ use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 
-pub async fn jwks(state: web::Data<AppState>) -> HttpResponse {
+pub async fn serve(state: web::Data<AppState>) -> HttpResponse {
     let settings = &state.settings;
     let set = state.keys().jwks(
         settings.tokens.signing_alg,

@@ -3,7 +3,7 @@
 use crate::state::AppState;
 use actix_web::{web, HttpResponse};
 
-pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+pub async fn serve(state: web::Data<AppState>) -> HttpResponse {
     if let Some(entries) = state.revocations.live_entries() {
         state.metrics.set_denylist_entries(entries);
     }

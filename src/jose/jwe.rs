@@ -205,22 +205,24 @@ impl RecipientKey {
 mod tests {
     use super::*;
     use crate::jose::{generate_encryption_key, generate_secret_key};
+    use crate::oauth::TokenKind;
     use strum::IntoEnumIterator;
 
     #[test]
     fn self_encrypted_tokens_open_only_with_their_key_and_type() {
         let key = generate_secret_key().unwrap();
         let other = generate_secret_key().unwrap();
-        let token = encrypt_to_self(&key, "rt+jwe", b"{\"a\":1}").unwrap();
+        let refresh = TokenKind::Refresh.typ();
+        let token = encrypt_to_self(&key, refresh, b"{\"a\":1}").unwrap();
         assert_eq!(
-            decrypt_from_self([&key], "rt+jwe", &token).unwrap(),
+            decrypt_from_self([&key], refresh, &token).unwrap(),
             b"{\"a\":1}"
         );
-        assert!(decrypt_from_self([&key], "code+jwe", &token).is_none());
-        assert!(decrypt_from_self([&other], "rt+jwe", &token).is_none());
+        assert!(decrypt_from_self([&key], TokenKind::Code.typ(), &token).is_none());
+        assert!(decrypt_from_self([&other], refresh, &token).is_none());
         let mut tampered = token.clone();
         tampered.replace_range(token.len() - 3.., "AAA");
-        assert!(decrypt_from_self([&key], "rt+jwe", &tampered).is_none());
+        assert!(decrypt_from_self([&key], refresh, &tampered).is_none());
     }
 
     #[test]

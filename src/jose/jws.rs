@@ -4,35 +4,12 @@
 
 use super::jwk::private_pkcs8_der;
 use super::{Jwk, KeyError, SigningAlg};
+use crate::oauth::TokenKind;
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{self, EcdsaKeyPair, Ed25519KeyPair, KeyPair, RsaKeyPair};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde::Serialize;
-
-/// The `typ` header of each kind of token Tessera signs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TokenType {
-    /// RFC 9068 access token.
-    AccessToken,
-    /// Any other JWT (ID tokens).
-    Jwt,
-    /// The revocation feed document.
-    RevocationList,
-    /// A UMA 2.0 permission ticket.
-    UmaTicket,
-}
-
-impl TokenType {
-    fn as_str(self) -> &'static str {
-        match self {
-            TokenType::AccessToken => "at+jwt",
-            TokenType::Jwt => "JWT",
-            TokenType::RevocationList => "revocations+jwt",
-            TokenType::UmaTicket => "uma-ticket+jwt",
-        }
-    }
-}
 
 enum KeyPairKind {
     Ecdsa(EcdsaKeyPair),
@@ -48,11 +25,8 @@ pub struct JwsSigner {
     /// The public half, parsed once, for verifying tokens this key signed.
     verifier: signature::ParsedPublicKey,
     rng: SystemRandom,
-    /// base64url of the protected header, per token type.
-    header_access_token: String,
-    header_jwt: String,
-    header_revocations: String,
-    header_uma_ticket: String,
+    /// base64url of the protected header of each signed token kind (`TokenKind::SIGNED`).
+    headers: [String; TokenKind::SIGNED.len()],
 }
 
 impl std::fmt::Debug for JwsSigner {
@@ -114,10 +88,10 @@ impl JwsSigner {
                 return Err(KeyError::new("RSA keys must be at least 2048 bits"));
             }
         }
-        let header = |typ: TokenType| {
+        let header = |kind: TokenKind| {
             let json = serde_json::to_vec(&Header {
                 alg: alg.as_str(),
-                typ: typ.as_str(),
+                typ: kind.typ(),
                 kid: &kid,
             })
             .expect("a header of strings serializes");
@@ -138,10 +112,7 @@ impl JwsSigner {
         Ok(Self {
             verifier: signature::ParsedPublicKey::new(verification, public_key)
                 .map_err(rejected)?,
-            header_access_token: header(TokenType::AccessToken),
-            header_jwt: header(TokenType::Jwt),
-            header_revocations: header(TokenType::RevocationList),
-            header_uma_ticket: header(TokenType::UmaTicket),
+            headers: TokenKind::SIGNED.map(header),
             kid,
             alg,
             key,
@@ -157,16 +128,14 @@ impl JwsSigner {
         self.alg
     }
 
-    /// Signs `claims` as a compact JWS with this key's `alg` and `kid` and the given `typ`.
-    pub fn sign(&self, typ: TokenType, claims: &impl Serialize) -> Result<String, KeyError> {
+    /// Signs `claims` as a compact JWS with this key's `alg` and `kid` and the kind's `typ`.
+    pub fn sign(&self, kind: TokenKind, claims: &impl Serialize) -> Result<String, KeyError> {
+        let header = kind
+            .signed_index()
+            .map(|index| &self.headers[index])
+            .ok_or_else(|| KeyError::new(format!("{kind:?} tokens are not signed")))?;
         let payload = serde_json::to_vec(claims)
             .map_err(|err| KeyError::new(format!("claims do not serialize: {err}")))?;
-        let header = match typ {
-            TokenType::AccessToken => &self.header_access_token,
-            TokenType::Jwt => &self.header_jwt,
-            TokenType::RevocationList => &self.header_revocations,
-            TokenType::UmaTicket => &self.header_uma_ticket,
-        };
         let mut token = String::with_capacity(header.len() + payload.len() * 4 / 3 + 700);
         token.push_str(header);
         token.push('.');
@@ -257,7 +226,7 @@ mod tests {
             let jwk = generate_signing_key(alg).unwrap();
             let signer = JwsSigner::from_jwk(&jwk, alg).unwrap();
             let token = signer
-                .sign(TokenType::AccessToken, &serde_json::json!({"sub": "x"}))
+                .sign(TokenKind::Access, &serde_json::json!({"sub": "x"}))
                 .unwrap();
             assert_eq!(token.split('.').count(), 3, "{alg}");
         }

@@ -13,7 +13,7 @@ pub use jwk::{
     generate_encryption_key, generate_secret_key, generate_signing_key, has_private_members,
     public_jwk, thumbprint, Jwk,
 };
-pub use jws::{CompactJws, JwsHeader, JwsSigner, TokenType, MAX_JWS_LEN};
+pub use jws::{CompactJws, JwsHeader, JwsSigner, MAX_JWS_LEN};
 pub use verify::{key_fits, verify_hmac, verify_with_jwk, AssertionAlg, HmacAlg};
 
 use crate::names;

@@ -3,22 +3,19 @@
 //! code), and how errors reach the client.
 
 use super::error::OAuthError;
-use super::request::Params;
+use super::issuer::Issuer;
+use super::params::Params;
+use super::token_kind::TokenKind;
+use super::tokens::OwnClaims;
 use super::types::{GrantType, ScopeSet};
 use crate::clock::UnixTime;
-use crate::jose::{decrypt_from_self, encrypt_to_self};
-use crate::registry::Client;
-use crate::state::AppState;
+use crate::registry::{Client, ClientRegistry};
 use aws_lc_rs::digest;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
-pub const REQUEST_TYP: &str = "authz+jwe";
-pub const SESSION_TYP: &str = "session+jwe";
-pub const CODE_TYP: &str = "code+jwe";
 /// How long a login form stays usable.
 pub const FORM_TTL_SECS: i64 = 600;
 
@@ -107,19 +104,32 @@ pub struct CodeClaims {
     pub jti: String,
 }
 
-/// Seals `value` for the issuer itself.
-pub fn seal(state: &AppState, typ: &str, value: &impl Serialize) -> Result<String, OAuthError> {
-    let payload = serde_json::to_vec(value)
-        .map_err(|_| OAuthError::server_error("a value could not be encoded"))?;
-    encrypt_to_self(&state.keys().secret().jwk, typ, &payload)
-        .map_err(|err| OAuthError::server_error(format!("a value could not be sealed: {err}")))
+impl OwnClaims for AuthorizationRequest {
+    const KIND: TokenKind = TokenKind::AuthorizationForm;
+
+    fn exp(&self) -> UnixTime {
+        self.exp
+    }
 }
 
-/// Opens what `seal` made, if it is of `typ` and was sealed by one of our secret keys.
-pub fn unseal<T: DeserializeOwned>(state: &AppState, typ: &str, token: &str) -> Option<T> {
-    let keys = state.keys();
-    let payload = decrypt_from_self(keys.secret_jwks(), typ, token)?;
-    serde_json::from_slice(&payload).ok()
+impl OwnClaims for Session {
+    const KIND: TokenKind = TokenKind::Session;
+
+    fn exp(&self) -> UnixTime {
+        self.exp
+    }
+}
+
+impl OwnClaims for CodeClaims {
+    const KIND: TokenKind = TokenKind::Code;
+
+    fn iss(&self) -> Option<&str> {
+        Some(&self.iss)
+    }
+
+    fn exp(&self) -> UnixTime {
+        self.exp
+    }
 }
 
 /// `code_verifier` / `code_challenge` syntax (RFC 7636 4.1): 43 to 128 unreserved characters.
@@ -150,21 +160,17 @@ pub fn is_well_formed_redirect(uri: &str) -> bool {
 /// Checks the client and the redirect URI: until both are known good, errors are shown, not
 /// redirected.
 pub fn client_and_redirect(
-    state: &AppState,
+    clients: &ClientRegistry,
     params: &Params,
 ) -> Result<(Arc<Client>, String), PageError> {
     let client_id = params.get("client_id").ok_or_else(|| PageError {
         title: "Invalid request",
         description: "the parameter client_id is missing".into(),
     })?;
-    let client = state
-        .clients
-        .get(client_id)
-        .cloned()
-        .ok_or_else(|| PageError {
-            title: "Unknown client",
-            description: "the client doesn't exist".into(),
-        })?;
+    let client = clients.get(client_id).cloned().ok_or_else(|| PageError {
+        title: "Unknown client",
+        description: "the client doesn't exist".into(),
+    })?;
     let redirect_uri = match params.get("redirect_uri") {
         Some(uri) => {
             if !is_well_formed_redirect(uri) {
@@ -330,6 +336,32 @@ pub fn validate(
 }
 
 impl AuthorizationRequest {
+    /// A request known only by its client and redirect URI (and `state`): enough to send an
+    /// error back to the client.
+    pub fn bare(
+        client_id: &str,
+        redirect_uri: String,
+        state: Option<String>,
+        now: UnixTime,
+    ) -> Self {
+        Self {
+            client_id: client_id.to_owned(),
+            redirect_uri,
+            scope: String::new(),
+            state,
+            nonce: None,
+            code_challenge: None,
+            code_challenge_method: None,
+            prompt: Prompt::default(),
+            max_age: None,
+            csrf: String::new(),
+            form_id: String::new(),
+            sub: None,
+            auth_time: None,
+            exp: now,
+        }
+    }
+
     /// The id under which this rendered form is used once.
     pub fn csrf_form_id(&self) -> String {
         format!("{}:{}", self.csrf, self.form_id)
@@ -374,16 +406,15 @@ impl AuthorizationRequest {
     /// Issues the code for `sub` who signed in at `auth_time`.
     pub fn code(
         &self,
-        state: &AppState,
+        issuer: &Issuer<'_>,
         sub: &str,
         auth_time: UnixTime,
     ) -> Result<String, OAuthError> {
-        let now = state.now();
-        seal(
-            state,
-            CODE_TYP,
+        let now = issuer.now;
+        issuer.seal(
+            TokenKind::Code,
             &CodeClaims {
-                iss: state.settings.issuer.clone(),
+                iss: issuer.settings.issuer.clone(),
                 client_id: self.client_id.clone(),
                 redirect_uri: self.redirect_uri.clone(),
                 scope: self.scope.clone(),
@@ -392,7 +423,7 @@ impl AuthorizationRequest {
                 nonce: self.nonce.clone(),
                 code_challenge: self.code_challenge.clone(),
                 code_challenge_method: self.code_challenge_method,
-                exp: now + state.settings.authorize.code_ttl.as_secs() as i64,
+                exp: now + issuer.settings.authorize.code_ttl.as_secs() as i64,
                 jti: super::issuer::random_id(),
             },
         )

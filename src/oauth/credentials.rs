@@ -1,4 +1,4 @@
-//! Verifying shared secrets (client secrets; user passwords later) against argon2id hashes
+//! Verifying shared secrets (client secrets and user passwords) against argon2id hashes
 //! without paying argon2 on the hot path and without letting a flood of guesses burn the CPU.
 //!
 //! - A verified secret is remembered, keyed by a keyed hash (HMAC-SHA256 under a per-process
@@ -11,8 +11,9 @@
 //!   pass, so an attacker cannot lock a working client out.
 //! - argon2 runs on the blocking pool, never on an HTTP worker.
 
+use super::error::OAuthError;
 use crate::clock::UnixTime;
-use crate::registry::SecretHash;
+use crate::registry::{SecretHash, User, UserRegistry};
 use crate::settings::CredentialSettings;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
@@ -148,7 +149,7 @@ impl CredentialVerifier {
         presented: &str,
         peer: Option<IpAddr>,
         now: UnixTime,
-    ) -> Result<(Verdict, Path), actix_web::error::BlockingError> {
+    ) -> Result<(Verdict, Path), tokio::task::JoinError> {
         let key = self.cache_key(subject, presented);
         if hash.is_some() && self.verified.contains_key(&key) {
             return Ok((Verdict::Valid, Path::Cached));
@@ -164,7 +165,7 @@ impl CredentialVerifier {
             .map_or(self.dummy_hash.as_str(), SecretHash::as_phc)
             .to_owned();
         let presented = presented.to_owned();
-        let matches = actix_web::web::block(move || argon2_matches(&phc, &presented)).await?;
+        let matches = tokio::task::spawn_blocking(move || argon2_matches(&phc, &presented)).await?;
         if matches && hash.is_some() {
             self.verified.insert(key, ());
             Ok((Verdict::Valid, Path::Hashed))
@@ -211,4 +212,43 @@ impl CredentialVerifier {
             peer.and_then(|address| exhausted(FailureKey::Address(address), self.max_per_address));
         by_subject.max(by_address)
     }
+}
+
+/// What checking a user's password found.
+#[derive(Debug)]
+pub enum PasswordCheck<'u> {
+    Valid(&'u Arc<User>),
+    /// A wrong password or an unknown user: the same answer, in the same time.
+    Invalid,
+    Throttled {
+        retry_after: u64,
+    },
+}
+
+/// A user's password, as the password grant and the login form both check it: throttled per
+/// username and per address, an unknown user checked against the dummy hash.
+pub async fn check_user_password<'u>(
+    passwords: &CredentialVerifier,
+    users: &'u UserRegistry,
+    username: &str,
+    password: &str,
+    peer: Option<IpAddr>,
+    now: UnixTime,
+) -> Result<PasswordCheck<'u>, OAuthError> {
+    let user = users.get(username);
+    let (verdict, _) = passwords
+        .verify(
+            &format!("user:{username}"),
+            user.map(|user| &user.password_hash),
+            password,
+            peer,
+            now,
+        )
+        .await
+        .map_err(|_| OAuthError::server_error("the server is shutting down"))?;
+    Ok(match (verdict, user) {
+        (Verdict::Valid, Some(user)) => PasswordCheck::Valid(user),
+        (Verdict::Throttled { retry_after }, _) => PasswordCheck::Throttled { retry_after },
+        _ => PasswordCheck::Invalid,
+    })
 }

@@ -1,12 +1,22 @@
-//! One error type for the protocol: every failure becomes an RFC 6749 5.2 body
-//! (`error`, `error_description`) with the right status and headers.
+//! One error type for the protocol: every failure is an RFC 6749 5.2 (or RFC 6750 3.1) error —
+//! a code, a description, the HTTP status it answers with and the challenge or retry hint that
+//! goes with it. How it is written on the wire is the HTTP layer's business.
 
-use actix_web::http::header::{self, HeaderValue};
-use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, ResponseError};
-use serde::Serialize;
 use std::borrow::Cow;
 use std::fmt;
+
+/// HTTP statuses the protocol answers with, by name.
+pub mod status {
+    pub const CREATED: u16 = 201;
+    pub const BAD_REQUEST: u16 = 400;
+    pub const UNAUTHORIZED: u16 = 401;
+    pub const FORBIDDEN: u16 = 403;
+    pub const METHOD_NOT_ALLOWED: u16 = 405;
+    pub const PAYLOAD_TOO_LARGE: u16 = 413;
+    pub const TOO_MANY_REQUESTS: u16 = 429;
+    pub const INTERNAL_SERVER_ERROR: u16 = 500;
+    pub const SERVICE_UNAVAILABLE: u16 = 503;
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ErrorCode {
@@ -18,6 +28,10 @@ pub enum ErrorCode {
     InvalidScope,
     /// RFC 8707: a `resource` the client may not have.
     InvalidTarget,
+    /// RFC 6750 3.1: the access token is not valid, expired or revoked.
+    InvalidToken,
+    /// RFC 6750 3.1: the access token lacks a scope the request needs.
+    InsufficientScope,
     TemporarilyUnavailable,
     ServerError,
     /// UMA 2.0: more claims about the requesting party are needed (403, with the ticket).
@@ -36,6 +50,8 @@ impl ErrorCode {
             ErrorCode::UnsupportedGrantType => "unsupported_grant_type",
             ErrorCode::InvalidScope => "invalid_scope",
             ErrorCode::InvalidTarget => "invalid_target",
+            ErrorCode::InvalidToken => "invalid_token",
+            ErrorCode::InsufficientScope => "insufficient_scope",
             ErrorCode::TemporarilyUnavailable => "temporarily_unavailable",
             ErrorCode::NeedInfo => "need_info",
             ErrorCode::RequestDenied => "request_denied",
@@ -43,15 +59,28 @@ impl ErrorCode {
         }
     }
 
-    fn default_status(self) -> StatusCode {
+    fn default_status(self) -> u16 {
         match self {
-            ErrorCode::InvalidClient => StatusCode::UNAUTHORIZED,
-            ErrorCode::TemporarilyUnavailable => StatusCode::SERVICE_UNAVAILABLE,
-            ErrorCode::NeedInfo | ErrorCode::RequestDenied => StatusCode::FORBIDDEN,
-            ErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
-            _ => StatusCode::BAD_REQUEST,
+            ErrorCode::InvalidClient | ErrorCode::InvalidToken => status::UNAUTHORIZED,
+            ErrorCode::TemporarilyUnavailable => status::SERVICE_UNAVAILABLE,
+            ErrorCode::NeedInfo | ErrorCode::RequestDenied | ErrorCode::InsufficientScope => {
+                status::FORBIDDEN
+            }
+            ErrorCode::ServerError => status::INTERNAL_SERVER_ERROR,
+            _ => status::BAD_REQUEST,
         }
     }
+}
+
+/// The `WWW-Authenticate` challenge an error carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Challenge {
+    /// A failed HTTP Basic client authentication (RFC 6749 5.2).
+    Basic,
+    /// RFC 6750 3: a bearer-token error, with the scope the request needed.
+    Bearer { scope: Option<&'static str> },
+    /// RFC 6750 3.1: the request carried no credentials at all, so the answer names no error.
+    BearerMissing,
 }
 
 /// A protocol error. Descriptions never carry a secret or a token.
@@ -59,9 +88,8 @@ impl ErrorCode {
 pub struct OAuthError {
     pub code: ErrorCode,
     pub description: Cow<'static, str>,
-    pub status: StatusCode,
-    /// `WWW-Authenticate: Basic realm="..."` when Basic authentication failed.
-    pub basic_realm: Option<String>,
+    pub status: u16,
+    pub challenge: Option<Challenge>,
     /// `Retry-After` seconds, for throttled or unavailable answers.
     pub retry_after: Option<u64>,
     /// UMA `need_info`: the permission ticket to continue with.
@@ -74,7 +102,7 @@ impl OAuthError {
             code,
             description: description.into(),
             status: code.default_status(),
-            basic_realm: None,
+            challenge: None,
             retry_after: None,
             ticket: None,
         }
@@ -88,6 +116,10 @@ impl OAuthError {
         Self::new(ErrorCode::InvalidClient, description)
     }
 
+    pub fn invalid_grant(description: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ErrorCode::InvalidGrant, description)
+    }
+
     pub fn server_error(description: impl Into<Cow<'static, str>>) -> Self {
         Self::new(ErrorCode::ServerError, description)
     }
@@ -96,19 +128,33 @@ impl OAuthError {
         Self::invalid_request(format!("the parameter {name} is missing"))
     }
 
-    pub fn with_status(mut self, status: StatusCode) -> Self {
+    /// No signing key of the configured algorithm is active now (keys staged for later only).
+    pub fn no_active_key() -> Self {
+        Self::new(
+            ErrorCode::TemporarilyUnavailable,
+            "no signing key is active",
+        )
+    }
+
+    pub fn with_status(mut self, status: u16) -> Self {
         self.status = status;
         self
     }
 
-    pub fn with_basic_challenge(mut self, realm: &str) -> Self {
-        self.basic_realm = Some(realm.to_owned());
+    pub fn with_challenge(mut self, challenge: Challenge) -> Self {
+        self.challenge = Some(challenge);
         self
     }
 
     pub fn with_retry_after(mut self, seconds: u64) -> Self {
         self.retry_after = Some(seconds.max(1));
         self
+    }
+
+    /// Too many failures: 429 with the seconds until the window ends.
+    pub fn throttled(mut self, retry_after: u64) -> Self {
+        self.status = status::TOO_MANY_REQUESTS;
+        self.with_retry_after(retry_after)
     }
 }
 
@@ -118,46 +164,7 @@ impl fmt::Display for OAuthError {
     }
 }
 
-#[derive(Serialize)]
-struct ErrorBody<'a> {
-    error: &'a str,
-    error_description: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    ticket: Option<&'a str>,
-}
-
-impl ResponseError for OAuthError {
-    fn status_code(&self) -> StatusCode {
-        self.status
-    }
-
-    fn error_response(&self) -> HttpResponse {
-        let mut response = HttpResponse::build(self.status);
-        response
-            .insert_header((header::CACHE_CONTROL, "no-store"))
-            .insert_header((header::PRAGMA, "no-cache"));
-        if let Some(realm) = &self.basic_realm {
-            let challenge = format!(
-                "Basic realm=\"{}\", charset=\"UTF-8\"",
-                realm.replace('"', "")
-            );
-            if let Ok(value) = HeaderValue::from_str(&challenge) {
-                response.insert_header((header::WWW_AUTHENTICATE, value));
-            }
-        }
-        if let Some(seconds) = self.retry_after {
-            response.insert_header((header::RETRY_AFTER, seconds.to_string()));
-        }
-        let mut response = response.json(ErrorBody {
-            error: self.code.as_str(),
-            error_description: &self.description,
-            ticket: self.ticket.as_deref(),
-        });
-        // The metrics middleware counts errors by code.
-        response.extensions_mut().insert(self.code);
-        response
-    }
-}
+impl std::error::Error for OAuthError {}
 
 impl From<crate::revocation::RevocationError> for OAuthError {
     fn from(err: crate::revocation::RevocationError) -> Self {

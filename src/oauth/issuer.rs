@@ -2,10 +2,12 @@
 //! ring's active key (then encrypted when the client or the resource asks for it); ID tokens
 //! follow OpenID Connect Core; refresh tokens are JWEs the issuer encrypts to itself.
 
-use super::error::{ErrorCode, OAuthError};
+use super::error::OAuthError;
+use super::token_kind::{Protection, TokenKind};
+use super::tokens::{OwnClaims, RevocationId};
 use super::types::ScopeSet;
 use crate::clock::UnixTime;
-use crate::jose::{encrypt_to_self, JwsSigner, RecipientKey, SigningAlg, TokenType};
+use crate::jose::{encrypt_to_self, JwsSigner, RecipientKey, SigningAlg};
 use crate::keys::KeyRing;
 use crate::registry::{Client, User};
 use crate::settings::Settings;
@@ -15,9 +17,6 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::{Map, Value};
-
-/// The `typ` of refresh tokens (JWE to the issuer itself).
-pub const REFRESH_TOKEN_TYP: &str = "rt+jwe";
 
 /// What an access token is about.
 pub struct AccessTokenSpec<'a> {
@@ -102,6 +101,22 @@ pub struct RefreshClaims {
     pub fid: String,
 }
 
+impl OwnClaims for RefreshClaims {
+    const KIND: TokenKind = TokenKind::Refresh;
+
+    fn iss(&self) -> Option<&str> {
+        Some(&self.iss)
+    }
+
+    fn exp(&self) -> UnixTime {
+        self.exp
+    }
+
+    fn revocation_id(&self) -> Option<RevocationId<'_>> {
+        Some(RevocationId::Family(&self.fid))
+    }
+}
+
 /// OpenID Connect standard claims released by each scope (OIDC Core 5.4).
 pub const PROFILE_CLAIMS: [&str; 14] = [
     "name",
@@ -174,18 +189,28 @@ pub struct Issuer<'a> {
     pub now: UnixTime,
 }
 
-fn unavailable() -> OAuthError {
-    OAuthError::new(
-        ErrorCode::TemporarilyUnavailable,
-        "no signing key is active",
-    )
-}
-
 impl Issuer<'_> {
-    fn signer(&self) -> Result<&JwsSigner, OAuthError> {
+    /// The key that signs now.
+    pub fn signer(&self) -> Result<&JwsSigner, OAuthError> {
         self.keys
             .signer(self.settings.tokens.signing_alg, self.now)
-            .ok_or_else(unavailable)
+            .ok_or_else(OAuthError::no_active_key)
+    }
+
+    /// Signs `claims` as a token of the signed `kind`.
+    pub fn sign(&self, kind: TokenKind, claims: &impl Serialize) -> Result<String, OAuthError> {
+        self.signer()?
+            .sign(kind, claims)
+            .map_err(|err| OAuthError::server_error(format!("a token could not be signed: {err}")))
+    }
+
+    /// Seals `value` as a token of the sealed `kind`, for the issuer itself.
+    pub fn seal(&self, kind: TokenKind, value: &impl Serialize) -> Result<String, OAuthError> {
+        debug_assert_eq!(kind.protection(), Protection::Sealed);
+        let payload = serde_json::to_vec(value)
+            .map_err(|_| OAuthError::server_error("a value could not be encoded"))?;
+        encrypt_to_self(&self.keys.secret().jwk, kind.typ(), &payload)
+            .map_err(|err| OAuthError::server_error(format!("a value could not be sealed: {err}")))
     }
 
     /// The key an access token for `client` and `audience` is encrypted to, if any: the
@@ -237,11 +262,9 @@ impl Issuer<'_> {
             extra: spec.extra,
             cnf: spec.cnf.map(|x5t_s256| Confirmation { x5t_s256 }),
         };
-        let signed = signer
-            .sign(TokenType::AccessToken, &claims)
-            .map_err(|err| {
-                OAuthError::server_error(format!("the token could not be signed: {err}"))
-            })?;
+        let signed = signer.sign(TokenKind::Access, &claims).map_err(|err| {
+            OAuthError::server_error(format!("the token could not be signed: {err}"))
+        })?;
         let token = match self.encryption_for(spec.client, spec.audience) {
             None => signed,
             Some(recipient) => recipient.encrypt_jwt(&signed).map_err(|err| {
@@ -283,18 +306,14 @@ impl Issuer<'_> {
         if let Some(nonce) = nonce {
             claims.insert("nonce".to_owned(), Value::from(nonce));
         }
-        signer.sign(TokenType::Jwt, &claims).map_err(|err| {
+        signer.sign(TokenKind::Id, &claims).map_err(|err| {
             OAuthError::server_error(format!("the ID token could not be signed: {err}"))
         })
     }
 
     /// A refresh token: encrypted to the issuer, opaque to everyone else.
     pub fn refresh_token(&self, claims: &RefreshClaims) -> Result<String, OAuthError> {
-        let payload = serde_json::to_vec(claims)
-            .map_err(|_| OAuthError::server_error("the refresh token could not be encoded"))?;
-        encrypt_to_self(&self.keys.secret().jwk, REFRESH_TOKEN_TYP, &payload).map_err(|err| {
-            OAuthError::server_error(format!("the refresh token could not be sealed: {err}"))
-        })
+        self.seal(TokenKind::Refresh, claims)
     }
 }
 
@@ -313,9 +332,10 @@ pub struct TokenResponse {
     /// RFC 8693: what the token endpoint issued.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub issued_token_type: Option<&'static str>,
-    /// A `Location` header naming the subject's profile (the provider grant).
+    /// The subject whose profile the answer points at (the provider grant): the HTTP layer
+    /// names its userinfo URL in `Location`.
     #[serde(skip)]
-    pub location: Option<String>,
+    pub profile_subject: Option<String>,
 }
 
 impl TokenResponse {
@@ -328,7 +348,7 @@ impl TokenResponse {
             refresh_token: None,
             id_token: None,
             issued_token_type: None,
-            location: None,
+            profile_subject: None,
         }
     }
 }

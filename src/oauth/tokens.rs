@@ -1,15 +1,163 @@
-//! Reading back the tokens this issuer signed: signature by a published key of the ring, the
-//! right `typ`, our `iss`, and within `nbf`..`exp` by the application's clock. Revocation is the
-//! caller's question (it may need the shared store).
+//! Reading back the tokens this issuer made — one way for every kind: the signature (by a key of
+//! the ring still published) or the seal (by one of our secret keys), the kind's `typ`, our
+//! `iss`, and the validity window by the application's clock; then, where the kind can be
+//! revoked, what the denylist says. Revoking a refresh-token family is here too, so every path
+//! that revokes one (reuse of a spent token, reuse of a code, RFC 7009) does it the same way.
 
+use super::issuer::Issuer;
+use super::token_kind::{Protection, TokenKind};
+use crate::clock::UnixTime;
 use crate::jose::decrypt_from_self;
-use crate::oauth::issuer::{RefreshClaims, REFRESH_TOKEN_TYP};
-use crate::state::AppState;
+use crate::revocation::{RevocationError, Revocations};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 /// Clock skew tolerated on `nbf` between replicas.
 const NBF_SKEW_SECS: i64 = 60;
+
+/// What the denylist knows a token by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RevocationId<'a> {
+    /// An access token, by `jti`; listed in the revocation feed.
+    Token(&'a str),
+    /// Every refresh token of a family (and the code it came from); only the issuer checks it.
+    Family(&'a str),
+}
+
+impl RevocationId<'_> {
+    /// The denylist key.
+    pub fn key(self) -> String {
+        match self {
+            RevocationId::Token(jti) => jti.to_owned(),
+            RevocationId::Family(fid) => format!("family:{fid}"),
+        }
+    }
+}
+
+/// The claims of a kind of token of ours, as the reader checks them.
+pub trait OwnClaims: DeserializeOwned {
+    const KIND: TokenKind;
+
+    /// `iss`, for kinds that carry it (sealed browser values do not: the seal says who made them).
+    fn iss(&self) -> Option<&str> {
+        None
+    }
+
+    fn exp(&self) -> UnixTime;
+
+    /// The start of validity, for kinds that have one (`nbf`, else `iat`).
+    fn not_before(&self) -> Option<UnixTime> {
+        None
+    }
+
+    /// How the denylist names this token, for kinds that can be revoked.
+    fn revocation_id(&self) -> Option<RevocationId<'_>> {
+        None
+    }
+}
+
+/// What reading a token found.
+#[derive(Debug)]
+pub enum Reading<T> {
+    /// Ours, current and not revoked.
+    Valid(T),
+    /// Ours and current, but on the denylist.
+    Revoked(T),
+    /// Anything else: garbage, foreign, tampered, another kind, expired, not yet valid.
+    Invalid,
+}
+
+impl<T> Reading<T> {
+    /// The claims of a valid token.
+    pub fn valid(self) -> Option<T> {
+        match self {
+            Reading::Valid(claims) => Some(claims),
+            _ => None,
+        }
+    }
+}
+
+impl Issuer<'_> {
+    /// The claims of `token` if it is a current token of ours of kind `T::KIND`. Revocation is
+    /// not asked: see [`Issuer::read`].
+    pub fn open<T: OwnClaims>(&self, token: &str) -> Option<T> {
+        let kind = T::KIND;
+        let payload = match kind.protection() {
+            Protection::Signed => {
+                let settings = self.settings;
+                let (header, payload) = self.keys.verify(
+                    token,
+                    settings.tokens.signing_alg,
+                    self.now,
+                    settings.token_retention,
+                )?;
+                if header.typ.as_deref() != Some(kind.typ()) {
+                    return None;
+                }
+                payload
+            }
+            Protection::Sealed => decrypt_from_self(self.keys.secret_jwks(), kind.typ(), token)?,
+        };
+        let claims: T = serde_json::from_slice(&payload).ok()?;
+        let current = claims.iss().is_none_or(|iss| iss == self.settings.issuer)
+            && claims.exp() > self.now
+            && claims
+                .not_before()
+                .is_none_or(|start| start <= self.now + NBF_SKEW_SECS);
+        current.then_some(claims)
+    }
+
+    /// Opens `token` as [`Issuer::open`] does and, for kinds that can be revoked, asks the
+    /// denylist. An unreachable shared store is an error, never a "not revoked".
+    pub async fn read<T: OwnClaims>(
+        &self,
+        revocations: &Revocations,
+        token: &str,
+    ) -> Result<Reading<T>, RevocationError> {
+        let Some(claims) = self.open::<T>(token) else {
+            return Ok(Reading::Invalid);
+        };
+        Ok(if self.is_revoked(revocations, &claims).await? {
+            Reading::Revoked(claims)
+        } else {
+            Reading::Valid(claims)
+        })
+    }
+
+    /// What the denylist says of an opened token (never revoked for kinds that cannot be).
+    pub async fn is_revoked<T: OwnClaims>(
+        &self,
+        revocations: &Revocations,
+        claims: &T,
+    ) -> Result<bool, RevocationError> {
+        match claims.revocation_id() {
+            Some(id) => revocations.is_revoked(&id.key(), self.now).await,
+            None => Ok(false),
+        }
+    }
+
+    /// Puts an access token on the denylist until its own `exp`.
+    pub async fn revoke_access_token(
+        &self,
+        revocations: &Revocations,
+        claims: &AccessTokenClaims,
+    ) -> Result<(), RevocationError> {
+        revocations.revoke(&claims.jti, claims.exp, self.now).await
+    }
+
+    /// Revokes every refresh token of family `fid`, for as long as its newest member could live.
+    pub async fn revoke_family(
+        &self,
+        revocations: &Revocations,
+        fid: &str,
+    ) -> Result<(), RevocationError> {
+        let family_end = self.now + self.settings.tokens.refresh_token_ttl.as_secs() as i64;
+        revocations
+            .revoke_unlisted(&RevocationId::Family(fid).key(), family_end, self.now)
+            .await
+    }
+}
 
 /// The claims of one of our access tokens.
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -30,32 +178,54 @@ pub struct AccessTokenClaims {
     pub other: Map<String, Value>,
 }
 
-/// The claims of `token` if it is a current access token of ours; `None` for anything else
-/// (garbage, foreign, tampered, expired, not yet valid, another kind of token).
-pub fn verify_access_token(state: &AppState, token: &str) -> Option<AccessTokenClaims> {
-    let settings = &state.settings;
-    let now = state.now();
-    let (header, payload) = state.keys().verify(
-        token,
-        settings.tokens.signing_alg,
-        now,
-        settings.token_retention,
-    )?;
-    if header.typ.as_deref() != Some("at+jwt") {
-        return None;
+impl AccessTokenClaims {
+    /// The certificate thumbprint the token is bound to (RFC 8705 3.1), if any.
+    pub fn certificate_thumbprint(&self) -> Option<&str> {
+        self.other
+            .get("cnf")
+            .and_then(|cnf| cnf.get("x5t#S256"))
+            .and_then(Value::as_str)
     }
-    let claims: AccessTokenClaims = serde_json::from_slice(&payload).ok()?;
-    let current = claims.iss == settings.issuer
-        && claims.exp > now
-        && claims.nbf.unwrap_or(claims.iat) <= now + NBF_SKEW_SECS;
-    current.then_some(claims)
 }
 
-/// The claims of `token` if it is a current refresh token of ours (sealed by one of our secret
-/// keys, our `iss`, not expired). Spent or revoked is the caller's question.
-pub fn read_refresh_token(state: &AppState, token: &str) -> Option<RefreshClaims> {
-    let keys = state.keys();
-    let payload = decrypt_from_self(keys.secret_jwks(), REFRESH_TOKEN_TYP, token)?;
-    let claims: RefreshClaims = serde_json::from_slice(&payload).ok()?;
-    (claims.iss == state.settings.issuer && claims.exp > state.now()).then_some(claims)
+impl OwnClaims for AccessTokenClaims {
+    const KIND: TokenKind = TokenKind::Access;
+
+    fn iss(&self) -> Option<&str> {
+        Some(&self.iss)
+    }
+
+    fn exp(&self) -> UnixTime {
+        self.exp
+    }
+
+    fn not_before(&self) -> Option<UnixTime> {
+        Some(self.nbf.unwrap_or(self.iat))
+    }
+
+    fn revocation_id(&self) -> Option<RevocationId<'_>> {
+        Some(RevocationId::Token(&self.jti))
+    }
+}
+
+/// The claims of one of our ID tokens that the issuer reads back (UMA claim tokens).
+#[derive(Debug, Clone, Deserialize)]
+pub struct IdTokenClaims {
+    pub iss: String,
+    pub sub: String,
+    /// Our ID tokens have one audience: the client.
+    pub aud: Value,
+    pub exp: i64,
+}
+
+impl OwnClaims for IdTokenClaims {
+    const KIND: TokenKind = TokenKind::Id;
+
+    fn iss(&self) -> Option<&str> {
+        Some(&self.iss)
+    }
+
+    fn exp(&self) -> UnixTime {
+        self.exp
+    }
 }

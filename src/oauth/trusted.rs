@@ -2,12 +2,12 @@
 //! exchange subjects and actors (RFC 8693). Signed by a key the issuer publishes, with an
 //! algorithm allowed for it, for this issuer (`aud`), current, and not too long-lived.
 
-use super::assertion::{audience_matches, find_key, signing_keys};
 use super::error::{ErrorCode, OAuthError};
+use super::foreign_jwt::{audience_matches, verify_signature, SignatureError};
+use super::issuer::Issuer;
+use super::jwks_fetch::JwksFetcher;
 use crate::jose::CompactJws;
-use crate::registry::ClientKeys;
 use crate::registry::TrustedIssuer;
-use crate::state::AppState;
 use serde_json::{Map, Value};
 
 /// A verified JWT of a trusted issuer.
@@ -25,10 +25,12 @@ fn invalid(description: &'static str) -> OAuthError {
 
 /// Verifies `token` as a JWT of one of the configured trusted issuers.
 pub async fn verify(
-    state: &AppState,
+    issuer: &Issuer<'_>,
+    fetcher: &JwksFetcher,
     token: &str,
     what: &'static str,
 ) -> Result<ExternalJwt, OAuthError> {
+    let settings = issuer.settings;
     let not_valid = || invalid(what);
     let jws = CompactJws::parse(token).ok_or_else(not_valid)?;
     if jws.header.crit.is_some() {
@@ -40,8 +42,7 @@ pub async fn verify(
         .get("iss")
         .and_then(Value::as_str)
         .ok_or_else(not_valid)?;
-    let issuer = state
-        .settings
+    let trusted = settings
         .trusted_issuers
         .get(iss)
         .ok_or_else(|| invalid("the issuer of the token is not trusted"))?
@@ -51,20 +52,20 @@ pub async fn verify(
         .alg
         .parse()
         .ok()
-        .filter(|alg| issuer.algs.contains(alg))
+        .filter(|alg| trusted.algs.contains(alg))
         .ok_or_else(not_valid)?;
-    let kid = jws.header.kid.as_deref();
-    let mut keys = signing_keys(state, &issuer.keys, false).await?;
-    if find_key(&keys, kid, alg).is_none() && matches!(issuer.keys, ClientKeys::Uri(_)) {
-        keys = signing_keys(state, &issuer.keys, true).await?;
+    match verify_signature(fetcher, &trusted.keys, &jws, alg).await {
+        Ok(()) => {}
+        Err(SignatureError::KeysUnavailable) => {
+            return Err(OAuthError::invalid_client(
+                "the signer's keys could not be fetched",
+            ))
+        }
+        Err(SignatureError::NoMatchingKey | SignatureError::Invalid) => return Err(not_valid()),
     }
-    let key = find_key(&keys, kid, alg).ok_or_else(not_valid)?;
-    if !crate::jose::verify_with_jwk(key, alg, jws.signing_input.as_bytes(), &jws.signature) {
-        return Err(not_valid());
-    }
-    let now = state.now();
-    let skew = state.settings.client_assertions.clock_skew.as_secs() as i64;
-    let accepted = &state.settings.assertion_audiences;
+    let now = issuer.now;
+    let skew = settings.client_assertions.clock_skew.as_secs() as i64;
+    let accepted = &settings.assertion_audiences;
     if !audience_matches(claims.get("aud").unwrap_or(&Value::Null), accepted) {
         return Err(invalid("the token is not meant for this issuer (aud)"));
     }
@@ -80,7 +81,7 @@ pub async fn verify(
     if iat.is_some_and(|iat| iat > now + skew) || nbf.is_some_and(|nbf| nbf > now + skew) {
         return Err(invalid("the token is not valid yet"));
     }
-    if exp - iat.unwrap_or(now).min(now) > issuer.max_lifetime.as_secs() as i64 + skew {
+    if exp - iat.unwrap_or(now).min(now) > trusted.max_lifetime.as_secs() as i64 + skew {
         return Err(invalid(
             "the token lives longer than this issuer is trusted for",
         ));
@@ -91,8 +92,8 @@ pub async fn verify(
         .filter(|sub| !sub.is_empty())
         .ok_or_else(not_valid)?;
     Ok(ExternalJwt {
-        subject: format!("{}{sub}", issuer.subject_prefix),
-        issuer,
+        subject: format!("{}{sub}", trusted.subject_prefix),
+        issuer: trusted,
         claims,
         exp,
     })

@@ -2,11 +2,12 @@
 //! signed and short-lived (no state), and the policies in the configuration that decide who gets
 //! which scopes of a resource.
 
-use super::error::{ErrorCode, OAuthError};
-use crate::jose::TokenType;
+use super::error::OAuthError;
+use super::issuer::Issuer;
+use super::token_kind::TokenKind;
+use super::tokens::OwnClaims;
 use crate::registry::UmaResource;
 use crate::registry::User;
-use crate::state::AppState;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -32,52 +33,35 @@ pub struct TicketClaims {
     pub permissions: Vec<Permission>,
 }
 
+impl OwnClaims for TicketClaims {
+    const KIND: TokenKind = TokenKind::UmaTicket;
+
+    fn iss(&self) -> Option<&str> {
+        Some(&self.iss)
+    }
+
+    fn exp(&self) -> i64 {
+        self.exp
+    }
+}
+
 /// Signs a ticket for `permissions`, asked for by resource server `rs`.
 pub fn issue_ticket(
-    state: &AppState,
+    issuer: &Issuer<'_>,
     rs: &str,
     permissions: Vec<Permission>,
 ) -> Result<String, OAuthError> {
-    let now = state.now();
-    let keys = state.keys();
-    let signer = keys
-        .signer(state.settings.tokens.signing_alg, now)
-        .ok_or_else(|| {
-            OAuthError::new(
-                ErrorCode::TemporarilyUnavailable,
-                "no signing key is active",
-            )
-        })?;
-    signer
-        .sign(
-            TokenType::UmaTicket,
-            &TicketClaims {
-                iss: state.settings.issuer.clone(),
-                iat: now,
-                exp: now + TICKET_TTL_SECS,
-                jti: super::issuer::random_id(),
-                rs: rs.to_owned(),
-                permissions,
-            },
-        )
-        .map_err(|err| OAuthError::server_error(format!("the ticket could not be signed: {err}")))
-}
-
-/// The claims of a current ticket of ours.
-pub fn read_ticket(state: &AppState, ticket: &str) -> Option<TicketClaims> {
-    let settings = &state.settings;
-    let now = state.now();
-    let (header, payload) = state.keys().verify(
-        ticket,
-        settings.tokens.signing_alg,
-        now,
-        settings.token_retention,
-    )?;
-    if header.typ.as_deref() != Some("uma-ticket+jwt") {
-        return None;
-    }
-    let claims: TicketClaims = serde_json::from_slice(&payload).ok()?;
-    (claims.iss == settings.issuer && claims.exp > now).then_some(claims)
+    issuer.sign(
+        TokenKind::UmaTicket,
+        &TicketClaims {
+            iss: issuer.settings.issuer.clone(),
+            iat: issuer.now,
+            exp: issuer.now + TICKET_TTL_SECS,
+            jti: super::issuer::random_id(),
+            rs: rs.to_owned(),
+            permissions,
+        },
+    )
 }
 
 /// The party asking: a user (from a claim token), or the client itself.

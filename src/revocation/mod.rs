@@ -13,6 +13,7 @@ mod memory;
 mod redis_store;
 
 use crate::clock::UnixTime;
+use crate::oauth::ReplayKind;
 use crate::settings::{RevocationBackend, RevocationSettings};
 pub use memory::MemoryStore;
 pub use redis_store::RedisStore;
@@ -104,30 +105,29 @@ impl Revocations {
         }
     }
 
-    /// Records the single use of `id` (in `namespace`) until `exp`; `false` when it was used
-    /// before.
+    /// Records the single use of `id` (of `kind`) until `exp`; `false` when it was used before.
     pub async fn first_use(
         &self,
-        namespace: &str,
+        kind: ReplayKind,
         id: &str,
         exp: UnixTime,
         now: UnixTime,
     ) -> Result<bool, RevocationError> {
-        let key = format!("{namespace}:{id}");
+        let key = format!("{}:{id}", kind.namespace());
         match self {
             Revocations::Memory(store) => store.first_use(key, exp, now),
             Revocations::Redis(store) => store.first_use(&key, exp.max(now + 1)).await,
         }
     }
 
-    /// Whether `id` (in `namespace`) was used already, without using it.
+    /// Whether `id` (of `kind`) was used already, without using it.
     pub async fn is_used(
         &self,
-        namespace: &str,
+        kind: ReplayKind,
         id: &str,
         now: UnixTime,
     ) -> Result<bool, RevocationError> {
-        let key = format!("{namespace}:{id}");
+        let key = format!("{}:{id}", kind.namespace());
         match self {
             Revocations::Memory(store) => Ok(store.is_used(&key, now)),
             Revocations::Redis(store) => store.is_used(&key).await,

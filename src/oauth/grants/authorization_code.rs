@@ -2,16 +2,16 @@
 //! PKCE challenge; it works once, and a second try revokes what the first one got (the refresh
 //! token family is the code's own id).
 
-use super::{family_key, issue_user_tokens, requested_audience, UserGrant};
-use crate::oauth::authorize::{
-    is_pkce_value, is_well_formed_redirect, pkce_matches, unseal, CodeClaims, CODE_TYP,
-};
+use super::{issue_user_tokens, requested_audience, UserGrant};
+use crate::oauth::authorize::{is_pkce_value, is_well_formed_redirect, pkce_matches, CodeClaims};
+use crate::oauth::client_auth::AuthenticatedClient;
 use crate::oauth::error::{ErrorCode, OAuthError};
-use crate::oauth::issuer::TokenResponse;
-use crate::oauth::request::Params;
+use crate::oauth::issuer::{Issuer, TokenResponse};
+use crate::oauth::params::Params;
+use crate::oauth::token_kind::ReplayKind;
 use crate::oauth::types::ScopeSet;
-use crate::registry::Client;
-use crate::state::AppState;
+use crate::registry::UserRegistry;
+use crate::revocation::Revocations;
 
 fn not_correct() -> OAuthError {
     OAuthError::new(
@@ -21,10 +21,11 @@ fn not_correct() -> OAuthError {
 }
 
 pub async fn grant(
-    state: &AppState,
-    client: &Client,
+    issuer: &Issuer<'_>,
+    users: &UserRegistry,
+    revocations: &Revocations,
+    client: &AuthenticatedClient,
     params: &Params,
-    binding: Option<&str>,
 ) -> Result<TokenResponse, OAuthError> {
     let code = params.require("code")?;
     let redirect_uri = params.require("redirect_uri")?;
@@ -33,9 +34,8 @@ pub async fn grant(
             "Based on the RFC-3986 the redirection-uri is not well formed",
         ));
     }
-    let now = state.now();
-    let claims: CodeClaims = unseal(state, CODE_TYP, code).ok_or_else(not_correct)?;
-    if claims.iss != state.settings.issuer || claims.exp <= now || claims.client_id != client.id {
+    let claims: CodeClaims = issuer.open(code).ok_or_else(not_correct)?;
+    if claims.client_id != client.id {
         return Err(not_correct());
     }
     if claims.redirect_uri != redirect_uri {
@@ -66,24 +66,20 @@ pub async fn grant(
         }
         _ => {}
     }
-    if !state
-        .revocations
-        .first_use("code", &claims.jti, claims.exp, now)
+    if !revocations
+        .first_use(ReplayKind::Code, &claims.jti, claims.exp, issuer.now)
         .await?
     {
-        // Used before: whatever the first exchange got must not outlive this.
-        let family_end = now + state.settings.tokens.refresh_token_ttl.as_secs() as i64;
-        state
-            .revocations
-            .revoke_unlisted(&family_key(&claims.jti), family_end, now)
-            .await?;
+        // Used before: whatever the first exchange got must not outlive this. The refresh
+        // tokens of that exchange are the family the code's id names.
+        issuer.revoke_family(revocations, &claims.jti).await?;
         return Err(not_correct());
     }
-    let user = state.users.get(&claims.sub).ok_or_else(not_correct)?;
+    let user = users.get(&claims.sub).ok_or_else(not_correct)?;
     let scopes = ScopeSet::parse(&claims.scope).map_err(|_| not_correct())?;
     let audience = requested_audience(params, client)?;
     issue_user_tokens(
-        state,
+        issuer,
         UserGrant {
             client,
             user,
@@ -92,7 +88,7 @@ pub async fn grant(
             auth_time: claims.auth_time,
             nonce: claims.nonce.as_deref(),
             family: Some(claims.jti.clone()),
-            binding,
+            binding: client.binding.as_deref(),
         },
     )
 }

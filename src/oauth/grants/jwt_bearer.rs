@@ -3,15 +3,17 @@
 //! by what the issuer is trusted for; each assertion works once.
 
 use super::{requested_audience, requested_scopes};
-
+use crate::oauth::client_auth::AuthenticatedClient;
 use crate::oauth::error::{ErrorCode, OAuthError};
-use crate::oauth::issuer::{AccessTokenSpec, TokenResponse};
-use crate::oauth::request::Params;
+use crate::oauth::issuer::{AccessTokenSpec, Issuer, TokenResponse};
+use crate::oauth::jwks_fetch::JwksFetcher;
+use crate::oauth::params::Params;
+use crate::oauth::token_kind::ReplayKind;
 use crate::oauth::trusted;
 use crate::oauth::types::ScopeSet;
 use crate::registry::Client;
 use crate::registry::TrustedIssuer;
-use crate::state::AppState;
+use crate::revocation::Revocations;
 use serde_json::Value;
 
 /// What `scopes` allows once the issuer's own limit is applied.
@@ -68,13 +70,14 @@ pub(super) fn limited_audience(
 }
 
 pub async fn grant(
-    state: &AppState,
-    client: &Client,
+    issuer: &Issuer<'_>,
+    fetcher: &JwksFetcher,
+    revocations: &Revocations,
+    client: &AuthenticatedClient,
     params: &Params,
-    binding: Option<&str>,
 ) -> Result<TokenResponse, OAuthError> {
     let assertion = params.require("assertion")?;
-    let jwt = trusted::verify(state, assertion, "the assertion is not valid").await?;
+    let jwt = trusted::verify(issuer, fetcher, assertion, "the assertion is not valid").await?;
     let jti = jwt
         .claims
         .get("jti")
@@ -86,15 +89,13 @@ pub async fn grant(
     let default = limited(&client.default_scopes, &jwt.issuer);
     let scopes = requested_scopes(params, &allowed, &default)?;
     let audience = limited_audience(params, client, &jwt.issuer)?;
-    let now = state.now();
-    let skew = state.settings.client_assertions.clock_skew.as_secs() as i64;
-    let first = state
-        .revocations
+    let skew = issuer.settings.client_assertions.clock_skew.as_secs() as i64;
+    let first = revocations
         .first_use(
-            "jwt-bearer",
+            ReplayKind::JwtBearer,
             &format!("{}:{jti}", jwt.issuer.issuer),
             jwt.exp + skew,
-            now,
+            issuer.now,
         )
         .await?;
     if !first {
@@ -103,14 +104,14 @@ pub async fn grant(
             "the assertion was used before",
         ));
     }
-    let access_token = state.issuer().access_token(AccessTokenSpec {
+    let access_token = issuer.access_token(AccessTokenSpec {
         client,
         subject: &jwt.subject,
         scopes: &scopes,
         audience: &audience,
         user: None,
         extra: None,
-        cnf: binding,
+        cnf: client.binding.as_deref(),
         not_after: None,
     })?;
     Ok(TokenResponse::bearer(access_token, &scopes))

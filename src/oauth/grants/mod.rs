@@ -1,5 +1,7 @@
 //! One module per grant type, dispatched by `grant_type`, plus the checks every grant shares
-//! (scopes, audience).
+//! (scopes, audience) and the tokens of user grants. Each grant takes the authenticated client
+//! and the handles it uses — the issuer (signing at one instant), and the stores it asks — and
+//! returns what it issued.
 
 mod authorization_code;
 mod client_credentials;
@@ -10,48 +12,76 @@ mod refresh_token;
 mod token_exchange;
 mod uma_ticket;
 
+use super::client_auth::AuthenticatedClient;
+use super::credentials::CredentialVerifier;
 use super::error::{ErrorCode, OAuthError};
-use super::issuer::{random_id, AccessTokenSpec, RefreshClaims, TokenResponse};
-use super::request::{Params, TokenRequest};
+use super::issuer::{random_id, AccessTokenSpec, Issuer, RefreshClaims, TokenResponse};
+use super::jwks_fetch::JwksFetcher;
+use super::params::Params;
 use super::types::{GrantType, ScopeSet};
 use crate::clock::UnixTime;
-use crate::registry::{Client, User};
-use crate::state::AppState;
+use crate::registry::{Client, User, UserRegistry};
+use crate::revocation::Revocations;
 use std::net::IpAddr;
 
-/// Runs the grant of an authenticated client's request.
+/// Everything some grant needs, for one request; `issue` hands each grant its part.
+pub struct GrantHandles<'a> {
+    pub issuer: &'a Issuer<'a>,
+    pub users: &'a UserRegistry,
+    /// User passwords (throttled per username and per address).
+    pub passwords: &'a CredentialVerifier,
+    pub revocations: &'a Revocations,
+    /// Trusted issuers' and providers' keys from their `jwks_uri`.
+    pub fetcher: &'a JwksFetcher,
+    /// Outbound HTTP (identity providers).
+    pub http: &'a reqwest::Client,
+    /// The TCP peer (password failures are throttled per address).
+    pub peer: Option<IpAddr>,
+}
+
+/// Runs the grant `grant_type` of an authenticated client's request.
 pub async fn issue(
-    state: &AppState,
-    client: &Client,
-    request: &TokenRequest,
-    peer: Option<IpAddr>,
-    binding: Option<&str>,
+    handles: &GrantHandles<'_>,
+    client: &AuthenticatedClient,
+    grant_type: GrantType,
+    params: &Params,
 ) -> Result<TokenResponse, OAuthError> {
-    if !client.allows_grant(request.grant_type) {
+    if !client.allows_grant(grant_type) {
         return Err(OAuthError::new(
             ErrorCode::UnauthorizedClient,
             format!(
-                "the client {} doesn't support the grant type {}",
-                client.id, request.grant_type
+                "the client {} doesn't support the grant type {grant_type}",
+                client.id
             ),
         ));
     }
-    match request.grant_type {
-        GrantType::ClientCredentials => {
-            client_credentials::grant(state, client, &request.params, binding)
+    let GrantHandles {
+        issuer,
+        users,
+        passwords,
+        revocations,
+        fetcher,
+        http,
+        peer,
+    } = handles;
+    match grant_type {
+        GrantType::ClientCredentials => client_credentials::grant(issuer, client, params),
+        GrantType::Password => {
+            password::grant(issuer, users, passwords, *peer, client, params).await
         }
-        GrantType::Password => password::grant(state, client, &request.params, peer, binding).await,
         GrantType::RefreshToken => {
-            refresh_token::grant(state, client, &request.params, binding).await
+            refresh_token::grant(issuer, users, revocations, client, params).await
         }
         GrantType::AuthorizationCode => {
-            authorization_code::grant(state, client, &request.params, binding).await
+            authorization_code::grant(issuer, users, revocations, client, params).await
         }
-        GrantType::JwtBearer => jwt_bearer::grant(state, client, &request.params, binding).await,
-        GrantType::UmaTicket => uma_ticket::grant(state, client, &request.params, binding).await,
-        GrantType::Provider => provider::grant(state, client, &request.params, binding).await,
+        GrantType::JwtBearer => {
+            jwt_bearer::grant(issuer, fetcher, revocations, client, params).await
+        }
+        GrantType::UmaTicket => uma_ticket::grant(issuer, users, client, params).await,
+        GrantType::Provider => provider::grant(issuer, fetcher, http, client, params).await,
         GrantType::TokenExchange => {
-            token_exchange::grant(state, client, &request.params, binding).await
+            token_exchange::grant(issuer, fetcher, revocations, client, params).await
         }
     }
 }
@@ -70,18 +100,13 @@ pub struct UserGrant<'a> {
     pub binding: Option<&'a str>,
 }
 
-/// The family id of refresh tokens as the denylist knows it.
-pub fn family_key(fid: &str) -> String {
-    format!("family:{fid}")
-}
-
 /// The tokens of a user grant: an access token with the user's claims, a refresh token when the
 /// client may refresh, an ID token when `openid` was granted.
 pub fn issue_user_tokens(
-    state: &AppState,
+    issuer: &Issuer<'_>,
     grant: UserGrant<'_>,
 ) -> Result<TokenResponse, OAuthError> {
-    let issuer = state.issuer();
+    let settings = issuer.settings;
     let access_token = issuer.access_token(AccessTokenSpec {
         client: grant.client,
         subject: &grant.user.username,
@@ -106,14 +131,14 @@ pub fn issue_user_tokens(
     };
     let refresh_token = if grant.client.allows_grant(GrantType::RefreshToken) {
         Some(issuer.refresh_token(&RefreshClaims {
-            iss: state.settings.issuer.clone(),
+            iss: settings.issuer.clone(),
             client_id: grant.client.id.clone(),
             sub: grant.user.username.clone(),
             scope: grant.scopes.to_string(),
             aud: grant.audience.clone(),
             auth_time: grant.auth_time,
             iat: issuer.now,
-            exp: issuer.now + state.settings.tokens.refresh_token_ttl.as_secs() as i64,
+            exp: issuer.now + settings.tokens.refresh_token_ttl.as_secs() as i64,
             jti: random_id(),
             fid: grant.family.unwrap_or_else(random_id),
         })?)

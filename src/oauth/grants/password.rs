@@ -4,67 +4,52 @@
 //! limit the grant answers 429 without checking any password.
 
 use super::{issue_user_tokens, requested_audience, requested_scopes, UserGrant};
-use crate::oauth::credentials::Verdict;
-use crate::oauth::error::{ErrorCode, OAuthError};
-use crate::oauth::issuer::TokenResponse;
-use crate::oauth::request::Params;
-use crate::registry::Client;
-use crate::state::AppState;
-use actix_web::http::StatusCode;
+use crate::oauth::client_auth::AuthenticatedClient;
+use crate::oauth::credentials::{check_user_password, CredentialVerifier, PasswordCheck};
+use crate::oauth::error::OAuthError;
+use crate::oauth::issuer::{Issuer, TokenResponse};
+use crate::oauth::params::Params;
+use crate::registry::UserRegistry;
 use std::net::IpAddr;
 
 pub async fn grant(
-    state: &AppState,
-    client: &Client,
-    params: &Params,
+    issuer: &Issuer<'_>,
+    users: &UserRegistry,
+    passwords: &CredentialVerifier,
     peer: Option<IpAddr>,
-    binding: Option<&str>,
+    client: &AuthenticatedClient,
+    params: &Params,
 ) -> Result<TokenResponse, OAuthError> {
     let username = params.require("username")?;
     let password = params.require("password")?;
     let scopes = requested_scopes(params, &client.scopes, &client.default_scopes)?;
     let audience = requested_audience(params, client)?;
-    let user = state.users.get(username);
-    let now = state.now();
-    let (verdict, _) = state
-        .user_credentials
-        .verify(
-            &format!("user:{username}"),
-            user.map(|user| &user.password_hash),
-            password,
-            peer,
-            now,
-        )
-        .await
-        .map_err(|_| OAuthError::server_error("the server is shutting down"))?;
-    let user = match (verdict, user) {
-        (Verdict::Valid, Some(user)) => user,
-        (Verdict::Throttled { retry_after }, _) => {
-            return Err(OAuthError::new(
-                ErrorCode::InvalidGrant,
-                "too many failed sign-in attempts; retry later",
-            )
-            .with_status(StatusCode::TOO_MANY_REQUESTS)
-            .with_retry_after(retry_after))
-        }
-        _ => {
-            return Err(OAuthError::new(
-                ErrorCode::InvalidGrant,
-                "resource owner credentials are not valid",
-            ))
-        }
-    };
+    let user =
+        match check_user_password(passwords, users, username, password, peer, issuer.now).await? {
+            PasswordCheck::Valid(user) => user,
+            PasswordCheck::Throttled { retry_after } => {
+                return Err(OAuthError::invalid_grant(
+                    "too many failed sign-in attempts; retry later",
+                )
+                .throttled(retry_after))
+            }
+            PasswordCheck::Invalid => {
+                return Err(OAuthError::invalid_grant(
+                    "resource owner credentials are not valid",
+                ))
+            }
+        };
     issue_user_tokens(
-        state,
+        issuer,
         UserGrant {
             client,
             user,
             scopes,
             audience,
-            auth_time: now,
+            auth_time: issuer.now,
             nonce: None,
             family: None,
-            binding,
+            binding: client.binding.as_deref(),
         },
     )
 }

@@ -5,14 +5,16 @@
 //! subject is `provider:account`. Every provider failure is `invalid_grant`.
 
 use super::{requested_audience, requested_scopes};
-use crate::jose::{verify_with_jwk, CompactJws};
-use crate::oauth::assertion::{audience_matches, find_key, signing_keys};
+use crate::clock::UnixTime;
+use crate::jose::CompactJws;
+use crate::oauth::client_auth::AuthenticatedClient;
 use crate::oauth::error::{ErrorCode, OAuthError};
-use crate::oauth::issuer::{AccessTokenSpec, TokenResponse};
-use crate::oauth::request::Params;
-use crate::registry::{Client, ClientKeys};
+use crate::oauth::foreign_jwt::{audience_matches, verify_signature, SignatureError};
+use crate::oauth::issuer::{AccessTokenSpec, Issuer, TokenResponse};
+use crate::oauth::jwks_fetch::JwksFetcher;
+use crate::oauth::params::Params;
+use crate::registry::ClientKeys;
 use crate::registry::{Provider, ProviderKind};
-use crate::state::AppState;
 use serde_json::{Map, Value};
 
 fn invalid(description: impl Into<std::borrow::Cow<'static, str>>) -> OAuthError {
@@ -33,7 +35,8 @@ fn detail(details: &Map<String, Value>, name: &str) -> Result<String, OAuthError
 /// Facebook: the token-debug API must say the access token is valid, for this app, for this
 /// account. Returns the account id.
 async fn facebook(
-    state: &AppState,
+    http: &reqwest::Client,
+    now: UnixTime,
     provider: &Provider,
     app_id: &str,
     app_secret: &str,
@@ -42,8 +45,7 @@ async fn facebook(
 ) -> Result<String, OAuthError> {
     let account_id = detail(details, "account_id")?;
     let access_token = detail(details, "access_token")?;
-    let response = state
-        .http
+    let response = http
         .get(format!("{base_url}/debug_token"))
         .query(&[
             ("input_token", access_token.as_str()),
@@ -72,7 +74,7 @@ async fn facebook(
     }
     if data["expires_at"]
         .as_i64()
-        .is_some_and(|at| at != 0 && at <= state.now())
+        .is_some_and(|at| at != 0 && at <= now)
     {
         return Err(invalid("the provider says the access token has expired"));
     }
@@ -81,7 +83,8 @@ async fn facebook(
 
 /// OIDC: an ID token signed by the provider, for the configured audience, current. Returns `sub`.
 async fn oidc(
-    state: &AppState,
+    fetcher: &JwksFetcher,
+    own: &Issuer<'_>,
     issuer: &str,
     keys: &ClientKeys,
     audience: &str,
@@ -94,17 +97,12 @@ async fn oidc(
         return Err(not_valid());
     }
     let alg = jws.header.alg.parse().map_err(|_| not_valid())?;
-    let kid = jws.header.kid.as_deref();
-    let unreachable = |_| invalid("the provider's keys could not be fetched");
-    let mut available = signing_keys(state, keys, false)
-        .await
-        .map_err(unreachable)?;
-    if find_key(&available, kid, alg).is_none() && matches!(keys, ClientKeys::Uri(_)) {
-        available = signing_keys(state, keys, true).await.map_err(unreachable)?;
-    }
-    let key = find_key(&available, kid, alg).ok_or_else(not_valid)?;
-    if !verify_with_jwk(key, alg, jws.signing_input.as_bytes(), &jws.signature) {
-        return Err(not_valid());
+    match verify_signature(fetcher, keys, &jws, alg).await {
+        Ok(()) => {}
+        Err(SignatureError::KeysUnavailable) => {
+            return Err(invalid("the provider's keys could not be fetched"))
+        }
+        Err(SignatureError::NoMatchingKey | SignatureError::Invalid) => return Err(not_valid()),
     }
     let claims: Map<String, Value> =
         serde_json::from_slice(&jws.payload).map_err(|_| not_valid())?;
@@ -117,11 +115,11 @@ async fn oidc(
     ) {
         return Err(invalid("the ID token was issued for another app"));
     }
-    let skew = state.settings.client_assertions.clock_skew.as_secs() as i64;
+    let skew = own.settings.client_assertions.clock_skew.as_secs() as i64;
     if claims
         .get("exp")
         .and_then(Value::as_i64)
-        .is_none_or(|exp| exp + skew <= state.now())
+        .is_none_or(|exp| exp + skew <= own.now)
     {
         return Err(invalid("the ID token has expired"));
     }
@@ -134,13 +132,14 @@ async fn oidc(
 }
 
 pub async fn grant(
-    state: &AppState,
-    client: &Client,
+    issuer: &Issuer<'_>,
+    fetcher: &JwksFetcher,
+    http: &reqwest::Client,
+    client: &AuthenticatedClient,
     params: &Params,
-    binding: Option<&str>,
 ) -> Result<TokenResponse, OAuthError> {
     let name = params.require("provider")?;
-    let provider = state
+    let provider = issuer
         .settings
         .providers
         .get(name)
@@ -156,7 +155,8 @@ pub async fn grant(
             base_url,
         } => {
             facebook(
-                state,
+                http,
+                issuer.now,
                 provider,
                 app_id,
                 app_secret.expose(),
@@ -166,10 +166,10 @@ pub async fn grant(
             .await?
         }
         ProviderKind::Oidc {
-            issuer,
+            issuer: provider_issuer,
             keys,
             audience,
-        } => oidc(state, issuer, keys, audience, details).await?,
+        } => oidc(fetcher, issuer, provider_issuer, keys, audience, details).await?,
     };
     let subject = format!("{}:{account}", provider.name);
     let scopes = requested_scopes(params, &client.scopes, &client.default_scopes)?;
@@ -177,20 +177,17 @@ pub async fn grant(
     // Which provider vouched for the subject: userinfo answers for it.
     let mut extra = Map::new();
     extra.insert("idp".into(), Value::from(provider.name.as_str()));
-    let access_token = state.issuer().access_token(AccessTokenSpec {
+    let access_token = issuer.access_token(AccessTokenSpec {
         client,
         subject: &subject,
         scopes: &scopes,
         audience: &audience,
         user: None,
         extra: Some(&extra),
-        cnf: binding,
+        cnf: client.binding.as_deref(),
         not_after: None,
     })?;
     let mut response = TokenResponse::bearer(access_token, &scopes);
-    let mut profile = url::Url::parse(&state.settings.endpoint(crate::http::USERINFO_PATH))
-        .map_err(|_| OAuthError::server_error("the issuer URL is not valid"))?;
-    profile.query_pairs_mut().append_pair("sub", &subject);
-    response.location = Some(profile.into());
+    response.profile_subject = Some(subject);
     Ok(response)
 }

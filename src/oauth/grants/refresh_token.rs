@@ -2,59 +2,52 @@
 //! until it expires, and presenting a spent one again revokes its whole family, so the newest
 //! token of that family stops working too. Scopes may narrow, never widen.
 
-use super::{family_key, issue_user_tokens, requested_scopes, UserGrant};
-use crate::oauth::error::{ErrorCode, OAuthError};
-use crate::oauth::issuer::TokenResponse;
-use crate::oauth::request::Params;
-use crate::oauth::tokens::read_refresh_token;
+use super::{issue_user_tokens, requested_scopes, UserGrant};
+use crate::oauth::client_auth::AuthenticatedClient;
+use crate::oauth::error::OAuthError;
+use crate::oauth::issuer::{Issuer, RefreshClaims, TokenResponse};
+use crate::oauth::params::Params;
+use crate::oauth::token_kind::ReplayKind;
 use crate::oauth::types::ScopeSet;
-use crate::registry::Client;
-use crate::state::AppState;
+use crate::registry::UserRegistry;
+use crate::revocation::Revocations;
 
 fn not_valid() -> OAuthError {
-    OAuthError::new(ErrorCode::InvalidGrant, "the refresh token is not valid")
+    OAuthError::invalid_grant("the refresh token is not valid")
 }
 
 pub async fn grant(
-    state: &AppState,
-    client: &Client,
+    issuer: &Issuer<'_>,
+    users: &UserRegistry,
+    revocations: &Revocations,
+    client: &AuthenticatedClient,
     params: &Params,
-    binding: Option<&str>,
 ) -> Result<TokenResponse, OAuthError> {
     let token = params.require("refresh_token")?;
-    let claims = read_refresh_token(state, token).ok_or_else(not_valid)?;
+    let claims: RefreshClaims = issuer.open(token).ok_or_else(not_valid)?;
     if claims.client_id != client.id {
-        return Err(OAuthError::new(
-            ErrorCode::InvalidGrant,
+        return Err(OAuthError::invalid_grant(
             "the refresh token can be used only by the same issuer",
         ));
     }
     // Everything that can refuse the request comes before the token is spent.
-    let user = state.users.get(&claims.sub).ok_or_else(not_valid)?;
+    let user = users.get(&claims.sub).ok_or_else(not_valid)?;
     let granted = ScopeSet::parse(&claims.scope).map_err(|_| not_valid())?;
     let scopes = requested_scopes(params, &granted, &granted)?;
-    let now = state.now();
-    let family = family_key(&claims.fid);
-    if state.revocations.is_revoked(&family, now).await? {
+    if issuer.is_revoked(revocations, &claims).await? {
         return Err(not_valid());
     }
-    if !state
-        .revocations
-        .first_use("refresh", &claims.jti, claims.exp, now)
+    if !revocations
+        .first_use(ReplayKind::Refresh, &claims.jti, claims.exp, issuer.now)
         .await?
     {
-        // A spent token again: someone holds a copy. Cut the whole family off, for as long as
-        // its newest member could live.
-        let family_end = now + state.settings.tokens.refresh_token_ttl.as_secs() as i64;
-        state
-            .revocations
-            .revoke_unlisted(&family, family_end, now)
-            .await?;
+        // A spent token again: someone holds a copy. Cut the whole family off.
+        issuer.revoke_family(revocations, &claims.fid).await?;
         tracing::warn!(client_id = %client.id, "a spent refresh token was presented again: its family is revoked");
         return Err(not_valid());
     }
     issue_user_tokens(
-        state,
+        issuer,
         UserGrant {
             client,
             user,
@@ -63,7 +56,7 @@ pub async fn grant(
             auth_time: claims.auth_time,
             nonce: None,
             family: Some(claims.fid),
-            binding,
+            binding: client.binding.as_deref(),
         },
     )
 }

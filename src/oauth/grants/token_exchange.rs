@@ -5,15 +5,16 @@
 
 use super::jwt_bearer::{limited, limited_audience};
 use super::{requested_audience, requested_scopes};
-use crate::oauth::error::{ErrorCode, OAuthError};
-use crate::oauth::issuer::{AccessTokenSpec, TokenResponse};
-use crate::oauth::request::Params;
-use crate::oauth::tokens::verify_access_token;
+use crate::oauth::client_auth::AuthenticatedClient;
+use crate::oauth::error::OAuthError;
+use crate::oauth::issuer::{AccessTokenSpec, Issuer, TokenResponse};
+use crate::oauth::jwks_fetch::JwksFetcher;
+use crate::oauth::params::Params;
+use crate::oauth::tokens::{AccessTokenClaims, Reading};
 use crate::oauth::trusted;
 use crate::oauth::types::ScopeSet;
-use crate::registry::Client;
 use crate::registry::TrustedIssuer;
-use crate::state::AppState;
+use crate::revocation::Revocations;
 use serde_json::{Map, Value};
 
 pub const ACCESS_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:access_token";
@@ -33,8 +34,15 @@ struct Party {
     exp: i64,
 }
 
+/// The handles reading a presented token needs.
+struct Readers<'a> {
+    issuer: &'a Issuer<'a>,
+    fetcher: &'a JwksFetcher,
+    revocations: &'a Revocations,
+}
+
 async fn read(
-    state: &AppState,
+    readers: &Readers<'_>,
     token: &str,
     token_type: &str,
     what: &'static str,
@@ -45,50 +53,53 @@ async fn read(
             token_type.chars().take(80).collect::<String>()
         )));
     }
-    if let Some(claims) = verify_access_token(state, token) {
-        if state
-            .revocations
-            .is_revoked(&claims.jti, state.now())
-            .await?
-        {
-            return Err(OAuthError::new(ErrorCode::InvalidGrant, what));
+    let claims = match readers
+        .issuer
+        .read::<AccessTokenClaims>(readers.revocations, token)
+        .await?
+    {
+        Reading::Valid(claims) => claims,
+        Reading::Revoked(_) => return Err(OAuthError::invalid_grant(what)),
+        Reading::Invalid if token_type == ACCESS_TOKEN_TYPE => {
+            return Err(OAuthError::invalid_grant(what))
         }
-        return Ok(Party {
-            sub: claims.sub,
-            scopes: Some(
-                ScopeSet::parse(claims.scope.as_deref().unwrap_or_default()).unwrap_or_default(),
-            ),
-            issuer: None,
-            exp: claims.exp,
-            act: claims.other.get("act").cloned(),
-            cnf: claims
-                .other
-                .get("cnf")
-                .and_then(|cnf| cnf.get("x5t#S256"))
-                .and_then(Value::as_str)
-                .map(str::to_owned),
-        });
-    }
-    if token_type == ACCESS_TOKEN_TYPE {
-        return Err(OAuthError::new(ErrorCode::InvalidGrant, what));
-    }
-    let jwt = trusted::verify(state, token, what).await?;
+        Reading::Invalid => {
+            let jwt = trusted::verify(readers.issuer, readers.fetcher, token, what).await?;
+            return Ok(Party {
+                sub: jwt.subject,
+                scopes: None,
+                act: jwt.claims.get("act").cloned(),
+                cnf: None,
+                exp: jwt.exp,
+                issuer: Some(jwt.issuer),
+            });
+        }
+    };
     Ok(Party {
-        sub: jwt.subject,
-        scopes: None,
-        act: jwt.claims.get("act").cloned(),
-        cnf: None,
-        exp: jwt.exp,
-        issuer: Some(jwt.issuer),
+        scopes: Some(
+            ScopeSet::parse(claims.scope.as_deref().unwrap_or_default()).unwrap_or_default(),
+        ),
+        issuer: None,
+        exp: claims.exp,
+        act: claims.other.get("act").cloned(),
+        cnf: claims.certificate_thumbprint().map(str::to_owned),
+        sub: claims.sub,
     })
 }
 
 pub async fn grant(
-    state: &AppState,
-    client: &Client,
+    issuer: &Issuer<'_>,
+    fetcher: &JwksFetcher,
+    revocations: &Revocations,
+    client: &AuthenticatedClient,
     params: &Params,
-    binding: Option<&str>,
 ) -> Result<TokenResponse, OAuthError> {
+    let readers = Readers {
+        issuer,
+        fetcher,
+        revocations,
+    };
+    let binding = client.binding.as_deref();
     let subject_token = params.require("subject_token")?;
     let subject_type = params.require("subject_token_type")?;
     if let Some(requested) = params.get("requested_token_type") {
@@ -99,7 +110,7 @@ pub async fn grant(
         }
     }
     let subject = read(
-        state,
+        &readers,
         subject_token,
         subject_type,
         "the subject token is not valid",
@@ -107,14 +118,13 @@ pub async fn grant(
     .await?;
     // A certificate-bound subject token can only be exchanged by its certificate's holder.
     if subject.cnf.is_some() && subject.cnf.as_deref() != binding {
-        return Err(OAuthError::new(
-            ErrorCode::InvalidGrant,
+        return Err(OAuthError::invalid_grant(
             "the subject token is bound to a certificate this request did not present",
         ));
     }
     let actor = match (params.get("actor_token"), params.get("actor_token_type")) {
         (Some(token), Some(token_type)) => {
-            Some(read(state, token, token_type, "the actor token is not valid").await?)
+            Some(read(&readers, token, token_type, "the actor token is not valid").await?)
         }
         (Some(_), None) => return Err(OAuthError::missing_parameter("actor_token_type")),
         (None, Some(_)) => return Err(OAuthError::missing_parameter("actor_token")),
@@ -154,7 +164,7 @@ pub async fn grant(
         }
         (None, None) => {}
     }
-    let access_token = state.issuer().access_token(AccessTokenSpec {
+    let access_token = issuer.access_token(AccessTokenSpec {
         client,
         subject: &subject.sub,
         scopes: &scopes,

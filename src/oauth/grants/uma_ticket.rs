@@ -3,56 +3,38 @@
 //! party token: an access token with `authorization.permissions`.
 
 use super::requested_audience;
+use crate::oauth::client_auth::AuthenticatedClient;
 use crate::oauth::error::{ErrorCode, OAuthError};
-use crate::oauth::issuer::{AccessTokenSpec, TokenResponse};
-use crate::oauth::request::Params;
+use crate::oauth::issuer::{AccessTokenSpec, Issuer, TokenResponse};
+use crate::oauth::params::Params;
+use crate::oauth::tokens::IdTokenClaims;
 use crate::oauth::types::ScopeSet;
-use crate::oauth::uma::{granted_scopes, needs_a_user, read_ticket, Party, Permission};
-use crate::registry::Client;
-use crate::state::AppState;
-use serde_json::{json, Map, Value};
+use crate::oauth::uma::{granted_scopes, needs_a_user, Party, Permission, TicketClaims};
+use crate::registry::{User, UserRegistry};
+use serde_json::{json, Map};
 
 /// The user an ID token of ours names, when it was issued to `client_id`.
-fn claim_token_user<'a>(
-    state: &'a AppState,
+fn claim_token_user<'u>(
+    issuer: &Issuer<'_>,
+    users: &'u UserRegistry,
     token: &str,
     client_id: &str,
-) -> Option<&'a crate::registry::User> {
-    let settings = &state.settings;
-    let now = state.now();
-    let (header, payload) = state.keys().verify(
-        token,
-        settings.tokens.signing_alg,
-        now,
-        settings.token_retention,
-    )?;
-    if header.typ.as_deref() != Some("JWT") {
+) -> Option<&'u User> {
+    let claims: IdTokenClaims = issuer.open(token)?;
+    if claims.aud.as_str() != Some(client_id) {
         return None;
     }
-    let claims: Map<String, Value> = serde_json::from_slice(&payload).ok()?;
-    let current = claims.get("iss").and_then(Value::as_str) == Some(settings.issuer.as_str())
-        && claims.get("aud").and_then(Value::as_str) == Some(client_id)
-        && claims
-            .get("exp")
-            .and_then(Value::as_i64)
-            .is_some_and(|exp| exp > now);
-    if !current {
-        return None;
-    }
-    state
-        .users
-        .get(claims.get("sub")?.as_str()?)
-        .map(|user| user.as_ref())
+    users.get(&claims.sub).map(|user| user.as_ref())
 }
 
 pub async fn grant(
-    state: &AppState,
-    client: &Client,
+    issuer: &Issuer<'_>,
+    users: &UserRegistry,
+    client: &AuthenticatedClient,
     params: &Params,
-    binding: Option<&str>,
 ) -> Result<TokenResponse, OAuthError> {
     let ticket = params.require("ticket")?;
-    let claims = read_ticket(state, ticket).ok_or_else(|| {
+    let claims: TicketClaims = issuer.open(ticket).ok_or_else(|| {
         OAuthError::new(
             ErrorCode::InvalidGrant,
             "the permission ticket is not valid or has expired",
@@ -60,9 +42,11 @@ pub async fn grant(
     })?;
     let user = match params.get("claim_token") {
         None => None,
-        Some(token) => Some(claim_token_user(state, token, &client.id).ok_or_else(|| {
-            OAuthError::new(ErrorCode::InvalidGrant, "the claim token is not valid")
-        })?),
+        Some(token) => Some(
+            claim_token_user(issuer, users, token, &client.id).ok_or_else(|| {
+                OAuthError::new(ErrorCode::InvalidGrant, "the claim token is not valid")
+            })?,
+        ),
     };
     let party = Party {
         client_id: &client.id,
@@ -71,7 +55,7 @@ pub async fn grant(
     let mut granted = Vec::new();
     let mut could_know_more = false;
     for permission in &claims.permissions {
-        let resource = state
+        let resource = issuer
             .settings
             .uma_resources
             .get(&permission.resource_id)
@@ -110,14 +94,14 @@ pub async fn grant(
     let subject = user.map_or(client.id.as_str(), |user| user.username.as_str());
     let audience = requested_audience(params, client)?;
     let no_scopes = ScopeSet::default();
-    let access_token = state.issuer().access_token(AccessTokenSpec {
+    let access_token = issuer.access_token(AccessTokenSpec {
         client,
         subject,
         scopes: &no_scopes,
         audience: &audience,
         user: None,
         extra: Some(&extra),
-        cnf: binding,
+        cnf: client.binding.as_deref(),
         not_after: None,
     })?;
     Ok(TokenResponse::bearer(access_token, &no_scopes))

@@ -2,18 +2,38 @@
 //! client CA and the client's registered subject DN or DNS SAN) and
 //! `self_signed_tls_client_auth` (the certificate's key is one the client registered).
 
-use super::error::OAuthError;
-use super::types::AuthMethod;
+use super::{AuthenticatedClient, ClientAuthenticator};
+use crate::oauth::error::OAuthError;
+use crate::oauth::types::AuthMethod;
 use crate::registry::{Client, ClientKeys};
-use crate::state::AppState;
-use crate::tls::PeerCertificates;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use rustls_pki_types::CertificateDer;
 use serde_json::{Map, Value};
+use std::sync::Arc;
 use x509_parser::prelude::{FromDer, GeneralName, X509Certificate};
 use x509_parser::public_key::PublicKey;
+use x509_parser::time::ASN1Time;
 
-fn refused() -> OAuthError {
+/// The client certificate chain of a TLS connection, end entity first, as the listener saw it.
+#[derive(Debug, Clone)]
+pub struct PeerCertificates(pub Vec<CertificateDer<'static>>);
+
+impl PeerCertificates {
+    pub fn end_entity(&self) -> Option<&CertificateDer<'static>> {
+        self.0.first()
+    }
+}
+
+/// RFC 8705 3.1: the SHA-256 thumbprint of a certificate, base64url, for `cnf`.
+pub fn certificate_thumbprint(cert: &CertificateDer<'_>) -> String {
+    URL_SAFE_NO_PAD.encode(aws_lc_rs::digest::digest(
+        &aws_lc_rs::digest::SHA256,
+        cert.as_ref(),
+    ))
+}
+
+pub(super) fn refused() -> OAuthError {
     OAuthError::invalid_client("the client cannot be authenticated with TLS")
 }
 
@@ -72,29 +92,29 @@ fn key_matches(cert: &X509Certificate<'_>, jwk: &Map<String, Value>) -> bool {
     }
 }
 
-/// Authenticates `client` by the connection's certificate chain, with whichever TLS method it is
-/// registered for. Returns the certificate thumbprint tokens are bound to.
-pub async fn authenticate(
-    state: &AppState,
-    client: &Client,
-    certs: &PeerCertificates,
-) -> Result<String, OAuthError> {
-    let end_entity = certs.end_entity().ok_or_else(refused)?;
-    let (_, cert) = X509Certificate::from_der(end_entity.as_ref()).map_err(|_| refused())?;
-    if !cert.validity().is_valid() {
-        return Err(refused());
-    }
-    let pki = client.allows_method(AuthMethod::TlsClientAuth)
-        && state
-            .client_ca
-            .as_ref()
-            .is_some_and(|ca| ca.verifies(certs))
-        && {
-            let subject_ok = client
-                .tls_subject_dn
-                .as_deref()
-                .is_some_and(|dn| normalize_dn(dn) == normalize_dn(&cert.subject().to_string()));
-            let san_ok = client.tls_san_dns.as_deref().is_some_and(|wanted| {
+impl ClientAuthenticator<'_> {
+    /// Authenticates `client` by the connection's certificate chain, with whichever TLS method it is
+    /// registered for; its tokens are bound to the certificate's thumbprint.
+    pub(super) async fn by_certificate(
+        &self,
+        client: &Arc<Client>,
+        certs: &PeerCertificates,
+    ) -> Result<AuthenticatedClient, OAuthError> {
+        let end_entity = certs.end_entity().ok_or_else(refused)?;
+        let (_, cert) = X509Certificate::from_der(end_entity.as_ref()).map_err(|_| refused())?;
+        let now = ASN1Time::from_timestamp(self.now).map_err(|_| refused())?;
+        if !cert.validity().is_valid_at(now) {
+            return Err(refused());
+        }
+        let pki = client.allows_method(AuthMethod::TlsClientAuth)
+            && self
+                .client_ca
+                .is_some_and(|ca| ca.verifies(certs, self.now))
+            && {
+                let subject_ok = client.tls_subject_dn.as_deref().is_some_and(|dn| {
+                    normalize_dn(dn) == normalize_dn(&cert.subject().to_string())
+                });
+                let san_ok = client.tls_san_dns.as_deref().is_some_and(|wanted| {
                 cert.subject_alternative_name()
                     .ok()
                     .flatten()
@@ -105,23 +125,32 @@ pub async fn authenticate(
                             .any(|name| matches!(name, GeneralName::DNSName(dns) if dns.eq_ignore_ascii_case(wanted)))
                     })
             });
-            subject_ok || san_ok
+                subject_ok || san_ok
+            };
+        let self_signed = !pki
+            && client.allows_method(AuthMethod::SelfSignedTlsClientAuth)
+            && match &client.keys {
+                ClientKeys::None => false,
+                ClientKeys::Static(keys) => keys.iter().any(|jwk| key_matches(&cert, jwk)),
+                ClientKeys::Uri(uri) => self
+                    .fetcher
+                    .keys(uri, false)
+                    .await
+                    .is_ok_and(|keys| keys.iter().any(|jwk| key_matches(&cert, jwk))),
+            };
+        if !(pki || self_signed) {
+            return Err(refused());
+        }
+        let method = if pki {
+            AuthMethod::TlsClientAuth
+        } else {
+            AuthMethod::SelfSignedTlsClientAuth
         };
-    let self_signed = !pki
-        && client.allows_method(AuthMethod::SelfSignedTlsClientAuth)
-        && match &client.keys {
-            ClientKeys::None => false,
-            ClientKeys::Static(keys) => keys.iter().any(|jwk| key_matches(&cert, jwk)),
-            ClientKeys::Uri(uri) => state
-                .jwks_fetcher
-                .keys(uri, false)
-                .await
-                .is_ok_and(|keys| keys.iter().any(|jwk| key_matches(&cert, jwk))),
-        };
-    if pki || self_signed {
-        Ok(crate::tls::thumbprint(end_entity))
-    } else {
-        Err(refused())
+        Ok(AuthenticatedClient {
+            client: Arc::clone(client),
+            method,
+            binding: Some(certificate_thumbprint(end_entity)),
+        })
     }
 }
 

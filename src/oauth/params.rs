@@ -1,13 +1,9 @@
-//! A token request from a form body (RFC 6749) or a JSON body (older clients) into one typed
-//! value. Parameters without a value count as omitted (RFC 6749 3.1); a parameter given twice is
-//! an error (RFC 6749 3.2), except those defined to repeat (RFC 8707 `resource`, RFC 8693
-//! `audience`).
+//! The parameters of a protocol request, from a form body (RFC 6749), a JSON body (older
+//! clients) or a query string, into one ordered value. Parameters without a value count as
+//! omitted (RFC 6749 3.1); a parameter given twice is an error (RFC 6749 3.2), except those
+//! defined to repeat (RFC 8707 `resource`, RFC 8693 `audience`).
 
 use super::error::OAuthError;
-use super::types::GrantType;
-use actix_web::http::header;
-use actix_web::http::StatusCode;
-use actix_web::{web, HttpRequest};
 use serde::de::{Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 use serde_json::Value;
@@ -170,7 +166,7 @@ impl Params {
 }
 
 /// A name as it may appear in an error description: printable ASCII, bounded.
-fn printable(name: &str) -> String {
+pub fn printable(name: &str) -> String {
     name.chars()
         .filter(|c| c.is_ascii_graphic())
         .take(MAX_NAME_IN_MESSAGE)
@@ -236,48 +232,21 @@ impl<'de> Deserialize<'de> for JsonEntries {
     }
 }
 
-/// Reads a request body of at most `limit` bytes; a larger one is 413 with an OAuth error body.
-pub async fn read_body(
-    req: &HttpRequest,
-    payload: web::Payload,
-    limit: usize,
-) -> Result<web::Bytes, OAuthError> {
-    let too_large = || {
-        OAuthError::invalid_request(format!("the request body is larger than {limit} bytes"))
-            .with_status(StatusCode::PAYLOAD_TOO_LARGE)
-    };
-    let declared = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.parse::<u64>().ok());
-    if declared.is_some_and(|length| length > limit as u64) {
-        return Err(too_large());
-    }
-    match payload.to_bytes_limited(limit).await {
-        Err(_) => Err(too_large()),
-        Ok(Err(_)) => Err(OAuthError::invalid_request(
-            "the request body could not be read",
-        )),
-        Ok(Ok(bytes)) => Ok(bytes),
-    }
-}
-
 /// The parameters of a request to a compatible route: the body's, plus the query string's when
 /// the route takes them.
 pub fn route_params(
-    req: &HttpRequest,
+    query: &str,
+    content_type: Option<&str>,
     body: &[u8],
     query_parameters: bool,
 ) -> Result<Params, OAuthError> {
-    let query = req.query_string();
     if !query_parameters || query.is_empty() {
-        return parse_body(req, body);
+        return parse_body(content_type, body);
     }
     let mut params = if body.iter().all(u8::is_ascii_whitespace) {
         Params::default()
     } else {
-        parse_body(req, body)?
+        parse_body(content_type, body)?
     };
     params.merge_query(Params::from_form(query.as_bytes())?)?;
     if params.is_empty() {
@@ -286,16 +255,12 @@ pub fn route_params(
     Ok(params)
 }
 
-/// The parameters of a body, by its content type.
-pub fn parse_body(req: &HttpRequest, body: &[u8]) -> Result<Params, OAuthError> {
+/// The parameters of a body, by its content type (the `Content-Type` header's value).
+pub fn parse_body(content_type: Option<&str>, body: &[u8]) -> Result<Params, OAuthError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(OAuthError::invalid_request("no parameter in body request"));
     }
-    let content_type = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .unwrap_or_default();
+    let content_type = content_type.unwrap_or_default();
     let essence = content_type
         .split(';')
         .next()
@@ -311,29 +276,6 @@ pub fn parse_body(req: &HttpRequest, body: &[u8]) -> Result<Params, OAuthError> 
         _ => Err(OAuthError::invalid_request(
             "the content type is not supported; send application/x-www-form-urlencoded or application/json",
         )),
-    }
-}
-
-/// A token request: its grant type and every parameter.
-#[derive(Debug)]
-pub struct TokenRequest {
-    pub grant_type: GrantType,
-    pub params: Params,
-}
-
-impl TokenRequest {
-    pub fn from_params(params: Params) -> Result<TokenRequest, OAuthError> {
-        if params.is_empty() {
-            return Err(OAuthError::invalid_request("no parameter in body request"));
-        }
-        let grant_type = params.require("grant_type")?;
-        let grant_type = grant_type.parse().map_err(|_| {
-            OAuthError::new(
-                super::ErrorCode::UnsupportedGrantType,
-                format!("the grant type {} is not supported", printable(grant_type)),
-            )
-        })?;
-        Ok(TokenRequest { grant_type, params })
     }
 }
 

@@ -1,0 +1,73 @@
+//! How a protocol error is written on the wire: the RFC 6749 5.2 JSON body (none for a bare
+//! RFC 6750 challenge), its status, `Cache-Control: no-store`, and the `WWW-Authenticate` and
+//! `Retry-After` headers it calls for. The error code rides in the response's extensions for the
+//! metrics middleware.
+
+use crate::oauth::error::Challenge;
+use crate::oauth::OAuthError;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+
+/// The realm of every challenge.
+pub const REALM: &str = "tessera";
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error: &'a str,
+    error_description: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ticket: Option<&'a str>,
+}
+
+fn challenge(error: &OAuthError, challenge: &Challenge) -> String {
+    match challenge {
+        Challenge::Basic => format!("Basic realm=\"{REALM}\", charset=\"UTF-8\""),
+        Challenge::BearerMissing => format!("Bearer realm=\"{REALM}\""),
+        Challenge::Bearer { scope } => {
+            let mut value = format!(
+                "Bearer realm=\"{REALM}\", error=\"{}\", error_description=\"{}\"",
+                error.code.as_str(),
+                error.description.replace(['"', '\\'], "")
+            );
+            if let Some(scope) = scope {
+                value.push_str(&format!(", scope=\"{scope}\""));
+            }
+            value
+        }
+    }
+}
+
+impl ResponseError for OAuthError {
+    fn status_code(&self) -> StatusCode {
+        StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status_code());
+        response
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .insert_header((header::PRAGMA, "no-cache"));
+        if let Some(kind) = &self.challenge {
+            if let Ok(value) = HeaderValue::from_str(&challenge(self, kind)) {
+                response.insert_header((header::WWW_AUTHENTICATE, value));
+            }
+        }
+        if let Some(seconds) = self.retry_after {
+            response.insert_header((header::RETRY_AFTER, seconds.to_string()));
+        }
+        // No credentials at all: a bare challenge, no error (RFC 6750 3.1).
+        if self.challenge == Some(Challenge::BearerMissing) {
+            return response.finish();
+        }
+        let mut response = response.json(ErrorBody {
+            error: self.code.as_str(),
+            error_description: &self.description,
+            ticket: self.ticket.as_deref(),
+        });
+        // The metrics middleware counts errors by code.
+        response.extensions_mut().insert(self.code);
+        response
+    }
+}

@@ -1,0 +1,84 @@
+//! What the web layer takes from a request before the protocol sees it: the body (bounded), its
+//! parameters by content type (and the query string where a route takes them), the
+//! `Authorization` header, the TCP peer and the TLS client certificates.
+
+use crate::oauth::client_auth::{ClientProof, PeerCertificates};
+use crate::oauth::error::status;
+use crate::oauth::params::{parse_body, route_params, Params};
+use crate::oauth::OAuthError;
+use crate::registry::CompatRoute;
+use actix_web::http::header;
+use actix_web::{web, HttpRequest};
+
+/// Reads a request body of at most `limit` bytes; a larger one is 413 with an OAuth error body.
+pub async fn read_body(
+    req: &HttpRequest,
+    payload: web::Payload,
+    limit: usize,
+) -> Result<web::Bytes, OAuthError> {
+    let too_large = || {
+        OAuthError::invalid_request(format!("the request body is larger than {limit} bytes"))
+            .with_status(status::PAYLOAD_TOO_LARGE)
+    };
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > limit as u64) {
+        return Err(too_large());
+    }
+    match payload.to_bytes_limited(limit).await {
+        Err(_) => Err(too_large()),
+        Ok(Err(_)) => Err(OAuthError::invalid_request(
+            "the request body could not be read",
+        )),
+        Ok(Ok(bytes)) => Ok(bytes),
+    }
+}
+
+/// The `Content-Type` header's value, when it is text.
+pub fn content_type(req: &HttpRequest) -> Option<&str> {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+}
+
+/// The parameters of a protocol request's body (form or JSON), plus its query string's when the
+/// compatible route it came by takes them.
+pub fn params(
+    req: &HttpRequest,
+    body: &[u8],
+    route: Option<&CompatRoute>,
+) -> Result<Params, OAuthError> {
+    match route {
+        Some(route) => route_params(
+            req.query_string(),
+            content_type(req),
+            body,
+            route.query_parameters,
+        ),
+        None => parse_body(content_type(req), body),
+    }
+}
+
+/// The `Authorization` header's bytes.
+pub fn authorization(req: &HttpRequest) -> Option<&[u8]> {
+    req.headers()
+        .get(header::AUTHORIZATION)
+        .map(|value| value.as_bytes())
+}
+
+/// Whatever besides its parameters may prove the client of `req`.
+pub fn client_proof(req: &HttpRequest) -> ClientProof<'_> {
+    ClientProof {
+        authorization: authorization(req),
+        peer: req.peer_addr().map(|addr| addr.ip()),
+        certificates: req.conn_data::<PeerCertificates>(),
+    }
+}
+
+/// The value of cookie `name`.
+pub fn cookie(req: &HttpRequest, name: &str) -> Option<String> {
+    req.cookie(name).map(|cookie| cookie.value().to_owned())
+}

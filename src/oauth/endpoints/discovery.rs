@@ -1,0 +1,120 @@
+//! OpenID Connect Discovery and RFC 8414 metadata, and UMA 2.0's configuration: exactly what
+//! this server supports with its configuration.
+
+use crate::jose::{HmacAlg, SigningAlg};
+use crate::oauth::paths;
+use crate::oauth::types::{AuthMethod, GrantType};
+use crate::settings::Settings;
+use serde_json::{json, Value};
+use std::collections::BTreeSet;
+use strum::IntoEnumIterator;
+
+/// The metadata document.
+pub fn metadata(settings: &Settings) -> Value {
+    let scopes: BTreeSet<&str> = settings
+        .clients
+        .iter()
+        .flat_map(|client| client.scopes.iter().map(|scope| scope.as_str()))
+        .collect();
+    let pkce: &[&str] = if settings
+        .clients
+        .iter()
+        .any(|client| client.allow_plain_pkce)
+    {
+        &["S256", "plain"]
+    } else {
+        &["S256"]
+    };
+    let mut claims: BTreeSet<&str> = [
+        "iss",
+        "sub",
+        "aud",
+        "exp",
+        "iat",
+        "auth_time",
+        "nonce",
+        "at_hash",
+        "azp",
+    ]
+    .into_iter()
+    .collect();
+    claims.extend(
+        settings
+            .users
+            .iter()
+            .flat_map(|user| user.claims.keys().map(String::as_str)),
+    );
+    // The TLS methods exist only with the TLS listener.
+    let methods: Vec<&str> = AuthMethod::iter()
+        .filter(|method| settings.tls.is_some() || !method.is_tls())
+        .map(AuthMethod::as_str)
+        .collect();
+    // Every algorithm a client assertion may use: the asymmetric ones, and HMAC for
+    // client_secret_jwt.
+    let assertion_algs: Vec<&str> = SigningAlg::iter()
+        .map(SigningAlg::as_str)
+        .chain(HmacAlg::iter().map(HmacAlg::as_str))
+        .collect();
+    let mut metadata = json!({
+        "issuer": settings.issuer,
+        "authorization_endpoint": settings.endpoint(paths::AUTHORIZE),
+        "token_endpoint": settings.endpoint(paths::TOKEN),
+        "userinfo_endpoint": settings.endpoint(paths::USERINFO),
+        "jwks_uri": settings.endpoint(paths::JWKS),
+        "revocation_endpoint": settings.endpoint(paths::REVOKE),
+        "revocation_endpoint_auth_methods_supported": methods,
+        "introspection_endpoint": settings.endpoint(paths::INTROSPECT),
+        // Resource servers introspect: they must prove who they are.
+        "introspection_endpoint_auth_methods_supported": methods
+            .iter()
+            .filter(|method| **method != AuthMethod::None.as_str())
+            .collect::<Vec<_>>(),
+        // Not a registered metadata name: where offline verifiers poll for revocations.
+        "revocation_feed_endpoint": settings.endpoint(paths::REVOCATIONS),
+        "grant_types_supported": GrantType::iter()
+            // The provider grant exists only with configured providers.
+            .filter(|grant| *grant != GrantType::Provider || !settings.providers.is_empty())
+            .filter(|grant| *grant != GrantType::UmaTicket || !settings.uma_resources.is_empty())
+            .map(GrantType::as_str)
+            .collect::<Vec<_>>(),
+        "token_endpoint_auth_methods_supported": methods,
+        "token_endpoint_auth_signing_alg_values_supported": assertion_algs,
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "code_challenge_methods_supported": pkce,
+        "prompt_values_supported": ["none", "login", "consent", "select_account"],
+        "authorization_response_iss_parameter_supported": true,
+        "id_token_signing_alg_values_supported": [settings.tokens.signing_alg.as_str()],
+        "claims_supported": claims,
+        "scopes_supported": scopes,
+        "subject_types_supported": ["public"],
+    });
+    if let Some(tls) = &settings.tls {
+        let fields = metadata.as_object_mut().expect("metadata is an object");
+        fields.insert(
+            "mtls_endpoint_aliases".into(),
+            json!({
+                "token_endpoint": format!("{}{}", tls.base_url, paths::TOKEN),
+                "revocation_endpoint": format!("{}{}", tls.base_url, paths::REVOKE),
+                "introspection_endpoint": format!("{}{}", tls.base_url, paths::INTROSPECT),
+            }),
+        );
+        fields.insert(
+            "tls_client_certificate_bound_access_tokens".into(),
+            Value::Bool(true),
+        );
+    }
+    metadata
+}
+
+/// UMA 2.0's `/.well-known/uma2-configuration`.
+pub fn uma_configuration(settings: &Settings) -> Value {
+    json!({
+        "issuer": settings.issuer,
+        "token_endpoint": settings.endpoint(paths::TOKEN),
+        "jwks_uri": settings.endpoint(paths::JWKS),
+        "permission_endpoint": settings.endpoint(paths::UMA_PERMISSION),
+        "grant_types_supported": [GrantType::UmaTicket.as_str()],
+        "uma_profiles_supported": [],
+    })
+}

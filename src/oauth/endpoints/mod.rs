@@ -1,0 +1,11 @@
+//! One module per endpoint: a typed request in, a typed answer or an `OAuthError` out. No web
+//! framework here; `crate::http` extracts the requests and writes the answers.
+
+pub mod authorize;
+pub mod discovery;
+pub mod introspect;
+pub mod revocation_feed;
+pub mod revoke;
+pub mod token;
+pub mod uma_permission;
+pub mod userinfo;

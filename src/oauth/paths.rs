@@ -1,0 +1,34 @@
+//! Where each core endpoint is mounted: the one list the routes, discovery, the accepted
+//! assertion audiences and the compatible-route checks all read. A leaf module.
+
+pub const TOKEN: &str = "/oauth2/token";
+pub const AUTHORIZE: &str = "/oauth2/authorize";
+pub const USERINFO: &str = "/oauth2/userinfo";
+pub const REVOKE: &str = "/oauth2/revoke";
+pub const INTROSPECT: &str = "/oauth2/introspect";
+pub const REVOCATIONS: &str = "/oauth2/revocations";
+pub const UMA_PERMISSION: &str = "/uma/permission";
+pub const JWKS: &str = "/.well-known/jwks.json";
+pub const OPENID_CONFIGURATION: &str = "/.well-known/openid-configuration";
+pub const AUTHORIZATION_SERVER_METADATA: &str = "/.well-known/oauth-authorization-server";
+pub const UMA_CONFIGURATION: &str = "/.well-known/uma2-configuration";
+pub const HEALTHZ: &str = "/healthz";
+pub const READYZ: &str = "/readyz";
+pub const METRICS: &str = "/metrics";
+
+/// The paths of the core endpoints a compatible route may not take over (a route may mount the
+/// token endpoint at its own path only as it is: plain, without query parameters).
+pub const CORE: [&str; 9] = [
+    TOKEN,
+    REVOKE,
+    INTROSPECT,
+    REVOCATIONS,
+    AUTHORIZE,
+    USERINFO,
+    JWKS,
+    OPENID_CONFIGURATION,
+    AUTHORIZATION_SERVER_METADATA,
+];
+
+/// Where the login and session cookies are sent: every path of the authorization flow.
+pub const COOKIE_SCOPE: &str = "/oauth2";

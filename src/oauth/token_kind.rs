@@ -1,0 +1,118 @@
+//! The one table of the tokens Tessera makes, and of the ids it lets be used only once. Every
+//! `typ` header the issuer writes or expects comes from here. A leaf module: the JOSE and key
+//! layers use it too.
+
+/// A kind of token the issuer makes, and how it is protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TokenKind {
+    /// RFC 9068 access token (signed, read by resource servers).
+    Access,
+    /// OpenID Connect ID token (signed, read by the client).
+    Id,
+    /// UMA 2.0 permission ticket (signed; comes back in the uma-ticket grant).
+    UmaTicket,
+    /// The revocation feed document (signed, read by resource servers).
+    RevocationFeed,
+    /// Refresh token (sealed to the issuer).
+    Refresh,
+    /// Authorization code (sealed to the issuer).
+    Code,
+    /// The checked authorization request a login or consent form carries (sealed).
+    AuthorizationForm,
+    /// The signed-in browser's session cookie (sealed).
+    Session,
+}
+
+/// How a kind of token is protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protection {
+    /// A compact JWS by the key ring's signing keys, verifiable by anyone with the JWKS.
+    Signed,
+    /// A compact JWE (`dir`, A256GCM) under the issuer's own secret key: opaque to all others.
+    Sealed,
+}
+
+impl TokenKind {
+    /// Every kind the issuer signs (their JWS headers are encoded once per key).
+    pub const SIGNED: [TokenKind; 4] = [
+        TokenKind::Access,
+        TokenKind::Id,
+        TokenKind::UmaTicket,
+        TokenKind::RevocationFeed,
+    ];
+
+    /// The `typ` header of the kind.
+    pub const fn typ(self) -> &'static str {
+        match self {
+            TokenKind::Access => "at+jwt",
+            TokenKind::Id => "JWT",
+            TokenKind::UmaTicket => "uma-ticket+jwt",
+            TokenKind::RevocationFeed => "revocations+jwt",
+            TokenKind::Refresh => "rt+jwe",
+            TokenKind::Code => "code+jwe",
+            TokenKind::AuthorizationForm => "authz+jwe",
+            TokenKind::Session => "session+jwe",
+        }
+    }
+
+    pub const fn protection(self) -> Protection {
+        match self {
+            TokenKind::Access
+            | TokenKind::Id
+            | TokenKind::UmaTicket
+            | TokenKind::RevocationFeed => Protection::Signed,
+            TokenKind::Refresh
+            | TokenKind::Code
+            | TokenKind::AuthorizationForm
+            | TokenKind::Session => Protection::Sealed,
+        }
+    }
+
+    /// The position of a signed kind in `SIGNED`.
+    pub fn signed_index(self) -> Option<usize> {
+        Self::SIGNED.iter().position(|kind| *kind == self)
+    }
+}
+
+/// What an id that may be used only once belongs to; the replay store keeps each namespace apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ReplayKind {
+    /// A spent refresh token (`jti`).
+    Refresh,
+    /// An exchanged authorization code (`jti`).
+    Code,
+    /// An answered consent form.
+    Consent,
+    /// A client assertion (`client_id:jti`).
+    ClientAssertion,
+    /// A JWT bearer grant assertion (`iss:jti`).
+    JwtBearer,
+}
+
+impl ReplayKind {
+    /// The namespace in the replay store. These names are shared by replicas (Redis keys): they
+    /// never change.
+    pub const fn namespace(self) -> &'static str {
+        match self {
+            ReplayKind::Refresh => "refresh",
+            ReplayKind::Code => "code",
+            ReplayKind::Consent => "consent",
+            ReplayKind::ClientAssertion => "assertion",
+            ReplayKind::JwtBearer => "jwt-bearer",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signed_kinds_are_exactly_the_signed_protection() {
+        for kind in TokenKind::SIGNED {
+            assert_eq!(kind.protection(), Protection::Signed, "{kind:?}");
+            assert!(kind.signed_index().is_some());
+        }
+        assert_eq!(TokenKind::Refresh.signed_index(), None);
+    }
+}

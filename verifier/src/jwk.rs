@@ -1,0 +1,306 @@
+//! Public JWKs parsed once into aws-lc-rs public keys, ready for any number of verifications.
+//!
+//! A key is used only for what it says it is for: `use` other than `sig`, `key_ops` without
+//! `verify`, or an `alg` member naming another algorithm keep it out of a verification. Private
+//! and symmetric members are never read: a key that carries them is skipped, so a JWK Set can
+//! never turn into an HMAC secret.
+
+use crate::alg::Algorithm;
+use crate::Error;
+use aws_lc_rs::signature::{self, ParsedPublicKey, RsaPublicKeyComponents};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use serde::Deserialize;
+
+/// Members that only a private or symmetric JWK has.
+const PRIVATE_MEMBERS: [&str; 7] = ["d", "p", "q", "dp", "dq", "qi", "k"];
+
+/// Smallest RSA modulus accepted, in bytes (2048 bits).
+const MIN_RSA_MODULUS_LEN: usize = 256;
+
+/// One public key, parsed for each algorithm it may verify.
+pub struct VerifyingKey {
+    kid: Option<String>,
+    /// RSA keys without an `alg` member verify both RS256 and PS256, so each is parsed once.
+    parsed: Vec<(Algorithm, ParsedPublicKey)>,
+}
+
+impl std::fmt::Debug for VerifyingKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VerifyingKey")
+            .field("kid", &self.kid)
+            .field(
+                "algorithms",
+                &self.parsed.iter().map(|(alg, _)| *alg).collect::<Vec<_>>(),
+            )
+            .finish()
+    }
+}
+
+impl VerifyingKey {
+    pub fn kid(&self) -> Option<&str> {
+        self.kid.as_deref()
+    }
+
+    /// The algorithms this key may verify.
+    pub fn algorithms(&self) -> impl Iterator<Item = Algorithm> + '_ {
+        self.parsed.iter().map(|(alg, _)| *alg)
+    }
+
+    pub(crate) fn for_alg(&self, alg: Algorithm) -> Option<&ParsedPublicKey> {
+        self.parsed
+            .iter()
+            .find(|(fits, _)| *fits == alg)
+            .map(|(_, key)| key)
+    }
+
+    /// Parses one JWK (a JSON object). `Ok(None)`: a well-formed key that is not for verifying
+    /// signatures (an encryption key, a private or symmetric key, an unknown curve).
+    pub fn from_jwk(
+        jwk: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<Option<Self>, Error> {
+        let raw: RawJwk = serde_json::from_value(serde_json::Value::Object(jwk.clone()))
+            .map_err(|_| Error::Malformed("not a JWK"))?;
+        if PRIVATE_MEMBERS
+            .iter()
+            .any(|member| jwk.contains_key(*member))
+        {
+            return Ok(None);
+        }
+        Self::from_raw(raw)
+    }
+
+    fn from_raw(raw: RawJwk) -> Result<Option<Self>, Error> {
+        if raw
+            .key_use
+            .as_deref()
+            .is_some_and(|key_use| key_use != "sig")
+            || raw
+                .key_ops
+                .as_ref()
+                .is_some_and(|ops| !ops.iter().any(|op| op == "verify"))
+        {
+            return Ok(None);
+        }
+        let declared = match raw.alg.as_deref() {
+            None => None,
+            Some(name) => match name.parse::<Algorithm>() {
+                Ok(alg) if !alg.is_hmac() => Some(alg),
+                // An encryption algorithm, HMAC or something unknown: not a signature key.
+                _ => return Ok(None),
+            },
+        };
+        let candidates: &[Algorithm] = match (raw.kty.as_str(), raw.crv.as_deref()) {
+            ("EC", Some("P-256")) => &[Algorithm::ES256],
+            ("EC", Some("P-384")) => &[Algorithm::ES384],
+            ("OKP", Some("Ed25519")) => &[Algorithm::EdDSA],
+            ("RSA", _) => &[Algorithm::RS256, Algorithm::PS256],
+            _ => return Ok(None),
+        };
+        let algorithms: Vec<Algorithm> = candidates
+            .iter()
+            .copied()
+            .filter(|alg| declared.is_none_or(|declared| declared == *alg))
+            .collect();
+        if algorithms.is_empty() {
+            // `alg` names an algorithm this key type cannot verify: a broken key, not a skip.
+            return Err(Error::Malformed("the JWK's alg does not fit its key type"));
+        }
+        let mut parsed = Vec::with_capacity(algorithms.len());
+        for alg in algorithms {
+            parsed.push((alg, parse_public_key(&raw, alg)?));
+        }
+        Ok(Some(Self {
+            kid: raw.kid,
+            parsed,
+        }))
+    }
+}
+
+#[derive(Deserialize)]
+struct RawJwk {
+    kty: String,
+    kid: Option<String>,
+    #[serde(rename = "use")]
+    key_use: Option<String>,
+    key_ops: Option<Vec<String>>,
+    alg: Option<String>,
+    crv: Option<String>,
+    x: Option<String>,
+    y: Option<String>,
+    n: Option<String>,
+    e: Option<String>,
+}
+
+fn decode(member: &Option<String>) -> Result<Vec<u8>, Error> {
+    member
+        .as_deref()
+        .and_then(|value| URL_SAFE_NO_PAD.decode(value).ok())
+        .ok_or(Error::Malformed("a JWK member is missing or not base64url"))
+}
+
+fn strip_leading_zeros(bytes: &[u8]) -> &[u8] {
+    let start = bytes.iter().position(|&b| b != 0).unwrap_or(bytes.len());
+    &bytes[start..]
+}
+
+fn parse_public_key(raw: &RawJwk, alg: Algorithm) -> Result<ParsedPublicKey, Error> {
+    let rejected = |_| Error::Malformed("the JWK is not a valid public key");
+    let ec_point = |size: usize| -> Result<Vec<u8>, Error> {
+        let (x, y) = (decode(&raw.x)?, decode(&raw.y)?);
+        if x.len() != size || y.len() != size {
+            return Err(Error::Malformed(
+                "the EC key coordinates have the wrong size",
+            ));
+        }
+        let mut point = Vec::with_capacity(1 + 2 * size);
+        point.push(0x04);
+        point.extend_from_slice(&x);
+        point.extend_from_slice(&y);
+        Ok(point)
+    };
+    match alg {
+        Algorithm::ES256 => {
+            ParsedPublicKey::new(&signature::ECDSA_P256_SHA256_FIXED, ec_point(32)?)
+                .map_err(rejected)
+        }
+        Algorithm::ES384 => {
+            ParsedPublicKey::new(&signature::ECDSA_P384_SHA384_FIXED, ec_point(48)?)
+                .map_err(rejected)
+        }
+        Algorithm::EdDSA => {
+            let x = decode(&raw.x)?;
+            if x.len() != 32 {
+                return Err(Error::Malformed("the Ed25519 key has the wrong size"));
+            }
+            ParsedPublicKey::new(&signature::ED25519, x).map_err(rejected)
+        }
+        Algorithm::RS256 | Algorithm::PS256 => {
+            let (n, e) = (decode(&raw.n)?, decode(&raw.e)?);
+            let components = RsaPublicKeyComponents {
+                n: strip_leading_zeros(&n),
+                e: strip_leading_zeros(&e),
+            };
+            if components.n.len() < MIN_RSA_MODULUS_LEN {
+                return Err(Error::Malformed("RSA keys must have at least 2048 bits"));
+            }
+            let params = if alg == Algorithm::RS256 {
+                &signature::RSA_PKCS1_2048_8192_SHA256
+            } else {
+                &signature::RSA_PSS_2048_8192_SHA256
+            };
+            components.to_parsed_public_key(params).map_err(rejected)
+        }
+        Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512 => Err(Error::AlgorithmNotAllowed),
+    }
+}
+
+/// What a key set holds for a header's `kid` and `alg`.
+#[derive(Debug)]
+pub(crate) enum Selection<'a> {
+    Found(&'a ParsedPublicKey),
+    /// Nothing under that kid (or, without a kid, no key of that algorithm): the issuer may have
+    /// rotated, so a refetch may help.
+    Absent,
+    /// Keys exist but none fits (the kid names a key of another algorithm), or several keys
+    /// fit a header without a kid: refetching would not help.
+    Unusable,
+}
+
+/// A JWK Set parsed once: the keys that can verify signatures.
+///
+/// ```
+/// use tessera_verifier::KeySet;
+/// let jwks = r#"{"keys": [
+///   {"kty": "OKP", "crv": "Ed25519", "kid": "k1", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"},
+///   {"kty": "EC", "crv": "P-256", "use": "enc", "kid": "e1",
+///    "x": "MKBCTNIcKUSDii11ySs3526iDZ8AiTo7Tu6KPAqv7D4", "y": "4Etl6SRW2YiLUrN5vfvVHuhp7x8PxltmWWlbbM4IFyM"}
+/// ]}"#;
+/// let set = KeySet::from_json(jwks.as_bytes())?;
+/// assert_eq!(set.len(), 1); // the encryption key is not for verifying
+/// assert_eq!(set.keys().next().unwrap().kid(), Some("k1"));
+/// # Ok::<(), tessera_verifier::Error>(())
+/// ```
+#[derive(Debug, Default)]
+pub struct KeySet {
+    keys: Vec<VerifyingKey>,
+}
+
+impl KeySet {
+    /// Parses a JWK Set document (`{"keys": [...]}`). Keys that are not for verifying
+    /// signatures are left out, and so are broken ones (a short RSA modulus, a point off the
+    /// curve), with a warning naming their kid: one bad key must not take the issuer's other
+    /// keys down with it.
+    pub fn from_json(document: &[u8]) -> Result<Self, Error> {
+        #[derive(Deserialize)]
+        struct Document {
+            keys: Vec<serde_json::Map<String, serde_json::Value>>,
+        }
+        let document: Document =
+            serde_json::from_slice(document).map_err(|_| Error::Malformed("not a JWK Set"))?;
+        Ok(Self::from_jwks(&document.keys))
+    }
+
+    /// Builds a set from JWK objects.
+    pub fn from_jwks(jwks: &[serde_json::Map<String, serde_json::Value>]) -> Self {
+        let mut keys = Vec::with_capacity(jwks.len());
+        for jwk in jwks {
+            match VerifyingKey::from_jwk(jwk) {
+                Ok(Some(key)) => keys.push(key),
+                Ok(None) => {}
+                Err(err) => tracing::warn!(
+                    kid = jwk
+                        .get("kid")
+                        .and_then(serde_json::Value::as_str)
+                        .unwrap_or(""),
+                    "a JWK is left out of the key set: {err}"
+                ),
+            }
+        }
+        Self { keys }
+    }
+
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    pub fn keys(&self) -> impl Iterator<Item = &VerifyingKey> {
+        self.keys.iter()
+    }
+
+    /// Whether a key with this `kid` is in the set.
+    pub fn contains_kid(&self, kid: &str) -> bool {
+        self.keys.iter().any(|key| key.kid() == Some(kid))
+    }
+
+    /// The key for a header: the one `kid` names, or without a kid the only key that fits `alg`.
+    pub(crate) fn select(&self, kid: Option<&str>, alg: Algorithm) -> Selection<'_> {
+        match kid {
+            Some(kid) => {
+                let mut named = self
+                    .keys
+                    .iter()
+                    .filter(|key| key.kid() == Some(kid))
+                    .peekable();
+                if named.peek().is_none() {
+                    return Selection::Absent;
+                }
+                named
+                    .find_map(|key| key.for_alg(alg))
+                    .map_or(Selection::Unusable, Selection::Found)
+            }
+            None => {
+                let mut fitting = self.keys.iter().filter_map(|key| key.for_alg(alg));
+                match (fitting.next(), fitting.next()) {
+                    (Some(only), None) => Selection::Found(only),
+                    (None, _) => Selection::Absent,
+                    (Some(_), Some(_)) => Selection::Unusable,
+                }
+            }
+        }
+    }
+}

@@ -6,6 +6,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use std::hint::black_box;
 use std::path::Path;
 use std::sync::Arc;
+use strum::IntoEnumIterator;
 use tessera::clock::SystemClock;
 use tessera::oauth::client_auth::AuthenticatedClient;
 use tessera::oauth::grants;
@@ -157,7 +158,7 @@ fn jwe_benches(c: &mut Criterion) {
         })
         .unwrap()
         .token;
-    for alg in KeyManagementAlg::ALL {
+    for alg in KeyManagementAlg::iter() {
         let public = generate_encryption_key(alg)
             .unwrap()
             .to_public_key()

@@ -5,6 +5,7 @@ pub mod http;
 pub mod jose;
 pub mod keys;
 pub mod metrics;
+pub mod names;
 pub mod oauth;
 pub mod registry;
 pub mod revocation;

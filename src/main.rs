@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 use tessera::clock::{Clock, SystemClock};
-use tessera::keys::{self, signing_key_state, KeyPurpose, KeySpec, KeyState};
+use tessera::keys::{self, KeyPurpose, KeySpec, KeyState};
 use tessera::settings::{Settings, DEFAULT_CONFIG_PATH};
 use tessera::startup::Application;
 
@@ -173,9 +173,8 @@ fn keys_command(config: &Path, command: KeysCommand) -> anyhow::Result<ExitCode>
         }
         KeysCommand::List => list_keys(&settings, now)?,
         KeysCommand::Prune => {
-            for key in expired_signing_keys(&settings, now)? {
-                std::fs::remove_file(&key.path)
-                    .with_context(|| format!("removing {}", key.path.display()))?;
+            for key in keys::prunable(dir, alg, now, settings.token_retention)? {
+                keys::remove(&key)?;
                 println!("removed expired signing key {}", key.kid);
             }
         }
@@ -189,48 +188,13 @@ fn time(unix: i64) -> String {
         .unwrap_or_else(|| unix.to_string())
 }
 
-/// Each stored key with its state (signing keys) at `now`.
-fn key_states(
-    settings: &Settings,
-    now: i64,
-) -> anyhow::Result<Vec<(keys::StoredKey, Option<KeyState>)>> {
-    let stored = keys::load_all(&settings.keys_dir)?;
-    let timeline: Vec<_> = stored
-        .iter()
-        .filter_map(|key| match key.purpose {
-            KeyPurpose::Signing(alg) => Some((alg, key.activates_at)),
-            _ => None,
-        })
-        .collect();
-    let mut index = 0;
-    Ok(stored
-        .into_iter()
-        .map(|key| {
-            let state = matches!(key.purpose, KeyPurpose::Signing(_)).then(|| {
-                index += 1;
-                signing_key_state(
-                    &timeline,
-                    index - 1,
-                    settings.tokens.signing_alg,
-                    now,
-                    settings.token_retention,
-                )
-            });
-            (key, state)
-        })
-        .collect())
-}
-
-fn expired_signing_keys(settings: &Settings, now: i64) -> anyhow::Result<Vec<keys::StoredKey>> {
-    Ok(key_states(settings, now)?
-        .into_iter()
-        .filter(|(_, state)| *state == Some(KeyState::Expired))
-        .map(|(key, _)| key)
-        .collect())
-}
-
 fn list_keys(settings: &Settings, now: i64) -> anyhow::Result<()> {
-    let keys = key_states(settings, now)?;
+    let keys = keys::stored_states(
+        &settings.keys_dir,
+        settings.tokens.signing_alg,
+        now,
+        settings.token_retention,
+    )?;
     if keys.is_empty() {
         println!(
             "no keys in {} (`tessera serve` creates development keys)",

@@ -49,8 +49,8 @@ impl AppState {
                 .build()
                 .map_err(|err| format!("the HTTP client: {err}"))?,
             client_ca: None,
-            clients: ClientRegistry::new(&settings.clients),
-            users: UserRegistry::new(&settings.users),
+            clients: settings.clients.clone(),
+            users: settings.users.clone(),
             credentials: CredentialVerifier::new(&settings.client_auth),
             user_credentials: CredentialVerifier::new(&settings.user_auth),
             keys: ArcSwap::from_pointee(keys),

@@ -4,7 +4,7 @@
 //! included, in a `{"meta": {...}, "data": {...}}` envelope.
 
 use crate::oauth::OAuthError;
-use crate::settings::{CompatRoute, Envelope};
+use crate::registry::{CompatRoute, Envelope};
 use crate::state::AppState;
 use actix_web::body::to_bytes;
 use actix_web::http::header::{self, HeaderValue};

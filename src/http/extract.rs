@@ -6,7 +6,7 @@ use crate::oauth::client_auth::{ClientProof, PeerCertificates};
 use crate::oauth::error::status;
 use crate::oauth::params::{parse_body, route_params, Params};
 use crate::oauth::OAuthError;
-use crate::settings::CompatRoute;
+use crate::registry::CompatRoute;
 use actix_web::http::header;
 use actix_web::{web, HttpRequest};
 

@@ -22,7 +22,7 @@ pub use error::REALM;
 
 use crate::oauth::error::status;
 use crate::oauth::{paths, OAuthError};
-use crate::settings::{CompatRoute, RouteEndpoint};
+use crate::registry::{CompatRoute, RouteEndpoint};
 use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse, HttpResponseBuilder, ResponseError};

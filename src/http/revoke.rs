@@ -4,7 +4,7 @@ use super::extract::{client_proof, params, read_body};
 use super::no_store;
 use crate::oauth::endpoints::revoke::revoke;
 use crate::oauth::OAuthError;
-use crate::settings::CompatRoute;
+use crate::registry::CompatRoute;
 use crate::state::AppState;
 use actix_web::{web, HttpRequest, HttpResponse};
 

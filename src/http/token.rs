@@ -4,7 +4,7 @@
 use super::extract::{client_proof, params, read_body};
 use crate::oauth::endpoints::token::{token, TokenOptions};
 use crate::oauth::{paths, OAuthError};
-use crate::settings::CompatRoute;
+use crate::registry::CompatRoute;
 use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};

@@ -206,6 +206,7 @@ mod tests {
     use super::*;
     use crate::jose::{generate_encryption_key, generate_secret_key};
     use crate::oauth::TokenKind;
+    use strum::IntoEnumIterator;
 
     #[test]
     fn self_encrypted_tokens_open_only_with_their_key_and_type() {
@@ -226,7 +227,7 @@ mod tests {
 
     #[test]
     fn nested_jwts_encrypt_to_rsa_and_ec_keys() {
-        for alg in KeyManagementAlg::ALL {
+        for alg in KeyManagementAlg::iter() {
             let private = generate_encryption_key(alg).unwrap();
             let public = private.to_public_key().unwrap();
             let recipient = RecipientKey::new(public, alg).unwrap();
@@ -240,10 +241,11 @@ mod tests {
 mod assertion_tests {
     use super::*;
     use crate::jose::generate_encryption_key;
+    use strum::IntoEnumIterator;
 
     #[test]
     fn assertions_encrypted_by_josekit_open() {
-        for alg in KeyManagementAlg::ALL {
+        for alg in KeyManagementAlg::iter() {
             let private = generate_encryption_key(alg).unwrap();
             let recipient = RecipientKey::new(private.to_public_key().unwrap(), alg).unwrap();
             let token = recipient.encrypt_jwt("a.b.c").unwrap();

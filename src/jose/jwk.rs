@@ -105,6 +105,17 @@ pub fn public_jwk(jwk: &Jwk) -> Result<Map<String, Value>, KeyError> {
     Ok(public)
 }
 
+/// The members that carry private or symmetric key material (RFC 7518 6.2.2, 6.3.2, 6.4.1).
+const PRIVATE_MEMBERS: [&str; 7] = ["d", "p", "q", "dp", "dq", "qi", "k"];
+
+/// Whether a JWK holds private or symmetric key material. Keys that others register, publish or
+/// that Tessera encrypts to must not: a key with such members is refused, never trimmed.
+pub fn has_private_members(jwk: &Map<String, Value>) -> bool {
+    PRIVATE_MEMBERS
+        .iter()
+        .any(|member| jwk.contains_key(*member))
+}
+
 /// PKCS#8 DER of a private asymmetric JWK, the form aws-lc-rs parses.
 pub(super) fn private_pkcs8_der(jwk: &Jwk) -> Result<Vec<u8>, KeyError> {
     use josekit::jwk::alg::{ec::EcKeyPair, ed::EdKeyPair, rsa::RsaKeyPair};
@@ -133,6 +144,7 @@ fn pem_body(pem: &[u8]) -> Result<Vec<u8>, KeyError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use strum::IntoEnumIterator;
 
     #[test]
     fn thumbprint_matches_rfc7638_example() {
@@ -149,15 +161,30 @@ mod tests {
 
     #[test]
     fn public_jwk_never_carries_private_members() {
-        for alg in SigningAlg::ALL {
+        for alg in SigningAlg::iter() {
             let jwk = generate_signing_key(alg).unwrap();
             let public = public_jwk(&jwk).unwrap();
-            for private in ["d", "p", "q", "dp", "dq", "qi", "k"] {
-                assert!(!public.contains_key(private), "{alg}: {private} published");
-            }
+            assert!(
+                !has_private_members(&public),
+                "{alg}: a private member published"
+            );
+            assert!(
+                has_private_members(jwk.as_ref()),
+                "{alg}: not seen as private"
+            );
             assert_eq!(public["kid"], Value::from(thumbprint(&jwk).unwrap()));
             assert_eq!(public["alg"], Value::from(alg.as_str()));
         }
         assert!(public_jwk(&generate_secret_key().unwrap()).is_err());
+    }
+
+    #[test]
+    fn private_keys_are_told_from_their_public_halves() {
+        for alg in SigningAlg::iter() {
+            let jwk = generate_signing_key(alg).unwrap();
+            assert!(has_private_members(jwk.as_ref()), "{alg}");
+            assert!(!has_private_members(&public_jwk(&jwk).unwrap()), "{alg}");
+        }
+        assert!(has_private_members(generate_secret_key().unwrap().as_ref()));
     }
 }

@@ -218,10 +218,11 @@ impl<'a> CompactJws<'a> {
 mod tests {
     use super::*;
     use crate::jose::generate_signing_key;
+    use strum::IntoEnumIterator;
 
     #[test]
     fn every_algorithm_loads_and_signs() {
-        for alg in SigningAlg::ALL {
+        for alg in SigningAlg::iter() {
             let jwk = generate_signing_key(alg).unwrap();
             let signer = JwsSigner::from_jwk(&jwk, alg).unwrap();
             let token = signer

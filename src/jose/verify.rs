@@ -10,9 +10,11 @@ use base64::Engine;
 use serde_json::{Map, Value};
 use std::fmt;
 use std::str::FromStr;
+use strum::{Display, EnumIter, EnumString, IntoStaticStr};
 
 /// HMAC algorithms, for `client_secret_jwt` only.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, IntoStaticStr, Display, EnumString)]
+#[strum(parse_err_ty = String, parse_err_fn = unknown_hmac_alg)]
 pub enum HmacAlg {
     HS256,
     HS384,
@@ -20,14 +22,8 @@ pub enum HmacAlg {
 }
 
 impl HmacAlg {
-    pub const ALL: [HmacAlg; 3] = [HmacAlg::HS256, HmacAlg::HS384, HmacAlg::HS512];
-
     pub fn as_str(self) -> &'static str {
-        match self {
-            HmacAlg::HS256 => "HS256",
-            HmacAlg::HS384 => "HS384",
-            HmacAlg::HS512 => "HS512",
-        }
+        self.into()
     }
 
     fn algorithm(self) -> hmac::Algorithm {
@@ -39,21 +35,8 @@ impl HmacAlg {
     }
 }
 
-impl FromStr for HmacAlg {
-    type Err = String;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|alg| alg.as_str() == value)
-            .ok_or_else(|| format!("unknown HMAC algorithm '{value}'"))
-    }
-}
-
-impl fmt::Display for HmacAlg {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
+fn unknown_hmac_alg(value: &str) -> String {
+    format!("unknown HMAC algorithm '{value}'")
 }
 
 /// Any algorithm a client assertion may use.
@@ -103,9 +86,7 @@ fn bytes(jwk: &Map<String, Value>, name: &str) -> Option<Vec<u8>> {
 pub fn key_fits(jwk: &Map<String, Value>, alg: SigningAlg) -> bool {
     if member(jwk, "use").is_some_and(|key_use| key_use != "sig")
         || member(jwk, "alg").is_some_and(|key_alg| key_alg != alg.as_str())
-        || ["d", "p", "q", "k"]
-            .iter()
-            .any(|private| jwk.contains_key(*private))
+        || super::has_private_members(jwk)
     {
         return false;
     }

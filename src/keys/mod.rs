@@ -6,9 +6,13 @@
 //! first). A key that a newer one replaced stays published until every token it signed has
 //! expired (`retention`), then disappears from the JWKS.
 
+mod lifecycle;
 mod store;
 
+pub use lifecycle::{prunable, remove, stored_states, KeyState};
 pub use store::{ensure_dir, load_all, write_new, KeyPurpose, StoredKey};
+
+use lifecycle::signing_key_state;
 
 use crate::clock::UnixTime;
 use crate::jose::AssertionDecrypter;
@@ -16,30 +20,10 @@ use crate::jose::{
     generate_encryption_key, generate_secret_key, generate_signing_key, public_jwk, CompactJws,
     Jwk, JwsHeader, JwsSigner, KeyError, KeyManagementAlg, SigningAlg,
 };
+use crate::names::names;
 use serde_json::{Map, Value};
 use std::path::Path;
 use std::time::Duration;
-
-/// The lifecycle of a signing key at a given instant.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum KeyState {
-    /// Published, will sign from `activates_at`.
-    Pending { activates_at: UnixTime },
-    /// Published and signing (for the configured algorithm).
-    Active,
-    /// Published but not signing: its algorithm is not the configured one and nothing replaced it.
-    Standby,
-    /// Replaced; published until the tokens it signed have expired.
-    Retired { published_until: UnixTime },
-    /// Replaced long enough ago that no token it signed is still valid: not published.
-    Expired,
-}
-
-impl KeyState {
-    pub fn is_published(self) -> bool {
-        !matches!(self, KeyState::Expired)
-    }
-}
 
 pub struct SigningKey {
     pub signer: JwsSigner,
@@ -231,37 +215,6 @@ impl KeyRing {
     }
 }
 
-/// The state at `now` of key `index` of a signing-key timeline (algorithm, activation time),
-/// sorted by activation, when `alg` is the configured algorithm.
-pub fn signing_key_state(
-    timeline: &[(SigningAlg, UnixTime)],
-    index: usize,
-    alg: SigningAlg,
-    now: UnixTime,
-    retention: Duration,
-) -> KeyState {
-    let (key_alg, activates_at) = timeline[index];
-    if activates_at > now {
-        return KeyState::Pending { activates_at };
-    }
-    // Replaced by the next key, already active, of the same algorithm or of the configured one.
-    let successor = timeline[index + 1..]
-        .iter()
-        .find(|(next_alg, next_at)| *next_at <= now && (*next_alg == key_alg || *next_alg == alg));
-    match successor {
-        None if key_alg == alg => KeyState::Active,
-        None => KeyState::Standby,
-        Some((_, replaced_at)) => {
-            let published_until = replaced_at + retention.as_secs() as i64;
-            if now < published_until {
-                KeyState::Retired { published_until }
-            } else {
-                KeyState::Expired
-            }
-        }
-    }
-}
-
 /// When the keys folder holds no key at all, fills it with development keys: one signing key for
 /// `alg` active at once, one ECDH-ES+A256KW encryption key and one secret key. Returns whether it
 /// did.
@@ -303,7 +256,11 @@ impl std::str::FromStr for KeySpec {
             return Ok(KeySpec::Signing(alg));
         }
         value.parse().map(KeySpec::Encryption).map_err(|_| {
-            format!("unknown algorithm '{value}' (signing: ES256, ES384, RS256, PS256, EdDSA; encryption: RSA-OAEP-256, ECDH-ES+A256KW; secret: dir)")
+            format!(
+                "unknown algorithm '{value}' (signing: {}; encryption: {}; secret: dir)",
+                names::<SigningAlg>(),
+                names::<KeyManagementAlg>()
+            )
         })
     }
 }

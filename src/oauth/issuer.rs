@@ -227,8 +227,7 @@ impl Issuer<'_> {
                 [one] => self
                     .settings
                     .resources
-                    .iter()
-                    .find(|resource| &resource.audience == one)
+                    .get(one)
                     .and_then(|resource| resource.access_token_encryption.as_ref()),
                 _ => None,
             })

@@ -60,11 +60,7 @@ impl JwksFetcher {
             .iter()
             .filter_map(|key| key.as_object().cloned())
             // Only public keys are ever used.
-            .filter(|key| {
-                !["d", "p", "q", "k"]
-                    .iter()
-                    .any(|member| key.contains_key(*member))
-            })
+            .filter(|key| !crate::jose::has_private_members(key))
             .collect();
         Ok(Arc::new(keys))
     }

@@ -7,7 +7,7 @@ use super::foreign_jwt::{audience_matches, verify_signature, SignatureError};
 use super::issuer::Issuer;
 use super::jwks_fetch::JwksFetcher;
 use crate::jose::CompactJws;
-use crate::settings::TrustedIssuer;
+use crate::registry::TrustedIssuer;
 use serde_json::{Map, Value};
 
 /// A verified JWT of a trusted issuer.
@@ -44,8 +44,7 @@ pub async fn verify(
         .ok_or_else(not_valid)?;
     let trusted = settings
         .trusted_issuers
-        .iter()
-        .find(|trusted| trusted.issuer == iss)
+        .get(iss)
         .ok_or_else(|| invalid("the issuer of the token is not trusted"))?
         .clone();
     let alg = jws

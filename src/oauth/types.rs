@@ -1,7 +1,8 @@
 //! Typed protocol values: parsed once at the edge, trusted everywhere after.
 
+use crate::names;
 use std::fmt;
-use std::str::FromStr;
+use strum::{Display, EnumIter, EnumString, IntoStaticStr};
 
 /// A scope token (RFC 6749 3.3: `1*NQCHAR`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -94,76 +95,51 @@ impl FromIterator<Scope> for ScopeSet {
 }
 
 /// The grant types this server implements.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, IntoStaticStr, Display, EnumString)]
+#[strum(
+    serialize_all = "snake_case",
+    parse_err_ty = String,
+    parse_err_fn = unsupported_grant_type
+)]
 pub enum GrantType {
     AuthorizationCode,
     ClientCredentials,
     Password,
     RefreshToken,
     /// RFC 7523 2.1.
+    #[strum(serialize = "urn:ietf:params:oauth:grant-type:jwt-bearer")]
     JwtBearer,
     /// RFC 8693.
+    #[strum(serialize = "urn:ietf:params:oauth:grant-type:token-exchange")]
     TokenExchange,
     /// An external identity provider's credentials (older token APIs' `provider` grant).
     Provider,
-    /// UMA 2.0: a permission ticket for a requesting party token.
+    /// UMA 2.0: a permission ticket for a requesting party token. An older token API calls it
+    /// `uma_ticket`.
+    #[strum(
+        to_string = "urn:ietf:params:oauth:grant-type:uma-ticket",
+        serialize = "uma_ticket"
+    )]
     UmaTicket,
 }
 
 impl GrantType {
-    pub const ALL: [GrantType; 8] = [
-        GrantType::AuthorizationCode,
-        GrantType::ClientCredentials,
-        GrantType::Password,
-        GrantType::RefreshToken,
-        GrantType::JwtBearer,
-        GrantType::TokenExchange,
-        GrantType::Provider,
-        GrantType::UmaTicket,
-    ];
-
     pub fn as_str(self) -> &'static str {
-        match self {
-            GrantType::AuthorizationCode => "authorization_code",
-            GrantType::ClientCredentials => "client_credentials",
-            GrantType::Password => "password",
-            GrantType::RefreshToken => "refresh_token",
-            GrantType::JwtBearer => "urn:ietf:params:oauth:grant-type:jwt-bearer",
-            GrantType::TokenExchange => "urn:ietf:params:oauth:grant-type:token-exchange",
-            GrantType::Provider => "provider",
-            GrantType::UmaTicket => "urn:ietf:params:oauth:grant-type:uma-ticket",
-        }
+        self.into()
     }
 }
 
-impl FromStr for GrantType {
-    type Err = String;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        // An older token API calls the UMA grant `uma_ticket`.
-        if value == "uma_ticket" {
-            return Ok(GrantType::UmaTicket);
-        }
-        Self::ALL
-            .into_iter()
-            .find(|grant| grant.as_str() == value)
-            .ok_or_else(|| {
-                format!(
-                    "unsupported grant type '{value}' (supported: {})",
-                    names(&Self::ALL, Self::as_str)
-                )
-            })
-    }
-}
-
-impl fmt::Display for GrantType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
+fn unsupported_grant_type(value: &str) -> String {
+    names::unsupported::<GrantType>("unsupported grant type", value)
 }
 
 /// Client authentication methods at the token endpoint (RFC 8414 names).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, IntoStaticStr, Display, EnumString)]
+#[strum(
+    serialize_all = "snake_case",
+    parse_err_ty = String,
+    parse_err_fn = unsupported_auth_method
+)]
 pub enum AuthMethod {
     ClientSecretBasic,
     ClientSecretPost,
@@ -180,26 +156,8 @@ pub enum AuthMethod {
 }
 
 impl AuthMethod {
-    pub const ALL: [AuthMethod; 7] = [
-        AuthMethod::ClientSecretBasic,
-        AuthMethod::ClientSecretPost,
-        AuthMethod::PrivateKeyJwt,
-        AuthMethod::ClientSecretJwt,
-        AuthMethod::TlsClientAuth,
-        AuthMethod::SelfSignedTlsClientAuth,
-        AuthMethod::None,
-    ];
-
     pub fn as_str(self) -> &'static str {
-        match self {
-            AuthMethod::ClientSecretBasic => "client_secret_basic",
-            AuthMethod::ClientSecretPost => "client_secret_post",
-            AuthMethod::PrivateKeyJwt => "private_key_jwt",
-            AuthMethod::ClientSecretJwt => "client_secret_jwt",
-            AuthMethod::TlsClientAuth => "tls_client_auth",
-            AuthMethod::SelfSignedTlsClientAuth => "self_signed_tls_client_auth",
-            AuthMethod::None => "none",
-        }
+        self.into()
     }
 
     /// Whether the method needs the mutual-TLS listener.
@@ -219,33 +177,8 @@ impl AuthMethod {
     }
 }
 
-impl FromStr for AuthMethod {
-    type Err = String;
-
-    fn from_str(value: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|method| method.as_str() == value)
-            .ok_or_else(|| {
-                format!(
-                    "unsupported authentication method '{value}' (supported: {})",
-                    names(&Self::ALL, Self::as_str)
-                )
-            })
-    }
-}
-
-impl fmt::Display for AuthMethod {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-fn names<T: Copy>(all: &[T], name: fn(T) -> &'static str) -> String {
-    all.iter()
-        .map(|item| name(*item))
-        .collect::<Vec<_>>()
-        .join(", ")
+fn unsupported_auth_method(value: &str) -> String {
+    names::unsupported::<AuthMethod>("unsupported authentication method", value)
 }
 
 #[cfg(test)]
@@ -259,6 +192,23 @@ mod tests {
         assert!(Scope::parse("a\\b").is_none());
         assert!(Scope::parse("é").is_none());
         assert!(Scope::parse("").is_none());
+    }
+
+    #[test]
+    fn grant_types_keep_their_spellings_and_refusal() {
+        assert_eq!("uma_ticket".parse::<GrantType>(), Ok(GrantType::UmaTicket));
+        assert_eq!(
+            GrantType::UmaTicket.to_string(),
+            "urn:ietf:params:oauth:grant-type:uma-ticket"
+        );
+        assert_eq!(
+            "implicit".parse::<GrantType>().unwrap_err(),
+            "unsupported grant type 'implicit' (supported: authorization_code, client_credentials, password, refresh_token, urn:ietf:params:oauth:grant-type:jwt-bearer, urn:ietf:params:oauth:grant-type:token-exchange, provider, urn:ietf:params:oauth:grant-type:uma-ticket)"
+        );
+        assert_eq!(
+            AuthMethod::SelfSignedTlsClientAuth.as_str(),
+            "self_signed_tls_client_auth"
+        );
     }
 
     #[test]

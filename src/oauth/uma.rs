@@ -6,8 +6,8 @@ use super::error::OAuthError;
 use super::issuer::Issuer;
 use super::token_kind::TokenKind;
 use super::tokens::OwnClaims;
+use crate::registry::UmaResource;
 use crate::registry::User;
-use crate::settings::UmaResource;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 

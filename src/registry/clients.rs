@@ -5,15 +5,15 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// An argon2id PHC string, checked at load time.
+/// An argon2id PHC string, checked at load time: a client secret's or a user password's.
 #[derive(Clone, PartialEq, Eq)]
 pub struct SecretHash(String);
 
 impl SecretHash {
-    pub fn parse(phc: &str) -> Result<SecretHash, String> {
-        let hash = argon2::PasswordHash::new(phc).map_err(|err| {
-            format!("not a PHC string ({err}); make one with `tessera client secret`")
-        })?;
+    /// `made_by` is the command that makes such a hash, named when `phc` is not one at all.
+    pub fn parse(phc: &str, made_by: &str) -> Result<SecretHash, String> {
+        let hash = argon2::PasswordHash::new(phc)
+            .map_err(|err| format!("not a PHC string ({err}); make one with `{made_by}`"))?;
         if hash.algorithm.as_str() != "argon2id" {
             return Err(format!(
                 "the hash algorithm must be argon2id, not {}",
@@ -122,7 +122,7 @@ impl Client {
 }
 
 /// Clients by id.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct ClientRegistry {
     clients: HashMap<String, Arc<Client>>,
 }
@@ -140,6 +140,11 @@ impl ClientRegistry {
 
     pub fn get(&self, id: &str) -> Option<&Arc<Client>> {
         self.clients.get(id)
+    }
+
+    /// Every client, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = &Arc<Client>> {
+        self.clients.values()
     }
 
     pub fn len(&self) -> usize {

@@ -34,7 +34,8 @@ pub struct User {
     pub claims: Map<String, Value>,
 }
 
-#[derive(Debug, Default)]
+/// Users by username.
+#[derive(Debug, Default, Clone)]
 pub struct UserRegistry {
     users: HashMap<String, Arc<User>>,
 }
@@ -51,5 +52,10 @@ impl UserRegistry {
 
     pub fn get(&self, username: &str) -> Option<&Arc<User>> {
         self.users.get(username)
+    }
+
+    /// Every user, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = &Arc<User>> {
+        self.users.values()
     }
 }

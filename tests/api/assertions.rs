@@ -11,6 +11,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use strum::IntoEnumIterator;
 use tessera::jose::SigningAlg;
 
 pub const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
@@ -150,8 +151,7 @@ async fn spawn_assertion_app(sections: &str) -> AssertionApp {
         tessera::keys::generate(&keys_dir, spec.parse().unwrap(), now, now).unwrap();
     }
     std::fs::write(dir.path().join("hmac.secret"), HMAC_SECRET).unwrap();
-    let keys: Vec<TestKey> = SigningAlg::ALL
-        .into_iter()
+    let keys: Vec<TestKey> = SigningAlg::iter()
         .map(|alg| TestKey::new(alg, &format!("key-{alg}")))
         .collect();
     let all: Vec<&TestKey> = keys.iter().collect();
@@ -226,7 +226,7 @@ impl AssertionApp {
 #[tokio::test]
 async fn every_signature_algorithm_authenticates_with_private_key_jwt() {
     let app = spawn_assertion_app("").await;
-    for alg in SigningAlg::ALL {
+    for alg in SigningAlg::iter() {
         let assertion = app.key(alg).sign(&claims("signer", app.app.clock_now()));
         let answer = app.token(&assertion, &[]).await;
         assert_eq!(answer.status, 200, "{alg}: {}", answer.json);

@@ -169,6 +169,80 @@ fn keys_generate_list_rotate_and_prune() {
     assert!(!bad.status.success());
 }
 
+#[test]
+fn config_check_names_every_problem_in_one_pass() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let text = r#"
+issuer = "not a url"
+[[users]]
+username = "alice"
+password_hash = "plain-text-password"
+claims = { sub = "someone-else", email = "alice@example.com" }
+[[users]]
+username = ""
+"#;
+    let config = write_config(dir.path(), text);
+    let output = tessera(&config, &["config", "check"]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    for expected in [
+        "issuer: 'not a url' is not a URL",
+        "users[0].password_hash: not a PHC string",
+        "users[0].claims.sub: is set by Tessera and cannot be configured",
+        "users[1].username: is required",
+        "users[1].password_hash: is required",
+    ] {
+        assert!(stderr.contains(expected), "{expected} not in\n{stderr}");
+    }
+}
+
+#[test]
+fn a_staged_key_of_another_algorithm_stays_published_until_it_signs() {
+    use tessera::jose::{generate_signing_key, SigningAlg};
+    let dir = tempfile::TempDir::new().unwrap();
+    let config = write_config(dir.path(), &config_text("ES256", "", ""));
+    let keys_dir = dir.path().join("keys");
+    // ES256 signs, an EdDSA key is staged for a later switch, a newer ES256 key replaces the
+    // first: all long ago, so the first ES256 key's tokens have all expired.
+    let day = 86_400;
+    let now = chrono::Utc::now().timestamp();
+    let mut kids = Vec::new();
+    for (alg, days_ago) in [
+        (SigningAlg::ES256, 10),
+        (SigningAlg::EdDSA, 9),
+        (SigningAlg::ES256, 8),
+    ] {
+        let at = now - days_ago * day;
+        let key = tessera::keys::write_new(&keys_dir, generate_signing_key(alg).unwrap(), at, at);
+        kids.push(key.unwrap().kid);
+    }
+    let list = String::from_utf8(tessera(&config, &["keys", "list"]).stdout).unwrap();
+    let staged = list.lines().find(|line| line.contains(&kids[1])).unwrap();
+    assert!(
+        staged.contains("published, not signing (other alg)"),
+        "{list}"
+    );
+
+    let pruned = tessera(&config, &["keys", "prune"]);
+    assert!(pruned.status.success());
+    let pruned = String::from_utf8(pruned.stdout).unwrap();
+    assert!(
+        pruned.contains(&kids[0]),
+        "the replaced ES256 key goes: {pruned}"
+    );
+    assert!(
+        !pruned.contains(&kids[1]),
+        "the staged EdDSA key stays: {pruned}"
+    );
+    let files = keys_dir_files(&keys_dir);
+    assert!(
+        files
+            .iter()
+            .any(|file| file.to_string_lossy().contains(&kids[1])),
+        "{files:?}"
+    );
+}
+
 #[tokio::test]
 async fn serve_reloads_keys_on_sighup_without_dropping_a_request() {
     let dir = tempfile::TempDir::new().unwrap();

@@ -7,6 +7,7 @@ use crate::oauth::types::{AuthMethod, GrantType};
 use crate::settings::Settings;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
+use strum::IntoEnumIterator;
 
 /// The metadata document.
 pub fn metadata(settings: &Settings) -> Value {
@@ -44,17 +45,15 @@ pub fn metadata(settings: &Settings) -> Value {
             .flat_map(|user| user.claims.keys().map(String::as_str)),
     );
     // The TLS methods exist only with the TLS listener.
-    let methods: Vec<&str> = AuthMethod::ALL
-        .into_iter()
+    let methods: Vec<&str> = AuthMethod::iter()
         .filter(|method| settings.tls.is_some() || !method.is_tls())
         .map(AuthMethod::as_str)
         .collect();
     // Every algorithm a client assertion may use: the asymmetric ones, and HMAC for
     // client_secret_jwt.
-    let assertion_algs: Vec<&str> = SigningAlg::ALL
-        .into_iter()
+    let assertion_algs: Vec<&str> = SigningAlg::iter()
         .map(SigningAlg::as_str)
-        .chain(HmacAlg::ALL.into_iter().map(HmacAlg::as_str))
+        .chain(HmacAlg::iter().map(HmacAlg::as_str))
         .collect();
     let mut metadata = json!({
         "issuer": settings.issuer,
@@ -72,8 +71,7 @@ pub fn metadata(settings: &Settings) -> Value {
             .collect::<Vec<_>>(),
         // Not a registered metadata name: where offline verifiers poll for revocations.
         "revocation_feed_endpoint": settings.endpoint(paths::REVOCATIONS),
-        "grant_types_supported": GrantType::ALL
-            .into_iter()
+        "grant_types_supported": GrantType::iter()
             // The provider grant exists only with configured providers.
             .filter(|grant| *grant != GrantType::Provider || !settings.providers.is_empty())
             .filter(|grant| *grant != GrantType::UmaTicket || !settings.uma_resources.is_empty())

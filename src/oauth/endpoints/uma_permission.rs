@@ -48,10 +48,7 @@ pub async fn permission(
         let resource = issuer
             .settings
             .uma_resources
-            .iter()
-            .find(|resource| {
-                resource.id == permission.resource_id && resource.resource_server == client.id
-            })
+            .get_for(&client.id, &permission.resource_id)
             .ok_or_else(|| {
                 OAuthError::invalid_request(format!(
                     "the resource {} is not registered for this resource server",

@@ -12,8 +12,8 @@ use crate::oauth::token_kind::ReplayKind;
 use crate::oauth::trusted;
 use crate::oauth::types::ScopeSet;
 use crate::registry::Client;
+use crate::registry::TrustedIssuer;
 use crate::revocation::Revocations;
-use crate::settings::TrustedIssuer;
 use serde_json::Value;
 
 /// What `scopes` allows once the issuer's own limit is applied.

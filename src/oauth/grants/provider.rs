@@ -14,7 +14,7 @@ use crate::oauth::issuer::{AccessTokenSpec, Issuer, TokenResponse};
 use crate::oauth::jwks_fetch::JwksFetcher;
 use crate::oauth::params::Params;
 use crate::registry::ClientKeys;
-use crate::settings::{Provider, ProviderKind};
+use crate::registry::{Provider, ProviderKind};
 use serde_json::{Map, Value};
 
 fn invalid(description: impl Into<std::borrow::Cow<'static, str>>) -> OAuthError {
@@ -142,8 +142,7 @@ pub async fn grant(
     let provider = issuer
         .settings
         .providers
-        .iter()
-        .find(|provider| provider.name == name)
+        .get(name)
         .ok_or_else(|| OAuthError::invalid_request("the provider is not configured"))?;
     let details = params
         .object("details")

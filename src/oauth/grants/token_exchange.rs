@@ -13,8 +13,8 @@ use crate::oauth::params::Params;
 use crate::oauth::tokens::{AccessTokenClaims, Reading};
 use crate::oauth::trusted;
 use crate::oauth::types::ScopeSet;
+use crate::registry::TrustedIssuer;
 use crate::revocation::Revocations;
-use crate::settings::TrustedIssuer;
 use serde_json::{Map, Value};
 
 pub const ACCESS_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:access_token";

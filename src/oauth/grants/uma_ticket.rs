@@ -58,8 +58,7 @@ pub async fn grant(
         let resource = issuer
             .settings
             .uma_resources
-            .iter()
-            .find(|resource| resource.id == permission.resource_id)
+            .get(&permission.resource_id)
             .ok_or_else(|| {
                 OAuthError::new(
                     ErrorCode::InvalidGrant,

@@ -61,7 +61,7 @@ fn benches(c: &mut Criterion) {
     for (name, alg) in ALGORITHMS {
         let dir = tempfile::TempDir::new().unwrap();
         let state = state(name, dir.path());
-        let client = state.clients.get("bench").unwrap().clone();
+        let client = state.settings().clients.get("bench").unwrap().clone();
         let authenticated = AuthenticatedClient {
             client: client.clone(),
             method: AuthMethod::ClientSecretBasic,
@@ -118,9 +118,9 @@ fn benches(c: &mut Criterion) {
             .unwrap()
             .token;
         let jwks = state.keys().jwks(
-            state.settings.tokens.signing_alg,
+            state.settings().tokens.signing_alg,
             tessera::clock::Clock::now(&SystemClock),
-            state.settings.token_retention,
+            state.settings().token_retention,
         );
         let jwk: jsonwebtoken::jwk::Jwk = serde_json::from_value(jwks["keys"][0].clone()).unwrap();
         let key = DecodingKey::from_jwk(&jwk).unwrap();
@@ -143,7 +143,7 @@ fn jwe_benches(c: &mut Criterion) {
     use tessera::jose::{generate_encryption_key, KeyManagementAlg, RecipientKey};
     let dir = tempfile::TempDir::new().unwrap();
     let state = state("ES256", dir.path());
-    let client = state.clients.get("bench").unwrap().clone();
+    let client = state.settings().clients.get("bench").unwrap().clone();
     let signed = state
         .issuer()
         .access_token(AccessTokenSpec {
@@ -169,7 +169,7 @@ fn jwe_benches(c: &mut Criterion) {
         });
     }
     let claims = tessera::oauth::issuer::RefreshClaims {
-        iss: state.settings.issuer.clone(),
+        iss: state.settings().issuer.clone(),
         client_id: "bench".into(),
         sub: "someone".into(),
         scope: "openid reports:read".into(),

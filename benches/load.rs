@@ -242,7 +242,12 @@ claims = {{ email = "bench@example.com" }}
                 let app =
                     Application::build(settings, Arc::new(SystemClock)).expect("server starts");
                 let state = app.state();
-                let client = state.clients.get(LOCAL_CLIENT_ID).unwrap().clone();
+                let client = state
+                    .settings()
+                    .clients
+                    .get(LOCAL_CLIENT_ID)
+                    .unwrap()
+                    .clone();
                 let tokens: Vec<String> = match pool {
                     Pool::Empty => Vec::new(),
                     Pool::AccessTokens(n) => (0..n)
@@ -298,11 +303,13 @@ claims = {{ email = "bench@example.com" }}
                     }
                     Pool::RefreshTokens(n) => {
                         let public = state
+                            .settings()
                             .clients
                             .get(&format!("{LOCAL_CLIENT_ID}-public"))
                             .unwrap()
                             .clone();
                         let user = state
+                            .settings()
                             .users
                             .get(&format!("{LOCAL_CLIENT_ID}-user"))
                             .unwrap()

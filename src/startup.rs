@@ -67,7 +67,7 @@ impl Application {
         };
         let state = web::Data::new(app_state);
         let app_state = state.clone();
-        let compat = std::sync::Arc::new(state.settings.routes.clone());
+        let compat = std::sync::Arc::new(state.settings().routes.clone());
         let mut server = HttpServer::new(move || {
             let compat = compat.clone();
             App::new()
@@ -82,13 +82,13 @@ impl Application {
         let mut server = server.on_connect(crate::tls::on_connect).listen(listener)?;
         if let (Some(config), Some(listener)) = (tls_config, tls_listener) {
             server = server.listen_rustls_0_23(listener, config)?;
-            tracing::info!(address = %format!("https://{}:{}", state.settings.listen.ip(), tls_port.unwrap_or_default()), "listening for mutual TLS");
+            tracing::info!(address = %format!("https://{}:{}", state.settings().listen.ip(), tls_port.unwrap_or_default()), "listening for mutual TLS");
         }
         let server = server.run();
         tracing::info!(
-            address = %format!("http://{}:{port}", state.settings.listen.ip()),
-            issuer = %state.settings.issuer,
-            clients = state.clients.len(),
+            address = %format!("http://{}:{port}", state.settings().listen.ip()),
+            issuer = %state.settings().issuer,
+            clients = state.settings().clients.len(),
             "listening"
         );
         Ok(Application {

@@ -1,6 +1,8 @@
-//! The application state every handler shares: immutable configuration and registries, the key
-//! ring (swapped whole on reload, read without locks), the clock, caches and metrics. It knows no
-//! web framework; its methods hand each endpoint the narrow handles it works with.
+//! The application state every handler shares: the configuration (settings and registries, one
+//! value) and the key ring, each swapped whole on reload and read without locks; the clock,
+//! caches, stores and metrics. It knows no web framework; its methods hand each endpoint the
+//! narrow handles it works with, all taken from one `Issuer` (the configuration and keys as they
+//! are for the whole request).
 
 use crate::clock::{Clock, UnixTime};
 use crate::jose::KeyError;
@@ -12,7 +14,6 @@ use crate::oauth::endpoints::authorize::AuthorizeHandles;
 use crate::oauth::grants::GrantHandles;
 use crate::oauth::issuer::Issuer;
 use crate::oauth::jwks_fetch::JwksFetcher;
-use crate::registry::{ClientRegistry, UserRegistry};
 use crate::revocation::Revocations;
 use crate::settings::Settings;
 use arc_swap::ArcSwap;
@@ -20,9 +21,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 pub struct AppState {
-    pub settings: Settings,
-    pub clients: ClientRegistry,
-    pub users: UserRegistry,
+    settings: ArcSwap<Settings>,
     keys: ArcSwap<KeyRing>,
     pub clock: Arc<dyn Clock>,
     /// Client secrets.
@@ -49,13 +48,11 @@ impl AppState {
                 .build()
                 .map_err(|err| format!("the HTTP client: {err}"))?,
             client_ca: None,
-            clients: settings.clients.clone(),
-            users: settings.users.clone(),
             credentials: CredentialVerifier::new(&settings.client_auth),
             user_credentials: CredentialVerifier::new(&settings.user_auth),
             keys: ArcSwap::from_pointee(keys),
             metrics: Metrics::new(),
-            settings,
+            settings: ArcSwap::from_pointee(settings),
             clock,
         })
     }
@@ -64,43 +61,49 @@ impl AppState {
         self.clock.now()
     }
 
+    /// The configuration as it is now; hold it only for the request.
+    pub fn settings(&self) -> arc_swap::Guard<Arc<Settings>> {
+        self.settings.load()
+    }
+
     /// The key ring as it is now; hold it only for the request.
     pub fn keys(&self) -> arc_swap::Guard<Arc<KeyRing>> {
         self.keys.load()
     }
 
-    pub fn issuer(&self) -> Issuer<'_> {
+    /// The configuration, keys and time one request works with.
+    pub fn issuer(&self) -> Issuer {
         Issuer {
-            settings: &self.settings,
+            settings: self.settings(),
             keys: self.keys(),
             now: self.now(),
         }
     }
 
-    /// Client authentication with `keys` (the ring the request holds).
-    pub fn client_authenticator<'a>(&'a self, keys: &'a KeyRing) -> ClientAuthenticator<'a> {
+    /// Client authentication with the configuration and keys `issuer` holds.
+    pub fn client_authenticator<'a>(&'a self, issuer: &'a Issuer) -> ClientAuthenticator<'a> {
         ClientAuthenticator {
-            settings: &self.settings,
-            clients: &self.clients,
+            settings: &issuer.settings,
+            clients: &issuer.settings.clients,
             secrets: &self.credentials,
-            keys,
+            keys: &issuer.keys,
             fetcher: &self.jwks_fetcher,
             revocations: &self.revocations,
             client_ca: self.client_ca.as_ref(),
             metrics: &self.metrics,
-            now: self.now(),
+            now: issuer.now,
         }
     }
 
     /// What the grants of a request from `peer` use.
     pub fn grant_handles<'a>(
         &'a self,
-        issuer: &'a Issuer<'a>,
+        issuer: &'a Issuer,
         peer: Option<IpAddr>,
     ) -> GrantHandles<'a> {
         GrantHandles {
             issuer,
-            users: &self.users,
+            users: &issuer.settings.users,
             passwords: &self.user_credentials,
             revocations: &self.revocations,
             fetcher: &self.jwks_fetcher,
@@ -110,21 +113,22 @@ impl AppState {
     }
 
     /// What the authorization endpoint and its forms use.
-    pub fn authorize_handles<'a>(&'a self, issuer: &'a Issuer<'a>) -> AuthorizeHandles<'a> {
+    pub fn authorize_handles<'a>(&'a self, issuer: &'a Issuer) -> AuthorizeHandles<'a> {
         AuthorizeHandles {
             issuer,
-            clients: &self.clients,
-            users: &self.users,
+            clients: &issuer.settings.clients,
+            users: &issuer.settings.users,
             passwords: &self.user_credentials,
             revocations: &self.revocations,
-            session_ttl_secs: self.settings.authorize.session_ttl.as_secs() as i64,
+            session_ttl_secs: issuer.settings.authorize.session_ttl.as_secs() as i64,
         }
     }
 
     /// Re-reads the keys folder and swaps the ring in whole. In-flight requests finish with the
     /// ring they started with; on error the current ring stays.
     pub fn reload_keys(&self) -> Result<(), KeyError> {
-        let result = KeyRing::load(&self.settings.keys_dir, self.settings.tokens.signing_alg);
+        let settings = self.settings();
+        let result = KeyRing::load(&settings.keys_dir, settings.tokens.signing_alg);
         self.metrics.record_key_reload(result.is_ok());
         self.keys.store(Arc::new(result?));
         Ok(())

@@ -107,7 +107,7 @@ fn cookie_of<'c>(
     Cookie::build(name, value)
         .path(paths::COOKIE_SCOPE)
         .http_only(true)
-        .secure(state.settings.issuer.starts_with("https://"))
+        .secure(state.settings().issuer.starts_with("https://"))
         .same_site(same_site)
         .max_age(actix_web::cookie::time::Duration::seconds(max_age))
         .finish()
@@ -246,7 +246,7 @@ pub async fn post(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, OAuthError> {
-    let body = read_body(&req, payload, state.settings.server.max_body_bytes).await?;
+    let body = read_body(&req, payload, state.settings().server.max_body_bytes).await?;
     let params = Params::from_form(&body)?;
     let issuer = state.issuer();
     let outcome = state

@@ -11,8 +11,8 @@ pub async fn serve(state: web::Data<AppState>) -> HttpResponse {
             header::CACHE_CONTROL,
             format!(
                 "public, max-age={}",
-                state.settings.keys.jwks_max_age.as_secs()
+                state.settings().keys.jwks_max_age.as_secs()
             ),
         ))
-        .json(metadata(&state.settings))
+        .json(metadata(&state.settings()))
 }

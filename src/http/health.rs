@@ -11,7 +11,7 @@ pub async fn healthz() -> HttpResponse {
 
 /// The issuer can issue: a signing key for the configured algorithm is active now.
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
-    let alg = state.settings.tokens.signing_alg;
+    let alg = state.settings().tokens.signing_alg;
     if state.keys().signer(alg, state.now()).is_some() {
         HttpResponse::Ok().json(json!({ "status": "ready" }))
     } else {

@@ -6,7 +6,7 @@ use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 
 pub async fn serve(state: web::Data<AppState>) -> HttpResponse {
-    let settings = &state.settings;
+    let settings = state.settings();
     let set = state.keys().jwks(
         settings.tokens.signing_alg,
         state.now(),

@@ -23,10 +23,10 @@ pub(super) async fn serve_route(
     state: &AppState,
     route: Option<&CompatRoute>,
 ) -> Result<HttpResponse, OAuthError> {
-    let body = read_body(req, payload, state.settings.server.max_body_bytes).await?;
+    let body = read_body(req, payload, state.settings().server.max_body_bytes).await?;
     let params = params(req, &body, route)?;
     let issuer = state.issuer();
-    let authenticator = state.client_authenticator(&issuer.keys);
+    let authenticator = state.client_authenticator(&issuer);
     revoke(
         &authenticator,
         &issuer,

@@ -24,11 +24,11 @@ pub(super) async fn serve_route(
     state: &AppState,
     route: Option<&CompatRoute>,
 ) -> Result<HttpResponse, OAuthError> {
-    let body = read_body(req, payload, state.settings.server.max_body_bytes).await?;
+    let body = read_body(req, payload, state.settings().server.max_body_bytes).await?;
     let params = params(req, &body, route)?;
     let proof = client_proof(req);
     let issuer = state.issuer();
-    let authenticator = state.client_authenticator(&issuer.keys);
+    let authenticator = state.client_authenticator(&issuer);
     let grants = state.grant_handles(&issuer, proof.peer);
     let options = TokenOptions {
         scope_wildcard: route.and_then(|route| route.scope_wildcard.as_deref()),
@@ -46,7 +46,7 @@ pub(super) async fn serve_route(
         .map_err(|_| OAuthError::server_error("the response could not be encoded"))?;
     let mut answer = HttpResponse::Ok();
     if let Some(subject) = &response.profile_subject {
-        let mut profile = url::Url::parse(&state.settings.endpoint(paths::USERINFO))
+        let mut profile = url::Url::parse(&issuer.settings.endpoint(paths::USERINFO))
             .map_err(|_| OAuthError::server_error("the issuer URL is not valid"))?;
         profile.query_pairs_mut().append_pair("sub", subject);
         answer.insert_header((header::LOCATION, profile.as_str()));

@@ -15,13 +15,13 @@ pub async fn serve(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, OAuthError> {
-    let body = read_body(&req, payload, state.settings.server.max_body_bytes).await?;
+    let body = read_body(&req, payload, state.settings().server.max_body_bytes).await?;
     let issuer = state.issuer();
-    let authenticator = state.client_authenticator(&issuer.keys);
+    let authenticator = state.client_authenticator(&issuer);
     let ticket = permission(&authenticator, &issuer, &body, client_proof(&req)).await?;
     Ok(no_store(HttpResponse::build(StatusCode::CREATED)).json(json!({ "ticket": ticket })))
 }
 
 pub async fn configuration(state: web::Data<AppState>) -> HttpResponse {
-    HttpResponse::Ok().json(uma_configuration(&state.settings))
+    HttpResponse::Ok().json(uma_configuration(&state.settings()))
 }

@@ -12,7 +12,13 @@ use actix_web::{web, HttpRequest, HttpResponse};
 
 async fn answer(state: &AppState, token: Option<String>) -> Result<HttpResponse, OAuthError> {
     let issuer = state.issuer();
-    let claims = userinfo(&issuer, &state.revocations, &state.users, token.as_deref()).await?;
+    let claims = userinfo(
+        &issuer,
+        &state.revocations,
+        &issuer.settings.users,
+        token.as_deref(),
+    )
+    .await?;
     Ok(no_store(HttpResponse::Ok()).json(claims))
 }
 
@@ -29,7 +35,7 @@ pub async fn post(
 ) -> Result<HttpResponse, OAuthError> {
     // A bad Authorization header is refused before the body is read.
     presented_token(authorization(&req), None)?;
-    let body = read_body(&req, payload, state.settings.server.max_body_bytes).await?;
+    let body = read_body(&req, payload, state.settings().server.max_body_bytes).await?;
     let form = if body.is_empty() {
         Params::default()
     } else {

@@ -406,7 +406,7 @@ impl AuthorizationRequest {
     /// Issues the code for `sub` who signed in at `auth_time`.
     pub fn code(
         &self,
-        issuer: &Issuer<'_>,
+        issuer: &Issuer,
         sub: &str,
         auth_time: UnixTime,
     ) -> Result<String, OAuthError> {

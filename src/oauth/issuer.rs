@@ -183,13 +183,13 @@ fn at_hash(alg: SigningAlg, access_token: &str) -> String {
 }
 
 /// Signs tokens with the key ring as it is at one instant.
-pub struct Issuer<'a> {
-    pub settings: &'a Settings,
+pub struct Issuer {
+    pub settings: arc_swap::Guard<std::sync::Arc<Settings>>,
     pub keys: arc_swap::Guard<std::sync::Arc<KeyRing>>,
     pub now: UnixTime,
 }
 
-impl Issuer<'_> {
+impl Issuer {
     /// The key that signs now.
     pub fn signer(&self) -> Result<&JwsSigner, OAuthError> {
         self.keys

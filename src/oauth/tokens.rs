@@ -78,14 +78,14 @@ impl<T> Reading<T> {
     }
 }
 
-impl Issuer<'_> {
+impl Issuer {
     /// The claims of `token` if it is a current token of ours of kind `T::KIND`. Revocation is
     /// not asked: see [`Issuer::read`].
     pub fn open<T: OwnClaims>(&self, token: &str) -> Option<T> {
         let kind = T::KIND;
         let payload = match kind.protection() {
             Protection::Signed => {
-                let settings = self.settings;
+                let settings = &self.settings;
                 let (header, payload) = self.keys.verify(
                     token,
                     settings.tokens.signing_alg,

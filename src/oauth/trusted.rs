@@ -25,12 +25,12 @@ fn invalid(description: &'static str) -> OAuthError {
 
 /// Verifies `token` as a JWT of one of the configured trusted issuers.
 pub async fn verify(
-    issuer: &Issuer<'_>,
+    issuer: &Issuer,
     fetcher: &JwksFetcher,
     token: &str,
     what: &'static str,
 ) -> Result<ExternalJwt, OAuthError> {
-    let settings = issuer.settings;
+    let settings = &issuer.settings;
     let not_valid = || invalid(what);
     let jws = CompactJws::parse(token).ok_or_else(not_valid)?;
     if jws.header.crit.is_some() {

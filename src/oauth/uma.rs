@@ -47,7 +47,7 @@ impl OwnClaims for TicketClaims {
 
 /// Signs a ticket for `permissions`, asked for by resource server `rs`.
 pub fn issue_ticket(
-    issuer: &Issuer<'_>,
+    issuer: &Issuer,
     rs: &str,
     permissions: Vec<Permission>,
 ) -> Result<String, OAuthError> {

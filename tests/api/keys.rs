@@ -93,7 +93,7 @@ async fn rotation_publishes_ahead_then_signs_and_retires_the_old_key_after_its_t
     let old_kid = jsonwebtoken::decode_header(&before).unwrap().kid.unwrap();
 
     // `tessera keys rotate`, then the reload SIGHUP triggers.
-    let publish_ahead = app.state.settings.keys.publish_ahead;
+    let publish_ahead = app.state.settings().keys.publish_ahead;
     let new_key = tessera::keys::rotate(
         &app.keys_dir,
         SigningAlg::ES256,

@@ -74,7 +74,7 @@ pub const SEE_OTHER: u16 = 303;
 
 /// The handles the authorization endpoint uses.
 pub struct AuthorizeHandles<'a> {
-    pub issuer: &'a Issuer<'a>,
+    pub issuer: &'a Issuer,
     pub clients: &'a ClientRegistry,
     pub users: &'a UserRegistry,
     /// User passwords (throttled per username and per address).

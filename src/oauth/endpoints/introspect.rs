@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 /// What the `token` parameter is, for the resource server `proof` authenticates.
 pub async fn introspect(
     authenticator: &ClientAuthenticator<'_>,
-    issuer: &Issuer<'_>,
+    issuer: &Issuer,
     revocations: &Revocations,
     params: &Params,
     proof: ClientProof<'_>,

@@ -27,7 +27,7 @@ struct FeedClaims<'a> {
 
 /// The signed feed document after cursor `since` (from the start without one).
 pub async fn feed(
-    issuer: &Issuer<'_>,
+    issuer: &Issuer,
     revocations: &Revocations,
     since: Option<&str>,
 ) -> Result<String, OAuthError> {

@@ -22,7 +22,7 @@ fn not_yours(client_id: &str) -> OAuthError {
 /// Revokes the `token` parameter for the client `proof` authenticates.
 pub async fn revoke(
     authenticator: &ClientAuthenticator<'_>,
-    issuer: &Issuer<'_>,
+    issuer: &Issuer,
     revocations: &Revocations,
     metrics: &Metrics,
     params: &Params,

@@ -33,7 +33,7 @@ fn requested(body: &[u8]) -> Result<Vec<Value>, OAuthError> {
 /// A signed permission ticket for the permissions `body` asks for.
 pub async fn permission(
     authenticator: &ClientAuthenticator<'_>,
-    issuer: &Issuer<'_>,
+    issuer: &Issuer,
     body: &[u8],
     proof: ClientProof<'_>,
 ) -> Result<String, OAuthError> {

@@ -12,7 +12,7 @@ use serde_json::{json, Map, Value};
 
 /// The claims `token` may see.
 pub async fn userinfo(
-    issuer: &Issuer<'_>,
+    issuer: &Issuer,
     revocations: &Revocations,
     users: &UserRegistry,
     token: Option<&str>,

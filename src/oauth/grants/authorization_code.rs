@@ -21,7 +21,7 @@ fn not_correct() -> OAuthError {
 }
 
 pub async fn grant(
-    issuer: &Issuer<'_>,
+    issuer: &Issuer,
     users: &UserRegistry,
     revocations: &Revocations,
     client: &AuthenticatedClient,

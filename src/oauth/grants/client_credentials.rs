@@ -7,7 +7,7 @@ use crate::oauth::issuer::{AccessTokenSpec, Issuer, TokenResponse};
 use crate::oauth::params::Params;
 
 pub fn grant(
-    issuer: &Issuer<'_>,
+    issuer: &Issuer,
     client: &AuthenticatedClient,
     params: &Params,
 ) -> Result<TokenResponse, OAuthError> {

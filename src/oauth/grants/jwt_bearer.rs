@@ -70,7 +70,7 @@ pub(super) fn limited_audience(
 }
 
 pub async fn grant(
-    issuer: &Issuer<'_>,
+    issuer: &Issuer,
     fetcher: &JwksFetcher,
     revocations: &Revocations,
     client: &AuthenticatedClient,

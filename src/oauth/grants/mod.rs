@@ -26,7 +26,7 @@ use std::net::IpAddr;
 
 /// Everything some grant needs, for one request; `issue` hands each grant its part.
 pub struct GrantHandles<'a> {
-    pub issuer: &'a Issuer<'a>,
+    pub issuer: &'a Issuer,
     pub users: &'a UserRegistry,
     /// User passwords (throttled per username and per address).
     pub passwords: &'a CredentialVerifier,
@@ -103,10 +103,10 @@ pub struct UserGrant<'a> {
 /// The tokens of a user grant: an access token with the user's claims, a refresh token when the
 /// client may refresh, an ID token when `openid` was granted.
 pub fn issue_user_tokens(
-    issuer: &Issuer<'_>,
+    issuer: &Issuer,
     grant: UserGrant<'_>,
 ) -> Result<TokenResponse, OAuthError> {
-    let settings = issuer.settings;
+    let settings = &issuer.settings;
     let access_token = issuer.access_token(AccessTokenSpec {
         client: grant.client,
         subject: &grant.user.username,

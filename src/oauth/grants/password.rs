@@ -13,7 +13,7 @@ use crate::registry::UserRegistry;
 use std::net::IpAddr;
 
 pub async fn grant(
-    issuer: &Issuer<'_>,
+    issuer: &Issuer,
     users: &UserRegistry,
     passwords: &CredentialVerifier,
     peer: Option<IpAddr>,

@@ -84,7 +84,7 @@ async fn facebook(
 /// OIDC: an ID token signed by the provider, for the configured audience, current. Returns `sub`.
 async fn oidc(
     fetcher: &JwksFetcher,
-    own: &Issuer<'_>,
+    own: &Issuer,
     issuer: &str,
     keys: &ClientKeys,
     audience: &str,
@@ -132,7 +132,7 @@ async fn oidc(
 }
 
 pub async fn grant(
-    issuer: &Issuer<'_>,
+    issuer: &Issuer,
     fetcher: &JwksFetcher,
     http: &reqwest::Client,
     client: &AuthenticatedClient,

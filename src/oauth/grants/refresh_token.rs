@@ -17,7 +17,7 @@ fn not_valid() -> OAuthError {
 }
 
 pub async fn grant(
-    issuer: &Issuer<'_>,
+    issuer: &Issuer,
     users: &UserRegistry,
     revocations: &Revocations,
     client: &AuthenticatedClient,

@@ -36,7 +36,7 @@ struct Party {
 
 /// The handles reading a presented token needs.
 struct Readers<'a> {
-    issuer: &'a Issuer<'a>,
+    issuer: &'a Issuer,
     fetcher: &'a JwksFetcher,
     revocations: &'a Revocations,
 }
@@ -88,7 +88,7 @@ async fn read(
 }
 
 pub async fn grant(
-    issuer: &Issuer<'_>,
+    issuer: &Issuer,
     fetcher: &JwksFetcher,
     revocations: &Revocations,
     client: &AuthenticatedClient,

@@ -15,7 +15,7 @@ use serde_json::{json, Map};
 
 /// The user an ID token of ours names, when it was issued to `client_id`.
 fn claim_token_user<'u>(
-    issuer: &Issuer<'_>,
+    issuer: &Issuer,
     users: &'u UserRegistry,
     token: &str,
     client_id: &str,
@@ -28,7 +28,7 @@ fn claim_token_user<'u>(
 }
 
 pub async fn grant(
-    issuer: &Issuer<'_>,
+    issuer: &Issuer,
     users: &UserRegistry,
     client: &AuthenticatedClient,
     params: &Params,

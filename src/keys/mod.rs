@@ -10,7 +10,7 @@ mod lifecycle;
 mod store;
 
 pub use lifecycle::{prunable, remove, stored_states, KeyState};
-pub use store::{ensure_dir, load_all, write_new, KeyPurpose, StoredKey};
+pub use store::{ensure_dir, load_all, prepare, write_new, KeyPurpose, StoredKey};
 
 use lifecycle::signing_key_state;
 
@@ -75,6 +75,21 @@ impl KeyRing {
     /// encryption key and one secret key.
     pub fn load(dir: &Path, alg: SigningAlg) -> Result<Self, KeyError> {
         Self::from_stored(load_all(dir)?, dir, alg)
+    }
+
+    /// A ring of fresh keys that lives only in memory (a signing key for `alg` active at `now`,
+    /// an ECDH-ES+A256KW encryption key, a secret key): for unit tests and benches.
+    pub fn in_memory(alg: SigningAlg, now: UnixTime) -> Result<Self, KeyError> {
+        let stored = vec![
+            prepare(generate_signing_key(alg)?, now, now)?,
+            prepare(
+                generate_encryption_key(KeyManagementAlg::EcdhEsA256Kw)?,
+                now,
+                now,
+            )?,
+            prepare(generate_secret_key()?, now, now)?,
+        ];
+        Self::from_stored(stored, Path::new("(memory)"), alg)
     }
 
     fn from_stored(stored: Vec<StoredKey>, dir: &Path, alg: SigningAlg) -> Result<Self, KeyError> {

@@ -132,13 +132,12 @@ pub fn ensure_dir(dir: &Path) -> Result<(), KeyError> {
 }
 
 /// Writes a freshly generated key (mode 0600), atomically: a reload never sees half a file.
-pub fn write_new(
-    dir: &Path,
+/// A new key as it is stored: its kid (the RFC 7638 thumbprint) and times set, not yet written.
+pub fn prepare(
     mut jwk: Jwk,
     created_at: UnixTime,
     activates_at: UnixTime,
 ) -> Result<StoredKey, KeyError> {
-    ensure_dir(dir)?;
     let purpose = purpose_of(&jwk).map_err(KeyError::new)?;
     let kid = thumbprint(&jwk)?;
     jwk.set_key_id(kid.clone());
@@ -146,6 +145,26 @@ pub fn write_new(
         .map_err(|err| KeyError::new(err.to_string()))?;
     jwk.set_parameter(ACTIVATES_AT, Some(activates_at.into()))
         .map_err(|err| KeyError::new(err.to_string()))?;
+    Ok(StoredKey {
+        jwk,
+        kid,
+        purpose,
+        created_at,
+        activates_at,
+        path: PathBuf::new(),
+    })
+}
+
+pub fn write_new(
+    dir: &Path,
+    jwk: Jwk,
+    created_at: UnixTime,
+    activates_at: UnixTime,
+) -> Result<StoredKey, KeyError> {
+    ensure_dir(dir)?;
+    let StoredKey {
+        jwk, kid, purpose, ..
+    } = prepare(jwk, created_at, activates_at)?;
     let path = dir.join(format!("{}-{kid}.{EXTENSION}", purpose.file_prefix()));
     let partial = dir.join(format!(".{}-{kid}.partial", purpose.file_prefix()));
     let mut file = fs::OpenOptions::new()

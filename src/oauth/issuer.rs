@@ -190,6 +190,19 @@ pub struct Issuer {
 }
 
 impl Issuer {
+    /// The issuer with `settings` and `keys` at `now`, outside any request (tests, tools).
+    pub fn new(
+        settings: std::sync::Arc<Settings>,
+        keys: std::sync::Arc<KeyRing>,
+        now: UnixTime,
+    ) -> Self {
+        Self {
+            settings: arc_swap::Guard::from_inner(settings),
+            keys: arc_swap::Guard::from_inner(keys),
+            now,
+        }
+    }
+
     /// The key that signs now.
     pub fn signer(&self) -> Result<&JwsSigner, OAuthError> {
         self.keys

@@ -107,6 +107,32 @@ pub struct Client {
 }
 
 impl Client {
+    /// A client known only by its id: no credentials, no scopes, no audience, only the
+    /// client_credentials grant. A base to build one in code from (`Client { .., ..Client::new(id) }`).
+    pub fn new(id: impl Into<String>) -> Self {
+        Self {
+            id: id.into(),
+            secret_hash: None,
+            auth_methods: Vec::new(),
+            grant_types: vec![GrantType::ClientCredentials],
+            scopes: ScopeSet::default(),
+            default_scopes: ScopeSet::default(),
+            audience: Vec::new(),
+            access_token_ttl: None,
+            may_introspect: false,
+            redirect_uris: Vec::new(),
+            allow_plain_pkce: false,
+            consent: false,
+            access_token_encryption: None,
+            keys: ClientKeys::None,
+            assertion_secret: None,
+            assertion_algs: Vec::new(),
+            require_encrypted_assertion: false,
+            tls_subject_dn: None,
+            tls_san_dns: None,
+        }
+    }
+
     pub fn allows_grant(&self, grant: GrantType) -> bool {
         self.grant_types.contains(&grant)
     }

@@ -113,6 +113,21 @@ impl Settings {
         format!("{}{path}", self.issuer)
     }
 
+    /// The configuration of an issuer at `issuer` with every default and nothing registered,
+    /// built in code (unit tests fill in the registries they need).
+    pub fn with_issuer(issuer: &str) -> Result<Settings, ConfigError> {
+        let raw = RawSettings {
+            issuer: Some(issuer.to_owned()),
+            ..RawSettings::default()
+        };
+        let mut list = ProblemList::default();
+        let settings = raw.validate(Path::new("."), &mut list.root());
+        match settings {
+            Some(settings) if list.is_empty() => Ok(settings),
+            _ => Err(list.into_error()),
+        }
+    }
+
     /// Reads `path` with the process environment's overrides.
     pub fn load(path: &Path) -> Result<Settings, ConfigError> {
         Self::load_with_env(path, std::env::vars())

@@ -12,6 +12,9 @@ mod refresh_token;
 mod token_exchange;
 mod uma_ticket;
 
+#[cfg(test)]
+mod tests;
+
 use super::client_auth::AuthenticatedClient;
 use super::credentials::CredentialVerifier;
 use super::error::{ErrorCode, OAuthError};

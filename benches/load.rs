@@ -326,6 +326,7 @@ claims = {{ email = "bench@example.com" }}
                                         auth_time: tessera::clock::Clock::now(&SystemClock),
                                         nonce: None,
                                         family: None,
+                                        sid: None,
                                         binding: None,
                                     },
                                 )

@@ -23,6 +23,8 @@ pub enum RevocationId<'a> {
     Token(&'a str),
     /// Every refresh token of a family (and the code it came from); only the issuer checks it.
     Family(&'a str),
+    /// A browser session (`sid`) that was logged out; only the issuer checks it.
+    Session(&'a str),
 }
 
 impl RevocationId<'_> {
@@ -31,6 +33,7 @@ impl RevocationId<'_> {
         match self {
             RevocationId::Token(jti) => jti.to_owned(),
             RevocationId::Family(fid) => format!("family:{fid}"),
+            RevocationId::Session(sid) => format!("session:{sid}"),
         }
     }
 }

@@ -133,6 +133,8 @@ impl FeedLog {
 }
 
 pub struct MemoryStore {
+    /// The device flow's pending authorizations (`device_memory.rs`).
+    pub(super) devices: super::device_memory::DeviceTable,
     denylist: ExpiringSet,
     used: ExpiringSet,
     feed: Mutex<FeedLog>,
@@ -141,6 +143,7 @@ pub struct MemoryStore {
 impl MemoryStore {
     pub fn new(capacity: u64, replay_capacity: u64) -> Self {
         Self {
+            devices: super::device_memory::DeviceTable::new(replay_capacity),
             denylist: ExpiringSet::new(capacity),
             used: ExpiringSet::new(replay_capacity),
             // Sequence numbers start from the clock (microseconds), so a poller's cursor stays

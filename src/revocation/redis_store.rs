@@ -39,7 +39,7 @@ pub struct RedisStore {
     known_revoked: Cache<String, UnixTime>,
 }
 
-fn unavailable(err: redis::RedisError) -> RevocationError {
+pub(super) fn unavailable(err: redis::RedisError) -> RevocationError {
     RevocationError::Unavailable(err.to_string())
 }
 
@@ -59,7 +59,7 @@ impl RedisStore {
     }
 
     /// The shared connection, made on first use; if Redis is down, the next call tries again.
-    async fn connection(&self) -> Result<ConnectionManager, RevocationError> {
+    pub(super) async fn connection(&self) -> Result<ConnectionManager, RevocationError> {
         self.connection
             .get_or_try_init(|| async {
                 let config = ConnectionManagerConfig::new()
@@ -73,7 +73,7 @@ impl RedisStore {
             .map_err(unavailable)
     }
 
-    fn key(&self, kind: &str, id: &str) -> String {
+    pub(super) fn key(&self, kind: &str, id: &str) -> String {
         format!("{}:{kind}:{id}", self.prefix)
     }
 

@@ -5,6 +5,7 @@
 
 mod authorization_code;
 mod client_credentials;
+mod device_code;
 mod jwt_bearer;
 mod password;
 mod provider;
@@ -86,6 +87,9 @@ pub async fn issue(
         GrantType::TokenExchange => {
             token_exchange::grant(issuer, fetcher, revocations, client, params).await
         }
+        GrantType::DeviceCode => {
+            device_code::grant(issuer, users, revocations, client, params).await
+        }
     }
 }
 
@@ -99,6 +103,8 @@ pub struct UserGrant<'a> {
     pub nonce: Option<&'a str>,
     /// The refresh token family this grant continues (a new one when `None`).
     pub family: Option<String>,
+    /// The browser session the grant came from (`sid` of its ID tokens).
+    pub sid: Option<String>,
     /// The certificate a mutual-TLS client's tokens are bound to.
     pub binding: Option<&'a str>,
 }
@@ -127,6 +133,7 @@ pub fn issue_user_tokens(
             &grant.scopes,
             grant.auth_time,
             grant.nonce,
+            grant.sid.as_deref(),
             &access_token.token,
         )?)
     } else {
@@ -144,6 +151,7 @@ pub fn issue_user_tokens(
             exp: issuer.now + settings.tokens.refresh_token_ttl.as_secs() as i64,
             jti: random_id(),
             fid: grant.family.unwrap_or_else(random_id),
+            sid: grant.sid.clone(),
         })?)
     } else {
         None

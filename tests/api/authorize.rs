@@ -16,11 +16,11 @@ pub fn challenge(verifier: &str) -> String {
 }
 
 /// A browser's cookie jar, kept by hand so the test sees every header.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct Jar(HashMap<String, String>);
 
 impl Jar {
-    fn take(&mut self, answer: &Answer) {
+    pub fn take(&mut self, answer: &Answer) {
         for value in answer.headers.get_all(SET_COOKIE) {
             let pair = value.to_str().unwrap().split(';').next().unwrap();
             let (name, value) = pair.split_once('=').unwrap();
@@ -28,7 +28,7 @@ impl Jar {
         }
     }
 
-    fn header(&self) -> String {
+    pub fn header(&self) -> String {
         self.0
             .iter()
             .map(|(k, v)| format!("{k}={v}"))
@@ -37,7 +37,7 @@ impl Jar {
     }
 }
 
-fn hidden(html: &str, name: &str) -> String {
+pub fn hidden(html: &str, name: &str) -> String {
     let marker = format!("name=\"{name}\" value=\"");
     let start = html
         .find(&marker)
@@ -70,7 +70,7 @@ impl TestApp {
         answer
     }
 
-    async fn submit(&self, jar: &mut Jar, form: &[(&str, &str)]) -> Answer {
+    pub async fn submit(&self, jar: &mut Jar, form: &[(&str, &str)]) -> Answer {
         let answer = Answer::from(
             self.client
                 .post(self.url("/oauth2/authorize"))

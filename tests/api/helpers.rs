@@ -110,6 +110,21 @@ username = "bob"
 password_hash = "{other}"
 
 [[clients]]
+client_id = "tv"
+token_endpoint_auth_methods = ["none"]
+grant_types = ["urn:ietf:params:oauth:grant-type:device_code", "refresh_token"]
+scopes = ["openid", "profile", "reports:read"]
+default_scopes = ["openid"]
+audience = ["https://reports.internal"]
+
+[[clients]]
+client_id = "device-cli"
+client_secret_hash = "{other}"
+grant_types = ["urn:ietf:params:oauth:grant-type:device_code"]
+scopes = ["reports:read"]
+audience = ["https://reports.internal"]
+
+[[clients]]
 client_id = "no-grants"
 client_secret_hash = "{other}"
 grant_types = []

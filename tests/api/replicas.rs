@@ -13,12 +13,12 @@ use tessera::jose::SigningAlg;
 
 /// A redis-server of the test's own, on a free loopback port, persisting to an append-only
 /// file so a restart keeps its data.
-struct Redis {
+pub struct Redis {
     child: Child,
 }
 
 impl Redis {
-    fn start(dir: &Path, port: u16) -> Redis {
+    pub fn start(dir: &Path, port: u16) -> Redis {
         let binary = ["/usr/bin/redis-server", "/usr/local/bin/redis-server"]
             .into_iter()
             .find(|path| Path::new(path).exists())
@@ -46,14 +46,14 @@ impl Redis {
         Redis { child }
     }
 
-    fn stop(mut self) {
+    pub fn stop(mut self) {
         // SAFETY: kill(2) on our own child.
         unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
         self.child.wait().unwrap();
     }
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()

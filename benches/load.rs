@@ -18,6 +18,11 @@ use tessera::clock::SystemClock;
 use tessera::settings::Settings;
 use tessera::startup::Application;
 
+mod measure;
+mod pools;
+
+use measure::{peak_rss_mib, percentile, process_cpu, thread_cpu};
+
 const LOCAL_CLIENT_ID: &str = "bench";
 const LOCAL_CLIENT_SECRET: &str = "bench-secret-3a1f9c2e7b5d4f6a8c0e1b2d3f4a5b6c";
 
@@ -40,6 +45,11 @@ enum Shape {
     PrivateKeyJwt,
     /// The same with the assertion encrypted to the issuer (ECDH-ES+A256KW, A256GCM).
     EncryptedAssertion,
+    /// RFC 8628 polling of device codes the user has not answered yet (each polled again
+    /// within its 1 s interval gets slow_down: both are the answers a poll is for).
+    DevicePending,
+    /// RFC 8628 polling of approved device codes, each request one not exchanged before.
+    DeviceApproved,
 }
 
 #[derive(Clone, Copy)]
@@ -49,7 +59,7 @@ struct Scenario {
     shape: Shape,
 }
 
-const SCENARIOS: [Scenario; 10] = [
+const SCENARIOS: [Scenario; 12] = [
     Scenario {
         name: "client_credentials basic ES256",
         alg: "ES256",
@@ -99,6 +109,16 @@ const SCENARIOS: [Scenario; 10] = [
         name: "revoke ES256",
         alg: "ES256",
         shape: Shape::Revoke,
+    },
+    Scenario {
+        name: "device_code poll pending ES256",
+        alg: "ES256",
+        shape: Shape::DevicePending,
+    },
+    Scenario {
+        name: "device_code poll approved ES256",
+        alg: "ES256",
+        shape: Shape::DeviceApproved,
     },
 ];
 
@@ -156,13 +176,18 @@ enum Pool {
         count: usize,
         encrypted: bool,
     },
+    /// Device codes of the public client, pending or approved.
+    DeviceCodes {
+        count: usize,
+        approved: bool,
+    },
 }
 
 fn start_local(alg: &str, pool: Pool) -> Target {
     let pool_size = match pool {
         Pool::Empty => 0,
         Pool::AccessTokens(n) | Pool::RefreshTokens(n) => n,
-        Pool::Assertions { count, .. } => count,
+        Pool::Assertions { count, .. } | Pool::DeviceCodes { count, .. } => count,
     };
     // The bench client's own signing key for private_key_jwt.
     let assertion_key =
@@ -197,6 +222,8 @@ keys_dir = "keys"
 signing_alg = "{alg}"
 [log]
 level = "warn"
+[device]
+interval = "1s"
 [[clients]]
 client_id = "{LOCAL_CLIENT_ID}"
 client_secret_hash = "{hash}"
@@ -218,7 +245,7 @@ access_token_encryption = {{ jwk = {{ {sealed_jwk} }}, alg = "ECDH-ES+A256KW" }}
 [[clients]]
 client_id = "{LOCAL_CLIENT_ID}-public"
 token_endpoint_auth_methods = ["none"]
-grant_types = ["password", "refresh_token"]
+grant_types = ["password", "refresh_token", "urn:ietf:params:oauth:grant-type:device_code"]
 scopes = ["openid", "reports:read"]
 audience = ["https://reports.internal"]
 [[clients]]
@@ -242,101 +269,7 @@ claims = {{ email = "bench@example.com" }}
                 let app =
                     Application::build(settings, Arc::new(SystemClock)).expect("server starts");
                 let state = app.state();
-                let client = state
-                    .settings()
-                    .clients
-                    .get(LOCAL_CLIENT_ID)
-                    .unwrap()
-                    .clone();
-                let tokens: Vec<String> = match pool {
-                    Pool::Empty => Vec::new(),
-                    Pool::AccessTokens(n) => (0..n)
-                        .map(|_| {
-                            state
-                                .issuer()
-                                .access_token(tessera::oauth::issuer::AccessTokenSpec {
-                                    client: &client,
-                                    subject: LOCAL_CLIENT_ID,
-                                    scopes: &client.default_scopes,
-                                    audience: &client.audience,
-                                    user: None,
-                                    extra: None,
-                                    cnf: None,
-                                    not_after: None,
-                                })
-                                .unwrap()
-                                .token
-                        })
-                        .collect(),
-                    Pool::Assertions { count, encrypted } => {
-                        let signer = tessera::jose::JwsSigner::from_jwk(
-                            &assertion_key,
-                            tessera::jose::SigningAlg::ES256,
-                        )
-                        .unwrap();
-                        let keys = state.keys();
-                        let issuer_key = keys.encryption_keys()[0].jwk.to_public_key().unwrap();
-                        let recipient = tessera::jose::RecipientKey::new(
-                            issuer_key,
-                            keys.encryption_keys()[0].alg,
-                        )
-                        .unwrap();
-                        let now = tessera::clock::Clock::now(&SystemClock);
-                        let client_id = format!("{LOCAL_CLIENT_ID}-jwt");
-                        (0..count)
-                            .map(|_| {
-                                let claims = serde_json::json!({
-                                    "iss": client_id, "sub": client_id,
-                                    "aud": "https://issuer.bench/oauth2/token",
-                                    "iat": now, "exp": now + 240,
-                                    "jti": tessera::oauth::issuer::random_id(),
-                                });
-                                let jws =
-                                    signer.sign(tessera::oauth::TokenKind::Id, &claims).unwrap();
-                                if encrypted {
-                                    recipient.encrypt_jwt(&jws).unwrap()
-                                } else {
-                                    jws
-                                }
-                            })
-                            .collect()
-                    }
-                    Pool::RefreshTokens(n) => {
-                        let public = state
-                            .settings()
-                            .clients
-                            .get(&format!("{LOCAL_CLIENT_ID}-public"))
-                            .unwrap()
-                            .clone();
-                        let user = state
-                            .settings()
-                            .users
-                            .get(&format!("{LOCAL_CLIENT_ID}-user"))
-                            .unwrap()
-                            .clone();
-                        (0..n)
-                            .map(|_| {
-                                tessera::oauth::grants::issue_user_tokens(
-                                    &state.issuer(),
-                                    tessera::oauth::grants::UserGrant {
-                                        client: &public,
-                                        user: &user,
-                                        scopes: public.default_scopes.clone(),
-                                        audience: public.audience.clone(),
-                                        auth_time: tessera::clock::Clock::now(&SystemClock),
-                                        nonce: None,
-                                        family: None,
-                                        sid: None,
-                                        binding: None,
-                                    },
-                                )
-                                .unwrap()
-                                .refresh_token
-                                .unwrap()
-                            })
-                            .collect()
-                    }
-                };
+                let tokens = pools::mint(&state, pool, &assertion_key).await;
                 sender.send((app.port(), app.handle(), tokens)).unwrap();
                 app.run_until_stopped().await.unwrap();
             })
@@ -396,6 +329,8 @@ struct Template {
     /// For revocations and refreshes: a fresh token in each body, after this prefix.
     pool: Option<Arc<TokenPool>>,
     pool_prefix: &'static str,
+    /// Success is a pending device's 400 (`authorization_pending`, `slow_down`), not a 200.
+    poll_answers: bool,
 }
 
 impl Template {
@@ -424,6 +359,7 @@ impl Template {
                 )),
                 pool: None,
                 pool_prefix: "",
+                poll_answers: false,
             },
             Shape::Revoke => Template {
                 host: target.host.clone(),
@@ -433,6 +369,7 @@ impl Template {
                 body: Bytes::new(),
                 pool: target.pool.clone(),
                 pool_prefix: "token=",
+                poll_answers: false,
             },
             Shape::Refresh => Template {
                 host: target.host.clone(),
@@ -442,6 +379,17 @@ impl Template {
                 body: Bytes::new(),
                 pool: target.pool.clone(),
                 pool_prefix: "grant_type=refresh_token&client_id=bench-public&refresh_token=",
+                poll_answers: false,
+            },
+            Shape::DevicePending | Shape::DeviceApproved => Template {
+                host: target.host.clone(),
+                path: target.path.clone(),
+                authorization: None,
+                content_type: "application/x-www-form-urlencoded",
+                body: Bytes::new(),
+                pool: target.pool.clone(),
+                pool_prefix: "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Adevice_code&client_id=bench-public&device_code=",
+                poll_answers: matches!(shape, Shape::DevicePending),
             },
             Shape::PrivateKeyJwt | Shape::EncryptedAssertion => Template {
                 host: target.host.clone(),
@@ -451,6 +399,7 @@ impl Template {
                 body: Bytes::new(),
                 pool: target.pool.clone(),
                 pool_prefix: "grant_type=client_credentials&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&client_assertion=",
+                poll_answers: false,
             },
             Shape::EncryptedAccess => Template {
                 host: target.host.clone(),
@@ -460,6 +409,7 @@ impl Template {
                 body: Bytes::from_static(b"grant_type=client_credentials"),
                 pool: None,
                 pool_prefix: "",
+                poll_answers: false,
             },
             Shape::BasicForm => Template {
                 host: target.host.clone(),
@@ -476,6 +426,7 @@ impl Template {
                 body: Bytes::from_static(b"grant_type=client_credentials"),
                 pool: None,
                 pool_prefix: "",
+                poll_answers: false,
             },
             Shape::PostJson => Template {
                 host: target.host.clone(),
@@ -492,6 +443,7 @@ impl Template {
                 ),
                 pool: None,
                 pool_prefix: "",
+                poll_answers: false,
             },
         }
     }
@@ -536,15 +488,22 @@ async fn send(sender: &mut Sender, template: &Template) -> bool {
     }
     match sender.send_request(template.request()).await {
         Ok(response) => {
-            let ok = response.status() == 200;
+            let status = response.status();
             let body = response.into_body().collect().await;
+            let Ok(body) = body.map(|body| body.to_bytes()) else {
+                return false;
+            };
+            if template.poll_answers {
+                // A device that must go on polling: the answers it is for.
+                return status == 400
+                    && (body.starts_with(b"{\"error\":\"authorization_pending\"")
+                        || body.starts_with(b"{\"error\":\"slow_down\""));
+            }
             // A token, an active introspection, or the empty body of a revocation.
-            ok && body.is_ok_and(|body| {
-                let body = body.to_bytes();
-                body.is_empty()
+            status == 200
+                && (body.is_empty()
                     || body.starts_with(b"{\"access_token\"")
-                    || body.windows(13).any(|w| w == b"\"active\":true")
-            })
+                    || body.windows(13).any(|w| w == b"\"active\":true"))
         }
         Err(_) => false,
     }
@@ -566,42 +525,6 @@ async fn drive(mut sender: Sender, template: Template, until: Instant) -> Connec
         }
     }
     result
-}
-
-/// CPU seconds (user + system) from a /proc stat line.
-fn cpu_seconds(stat: &str) -> f64 {
-    // Fields after the command name, which is in parentheses and may hold spaces.
-    let after = &stat[stat.rfind(')').unwrap() + 2..];
-    let fields: Vec<&str> = after.split(' ').collect();
-    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
-    // SAFETY: sysconf has no preconditions.
-    ticks as f64 / unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64
-}
-
-fn process_cpu() -> f64 {
-    cpu_seconds(&std::fs::read_to_string("/proc/self/stat").unwrap())
-}
-
-fn thread_cpu() -> f64 {
-    cpu_seconds(&std::fs::read_to_string("/proc/thread-self/stat").unwrap())
-}
-
-fn peak_rss_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let kib: f64 = status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmHWM:"))
-        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0.0);
-    kib / 1024.0
-}
-
-fn percentile(sorted: &[u32], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    let index = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1;
-    sorted[index] as f64 / 1000.0
 }
 
 fn run(scenario: Scenario, target: &Target, connections: usize, seconds: u64) {
@@ -666,6 +589,7 @@ fn run(scenario: Scenario, target: &Target, connections: usize, seconds: u64) {
         Shape::Introspect => "introspections/s",
         Shape::Revoke => "revocations/s",
         Shape::Refresh => "refreshes/s",
+        Shape::DevicePending => "polls/s",
         _ => "tokens/s",
     };
     let repeats = target
@@ -674,7 +598,11 @@ fn run(scenario: Scenario, target: &Target, connections: usize, seconds: u64) {
         .filter(|_| {
             matches!(
                 scenario.shape,
-                Shape::Revoke | Shape::Refresh | Shape::PrivateKeyJwt | Shape::EncryptedAssertion
+                Shape::Revoke
+                    | Shape::Refresh
+                    | Shape::PrivateKeyJwt
+                    | Shape::EncryptedAssertion
+                    | Shape::DeviceApproved
             )
         })
         .map(|pool| format!(", {} with a spent token", pool.repeats()))
@@ -739,6 +667,14 @@ fn main() {
                     Shape::EncryptedAssertion => Pool::Assertions {
                         count: 60_000,
                         encrypted: true,
+                    },
+                    Shape::DevicePending => Pool::DeviceCodes {
+                        count: 20_000,
+                        approved: false,
+                    },
+                    Shape::DeviceApproved => Pool::DeviceCodes {
+                        count: 120_000,
+                        approved: true,
                     },
                     _ => Pool::Empty,
                 },

@@ -18,7 +18,9 @@ use tessera::clock::SystemClock;
 use tessera::settings::Settings;
 use tessera::startup::Application;
 
+#[path = "load/measure.rs"]
 mod measure;
+#[path = "load/pools.rs"]
 mod pools;
 
 use measure::{peak_rss_mib, percentile, process_cpu, thread_cpu};

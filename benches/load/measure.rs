@@ -36,4 +36,3 @@ pub fn percentile(sorted: &[u32], p: f64) -> f64 {
     let index = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1;
     sorted[index] as f64 / 1000.0
 }
-

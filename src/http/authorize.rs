@@ -2,10 +2,8 @@
 //! shared machinery (`http::pages`). What to show or where to redirect is the protocol core's
 //! decision.
 
-use super::extract::read_body;
 use super::pages::{self, escape};
 use crate::oauth::endpoints::authorize::{Answer, Form, Outcome};
-use crate::oauth::params::Params;
 use crate::oauth::{paths, OAuthError};
 use crate::state::AppState;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -107,17 +105,15 @@ pub async fn post(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, OAuthError> {
-    let body = read_body(&req, payload, state.settings().server.max_body_bytes).await?;
-    let params = Params::from_form(&body)?;
+    let form = pages::BrowserPost::read(&req, payload, &state).await?;
     let issuer = state.issuer();
-    let (csrf, session) = pages::browser_cookies(&req);
     let outcome = state
         .authorize_handles(&issuer)
         .submit(
-            &params,
-            csrf.as_deref(),
-            session.as_deref(),
-            req.peer_addr().map(|addr| addr.ip()),
+            &form.params,
+            form.csrf.as_deref(),
+            form.session.as_deref(),
+            form.peer,
         )
         .await?;
     render(&state, &outcome)

@@ -7,7 +7,7 @@ use super::pages::{self, escape};
 use crate::oauth::device::display_user_code;
 use crate::oauth::endpoints::device::{DeviceAnswer, DeviceFormPage, DeviceOutcome};
 use crate::oauth::endpoints::device_authorization::device_authorization;
-use crate::oauth::params::Params;
+
 use crate::oauth::types::ScopeSet;
 use crate::oauth::{paths, OAuthError};
 use crate::state::AppState;
@@ -166,17 +166,15 @@ pub async fn submit(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, OAuthError> {
-    let body = read_body(&req, payload, state.settings().server.max_body_bytes).await?;
-    let params = Params::from_form(&body)?;
+    let form = pages::BrowserPost::read(&req, payload, &state).await?;
     let issuer = state.issuer();
-    let (csrf, session) = pages::browser_cookies(&req);
     let outcome = state
         .device_handles(&issuer)
         .submit(
-            &params,
-            csrf.as_deref(),
-            session.as_deref(),
-            req.peer_addr().map(|addr| addr.ip()),
+            &form.params,
+            form.csrf.as_deref(),
+            form.session.as_deref(),
+            form.peer,
         )
         .await?;
     render(&state, &outcome)

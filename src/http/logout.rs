@@ -2,7 +2,6 @@
 //! (query string, or a form body), and the confirmation form; then the back-channel logout
 //! notifications, sent after the answer is written and never waited for.
 
-use super::extract::read_body;
 use super::pages::{self, escape};
 use crate::oauth::backchannel::deliver;
 use crate::oauth::endpoints::logout::{LogoutAnswer, LogoutForm, LogoutOutcome};
@@ -88,19 +87,14 @@ pub async fn post(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, OAuthError> {
-    let body = read_body(&req, payload, state.settings().server.max_body_bytes).await?;
-    let params = Params::from_form(&body)?;
+    let form = pages::BrowserPost::read(&req, payload, &state).await?;
     let issuer = state.issuer();
-    let (csrf, session) = pages::browser_cookies(&req);
     let handles = state.logout_handles(&issuer);
-    let outcome = if params.contains("action") {
-        handles
-            .confirm(&params, csrf.as_deref(), session.as_deref())
-            .await?
+    let (csrf, session) = (form.csrf.as_deref(), form.session.as_deref());
+    let outcome = if form.params.contains("action") {
+        handles.confirm(&form.params, csrf, session).await?
     } else {
-        handles
-            .request(&params, csrf.as_deref(), session.as_deref())
-            .await?
+        handles.request(&form.params, csrf, session).await?
     };
     render(&state, outcome)
 }

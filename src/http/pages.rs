@@ -237,6 +237,33 @@ pub fn redirect(location: &str, code: u16) -> HttpResponse {
         .finish()
 }
 
+/// A form a browser posted: its parameters, the browser's cookies, and its address.
+pub struct BrowserPost {
+    pub params: crate::oauth::params::Params,
+    pub csrf: Option<String>,
+    pub session: Option<String>,
+    pub peer: Option<std::net::IpAddr>,
+}
+
+impl BrowserPost {
+    /// Reads the form body (bounded) and the cookies of `req`.
+    pub async fn read(
+        req: &HttpRequest,
+        payload: actix_web::web::Payload,
+        state: &AppState,
+    ) -> Result<Self, OAuthError> {
+        let body =
+            super::extract::read_body(req, payload, state.settings().server.max_body_bytes).await?;
+        let (csrf, session) = browser_cookies(req);
+        Ok(Self {
+            params: crate::oauth::params::Params::from_form(&body)?,
+            csrf,
+            session,
+            peer: req.peer_addr().map(|addr| addr.ip()),
+        })
+    }
+}
+
 /// The browser's CSRF and session cookies.
 pub fn browser_cookies(req: &HttpRequest) -> (Option<String>, Option<String>) {
     (

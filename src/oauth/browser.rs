@@ -22,6 +22,22 @@ pub struct NewSession {
     pub max_age: i64,
 }
 
+/// What a browser page's answer is, and the session cookie it sets.
+#[derive(Debug)]
+pub struct Outcome<A> {
+    pub answer: A,
+    pub session: Option<NewSession>,
+}
+
+impl<A> From<A> for Outcome<A> {
+    fn from(answer: A) -> Self {
+        Self {
+            answer,
+            session: None,
+        }
+    }
+}
+
 /// The handles every browser page uses.
 pub struct BrowserHandles<'a> {
     pub issuer: &'a Issuer,
@@ -120,14 +136,20 @@ impl BrowserHandles<'_> {
         })
     }
 
-    /// Checks a sign-in form's `username` and `password`. Signing in again as the user of
-    /// `current` keeps that session (its `sid` and clients); anyone else starts a new one.
+    /// Checks a sign-in form's `username` and `password` for `client_id`. Signing in again as
+    /// the user of the browser's current session keeps that session (its `sid` and clients)
+    /// while it has room for the client; otherwise a new session starts.
     pub async fn sign_in(
         &self,
         params: &Params,
         peer: Option<IpAddr>,
-        current: Option<Session>,
+        session_cookie: Option<&str>,
+        client_id: &str,
     ) -> Result<SignInOutcome, OAuthError> {
+        let current = self
+            .session(session_cookie)
+            .await?
+            .filter(|session| session.can_join(client_id));
         let (Some(username), Some(password)) = (params.get("username"), params.get("password"))
         else {
             return Ok(SignInOutcome::Retry {

@@ -105,6 +105,23 @@ async fn headless_browser() -> (Chromedriver, fantoccini::Client, tempfile::Temp
     (driver, browser, profile)
 }
 
+/// An ID token of the browser app's issuer for `client`, verified with jsonwebtoken.
+async fn verify_id_token(app: &TestApp, id_token: &str, client: &str) -> serde_json::Value {
+    let header = jsonwebtoken::decode_header(id_token).unwrap();
+    let jwk = find_key(&app.jwks().await, header.kid.as_deref().unwrap()).unwrap();
+    let jwk: jsonwebtoken::jwk::Jwk = serde_json::from_value(jwk).unwrap();
+    let mut validation = Validation::new(Algorithm::ES256);
+    validation.set_issuer(&[BROWSER_ISSUER]);
+    validation.set_audience(&[client]);
+    jsonwebtoken::decode::<serde_json::Value>(
+        id_token,
+        &DecodingKey::from_jwk(&jwk).unwrap(),
+        &validation,
+    )
+    .expect("the ID token verifies")
+    .claims
+}
+
 /// The test app at an `http` issuer, so the browser keeps its cookies on plain HTTP.
 async fn browser_app(extra: &str) -> TestApp {
     let text = format!("{}{extra}", config_text("ES256", "", "")).replace(
@@ -195,19 +212,7 @@ async fn a_person_connects_a_device_on_the_verification_page_in_a_real_browser()
         .await;
     assert_eq!(tokens.status, 200, "{}", tokens.json);
     let id_token = tokens.json["id_token"].as_str().unwrap();
-    let header = jsonwebtoken::decode_header(id_token).unwrap();
-    let jwk = find_key(&app.jwks().await, header.kid.as_deref().unwrap()).unwrap();
-    let jwk: jsonwebtoken::jwk::Jwk = serde_json::from_value(jwk).unwrap();
-    let mut validation = Validation::new(Algorithm::ES256);
-    validation.set_issuer(&[BROWSER_ISSUER]);
-    validation.set_audience(&["tv"]);
-    let claims = jsonwebtoken::decode::<serde_json::Value>(
-        id_token,
-        &DecodingKey::from_jwk(&jwk).unwrap(),
-        &validation,
-    )
-    .expect("the ID token verifies")
-    .claims;
+    let claims = verify_id_token(&app, id_token, "tv").await;
     assert_eq!(claims["sub"], "alice");
     assert_eq!(claims["name"], "Alice Liddell");
     assert!(claims["sid"].is_string());
@@ -338,19 +343,7 @@ audience = ["https://reports.internal"]
         .await;
     assert_eq!(tokens.status, 200, "{}", tokens.json);
     let id_token = tokens.json["id_token"].as_str().unwrap();
-    let header = jsonwebtoken::decode_header(id_token).unwrap();
-    let jwk = find_key(&app.jwks().await, header.kid.as_deref().unwrap()).unwrap();
-    let jwk: jsonwebtoken::jwk::Jwk = serde_json::from_value(jwk).unwrap();
-    let mut validation = Validation::new(Algorithm::ES256);
-    validation.set_issuer(&[BROWSER_ISSUER]);
-    validation.set_audience(&["browser-app"]);
-    let claims = jsonwebtoken::decode::<serde_json::Value>(
-        id_token,
-        &DecodingKey::from_jwk(&jwk).unwrap(),
-        &validation,
-    )
-    .expect("the ID token verifies")
-    .claims;
+    let claims = verify_id_token(&app, id_token, "browser-app").await;
     assert_eq!(claims["sub"], "alice");
     assert_eq!(claims["nonce"], "browser-nonce");
     assert_eq!(claims["name"], "Alice Liddell");

@@ -318,10 +318,20 @@ async fn denied_expired_foreign_and_malformed_device_codes_get_their_errors() {
     assert!(html(&refused).contains("That code is not valid, or has expired."));
 
     // The device authorization endpoint's own refusals.
-    app.device_authorization(&[]).await.assert_error(
-        400,
-        "invalid_request",
-        "no parameter in body request",
+    let nobody = app.device_authorization(&[]).await;
+    assert_eq!(nobody.status, 401);
+    assert_eq!(nobody.json["error"], "invalid_client");
+    let basic_only = post_form(
+        &app.client,
+        &app.url("/oauth2/device_authorization"),
+        ("device-cli", OTHER_SECRET),
+        &[],
+    )
+    .await;
+    assert_eq!(
+        basic_only.status, 200,
+        "scope is optional: {}",
+        basic_only.json
     );
     app.device_authorization(&[("client_id", "mobile")])
         .await

@@ -8,8 +8,7 @@ use crate::oauth::authorize::{
     FORM_TTL_SECS,
 };
 use crate::oauth::browser::{
-    csrf_accepted, csrf_value, form_expired, form_not_accepted, BrowserHandles, NewSession,
-    SignInOutcome,
+    self, csrf_accepted, csrf_value, form_expired, form_not_accepted, BrowserHandles, SignInOutcome,
 };
 use crate::oauth::error::{status, OAuthError};
 use crate::oauth::issuer::random_id;
@@ -28,20 +27,7 @@ pub struct Form {
 
 /// What the browser gets, and the session cookie it sets (a new sign-in, or a client joining
 /// the session).
-#[derive(Debug)]
-pub struct Outcome {
-    pub answer: Answer,
-    pub session: Option<NewSession>,
-}
-
-impl From<Answer> for Outcome {
-    fn from(answer: Answer) -> Self {
-        Self {
-            answer,
-            session: None,
-        }
-    }
-}
+pub type Outcome = browser::Outcome<Answer>;
 
 /// What the browser gets.
 #[derive(Debug)]
@@ -276,24 +262,18 @@ impl AuthorizeHandles<'_> {
             return Ok(Answer::page(form_not_accepted()).into());
         }
         match params.get("action") {
-            Some("login") => {
-                let current = self.browser.session(session_cookie).await?;
-                match self.browser.sign_in(params, peer, current).await? {
-                    SignInOutcome::SignedIn(mut session) => {
-                        if !session.can_join(&request.client_id) {
-                            session = Session::new(
-                                &session.sub,
-                                self.browser.issuer.now,
-                                self.browser.session_ttl_secs,
-                            );
-                        }
-                        self.signed_in(request, session, true, SEE_OTHER)
-                    }
-                    SignInOutcome::Retry { message, status } => {
-                        Ok(self.login(request, Some(message), status)?.into())
-                    }
+            Some("login") => match self
+                .browser
+                .sign_in(params, peer, session_cookie, &request.client_id)
+                .await?
+            {
+                SignInOutcome::SignedIn(session) => {
+                    self.signed_in(request, session, true, SEE_OTHER)
                 }
-            }
+                SignInOutcome::Retry { message, status } => {
+                    Ok(self.login(request, Some(message), status)?.into())
+                }
+            },
             Some(action @ ("allow" | "deny")) => {
                 Ok(self.consent(request, action == "allow").await?.into())
             }

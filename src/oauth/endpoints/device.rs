@@ -8,7 +8,7 @@
 use crate::oauth::authorize::{PageError, Session, FORM_TTL_SECS};
 use crate::oauth::browser::{
     csrf_accepted, csrf_value, form_expired, form_not_accepted, same_secret, BrowserHandles,
-    NewSession, SignInOutcome,
+    Outcome, SignInOutcome,
 };
 use crate::oauth::device::{display_user_code, normalize_user_code, DeviceForm};
 use crate::oauth::error::{status, OAuthError};
@@ -58,20 +58,7 @@ pub enum DeviceAnswer {
 }
 
 /// What the browser gets, and the session cookie it sets.
-#[derive(Debug)]
-pub struct DeviceOutcome {
-    pub answer: DeviceAnswer,
-    pub session: Option<NewSession>,
-}
-
-impl From<DeviceAnswer> for DeviceOutcome {
-    fn from(answer: DeviceAnswer) -> Self {
-        Self {
-            answer,
-            session: None,
-        }
-    }
-}
+pub type DeviceOutcome = Outcome<DeviceAnswer>;
 
 fn page((error, status): (PageError, u16)) -> DeviceAnswer {
     DeviceAnswer::Page { error, status }
@@ -127,27 +114,19 @@ impl DeviceHandles<'_> {
             return Ok(page(form_not_accepted()).into());
         }
         match params.get("action") {
-            Some("login") => {
-                let current = self.browser.session(session_cookie).await?;
-                match self.browser.sign_in(params, peer, current).await? {
-                    SignInOutcome::SignedIn(mut session) => {
-                        if !session.can_join(&form.client_id) {
-                            session = Session::new(
-                                &session.sub,
-                                self.browser.issuer.now,
-                                self.browser.session_ttl_secs,
-                            );
-                        }
-                        self.consent(form, session, true)
-                    }
-                    SignInOutcome::Retry { message, status } => Ok(DeviceAnswer::Login {
-                        page: self.seal(form)?,
-                        message: Some(message),
-                        status,
-                    }
-                    .into()),
+            Some("login") => match self
+                .browser
+                .sign_in(params, peer, session_cookie, &form.client_id)
+                .await?
+            {
+                SignInOutcome::SignedIn(session) => self.consent(form, session, true),
+                SignInOutcome::Retry { message, status } => Ok(DeviceAnswer::Login {
+                    page: self.seal(form)?,
+                    message: Some(message),
+                    status,
                 }
-            }
+                .into()),
+            },
             Some(action @ ("allow" | "deny")) => {
                 Ok(self.answer(form, action == "allow").await?.into())
             }

@@ -37,9 +37,8 @@ pub async fn device_authorization(
     params: &Params,
     proof: ClientProof<'_>,
 ) -> Result<DeviceAuthorizationResponse, OAuthError> {
-    if params.is_empty() {
-        return Err(OAuthError::invalid_request("no parameter in body request"));
-    }
+    // An empty body is fine for a client that authenticates with HTTP Basic (`scope` is
+    // optional); one that proves nothing is refused by the authentication.
     let client = authenticator.authenticate(params, proof).await?;
     if !client.allows_grant(GrantType::DeviceCode) {
         return Err(OAuthError::new(

@@ -2,17 +2,13 @@
 //! WebDriver): open the authorize URL, fill the form, submit, land on the client's redirect URI
 //! with a code, exchange it, verify the ID token.
 
-use crate::helpers::*;
-use aws_lc_rs::digest;
-use base64::Engine;
+use crate::harness::*;
 use fantoccini::{ClientBuilder, Locator};
-use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-const VERIFIER: &str = "browser-test-verifier-0123456789-abcdefghijklmnop";
 const BROWSER_ISSUER: &str = "http://localhost";
 
 struct Chromedriver(Child);
@@ -22,14 +18,6 @@ impl Drop for Chromedriver {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 fn start_chromedriver() -> (Chromedriver, u16) {
@@ -121,8 +109,7 @@ audience = ["https://reports.internal"]
         .await
         .expect("a WebDriver session");
 
-    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .encode(digest::digest(&digest::SHA256, VERIFIER.as_bytes()));
+    let challenge = challenge(VERIFIER);
     let authorize = url::Url::parse_with_params(
         &app.url("/oauth2/authorize"),
         &[
@@ -222,20 +209,10 @@ audience = ["https://reports.internal"]
         )
         .await;
     assert_eq!(tokens.status, 200, "{}", tokens.json);
-    let id_token = tokens.json["id_token"].as_str().unwrap();
-    let header = jsonwebtoken::decode_header(id_token).unwrap();
-    let jwk = find_key(&app.jwks().await, header.kid.as_deref().unwrap()).unwrap();
-    let jwk: jsonwebtoken::jwk::Jwk = serde_json::from_value(jwk).unwrap();
-    let mut validation = Validation::new(Algorithm::ES256);
-    validation.set_issuer(&[BROWSER_ISSUER]);
-    validation.set_audience(&["browser-app"]);
-    let claims = jsonwebtoken::decode::<serde_json::Value>(
-        id_token,
-        &DecodingKey::from_jwk(&jwk).unwrap(),
-        &validation,
-    )
-    .expect("the ID token verifies")
-    .claims;
+    let claims = app
+        .verify_id_token(tokens.str("id_token"), "browser-app")
+        .await;
+    assert_eq!(app.issuer, BROWSER_ISSUER);
     assert_eq!(claims["sub"], "alice");
     assert_eq!(claims["nonce"], "browser-nonce");
     assert_eq!(claims["name"], "Alice Liddell");

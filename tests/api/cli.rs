@@ -1,6 +1,6 @@
 //! The `tessera` binary: config check, client secret, keys, and serve with SIGHUP reloads.
 
-use crate::helpers::*;
+use crate::harness::*;
 use std::path::Path;
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -1,7 +1,7 @@
 //! Compatible routes: each older token API called exactly as its documentation shows
 //! (`shared/seeds/`), answers checked field by field.
 
-use crate::helpers::*;
+use crate::harness::*;
 use serde_json::{json, Value};
 use std::sync::Arc;
 
@@ -64,15 +64,12 @@ audience = ["https://los.internal"]
     .await
 }
 
+/// A JSON body with the content type these APIs' documentation shows.
 async fn post_json(app: &TestApp, path: &str, body: Value) -> Answer {
-    Answer::from(
-        app.client
-            .post(app.url(path))
-            .header("Content-Type", "application/json; charset=UTF-8")
-            .body(body.to_string())
-            .send()
-            .await
-            .unwrap(),
+    app.post_raw(
+        path,
+        Some("application/json; charset=UTF-8"),
+        body.to_string(),
     )
     .await
 }
@@ -207,13 +204,7 @@ async fn the_token_api_with_query_parameters_and_its_revocation() {
     )
     .await;
     assert_eq!(revoked.status, 200, "{}", revoked.json);
-    let introspected = post_form(
-        &app.client,
-        &app.url("/oauth2/introspect"),
-        ("resource-server", OTHER_SECRET),
-        &[("token", &access)],
-    )
-    .await;
+    let introspected = app.introspect(&access).await;
     assert_eq!(introspected.json, json!({"active": false}));
 
     // The documented messages.
@@ -339,15 +330,8 @@ async fn the_v1_1_api_wraps_answers_in_meta_and_data() {
 
 #[tokio::test]
 async fn the_token_api_exchanges_an_authorization_code_from_query_parameters() {
-    use crate::authorize::{challenge, mobile_query, query_of, Jar, VERIFIER};
     let app = spawn_compat_app().await;
-    let mut jar = Jar::default();
-    let challenge = challenge(VERIFIER);
-    let page = app
-        .authorize(&mut jar, &mobile_query(&challenge, &[]))
-        .await;
-    let signed_in = app.sign_in(&mut jar, &page, "alice", ALICE_PASSWORD).await;
-    let code = query_of(signed_in.header("location").unwrap())["code"].clone();
+    let code = app.mobile_code().await;
     let answer = post_query(
         &app,
         "/token",

@@ -1,6 +1,6 @@
 //! Every bad input gets its precise RFC 6749 error: status, `error`, `error_description`, headers.
 
-use crate::helpers::*;
+use crate::harness::*;
 use serde_json::json;
 
 #[tokio::test]

@@ -1,8 +1,7 @@
 //! The JWT bearer grant (RFC 7523 2.1) and token exchange (RFC 8693), with JWTs of a trusted
 //! issuer signed here by jsonwebtoken.
 
-use crate::assertions::{jwks_toml, TestKey};
-use crate::helpers::*;
+use crate::harness::*;
 use jsonwebtoken::Algorithm;
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -314,13 +313,11 @@ async fn token_exchange_delegates_with_act_and_never_widens_scopes() {
     assert_eq!(claims["scope"], "reports:read");
 
     // A revoked subject token cannot be exchanged.
-    post_form(
-        &app.app.client,
-        &app.app.url("/oauth2/revoke"),
-        ("reports", REPORTS_SECRET),
-        &[("token", &subject)],
-    )
-    .await;
+    let revoked = app
+        .app
+        .revoke(("reports", REPORTS_SECRET), &[("token", &subject)])
+        .await;
+    assert_eq!(revoked.status, 200, "{}", revoked.json);
     app.as_relay(
         "relay",
         &[

@@ -1,6 +1,6 @@
 //! The keys folder, the JWKS and rotation without downtime.
 
-use crate::helpers::*;
+use crate::harness::*;
 use jsonwebtoken::jwk::ThumbprintHash;
 use jsonwebtoken::Algorithm;
 use std::os::unix::fs::PermissionsExt;

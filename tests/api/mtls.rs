@@ -1,7 +1,7 @@
 //! Mutual TLS (RFC 8705): certificates made here with rcgen, a real TLS connection from
 //! reqwest, tokens bound to the certificate (`cnf.x5t#S256`).
 
-use crate::helpers::*;
+use crate::harness::*;
 use base64::Engine;
 use rcgen::{
     BasicConstraints, CertificateParams, DistinguishedName, DnType, IsCa, Issuer, KeyPair,

@@ -1,8 +1,7 @@
 //! The `provider` grant at `POST /auth/token`, as that API's documentation shows its requests,
 //! against a fake Facebook token-debug API and an OIDC provider's keys, both on loopback.
 
-use crate::assertions::{jwks_toml, TestKey};
-use crate::helpers::*;
+use crate::harness::*;
 use serde_json::{json, Value};
 use std::sync::Arc;
 use tessera::jose::SigningAlg;
@@ -95,16 +94,7 @@ audience = ["https://profiles.internal"]
 }
 
 async fn provider_token(app: &TestApp, body: Value) -> Answer {
-    Answer::from(
-        app.client
-            .post(app.url("/auth/token"))
-            .header("Content-Type", "application/json")
-            .body(body.to_string())
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await
+    app.post_json("/auth/token", &body).await
 }
 
 fn facebook_body(account_id: &str, access_token: &str) -> Value {

@@ -2,10 +2,8 @@
 //! is seen by all; when Redis stops, what needs it fails closed (503) and issuing goes on; when
 //! Redis returns, the replicas recover by themselves.
 
-use crate::assertions::{claims as assertion_claims, jwks_toml, TestKey, ASSERTION_TYPE};
-use crate::helpers::*;
+use crate::harness::*;
 use serde_json::json;
-use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -51,14 +49,6 @@ impl Redis {
         unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
         self.child.wait().unwrap();
     }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 async fn introspect(client: &reqwest::Client, server: &ServerProcess, token: &str) -> Answer {
@@ -146,14 +136,7 @@ async fn replicas_share_revocations_through_redis_and_fail_closed_without_it() {
         .text()
         .await
         .unwrap();
-    let payload = feed.split('.').nth(1).unwrap();
-    use base64::Engine;
-    let claims: serde_json::Value = serde_json::from_slice(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(payload)
-            .unwrap(),
-    )
-    .unwrap();
+    let claims = unverified_claims(&feed);
     assert_eq!(claims["revoked"].as_array().unwrap().len(), 1);
 
     // An assertion used on A cannot be replayed on B or C.

@@ -1,7 +1,7 @@
 //! client_credentials end to end: the response, the token as a resource server sees it, scopes,
 //! audiences, client authentication methods and the secret cache.
 
-use crate::helpers::*;
+use crate::harness::*;
 use jsonwebtoken::Algorithm;
 use serde_json::json;
 use std::time::Duration;
@@ -56,13 +56,6 @@ async fn basic_authentication_gets_a_token_that_verifies_against_the_jwks() {
         9,
         "no other claims: {claims}"
     );
-}
-
-impl TestApp {
-    pub fn clock_now(&self) -> i64 {
-        use tessera::clock::Clock;
-        self.clock.now()
-    }
 }
 
 #[tokio::test]

@@ -1,7 +1,7 @@
 //! UMA 2.0: permission tickets from the permission endpoint, the UMA grant against the policies
 //! in the configuration, need_info and request_denied, and the older `/token` API's `uma_ticket`.
 
-use crate::helpers::*;
+use crate::harness::*;
 use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::Duration;

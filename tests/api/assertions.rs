@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 use strum::IntoEnumIterator;
 use tessera::jose::SigningAlg;
 
@@ -20,7 +21,8 @@ struct AssertionApp {
     keys: Vec<TestKey>,
 }
 
-async fn spawn_assertion_app(sections: &str) -> AssertionApp {
+/// Starts `config` with the assertion clients added.
+async fn spawn_assertion_app(config: TestConfig) -> AssertionApp {
     let dir = Arc::new(tempfile::TempDir::new().unwrap());
     let keys_dir = dir.path().join("keys");
     let now = chrono::Utc::now().timestamp();
@@ -31,41 +33,25 @@ async fn spawn_assertion_app(sections: &str) -> AssertionApp {
     let keys: Vec<TestKey> = SigningAlg::iter()
         .map(|alg| TestKey::new(alg, &format!("key-{alg}")))
         .collect();
-    let all: Vec<&TestKey> = keys.iter().collect();
-    let extra = format!(
-        r#"
-[[clients]]
-client_id = "signer"
-token_endpoint_auth_methods = ["private_key_jwt"]
-jwks = {jwks}
-scopes = ["s"]
-audience = ["https://s.internal"]
-
-[[clients]]
-client_id = "es256-only"
-token_endpoint_auth_methods = ["private_key_jwt"]
-token_endpoint_auth_signing_algs = ["ES256"]
-jwks = {jwks}
-audience = ["https://s.internal"]
-
-[[clients]]
-client_id = "sealed-signer"
-token_endpoint_auth_methods = ["private_key_jwt"]
-require_encrypted_assertion = true
-jwks = {jwks}
-audience = ["https://s.internal"]
-
-[[clients]]
-client_id = "hmac"
-token_endpoint_auth_methods = ["client_secret_jwt"]
-client_secret_file = "hmac.secret"
-audience = ["https://s.internal"]
-"#,
-        jwks = jwks_toml(&all)
-    );
-    let text = format!("{}{extra}", config_text("ES256", "", sections));
+    let jwks = jwk_set(&keys.iter().collect::<Vec<_>>());
+    let signer = |client_id: &str| {
+        ClientConfig::new(client_id)
+            .token_endpoint_auth_methods(&["private_key_jwt"])
+            .jwks(jwks.clone())
+            .audience(&["https://s.internal"])
+    };
+    let config = config
+        .client(signer("signer").scopes(&["s"]))
+        .client(signer("es256-only").token_endpoint_auth_signing_algs(&["ES256"]))
+        .client(signer("sealed-signer").require_encrypted_assertion())
+        .client(
+            ClientConfig::new("hmac")
+                .token_endpoint_auth_methods(&["client_secret_jwt"])
+                .client_secret_file("hmac.secret")
+                .audience(&["https://s.internal"]),
+        );
     AssertionApp {
-        app: spawn_in(dir, &text).await,
+        app: spawn_in(dir, &config).await,
         keys,
     }
 }
@@ -79,13 +65,7 @@ impl AssertionApp {
     }
 
     async fn token(&self, assertion: &str, extra: &[(&str, &str)]) -> Answer {
-        let mut form = vec![
-            ("grant_type", "client_credentials"),
-            ("client_assertion_type", ASSERTION_TYPE),
-            ("client_assertion", assertion),
-        ];
-        form.extend_from_slice(extra);
-        self.app.token_form(None, &form).await
+        self.app.token_with_assertion(assertion, extra).await
     }
 
     /// The issuer's encryption key for `alg`, as a client finds it: in the JWKS.
@@ -102,7 +82,7 @@ impl AssertionApp {
 
 #[tokio::test]
 async fn every_signature_algorithm_authenticates_with_private_key_jwt() {
-    let app = spawn_assertion_app("").await;
+    let app = spawn_assertion_app(TestConfig::new()).await;
     for alg in SigningAlg::iter() {
         let assertion = app
             .key(alg)
@@ -126,7 +106,7 @@ async fn every_signature_algorithm_authenticates_with_private_key_jwt() {
 
 #[tokio::test]
 async fn client_secret_jwt_uses_the_secret_itself() {
-    let app = spawn_assertion_app("").await;
+    let app = spawn_assertion_app(TestConfig::new()).await;
     for alg in [Algorithm::HS256, Algorithm::HS384, Algorithm::HS512] {
         let assertion = jsonwebtoken::encode(
             &Header::new(alg),
@@ -152,7 +132,7 @@ async fn client_secret_jwt_uses_the_secret_itself() {
 
 #[tokio::test]
 async fn assertions_encrypted_to_the_issuer_open_with_both_key_managements() {
-    let app = spawn_assertion_app("").await;
+    let app = spawn_assertion_app(TestConfig::new()).await;
     for (alg, enc) in [
         ("RSA-OAEP-256", "A256GCM"),
         ("ECDH-ES+A256KW", "A128CBC-HS256"),
@@ -195,7 +175,7 @@ async fn assertions_encrypted_to_the_issuer_open_with_both_key_managements() {
 
 #[tokio::test]
 async fn each_rule_refuses_its_attack() {
-    let app = spawn_assertion_app("").await;
+    let app = spawn_assertion_app(TestConfig::new()).await;
     let now = app.app.clock_now();
     let es256 = app.key(SigningAlg::ES256);
     let with = |change: &dyn Fn(&mut Value)| {
@@ -268,7 +248,7 @@ async fn each_rule_refuses_its_attack() {
 async fn forged_headers_and_keys_are_refused() {
     use base64::Engine;
     let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    let app = spawn_assertion_app("").await;
+    let app = spawn_assertion_app(TestConfig::new()).await;
     let now = app.app.clock_now();
     let es256 = app.key(SigningAlg::ES256);
     let body = engine.encode(assertion_claims("signer", now).to_string());
@@ -401,7 +381,7 @@ async fn forged_headers_and_keys_are_refused() {
 
 #[tokio::test]
 async fn an_assertion_works_once() {
-    let app = spawn_assertion_app("").await;
+    let app = spawn_assertion_app(TestConfig::new()).await;
     let assertion = app
         .key(SigningAlg::EdDSA)
         .sign(&assertion_claims("signer", app.app.clock_now()));
@@ -415,7 +395,11 @@ async fn an_assertion_works_once() {
 
 #[tokio::test]
 async fn a_full_replay_cache_refuses_instead_of_admitting_unchecked() {
-    let app = spawn_assertion_app("[revocation]\nreplay_capacity = 1").await;
+    let app = spawn_assertion_app(TestConfig::new().revocation(RevocationConfig {
+        replay_capacity: Some(1),
+        ..RevocationConfig::default()
+    }))
+    .await;
     let first = app
         .key(SigningAlg::ES256)
         .sign(&assertion_claims("signer", app.app.clock_now()));
@@ -432,7 +416,7 @@ async fn a_full_replay_cache_refuses_instead_of_admitting_unchecked() {
 
 #[tokio::test]
 async fn assertion_parameters_are_checked() {
-    let app = spawn_assertion_app("").await;
+    let app = spawn_assertion_app(TestConfig::new()).await;
     let assertion = app
         .key(SigningAlg::ES256)
         .sign(&assertion_claims("signer", app.app.clock_now()));
@@ -520,34 +504,21 @@ async fn keys_from_a_jwks_uri_are_cached_and_an_unknown_kid_cannot_hammer_the_cl
     let keys = Arc::new(Mutex::new(vec![first.public_jwk.clone()]));
     let hits = Arc::new(AtomicUsize::new(0));
     let port = jwks_server(keys.clone(), hits.clone()).await;
-    let extra = format!(
-        "[[clients]]\nclient_id = \"remote\"\ntoken_endpoint_auth_methods = [\"private_key_jwt\"]\njwks_uri = \"http://127.0.0.1:{port}/jwks\"\naudience = [\"https://s.internal\"]\n"
-    );
-    let app = spawn_in(
-        Arc::new(tempfile::TempDir::new().unwrap()),
-        &format!(
-            "{}{extra}",
-            config_text(
-                "ES256",
-                "",
-                "[client_assertions]\njwks_refetch_interval = \"1h\""
-            )
-        ),
-    )
-    .await;
+    let config = TestConfig::new()
+        .client_assertions(ClientAssertionsConfig {
+            jwks_refetch_interval: Some(Duration::from_secs(3600)),
+            ..ClientAssertionsConfig::default()
+        })
+        .client(
+            ClientConfig::new("remote")
+                .token_endpoint_auth_methods(&["private_key_jwt"])
+                .jwks_uri(&format!("http://127.0.0.1:{port}/jwks"))
+                .audience(&["https://s.internal"]),
+        );
+    let app = spawn(&config).await;
     let token = |assertion: String| {
         let app = &app;
-        async move {
-            app.token_form(
-                None,
-                &[
-                    ("grant_type", "client_credentials"),
-                    ("client_assertion_type", ASSERTION_TYPE),
-                    ("client_assertion", &assertion),
-                ],
-            )
-            .await
-        }
+        async move { app.token_with_assertion(&assertion, &[]).await }
     };
     for _ in 0..3 {
         let answer = token(first.sign(&assertion_claims("remote", app.clock_now()))).await;
@@ -581,13 +552,20 @@ async fn keys_from_a_jwks_uri_are_cached_and_an_unknown_kid_cannot_hammer_the_cl
 
 #[test]
 fn client_secret_jwt_needs_the_secret_itself_and_private_key_jwt_needs_keys() {
-    let text = format!(
-        "{}\n[[clients]]\nclient_id = \"h\"\ntoken_endpoint_auth_methods = [\"client_secret_jwt\"]\nclient_secret_hash = \"$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$Hf0CjJ1i2ZVJkM6AAh4l2xOKnUVbfO5zWNnD0MY3cAk\"\naudience = [\"x\"]\n[[clients]]\nclient_id = \"k\"\ntoken_endpoint_auth_methods = [\"private_key_jwt\"]\naudience = [\"x\"]\n",
-        config_text("ES256", "", "")
-    );
-    let err = tessera::settings::Settings::parse(&text, Path::new("/tmp"), Vec::new())
-        .unwrap_err()
-        .to_string();
+    // A hash cannot sign (client_secret_jwt); a client without keys cannot be checked.
+    let config = TestConfig::new()
+        .client(
+            ClientConfig::new("h")
+                .token_endpoint_auth_methods(&["client_secret_jwt"])
+                .secret(OTHER_SECRET)
+                .audience(&["x"]),
+        )
+        .client(
+            ClientConfig::new("k")
+                .token_endpoint_auth_methods(&["private_key_jwt"])
+                .audience(&["x"]),
+        );
+    let err = config.parse_in(Path::new("/tmp")).unwrap_err().to_string();
     assert!(
         err.contains("client_secret_jwt needs the secret itself"),
         "{err}"

@@ -6,7 +6,6 @@ use crate::harness::*;
 use fantoccini::{ClientBuilder, Locator};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const BROWSER_ISSUER: &str = "http://localhost";
@@ -71,22 +70,15 @@ async fn callback_server() -> u16 {
 async fn a_person_signs_in_through_the_login_page_in_a_real_browser() {
     let callback_port = callback_server().await;
     let callback = format!("http://127.0.0.1:{callback_port}/callback");
-    let extra = format!(
-        r#"
-[[clients]]
-client_id = "browser-app"
-token_endpoint_auth_methods = ["none"]
-grant_types = ["authorization_code"]
-redirect_uris = ["{callback}"]
-scopes = ["openid", "profile", "email"]
-audience = ["https://reports.internal"]
-"#
+    let config = TestConfig::new().issuer(BROWSER_ISSUER).client(
+        ClientConfig::new("browser-app")
+            .token_endpoint_auth_methods(&["none"])
+            .grant_types(&["authorization_code"])
+            .redirect_uris(&[&callback])
+            .scopes(&["openid", "profile", "email"])
+            .audience(&["https://reports.internal"]),
     );
-    let text = format!("{}{extra}", config_text("ES256", "", "")).replace(
-        &format!("issuer = \"{ISSUER}\""),
-        &format!("issuer = \"{BROWSER_ISSUER}\""),
-    );
-    let app = spawn_in(Arc::new(tempfile::TempDir::new().unwrap()), &text).await;
+    let app = spawn(&config).await;
 
     let (_driver, port) = start_chromedriver();
     let profile = tempfile::TempDir::new().unwrap();

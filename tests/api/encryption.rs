@@ -9,18 +9,13 @@ use std::path::Path;
 use std::sync::Arc;
 use tessera::jose::{generate_encryption_key, KeyManagementAlg};
 
-/// A fresh key pair: the private JWK written to `dir/name`, the public one as a TOML inline table.
-fn recipient(dir: &Path, name: &str, alg: KeyManagementAlg) -> (std::path::PathBuf, String) {
+/// A fresh key pair: the private JWK written to `dir/name`, and the public JWK.
+fn recipient(dir: &Path, name: &str, alg: KeyManagementAlg) -> (std::path::PathBuf, Value) {
     let private = generate_encryption_key(alg).unwrap();
     let path = dir.join(name);
     std::fs::write(&path, private.to_string()).unwrap();
     let public = private.to_public_key().unwrap();
-    let members: Vec<String> = public
-        .as_ref()
-        .iter()
-        .filter_map(|(k, v)| v.as_str().map(|v| format!("{k} = \"{v}\"")))
-        .collect();
-    (path, format!("{{ {} }}", members.join(", ")))
+    (path, serde_json::from_str(&public.to_string()).unwrap())
 }
 
 #[tokio::test]
@@ -42,26 +37,23 @@ async fn access_tokens_are_encrypted_to_the_resource_or_the_client_that_asks() {
         Value::Object(public)
     };
     std::fs::write(dir.path().join("sealed.pub.jwk"), public_json.to_string()).unwrap();
-    let extra = format!(
-        r#"
-[[resources]]
-audience = "https://audit.internal"
-access_token_encryption = {{ jwk = {resource_public}, alg = "RSA-OAEP-256", enc = "A256GCM" }}
-
-[[clients]]
-client_id = "sealed"
-client_secret_hash = "{hash}"
-scopes = ["x"]
-audience = ["https://x.internal"]
-access_token_encryption = {{ jwk_file = "sealed.pub.jwk", alg = "ECDH-ES+A256KW" }}
-"#,
-        hash = tessera::oauth::credentials::hash_secret(OTHER_SECRET),
-    );
-    let app = spawn_in(
-        dir.clone(),
-        &format!("{}{extra}", config_text("ES256", "", "")),
-    )
-    .await;
+    let config = TestConfig::new()
+        .resource(
+            ResourceConfig::new("https://audit.internal").access_token_encryption(
+                EncryptionConfig::inline(resource_public, "RSA-OAEP-256").enc("A256GCM"),
+            ),
+        )
+        .client(
+            ClientConfig::new("sealed")
+                .secret(OTHER_SECRET)
+                .scopes(&["x"])
+                .audience(&["https://x.internal"])
+                .access_token_encryption(EncryptionConfig::file(
+                    "sealed.pub.jwk",
+                    "ECDH-ES+A256KW",
+                )),
+        );
+    let app = spawn_in(dir.clone(), &config).await;
 
     // For the audit resource alone: encrypted to it (RSA-OAEP-256).
     let answer = app
@@ -119,11 +111,16 @@ fn a_private_key_or_a_wrong_algorithm_is_a_configuration_error() {
     let dir = tempfile::TempDir::new().unwrap();
     let private = generate_encryption_key(KeyManagementAlg::RsaOaep256).unwrap();
     std::fs::write(dir.path().join("private.jwk"), private.to_string()).unwrap();
-    let text = format!(
-        "{}\n[[resources]]\naudience = \"a\"\naccess_token_encryption = {{ jwk_file = \"private.jwk\", alg = \"RSA-OAEP-256\" }}\n[[resources]]\naudience = \"b\"\naccess_token_encryption = {{ jwk_file = \"missing.jwk\", alg = \"RSA1_5\" }}\n",
-        config_text("ES256", "", "")
-    );
-    let err = tessera::settings::Settings::parse(&text, dir.path(), Vec::new()).unwrap_err();
+    let config = TestConfig::new()
+        .resource(
+            ResourceConfig::new("a")
+                .access_token_encryption(EncryptionConfig::file("private.jwk", "RSA-OAEP-256")),
+        )
+        .resource(
+            ResourceConfig::new("b")
+                .access_token_encryption(EncryptionConfig::file("missing.jwk", "RSA1_5")),
+        );
+    let err = config.parse_in(dir.path()).unwrap_err();
     let text = err.to_string();
     assert!(
         text.contains("resources[0].access_token_encryption: the key must be public"),

@@ -4,7 +4,6 @@
 use crate::harness::*;
 use jsonwebtoken::Algorithm;
 use serde_json::{json, Value};
-use std::sync::Arc;
 use tessera::jose::SigningAlg;
 
 const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
@@ -20,38 +19,30 @@ struct ExchangeApp {
 
 async fn spawn_exchange_app() -> ExchangeApp {
     let idp = TestKey::new(SigningAlg::ES256, "idp-key");
-    let hash = tessera::oauth::credentials::hash_secret(OTHER_SECRET);
-    let extra = format!(
-        r#"
-[[trusted_issuers]]
-issuer = "{IDP}"
-jwks = {jwks}
-subject_prefix = "idp:"
-scopes = ["reports:read", "s"]
-audience = ["https://reports.internal"]
-
-[[clients]]
-client_id = "relay"
-client_secret_hash = "{hash}"
-grant_types = ["{JWT_BEARER}", "{TOKEN_EXCHANGE}", "client_credentials"]
-scopes = ["reports:read", "reports:write", "s", "u"]
-default_scopes = ["reports:read", "s"]
-audience = ["https://reports.internal", "https://other.internal"]
-
-[[clients]]
-client_id = "second-relay"
-client_secret_hash = "{hash}"
-grant_types = ["{TOKEN_EXCHANGE}", "client_credentials"]
-scopes = ["reports:read", "reports:write"]
-audience = ["https://reports.internal"]
-"#,
-        jwks = jwks_toml(&[&idp])
-    );
-    let app = spawn_in(
-        Arc::new(tempfile::TempDir::new().unwrap()),
-        &format!("{}{extra}", config_text("ES256", "", "")),
-    )
-    .await;
+    let config = TestConfig::new()
+        .trusted_issuer(
+            TrustedIssuerConfig::new(IDP)
+                .jwks(jwk_set(&[&idp]))
+                .subject_prefix("idp:")
+                .scopes(&["reports:read", "s"])
+                .audience(&["https://reports.internal"]),
+        )
+        .client(
+            ClientConfig::new("relay")
+                .secret(OTHER_SECRET)
+                .grant_types(&[JWT_BEARER, TOKEN_EXCHANGE, "client_credentials"])
+                .scopes(&["reports:read", "reports:write", "s", "u"])
+                .default_scopes(&["reports:read", "s"])
+                .audience(&["https://reports.internal", "https://other.internal"]),
+        )
+        .client(
+            ClientConfig::new("second-relay")
+                .secret(OTHER_SECRET)
+                .grant_types(&[TOKEN_EXCHANGE, "client_credentials"])
+                .scopes(&["reports:read", "reports:write"])
+                .audience(&["https://reports.internal"]),
+        );
+    let app = spawn(&config).await;
     ExchangeApp { app, idp }
 }
 

@@ -77,14 +77,15 @@ impl Pki {
 }
 
 /// The public JWK of an rcgen P-256 key pair.
-fn public_jwk(key: &KeyPair) -> String {
+fn public_jwk(key: &KeyPair) -> serde_json::Value {
     let raw = key.public_key_raw();
     let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    format!(
-        "{{ kty = \"EC\", crv = \"P-256\", x = \"{}\", y = \"{}\" }}",
-        engine.encode(&raw[1..33]),
-        engine.encode(&raw[33..65])
-    )
+    json!({
+        "kty": "EC",
+        "crv": "P-256",
+        "x": engine.encode(&raw[1..33]),
+        "y": engine.encode(&raw[33..65]),
+    })
 }
 
 fn thumbprint(der: &[u8]) -> String {
@@ -97,30 +98,35 @@ async fn clients_authenticate_with_certificates_and_get_bound_tokens() {
     let pki = Pki::new();
     let (pki_identity, pki_der, _) = pki.client("mtls-client", true);
     let (self_identity, self_der, self_key) = pki.client("anything", false);
-    let extra = format!(
-        r#"
-[[clients]]
-client_id = "pki-client"
-token_endpoint_auth_methods = ["tls_client_auth"]
-grant_types = ["client_credentials", "urn:ietf:params:oauth:grant-type:token-exchange"]
-tls_client_auth_subject_dn = "CN=mtls-client"
-audience = ["https://m.internal"]
-
-[[clients]]
-client_id = "self-client"
-token_endpoint_auth_methods = ["self_signed_tls_client_auth"]
-grant_types = ["client_credentials", "urn:ietf:params:oauth:grant-type:token-exchange"]
-jwks = {{ keys = [{jwk}] }}
-audience = ["https://m.internal"]
-"#,
-        jwk = public_jwk(&self_key)
-    );
-    let tls = "[tls]\nlisten = \"127.0.0.1:0\"\ncert_file = \"server.pem\"\nkey_file = \"server-key.pem\"\nclient_ca_file = \"client-ca.pem\"\nbase_url = \"https://localhost:8443\"";
-    let app = spawn_in(
-        pki.dir.clone(),
-        &format!("{}{extra}", config_text("ES256", "", tls)),
-    )
-    .await;
+    let config = TestConfig::new()
+        .tls(TlsConfig {
+            listen: "127.0.0.1:0".to_owned(),
+            cert_file: "server.pem".to_owned(),
+            key_file: "server-key.pem".to_owned(),
+            client_ca_file: Some("client-ca.pem".to_owned()),
+            base_url: "https://localhost:8443".to_owned(),
+        })
+        .client(
+            ClientConfig::new("pki-client")
+                .token_endpoint_auth_methods(&["tls_client_auth"])
+                .grant_types(&[
+                    "client_credentials",
+                    "urn:ietf:params:oauth:grant-type:token-exchange",
+                ])
+                .tls_client_auth_subject_dn("CN=mtls-client")
+                .audience(&["https://m.internal"]),
+        )
+        .client(
+            ClientConfig::new("self-client")
+                .token_endpoint_auth_methods(&["self_signed_tls_client_auth"])
+                .grant_types(&[
+                    "client_credentials",
+                    "urn:ietf:params:oauth:grant-type:token-exchange",
+                ])
+                .jwks(json!({ "keys": [public_jwk(&self_key)] }))
+                .audience(&["https://m.internal"]),
+        );
+    let app = spawn_in(pki.dir.clone(), &config).await;
     let tls_url = format!(
         "https://localhost:{}/oauth2/token",
         app.tls_port.expect("a TLS listener")

@@ -4,6 +4,7 @@
 use crate::harness::*;
 use serde_json::{json, Value};
 use std::sync::Arc;
+use std::time::Duration;
 use tessera::jose::SigningAlg;
 
 const APP_SECRET: &str = "facebook-app-secret-0123456789abcdef";
@@ -57,40 +58,31 @@ async fn fake_facebook() -> u16 {
     port
 }
 
-async fn spawn_provider_app(facebook_port: u16, corp: &TestKey) -> TestApp {
+/// An app with the two providers (Facebook's API at `facebook_url`, and the OpenID provider
+/// `corp` signing with `corp`), the route `/auth/token`, and the client `truelocal`.
+async fn spawn_provider_app(facebook_url: &str, corp: &TestKey) -> TestApp {
     let dir = Arc::new(tempfile::TempDir::new().unwrap());
     std::fs::write(dir.path().join("facebook.secret"), APP_SECRET).unwrap();
-    let extra = format!(
-        r#"
-[[providers]]
-name = "facebook"
-type = "facebook"
-app_id = "1234"
-app_secret_file = "facebook.secret"
-base_url = "http://127.0.0.1:{facebook_port}"
-timeout = "2s"
-
-[[providers]]
-name = "corp"
-type = "oidc"
-issuer = "https://corp.test"
-jwks = {jwks}
-audience = "tessera-at-corp"
-
-[[routes]]
-path = "/auth/token"
-endpoint = "token"
-
-[[clients]]
-client_id = "truelocal"
-token_endpoint_auth_methods = ["none"]
-grant_types = ["provider"]
-scopes = ["profile"]
-audience = ["https://profiles.internal"]
-"#,
-        jwks = jwks_toml(&[corp])
-    );
-    spawn_in(dir, &format!("{}{extra}", config_text("ES256", "", ""))).await
+    let config = TestConfig::new()
+        .provider(
+            ProviderConfig::facebook("facebook", "1234", "facebook.secret", facebook_url)
+                .timeout(Duration::from_secs(2)),
+        )
+        .provider(ProviderConfig::oidc(
+            "corp",
+            "https://corp.test",
+            jwk_set(&[corp]),
+            "tessera-at-corp",
+        ))
+        .route(RouteConfig::new("/auth/token", "token"))
+        .client(
+            ClientConfig::new("truelocal")
+                .token_endpoint_auth_methods(&["none"])
+                .grant_types(&["provider"])
+                .scopes(&["profile"])
+                .audience(&["https://profiles.internal"]),
+        );
+    spawn_in(dir, &config).await
 }
 
 async fn provider_token(app: &TestApp, body: Value) -> Answer {
@@ -114,7 +106,11 @@ fn facebook_body(account_id: &str, access_token: &str) -> Value {
 #[tokio::test]
 async fn facebook_credentials_become_a_token_when_the_provider_confirms_them() {
     let corp = TestKey::new(SigningAlg::ES256, "corp-key");
-    let app = spawn_provider_app(fake_facebook().await, &corp).await;
+    let app = spawn_provider_app(
+        &format!("http://127.0.0.1:{}", fake_facebook().await),
+        &corp,
+    )
+    .await;
     let answer = provider_token(&app, facebook_body("10001", "good-token")).await;
     assert_eq!(answer.status, 200, "{}", answer.json);
     assert_eq!(answer.json["token_type"], "Bearer");
@@ -195,7 +191,7 @@ async fn a_provider_that_is_down_means_invalid_grant() {
         .local_addr()
         .unwrap()
         .port();
-    let app = spawn_provider_app(closed, &corp).await;
+    let app = spawn_provider_app(&format!("http://127.0.0.1:{closed}"), &corp).await;
     provider_token(&app, facebook_body("10001", "good-token"))
         .await
         .assert_error(400, "invalid_grant", "the provider could not be reached");
@@ -204,7 +200,11 @@ async fn a_provider_that_is_down_means_invalid_grant() {
 #[tokio::test]
 async fn an_oidc_providers_id_token_is_verified_against_its_keys() {
     let corp = TestKey::new(SigningAlg::ES256, "corp-key");
-    let app = spawn_provider_app(fake_facebook().await, &corp).await;
+    let app = spawn_provider_app(
+        &format!("http://127.0.0.1:{}", fake_facebook().await),
+        &corp,
+    )
+    .await;
     let now = app.clock_now();
     let id_token = |change: &dyn Fn(&mut Value)| {
         let mut claims = json!({"iss": "https://corp.test", "sub": "emp-7", "aud": "tessera-at-corp", "iat": now, "exp": now + 300});

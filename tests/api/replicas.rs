@@ -77,17 +77,21 @@ async fn replicas_share_revocations_through_redis_and_fail_closed_without_it() {
     let redis_dir = tempfile::TempDir::new().unwrap();
     let port = free_port();
     let redis = Redis::start(redis_dir.path(), port);
+    let signer = TestKey::new(SigningAlg::ES256, "replica-key");
     let config = process_config(
         dir.path(),
-        &format!("[revocation]\nbackend = \"redis\"\nurl = \"redis://127.0.0.1:{port}/\"\nkey_prefix = \"t{port}\""),
+        TestConfig::new()
+            .revocation(RevocationConfig::redis(
+                &format!("redis://127.0.0.1:{port}/"),
+                &format!("t{port}"),
+            ))
+            .client(
+                ClientConfig::new("signer")
+                    .token_endpoint_auth_methods(&["private_key_jwt"])
+                    .jwks(jwk_set(&[&signer]))
+                    .audience(&["https://s.internal"]),
+            ),
     );
-    let signer = TestKey::new(SigningAlg::ES256, "replica-key");
-    let mut text = std::fs::read_to_string(&config).unwrap();
-    text.push_str(&format!(
-        "\n[[clients]]\nclient_id = \"signer\"\ntoken_endpoint_auth_methods = [\"private_key_jwt\"]\njwks = {}\naudience = [\"https://s.internal\"]\n",
-        jwks_toml(&[&signer])
-    ));
-    std::fs::write(&config, text).unwrap();
     // The first replica creates the shared keys; the others load them.
     let a = ServerProcess::start(&config);
     let b = ServerProcess::start(&config);

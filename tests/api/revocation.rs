@@ -177,7 +177,11 @@ async fn expired_foreign_and_malformed_tokens_are_inactive_with_nothing_else() {
 
 #[tokio::test]
 async fn a_full_denylist_refuses_new_revocations_instead_of_forgetting_live_ones() {
-    let app = spawn_app_with("ES256", "", "[revocation]\ncapacity = 2").await;
+    let app = spawn(&TestConfig::new().revocation(RevocationConfig {
+        capacity: Some(2),
+        ..RevocationConfig::default()
+    }))
+    .await;
     let tokens = [
         app.new_token().await,
         app.new_token().await,

@@ -5,6 +5,7 @@ use crate::harness::*;
 use jsonwebtoken::Algorithm;
 use serde_json::json;
 use std::time::Duration;
+use tessera::jose::SigningAlg;
 
 #[tokio::test]
 async fn basic_authentication_gets_a_token_that_verifies_against_the_jwks() {
@@ -60,14 +61,14 @@ async fn basic_authentication_gets_a_token_that_verifies_against_the_jwks() {
 
 #[tokio::test]
 async fn every_signing_algorithm_is_verified_by_an_independent_implementation() {
-    for (name, alg) in [
-        ("ES256", Algorithm::ES256),
-        ("ES384", Algorithm::ES384),
-        ("RS256", Algorithm::RS256),
-        ("PS256", Algorithm::PS256),
-        ("EdDSA", Algorithm::EdDSA),
+    for (signing_alg, name, alg) in [
+        (SigningAlg::ES256, "ES256", Algorithm::ES256),
+        (SigningAlg::ES384, "ES384", Algorithm::ES384),
+        (SigningAlg::RS256, "RS256", Algorithm::RS256),
+        (SigningAlg::PS256, "PS256", Algorithm::PS256),
+        (SigningAlg::EdDSA, "EdDSA", Algorithm::EdDSA),
     ] {
-        let app = spawn_app_with(name, "", "").await;
+        let app = spawn(&TestConfig::new().signing_alg(signing_alg)).await;
         let answer = app.reports_token(&[]).await;
         assert_eq!(answer.status, 200, "{name}: {}", answer.json);
         let token = answer.json["access_token"].as_str().unwrap();
@@ -119,15 +120,10 @@ async fn expiry_follows_the_injected_clock() {
     // An issuer whose clock reads two hours ago: a resource server refuses its token as expired.
     let two_hours_ago = chrono::Utc::now().timestamp() - 7200;
     let dir = std::sync::Arc::new(tempfile::TempDir::new().unwrap());
-    let app = spawn_at(dir, &config_text("ES256", "", ""), two_hours_ago).await;
-    let token = app.reports_token(&[]).await.json["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let app = spawn_at(dir, &TestConfig::new(), two_hours_ago).await;
+    let token = app.new_token().await;
     let kid = jsonwebtoken::decode_header(&token).unwrap().kid.unwrap();
-    let jwk: jsonwebtoken::jwk::Jwk =
-        serde_json::from_value(find_key(&app.jwks().await, &kid).unwrap()).unwrap();
-    let key = jsonwebtoken::DecodingKey::from_jwk(&jwk).unwrap();
+    let key = app.decoding_key(&kid).await;
     let mut validation = jsonwebtoken::Validation::new(Algorithm::ES256);
     validation.set_audience(&["billing-api"]);
     let err = jsonwebtoken::decode::<serde_json::Value>(&token, &key, &validation).unwrap_err();

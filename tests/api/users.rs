@@ -123,7 +123,11 @@ async fn wrong_passwords_and_unknown_users_are_refused_alike() {
 
 #[tokio::test]
 async fn password_guessing_is_throttled_per_username_without_checking_passwords() {
-    let app = spawn_app_with("ES256", "", "[user_auth]\nmax_failures_per_user = 2").await;
+    let app = spawn(&TestConfig::new().user_auth(UserAuthConfig {
+        max_failures_per_user: Some(2),
+        ..UserAuthConfig::default()
+    }))
+    .await;
     for guess in ["one", "two"] {
         app.password_grant("alice", guess, None).await.assert_error(
             400,

@@ -25,25 +25,25 @@ pub struct TestApp {
     _dir: Arc<TempDir>,
 }
 
+/// An app on the standard configuration.
 pub async fn spawn_app() -> TestApp {
-    spawn_app_with("ES256", "", "").await
+    spawn(&TestConfig::new()).await
 }
 
-pub async fn spawn_app_with(alg: &str, top: &str, sections: &str) -> TestApp {
-    let dir = Arc::new(TempDir::new().unwrap());
-    spawn_in(dir, &config_text(alg, top, sections)).await
+/// An app on `config`, in a folder of its own.
+pub async fn spawn(config: &TestConfig) -> TestApp {
+    spawn_in(Arc::new(TempDir::new().unwrap()), config).await
 }
 
-/// Starts the server on `text` as a config file in `dir` (keys in `dir/keys`).
-pub async fn spawn_in(dir: Arc<TempDir>, text: &str) -> TestApp {
-    spawn_at(dir, text, tessera::clock::SystemClock.now()).await
+/// Starts the server on `config` written into `dir` (keys in `dir/keys`), where the test may
+/// have put the files the config names.
+pub async fn spawn_in(dir: Arc<TempDir>, config: &TestConfig) -> TestApp {
+    spawn_at(dir, config, tessera::clock::SystemClock.now()).await
 }
 
 /// Like `spawn_in`, with the application's clock starting at `start` (Unix seconds).
-pub async fn spawn_at(dir: Arc<TempDir>, text: &str, start: i64) -> TestApp {
-    let path = dir.path().join("tessera.toml");
-    std::fs::write(&path, text).unwrap();
-    // No environment: a variable of the machine running the tests must not change the config.
+pub async fn spawn_at(dir: Arc<TempDir>, config: &TestConfig, start: i64) -> TestApp {
+    let path = config.write_in(dir.path());
     let settings = Settings::load_with_env(&path, Vec::new()).expect("test config is valid");
     let keys_dir = settings.keys_dir.clone();
     let issuer = settings.issuer.clone();

@@ -30,6 +30,18 @@ impl TestApp {
             .await
     }
 
+    /// client_credentials, the client authenticating with `assertion` (RFC 7523 2.2), plus
+    /// `extra` parameters.
+    pub async fn token_with_assertion(&self, assertion: &str, extra: &[(&str, &str)]) -> Answer {
+        let mut form = vec![
+            ("grant_type", "client_credentials"),
+            ("client_assertion_type", ASSERTION_TYPE),
+            ("client_assertion", assertion),
+        ];
+        form.extend_from_slice(extra);
+        self.token_form(None, &form).await
+    }
+
     /// A fresh access token of `reports` (client_credentials, default scope and audiences).
     pub async fn new_token(&self) -> String {
         self.reports_token(&[]).await.str("access_token").to_owned()

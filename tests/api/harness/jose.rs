@@ -84,22 +84,9 @@ pub fn assertion_claims(client: &str, now: i64) -> Value {
     })
 }
 
-/// The public keys of `keys` as a TOML inline table `{ keys = [...] }`.
-pub fn jwks_toml(keys: &[&TestKey]) -> String {
-    let keys: Vec<String> = keys
-        .iter()
-        .map(|key| {
-            let members: Vec<String> = key
-                .public_jwk
-                .as_object()
-                .unwrap()
-                .iter()
-                .filter_map(|(k, v)| v.as_str().map(|v| format!("{k} = \"{v}\"")))
-                .collect();
-            format!("{{ {} }}", members.join(", "))
-        })
-        .collect();
-    format!("{{ keys = [{}] }}", keys.join(", "))
+/// A JWK set of the public keys of `keys`, as a client registers it or an issuer publishes it.
+pub fn jwk_set(keys: &[&TestKey]) -> Value {
+    json!({ "keys": keys.iter().map(|key| key.public_jwk.clone()).collect::<Vec<_>>() })
 }
 
 /// Runs a Python `script` with `args`, `stdin` on its standard input.

@@ -65,11 +65,12 @@ impl ServerProcess {
     }
 }
 
-/// A config for `ServerProcess`: JSON logs at info, plus `sections`.
-pub fn process_config(dir: &Path, sections: &str) -> PathBuf {
-    let text = config_text("ES256", "", sections)
-        .replace("level = \"warn\"", "level = \"info\"\nformat = \"json\"");
-    let path = dir.join("tessera.toml");
-    std::fs::write(&path, text).unwrap();
-    path
+/// Writes `config` into `dir` for a `ServerProcess`, with the JSON logs at info it reads.
+pub fn process_config(dir: &Path, config: TestConfig) -> PathBuf {
+    config
+        .log(LogConfig {
+            level: Some("info".to_owned()),
+            format: Some("json".to_owned()),
+        })
+        .write_in(dir)
 }

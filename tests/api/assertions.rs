@@ -6,8 +6,7 @@ use crate::harness::*;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{json, Value};
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 use strum::IntoEnumIterator;
 use tessera::jose::SigningAlg;
@@ -473,37 +472,13 @@ async fn assertion_parameters_are_checked() {
         );
 }
 
-/// A client's JWKS endpoint that counts its hits and can gain keys.
-async fn jwks_server(keys: Arc<Mutex<Vec<Value>>>, hits: Arc<AtomicUsize>) -> u16 {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    tokio::spawn(async move {
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        while let Ok((mut stream, _)) = listener.accept().await {
-            let (keys, hits) = (keys.clone(), hits.clone());
-            tokio::spawn(async move {
-                let mut buffer = [0u8; 4096];
-                let _ = stream.read(&mut buffer).await;
-                hits.fetch_add(1, Ordering::SeqCst);
-                let body = json!({ "keys": *keys.lock().unwrap() }).to_string();
-                let response = format!(
-                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-                let _ = stream.write_all(response.as_bytes()).await;
-            });
-        }
-    });
-    port
-}
-
 #[tokio::test]
 async fn keys_from_a_jwks_uri_are_cached_and_an_unknown_kid_cannot_hammer_the_client() {
     let first = TestKey::new(SigningAlg::ES256, "first");
     let second = TestKey::new(SigningAlg::ES256, "second");
-    let keys = Arc::new(Mutex::new(vec![first.public_jwk.clone()]));
-    let hits = Arc::new(AtomicUsize::new(0));
-    let port = jwks_server(keys.clone(), hits.clone()).await;
+    // The client's JWKS endpoint.
+    let client_keys = StubServer::start().await;
+    client_keys.respond("/jwks", StubResponse::json(200, &jwk_set(&[&first])));
     let config = TestConfig::new()
         .client_assertions(ClientAssertionsConfig {
             jwks_refetch_interval: Some(Duration::from_secs(3600)),
@@ -512,7 +487,7 @@ async fn keys_from_a_jwks_uri_are_cached_and_an_unknown_kid_cannot_hammer_the_cl
         .client(
             ClientConfig::new("remote")
                 .token_endpoint_auth_methods(&["private_key_jwt"])
-                .jwks_uri(&format!("http://127.0.0.1:{port}/jwks"))
+                .jwks_uri(&client_keys.url("/jwks"))
                 .audience(&["https://s.internal"]),
         );
     let app = spawn(&config).await;
@@ -524,17 +499,20 @@ async fn keys_from_a_jwks_uri_are_cached_and_an_unknown_kid_cannot_hammer_the_cl
         let answer = token(first.sign(&assertion_claims("remote", app.clock_now()))).await;
         assert_eq!(answer.status, 200, "{}", answer.json);
     }
-    assert_eq!(hits.load(Ordering::SeqCst), 1, "fetched once, then cached");
+    assert_eq!(client_keys.hits("/jwks"), 1, "fetched once, then cached");
 
     // The client rotates in a new key: its unknown kid makes one more fetch, which finds it.
-    keys.lock().unwrap().push(second.public_jwk.clone());
+    client_keys.respond(
+        "/jwks",
+        StubResponse::json(200, &jwk_set(&[&first, &second])),
+    );
     assert_eq!(
         token(second.sign(&assertion_claims("remote", app.clock_now())))
             .await
             .status,
         200
     );
-    assert_eq!(hits.load(Ordering::SeqCst), 2);
+    assert_eq!(client_keys.hits("/jwks"), 2);
 
     // A flood of made-up kids: no more fetches within the interval.
     for i in 0..10 {
@@ -547,7 +525,7 @@ async fn keys_from_a_jwks_uri_are_cached_and_an_unknown_kid_cannot_hammer_the_cl
                 "no registered key of the client matches the assertion",
             );
     }
-    assert_eq!(hits.load(Ordering::SeqCst), 2);
+    assert_eq!(client_keys.hits("/jwks"), 2);
 }
 
 #[test]

@@ -40,36 +40,15 @@ fn start_chromedriver() -> (Chromedriver, u16) {
     (driver, port)
 }
 
-/// The client's side of the redirect: a tiny HTTP server that answers every request with 200.
-async fn callback_server() -> u16 {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    tokio::spawn(async move {
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        while let Ok((mut stream, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let mut buffer = [0u8; 4096];
-                let _ = stream.read(&mut buffer).await;
-                let body = "<html><body>signed in</body></html>";
-                let _ = stream
-                    .write_all(
-                        format!(
-                            "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                            body.len()
-                        )
-                        .as_bytes(),
-                    )
-                    .await;
-            });
-        }
-    });
-    port
-}
-
 #[tokio::test]
 async fn a_person_signs_in_through_the_login_page_in_a_real_browser() {
-    let callback_port = callback_server().await;
-    let callback = format!("http://127.0.0.1:{callback_port}/callback");
+    // The client's side of the redirect.
+    let client = StubServer::start().await;
+    client.respond(
+        "/callback",
+        StubResponse::html("<html><body>signed in</body></html>"),
+    );
+    let callback = client.url("/callback");
     let config = TestConfig::new().issuer(BROWSER_ISSUER).client(
         ClientConfig::new("browser-app")
             .token_endpoint_auth_methods(&["none"])
@@ -183,6 +162,11 @@ async fn a_person_signs_in_through_the_login_page_in_a_real_browser() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     browser.close().await.unwrap();
+    assert_eq!(
+        client.hits("/callback"),
+        1,
+        "the browser landed on the client"
+    );
     let query: std::collections::HashMap<String, String> =
         landed.query_pairs().into_owned().collect();
     assert_eq!(query["state"], "browser-state");

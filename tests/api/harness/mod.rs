@@ -11,6 +11,7 @@ mod jose;
 mod login;
 mod process;
 mod resource_server;
+mod stub;
 
 pub use app::*;
 pub use config::*;
@@ -18,6 +19,7 @@ pub use jose::*;
 pub use login::*;
 pub use process::*;
 pub use resource_server::*;
+pub use stub::*;
 
 pub const ISSUER: &str = "https://issuer.test";
 pub const REPORTS_SECRET: &str = "reports-secret-0123456789";

@@ -134,18 +134,11 @@ async fn clients_authenticate_with_certificates_and_get_bound_tokens() {
     let token = |client: reqwest::Client, client_id: &'static str| {
         let url = tls_url.clone();
         async move {
-            Answer::from(
-                client
-                    .post(url)
-                    .form(&[
-                        ("grant_type", "client_credentials"),
-                        ("client_id", client_id),
-                    ])
-                    .send()
-                    .await
-                    .unwrap(),
-            )
-            .await
+            let form = [
+                ("grant_type", "client_credentials"),
+                ("client_id", client_id),
+            ];
+            post_form(&client, &url, None, &form).await
         }
     };
 
@@ -175,26 +168,19 @@ async fn clients_authenticate_with_certificates_and_get_bound_tokens() {
         let url = tls_url.clone();
         let bound = bound.clone();
         async move {
-            Answer::from(
-                client
-                    .post(url)
-                    .form(&[
-                        (
-                            "grant_type",
-                            "urn:ietf:params:oauth:grant-type:token-exchange",
-                        ),
-                        ("client_id", client_id),
-                        ("subject_token", bound.as_str()),
-                        (
-                            "subject_token_type",
-                            "urn:ietf:params:oauth:token-type:access_token",
-                        ),
-                    ])
-                    .send()
-                    .await
-                    .unwrap(),
-            )
-            .await
+            let form = [
+                (
+                    "grant_type",
+                    "urn:ietf:params:oauth:grant-type:token-exchange",
+                ),
+                ("client_id", client_id),
+                ("subject_token", bound.as_str()),
+                (
+                    "subject_token_type",
+                    "urn:ietf:params:oauth:token-type:access_token",
+                ),
+            ];
+            post_form(&client, &url, None, &form).await
         }
     };
     exchange(&self_identity, "self-client").await.assert_error(

@@ -55,7 +55,7 @@ async fn introspect(client: &reqwest::Client, server: &ServerProcess, token: &st
     post_form(
         client,
         &server.url("/oauth2/introspect"),
-        ("resource-server", OTHER_SECRET),
+        Some(RESOURCE_SERVER),
         &[("token", token)],
     )
     .await
@@ -65,8 +65,42 @@ async fn token(client: &reqwest::Client, server: &ServerProcess) -> Answer {
     post_form(
         client,
         &server.url("/oauth2/token"),
-        ("reports", REPORTS_SECRET),
+        Some(("reports", REPORTS_SECRET)),
         &[("grant_type", "client_credentials")],
+    )
+    .await
+}
+
+/// client_credentials on `server`, the client authenticating with `assertion`.
+async fn with_assertion(
+    client: &reqwest::Client,
+    server: &ServerProcess,
+    assertion: &str,
+) -> Answer {
+    post_form(
+        client,
+        &server.url("/oauth2/token"),
+        None,
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_assertion_type", ASSERTION_TYPE),
+            ("client_assertion", assertion),
+        ],
+    )
+    .await
+}
+
+/// The refresh grant of the public client `mobile`.
+async fn refresh(client: &reqwest::Client, server: &ServerProcess, token: &str) -> Answer {
+    post_form(
+        client,
+        &server.url("/oauth2/token"),
+        None,
+        &[
+            ("grant_type", "refresh_token"),
+            ("client_id", "mobile"),
+            ("refresh_token", token),
+        ],
     )
     .await
 }
@@ -116,7 +150,7 @@ async fn replicas_share_revocations_through_redis_and_fail_closed_without_it() {
     let answer = post_form(
         &client,
         &a.url("/oauth2/revoke"),
-        ("reports", REPORTS_SECRET),
+        Some(("reports", REPORTS_SECRET)),
         &[("token", &revoked)],
     )
     .await;
@@ -145,78 +179,37 @@ async fn replicas_share_revocations_through_redis_and_fail_closed_without_it() {
 
     // An assertion used on A cannot be replayed on B or C.
     let assertion = signer.sign(&assertion_claims("signer", chrono::Utc::now().timestamp()));
-    let with_assertion = |server: &ServerProcess| {
-        let url = server.url("/oauth2/token");
-        let client = client.clone();
-        let assertion = assertion.clone();
-        async move {
-            Answer::from(
-                client
-                    .post(url)
-                    .form(&[
-                        ("grant_type", "client_credentials"),
-                        ("client_assertion_type", ASSERTION_TYPE),
-                        ("client_assertion", assertion.as_str()),
-                    ])
-                    .send()
-                    .await
-                    .unwrap(),
-            )
-            .await
-        }
-    };
-    assert_eq!(with_assertion(&a).await.status, 200);
+    assert_eq!(with_assertion(&client, &a, &assertion).await.status, 200);
     for server in [&b, &c] {
-        with_assertion(server).await.assert_error(
-            401,
-            "invalid_client",
-            "the assertion was used before",
-        );
+        with_assertion(&client, server, &assertion)
+            .await
+            .assert_error(401, "invalid_client", "the assertion was used before");
     }
 
     // A refresh token spent on B cannot be used again on C, and that reuse revokes the family
     // everywhere: the newest token fails on A.
-    let refresh = |server: &ServerProcess, token: String| {
-        let url = server.url("/oauth2/token");
-        let client = client.clone();
-        async move {
-            Answer::from(
-                client
-                    .post(url)
-                    .form(&[
-                        ("grant_type", "refresh_token"),
-                        ("client_id", "mobile"),
-                        ("refresh_token", token.as_str()),
-                    ])
-                    .send()
-                    .await
-                    .unwrap(),
-            )
-            .await
-        }
-    };
-    let login = Answer::from(
-        client
-            .post(a.url("/oauth2/token"))
-            .form(&[
-                ("grant_type", "password"),
-                ("client_id", "mobile"),
-                ("username", "alice"),
-                ("password", ALICE_PASSWORD),
-            ])
-            .send()
-            .await
-            .unwrap(),
+    let login = post_form(
+        &client,
+        &a.url("/oauth2/token"),
+        None,
+        &[
+            ("grant_type", "password"),
+            ("client_id", "mobile"),
+            ("username", "alice"),
+            ("password", ALICE_PASSWORD),
+        ],
     )
     .await;
     let r1 = login.json["refresh_token"].as_str().unwrap().to_owned();
-    let second = refresh(&b, r1.clone()).await;
+    let second = refresh(&client, &b, &r1).await;
     assert_eq!(second.status, 200, "{}", second.json);
     let r2 = second.json["refresh_token"].as_str().unwrap().to_owned();
-    refresh(&c, r1)
-        .await
-        .assert_error(400, "invalid_grant", "the refresh token is not valid");
-    refresh(&a, r2.clone()).await.assert_error(
+    refresh(&client, &c, &r1).await.assert_error(
+        400,
+        "invalid_grant",
+        "the refresh token is not valid",
+    );
+    refresh(&client, &a, &r2).await.assert_error(
         400,
         "invalid_grant",
         "the refresh token is not valid",
@@ -226,25 +219,13 @@ async fn replicas_share_revocations_through_redis_and_fail_closed_without_it() {
     // needs no shared state and goes on.
     redis.stop();
     let fresh = signer.sign(&assertion_claims("signer", chrono::Utc::now().timestamp()));
-    let answer = Answer::from(
-        client
-            .post(a.url("/oauth2/token"))
-            .form(&[
-                ("grant_type", "client_credentials"),
-                ("client_assertion_type", ASSERTION_TYPE),
-                ("client_assertion", fresh.as_str()),
-            ])
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let answer = with_assertion(&client, &a, &fresh).await;
     answer.assert_error(
         503,
         "temporarily_unavailable",
         "the revocation state is unavailable; try again later",
     );
-    refresh(&b, r2).await.assert_error(
+    refresh(&client, &b, &r2).await.assert_error(
         503,
         "temporarily_unavailable",
         "the revocation state is unavailable; try again later",
@@ -257,7 +238,7 @@ async fn replicas_share_revocations_through_redis_and_fail_closed_without_it() {
     post_form(
         &client,
         &c.url("/oauth2/revoke"),
-        ("reports", REPORTS_SECRET),
+        Some(("reports", REPORTS_SECRET)),
         &[("token", &kept)],
     )
     .await

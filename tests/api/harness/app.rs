@@ -119,11 +119,7 @@ impl TestApp {
         basic: Option<(&str, &str)>,
         form: &[(&str, &str)],
     ) -> Answer {
-        let mut request = self.client.post(self.url(path)).form(form);
-        if let Some((id, secret)) = basic {
-            request = request.header("Authorization", basic_header(id, secret));
-        }
-        Answer::from(request.send().await.unwrap()).await
+        post_form(&self.client, &self.url(path), basic, form).await
     }
 
     pub async fn metrics(&self) -> String {
@@ -200,23 +196,19 @@ pub fn basic_header(id: &str, secret: &str) -> String {
     )
 }
 
-/// POSTs a form with Basic credentials to `url` (of any server, a `TestApp` or a process).
+/// POSTs a form to `url` (of any server: a `TestApp`, a process, the TLS listener) with `client`,
+/// with Basic credentials when given.
 pub async fn post_form(
     client: &reqwest::Client,
     url: &str,
-    basic: (&str, &str),
+    basic: Option<(&str, &str)>,
     form: &[(&str, &str)],
 ) -> Answer {
-    Answer::from(
-        client
-            .post(url)
-            .header("Authorization", basic_header(basic.0, basic.1))
-            .form(form)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await
+    let mut request = client.post(url).form(form);
+    if let Some((id, secret)) = basic {
+        request = request.header("Authorization", basic_header(id, secret));
+    }
+    Answer::from(request.send().await.unwrap()).await
 }
 
 /// The value of a metric line (`name{labels} value`) in a Prometheus text exposition.

@@ -2,7 +2,13 @@
 //! and a resource server's view of tokens (JWKS over HTTP, verified with jsonwebtoken's
 //! RustCrypto backend, not the aws-lc-rs code that signed them).
 //!
-//! One module per topic; the tests import them all with `use crate::harness::*`.
+//! One module per topic, all imported by the tests with `use crate::harness::*`:
+//! - `config`, `records`: the configuration file as typed values, read by the real loader;
+//! - `app`: the app on an ephemeral port, generic requests, `Answer`;
+//! - `client`, `login`, `resource_server`: what a client, a browser and a resource server do;
+//! - `jose`: keys and JWE of the other parties, by independent libraries;
+//! - `stub`: a stub HTTP server for the parties Tessera calls;
+//! - `process`: `tessera serve` as a process of its own.
 
 mod app;
 mod client;
@@ -10,6 +16,7 @@ mod config;
 mod jose;
 mod login;
 mod process;
+mod records;
 mod resource_server;
 mod stub;
 
@@ -18,6 +25,7 @@ pub use config::*;
 pub use jose::*;
 pub use login::*;
 pub use process::*;
+pub use records::*;
 pub use resource_server::*;
 pub use stub::*;
 

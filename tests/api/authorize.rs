@@ -491,3 +491,41 @@ async fn a_confidential_client_may_skip_pkce_but_not_send_a_verifier_it_never_pr
     assert_eq!(tokens.status, 200, "{}", tokens.json);
     assert_eq!(tokens.json["scope"], "openid");
 }
+
+#[tokio::test]
+async fn configured_session_and_code_lifetimes_hold() {
+    let app = spawn(&TestConfig::new().authorize(AuthorizeConfig {
+        session_ttl: Some(Duration::from_secs(300)),
+        code_ttl: Some(Duration::from_secs(180)),
+    }))
+    .await;
+    let mut jar = Jar::default();
+    let challenge = challenge(VERIFIER);
+    let query = mobile_query(&challenge, &[]);
+    let page = app.authorize(&mut jar, &query).await;
+    let signed_in = app.sign_in(&mut jar, &page, "alice", ALICE_PASSWORD).await;
+    let code = query_of(signed_in.header("location").unwrap())["code"].clone();
+
+    // Past the default 60 s, within the configured 180 s: the code still works.
+    app.clock.advance(Duration::from_secs(120));
+    let tokens = app.exchange_mobile_code(&code, Some(VERIFIER)).await;
+    assert_eq!(tokens.status, 200, "{}", tokens.json);
+
+    // The session (300 s) still skips the form; its code dies after 180 s.
+    let again = app.authorize(&mut jar, &query).await;
+    assert_eq!(again.status, 302, "{}", again.json);
+    let code = query_of(again.header("location").unwrap())["code"].clone();
+    app.clock.advance(Duration::from_secs(181));
+    app.exchange_mobile_code(&code, Some(VERIFIER))
+        .await
+        .assert_error(
+            400,
+            "invalid_grant",
+            "the authorization code is not correct",
+        );
+
+    // 301 s after signing in, the session is over: the form again.
+    let expired = app.authorize(&mut jar, &query).await;
+    assert_eq!(expired.status, 200, "{}", expired.json);
+    assert!(expired.json.as_str().unwrap().contains("Sign in"));
+}

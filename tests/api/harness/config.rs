@@ -137,6 +137,11 @@ impl TestConfig {
         self
     }
 
+    pub fn authorize(mut self, section: AuthorizeConfig) -> Self {
+        self.authorize = section;
+        self
+    }
+
     pub fn client_assertions(mut self, section: ClientAssertionsConfig) -> Self {
         self.client_assertions = section;
         self

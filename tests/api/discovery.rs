@@ -1,6 +1,6 @@
 //! Discovery metadata, health, metrics and request ids.
 
-use crate::helpers::*;
+use crate::harness::*;
 use serde_json::json;
 
 #[tokio::test]

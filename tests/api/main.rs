@@ -9,7 +9,7 @@ mod discovery;
 mod encryption;
 mod errors;
 mod exchange;
-mod helpers;
+mod harness;
 mod keys;
 mod mtls;
 mod provider;

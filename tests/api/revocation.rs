@@ -1,62 +1,10 @@
 //! RFC 7009 revocation, RFC 7662 introspection, the denylist's capacity rule and the signed
 //! revocation feed, on the memory backend.
 
-use crate::helpers::*;
-use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use crate::harness::*;
+use jsonwebtoken::Algorithm;
 use serde_json::{json, Value};
 use std::time::Duration;
-
-const RS: (&str, &str) = ("resource-server", OTHER_SECRET);
-
-impl TestApp {
-    pub async fn revoke(&self, basic: (&str, &str), form: &[(&str, &str)]) -> Answer {
-        post_form(&self.client, &self.url("/oauth2/revoke"), basic, form).await
-    }
-
-    pub async fn introspect(&self, token: &str) -> Answer {
-        post_form(
-            &self.client,
-            &self.url("/oauth2/introspect"),
-            RS,
-            &[("token", token)],
-        )
-        .await
-    }
-
-    pub async fn new_token(&self) -> String {
-        self.reports_token(&[]).await.json["access_token"]
-            .as_str()
-            .unwrap()
-            .to_owned()
-    }
-
-    /// The feed after `since`, its signature verified against the JWKS by an independent library.
-    pub async fn feed(&self, since: Option<&str>) -> Value {
-        let url = match since {
-            Some(cursor) => self.url(&format!("/oauth2/revocations?since={cursor}")),
-            None => self.url("/oauth2/revocations"),
-        };
-        let response = self.client.get(url).send().await.unwrap();
-        assert_eq!(response.status(), 200);
-        assert_eq!(response.headers()["content-type"], "application/jwt");
-        let document = response.text().await.unwrap();
-        let header = jsonwebtoken::decode_header(&document).unwrap();
-        assert_eq!(header.typ.as_deref(), Some("revocations+jwt"));
-        let jwk = find_key(&self.jwks().await, header.kid.as_deref().unwrap()).unwrap();
-        let jwk: jsonwebtoken::jwk::Jwk = serde_json::from_value(jwk).unwrap();
-        let mut validation = Validation::new(Algorithm::ES256);
-        validation.set_issuer(&[ISSUER]);
-        validation.set_required_spec_claims(&["exp", "iss"]);
-        validation.validate_aud = false;
-        jsonwebtoken::decode::<Value>(
-            &document,
-            &DecodingKey::from_jwk(&jwk).unwrap(),
-            &validation,
-        )
-        .expect("the feed verifies against the JWKS")
-        .claims
-    }
-}
 
 fn revoked_jtis(feed: &Value) -> Vec<String> {
     feed["revoked"]
@@ -194,10 +142,9 @@ async fn revocation_and_introspection_requests_are_checked() {
             "invalid_client",
             "the client cannot be authenticated with secret basic",
         );
-    post_form(
-        &app.client,
-        &app.url("/oauth2/introspect"),
-        ("reports", REPORTS_SECRET),
+    app.post_form(
+        "/oauth2/introspect",
+        Some(("reports", REPORTS_SECRET)),
         &[("token", "x")],
     )
     .await
@@ -206,7 +153,7 @@ async fn revocation_and_introspection_requests_are_checked() {
         "unauthorized_client",
         "the client reports is not allowed to introspect tokens",
     );
-    post_form(&app.client, &app.url("/oauth2/introspect"), RS, &[])
+    app.post_form("/oauth2/introspect", Some(RESOURCE_SERVER), &[])
         .await
         .assert_error(400, "invalid_request", "no parameter in body request");
     let get = app.get("/oauth2/revoke").await;
@@ -230,7 +177,11 @@ async fn expired_foreign_and_malformed_tokens_are_inactive_with_nothing_else() {
 
 #[tokio::test]
 async fn a_full_denylist_refuses_new_revocations_instead_of_forgetting_live_ones() {
-    let app = spawn_app_with("ES256", "", "[revocation]\ncapacity = 2").await;
+    let app = spawn(&TestConfig::new().revocation(RevocationConfig {
+        capacity: Some(2),
+        ..RevocationConfig::default()
+    }))
+    .await;
     let tokens = [
         app.new_token().await,
         app.new_token().await,
@@ -289,14 +240,7 @@ async fn the_revocation_feed_is_signed_pages_by_cursor_and_forgets_expired_entri
             .await;
     }
     let jti = |token: &str| {
-        let payload = token.split('.').nth(1).unwrap();
-        use base64::Engine;
-        let claims: Value = serde_json::from_slice(
-            &base64::engine::general_purpose::URL_SAFE_NO_PAD
-                .decode(payload)
-                .unwrap(),
-        )
-        .unwrap();
+        let claims = unverified_claims(token);
         (
             claims["jti"].as_str().unwrap().to_owned(),
             claims["exp"].as_i64().unwrap(),

@@ -33,6 +33,8 @@ pub enum RevocationError {
     Unavailable(String),
 }
 
+// One per process: its size does not matter, a pointer chase on every call would.
+#[allow(clippy::large_enum_variant)]
 pub enum Revocations {
     Memory(MemoryStore, MemoryStatusLists),
     Redis(RedisStore),

@@ -11,7 +11,10 @@ use std::time::Duration;
 use strum::IntoEnumIterator;
 use tessera::jose::SigningAlg;
 
-const HMAC_SECRET: &str = "a-shared-secret-of-at-least-32-bytes-0123456789";
+/// 64 bytes: long enough for HS512 (RFC 7518 3.2: a key at least as long as the hash).
+const HMAC_SECRET: &str = "a-shared-secret-of-64-bytes-for-every-hmac-0123456789abcdefghijk";
+/// 32 bytes: HS256 only.
+const SHORT_HMAC_SECRET: &str = "a-shared-secret-of-32-bytes-0123";
 
 /// An app whose keys folder also holds an RSA-OAEP-256 encryption key, with clients for each
 /// assertion method.
@@ -29,6 +32,7 @@ async fn spawn_assertion_app(config: TestConfig) -> AssertionApp {
         tessera::keys::generate(&keys_dir, spec.parse().unwrap(), now, now).unwrap();
     }
     std::fs::write(dir.path().join("hmac.secret"), HMAC_SECRET).unwrap();
+    std::fs::write(dir.path().join("short.secret"), SHORT_HMAC_SECRET).unwrap();
     let keys: Vec<TestKey> = SigningAlg::iter()
         .map(|alg| TestKey::new(alg, &format!("key-{alg}")))
         .collect();
@@ -47,6 +51,12 @@ async fn spawn_assertion_app(config: TestConfig) -> AssertionApp {
             ClientConfig::new("hmac")
                 .token_endpoint_auth_methods(&["client_secret_jwt"])
                 .client_secret_file("hmac.secret")
+                .audience(&["https://s.internal"]),
+        )
+        .client(
+            ClientConfig::new("short-hmac")
+                .token_endpoint_auth_methods(&["client_secret_jwt"])
+                .client_secret_file("short.secret")
                 .audience(&["https://s.internal"]),
         );
     AssertionApp {
@@ -127,6 +137,30 @@ async fn client_secret_jwt_uses_the_secret_itself() {
         "invalid_client",
         "the assertion signature is not valid",
     );
+    // RFC 7518 3.2: a 32-byte secret is too short a key for HS384 and HS512.
+    for (alg, expected) in [
+        (Algorithm::HS256, None),
+        (
+            Algorithm::HS384,
+            Some("the algorithm HS384 is not allowed for the client short-hmac"),
+        ),
+        (
+            Algorithm::HS512,
+            Some("the algorithm HS512 is not allowed for the client short-hmac"),
+        ),
+    ] {
+        let assertion = jsonwebtoken::encode(
+            &Header::new(alg),
+            &assertion_claims("short-hmac", app.app.clock_now()),
+            &EncodingKey::from_secret(SHORT_HMAC_SECRET.as_bytes()),
+        )
+        .unwrap();
+        let answer = app.token(&assertion, &[]).await;
+        match expected {
+            None => assert_eq!(answer.status, 200, "{alg:?}: {}", answer.json),
+            Some(description) => answer.assert_error(401, "invalid_client", description),
+        }
+    }
 }
 
 #[tokio::test]

@@ -68,8 +68,11 @@ async fn the_code_flow_with_pkce_signs_in_redirects_and_exchanges_once() {
     assert_eq!(id["sub"], "alice");
     assert_eq!(id["email"], "alice@example.com");
     let refresh = tokens.json["refresh_token"].as_str().unwrap().to_owned();
+    let access = tokens.json["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(app.introspect(&access).await.json["active"], true);
 
-    // Once only; the second try also revokes what the first one got.
+    // Once only; the second try also revokes what the first one got: the refresh token's
+    // family and the access token (its status-list entry was set aside with the code).
     app.exchange_mobile_code(code, Some(VERIFIER))
         .await
         .assert_error(
@@ -82,6 +85,38 @@ async fn the_code_flow_with_pkce_signs_in_redirects_and_exchanges_once() {
         "invalid_grant",
         "the refresh token is not valid",
     );
+    assert_eq!(
+        app.introspect(&access).await.json,
+        serde_json::json!({"active": false})
+    );
+    app.clock.advance(std::time::Duration::from_secs(1));
+    assert!(app.status_revoked(&access).await);
+}
+
+#[tokio::test]
+async fn prompt_consent_asks_even_a_client_that_needs_no_consent() {
+    let app = spawn_app().await;
+    let mut jar = Jar::default();
+    let challenge = challenge(VERIFIER);
+    let page = app
+        .authorize(
+            &mut jar,
+            &mobile_query(&challenge, &[("prompt", "consent")]),
+        )
+        .await;
+    let consent = app.sign_in(&mut jar, &page, "alice", ALICE_PASSWORD).await;
+    assert_eq!(consent.status, 200, "the consent page, not a redirect");
+    let html = consent.json.as_str().unwrap().to_owned();
+    assert!(html.contains("Allow access?"), "{html}");
+    let allowed = app.decide(&mut jar, &html, "allow").await;
+    assert_eq!(allowed.status, 303);
+    assert!(query_of(allowed.header("location").unwrap()).contains_key("code"));
+    // Without it, the same client goes straight back with a code.
+    let page = app
+        .authorize(&mut jar, &mobile_query(&challenge, &[("prompt", "login")]))
+        .await;
+    let signed_in = app.sign_in(&mut jar, &page, "alice", ALICE_PASSWORD).await;
+    assert_eq!(signed_in.status, 303);
 }
 
 #[tokio::test]

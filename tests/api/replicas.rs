@@ -165,17 +165,37 @@ async fn replicas_share_revocations_through_redis_and_fail_closed_without_it() {
             true
         );
     }
-    // The feed of any replica lists it.
-    let feed = client
-        .get(c.url("/oauth2/revocations"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let claims = unverified_claims(&feed);
-    assert_eq!(claims["revoked"].as_array().unwrap().len(), 1);
+    // Every replica serves the same status list, with the revoked token's bit set: the lists
+    // live in Redis, and the replicas took their indices from it without colliding.
+    let (uri, idx) = status_of(&revoked);
+    let (kept_uri, kept_idx) = status_of(&kept);
+    assert!(
+        uri != kept_uri || idx != kept_idx,
+        "two replicas, two indices"
+    );
+    let path = &uri[uri
+        .find("/oauth2/status-lists/")
+        .expect("a status list path")..];
+    let mut lists = Vec::new();
+    for server in [&a, &b, &c] {
+        let token = client
+            .get(server.url(path))
+            .header("accept", "application/statuslist+jwt")
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let claims = unverified_claims(&token);
+        lists.push(claims["status_list"]["lst"].as_str().unwrap().to_owned());
+    }
+    assert!(
+        lists.iter().all(|lst| *lst == lists[0]),
+        "the same list everywhere"
+    );
+    let view = a_status_list(&lists[0]);
+    assert!(view[(idx / 8) as usize] >> (idx % 8) & 1 == 1);
 
     // An assertion used on A cannot be replayed on B or C.
     let assertion = signer.sign(&assertion_claims("signer", chrono::Utc::now().timestamp()));
@@ -286,4 +306,17 @@ async fn replicas_share_revocations_through_redis_and_fail_closed_without_it() {
         assert!(server.stop().success());
     }
     redis.stop();
+}
+
+/// The bitstring of a status list's `lst`.
+fn a_status_list(lst: &str) -> Vec<u8> {
+    let compressed =
+        base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, lst).unwrap();
+    let mut bits = Vec::new();
+    std::io::Read::read_to_end(
+        &mut flate2::read::ZlibDecoder::new(compressed.as_slice()),
+        &mut bits,
+    )
+    .unwrap();
+    bits
 }

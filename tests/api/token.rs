@@ -52,9 +52,17 @@ async fn basic_authentication_gets_a_token_that_verifies_against_the_jwks() {
     assert_eq!(claims["scope"], "reports:read");
     let jti = claims["jti"].as_str().unwrap();
     assert!(jti.len() >= 22, "jti carries at least 128 bits: {jti}");
+    // Where a resource server learns of its revocation (Token Status List).
+    let status = &claims["status"]["status_list"];
+    assert!(status["idx"].is_u64(), "{claims}");
+    assert!(status["uri"]
+        .as_str()
+        .unwrap()
+        .starts_with(&format!("{ISSUER}/oauth2/status-lists/")));
+    assert_eq!(status.as_object().unwrap().len(), 2);
     assert_eq!(
         claims.as_object().unwrap().len(),
-        9,
+        10,
         "no other claims: {claims}"
     );
 }

@@ -149,3 +149,37 @@ print(json.dumps({"header": json.loads(token.objects["protected"]), "payload": t
         answer["payload"].as_str().unwrap().to_owned(),
     ))
 }
+
+/// Reads a status list token with none of Tessera's code: jwcrypto verifies its signature with
+/// the JWK Set and checks `typ`, Python's zlib inflates the list, and the bit of `idx` is read
+/// as the draft says (bit `idx % 8` of byte `idx / 8`, least significant first).
+pub fn python_status_bit(jwks: &Value, token: &str, idx: u64) -> bool {
+    let script = r#"
+import base64, json, sys, zlib
+from jwcrypto import jwk, jws
+keys = jwk.JWKSet.from_json(sys.argv[1])
+token = jws.JWS()
+token.deserialize(sys.stdin.read().strip())
+header = token.jose_header
+assert header["typ"] == "statuslist+jwt", header
+token.verify(keys.get_key(header["kid"]))
+claims = json.loads(token.payload)
+lst = claims["status_list"]["lst"]
+bits = zlib.decompress(base64.urlsafe_b64decode(lst + "=" * (-len(lst) % 4)))
+idx = int(sys.argv[2])
+print((bits[idx // 8] >> (idx % 8)) & 1)
+"#;
+    let jwks = jwks.to_string();
+    let idx = idx.to_string();
+    let output = python(script, &[jwks.as_ref(), idx.as_ref()], token);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    match String::from_utf8_lossy(&output.stdout).trim() {
+        "1" => true,
+        "0" => false,
+        other => panic!("not a bit: {other}"),
+    }
+}

@@ -1,6 +1,6 @@
 //! What a resource server does with the issuer's tokens: verify them offline against the JWKS
 //! fetched over HTTP (jsonwebtoken, RustCrypto backend), or ask the issuer (introspection,
-//! userinfo, the revocation feed).
+//! userinfo, the Token Status List).
 
 use super::*;
 use jsonwebtoken::jwk::Jwk;
@@ -91,28 +91,89 @@ impl TestApp {
         .await
     }
 
-    /// The revocation feed after `since`, its signature verified against the JWKS by an
-    /// independent library.
-    pub async fn feed(&self, since: Option<&str>) -> Value {
-        let url = match since {
-            Some(cursor) => self.url(&format!("/oauth2/revocations?since={cursor}")),
-            None => self.url("/oauth2/revocations"),
-        };
-        let response = self.client.get(url).send().await.unwrap();
-        assert_eq!(response.status(), 200);
-        assert_eq!(response.headers()["content-type"], "application/jwt");
-        let document = response.text().await.unwrap();
-        let header = jsonwebtoken::decode_header(&document).unwrap();
-        assert_eq!(header.typ.as_deref(), Some("revocations+jwt"));
+    /// The status list token at `uri` (fetched as a resource server does, with
+    /// `Accept: application/statuslist+jwt`), its signature verified against the JWKS by an
+    /// independent library, and its list inflated.
+    pub async fn status_list(&self, uri: &str) -> StatusListView {
+        let path = uri
+            .strip_prefix(&self.issuer)
+            .expect("a status list of this issuer");
+        let response = self
+            .client
+            .get(self.url(path))
+            .header("accept", "application/statuslist+jwt")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{uri}");
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/statuslist+jwt"
+        );
+        let cache_control = response.headers()["cache-control"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let token = response.text().await.unwrap();
+        let header = jsonwebtoken::decode_header(&token).unwrap();
+        assert_eq!(header.typ.as_deref(), Some("statuslist+jwt"));
         let key = self.decoding_key(header.kid.as_deref().unwrap()).await;
-        let mut validation = Validation::new(Algorithm::ES256);
+        let mut validation = Validation::new(header.alg);
         validation.set_issuer(&[&self.issuer]);
-        validation.set_required_spec_claims(&["exp", "iss"]);
+        validation.set_required_spec_claims(&["exp", "iss", "sub"]);
+        validation.sub = Some(uri.to_owned());
         validation.validate_aud = false;
-        jsonwebtoken::decode::<Value>(&document, &key, &validation)
-            .expect("the feed verifies against the JWKS")
-            .claims
+        let claims = jsonwebtoken::decode::<Value>(&token, &key, &validation)
+            .expect("the status list token verifies against the JWKS")
+            .claims;
+        assert_eq!(claims["status_list"]["bits"], 1);
+        let compressed = base64::Engine::decode(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+            claims["status_list"]["lst"].as_str().unwrap(),
+        )
+        .unwrap();
+        let mut bits = Vec::new();
+        std::io::Read::read_to_end(
+            &mut flate2::read::ZlibDecoder::new(compressed.as_slice()),
+            &mut bits,
+        )
+        .unwrap();
+        StatusListView {
+            claims,
+            bits,
+            cache_control,
+        }
     }
+
+    /// Whether the status list says `token` (one of ours) is revoked.
+    pub async fn status_revoked(&self, token: &str) -> bool {
+        let (uri, idx) = status_of(token);
+        self.status_list(&uri).await.bit(idx)
+    }
+}
+
+/// A fetched status list: its token's claims and its bitstring.
+pub struct StatusListView {
+    pub claims: Value,
+    pub bits: Vec<u8>,
+    pub cache_control: String,
+}
+
+impl StatusListView {
+    /// Bit `idx`, least significant first in each byte (the draft's order).
+    pub fn bit(&self, idx: u64) -> bool {
+        self.bits[(idx / 8) as usize] >> (idx % 8) & 1 == 1
+    }
+}
+
+/// The `uri` and `idx` of an access token's `status_list` claim.
+pub fn status_of(token: &str) -> (String, u64) {
+    let claims = unverified_claims(token);
+    let list = &claims["status"]["status_list"];
+    (
+        list["uri"].as_str().expect("a status list uri").to_owned(),
+        list["idx"].as_u64().expect("a status list index"),
+    )
 }
 
 pub fn find_key(jwks: &Value, kid: &str) -> Option<Value> {

@@ -10,6 +10,8 @@ use super::tokens::{OwnClaims, RevocationId};
 use super::types::{GrantType, ScopeSet};
 use crate::clock::UnixTime;
 use crate::registry::{Client, ClientRegistry};
+use crate::revocation::status_list::StatusRef;
+use crate::revocation::Revocations;
 use aws_lc_rs::digest;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -180,6 +182,10 @@ pub struct CodeClaims {
     pub code_challenge_method: Option<ChallengeMethod>,
     pub exp: UnixTime,
     pub jti: String,
+    /// The status-list entry of the access token the code will be exchanged for, set aside
+    /// now: if the code is used twice, that token is revoked with it.
+    #[serde(default)]
+    pub status: Option<StatusRef>,
     /// The session the code came from.
     #[serde(default)]
     pub sid: Option<String>,
@@ -499,8 +505,14 @@ impl AuthorizationRequest {
     }
 
     /// Issues the code for the user of `session`, in which the client has the family `fid`.
-    pub fn code(&self, issuer: &Issuer, session: &SignedIn) -> Result<String, OAuthError> {
+    pub async fn code(
+        &self,
+        issuer: &Issuer,
+        revocations: &Revocations,
+        session: &SignedIn,
+    ) -> Result<String, OAuthError> {
         let now = issuer.now;
+        let status = revocations.allocate_status(now).await?;
         issuer.seal(
             TokenKind::Code,
             &CodeClaims {
@@ -515,6 +527,7 @@ impl AuthorizationRequest {
                 code_challenge_method: self.code_challenge_method,
                 exp: now + issuer.settings.authorize.code_ttl.as_secs() as i64,
                 jti: super::issuer::random_id(),
+                status: Some(status),
                 sid: Some(session.sid.clone()),
                 fid: Some(session.fid.clone()),
             },

@@ -17,7 +17,6 @@ pub mod error;
 pub mod foreign_jwt;
 pub mod grants;
 pub mod issuer;
-pub mod jwks_fetch;
 pub mod params;
 pub mod paths;
 pub mod token_kind;

@@ -12,7 +12,8 @@ pub const DEVICE_AUTHORIZATION: &str = "/oauth2/device_authorization";
 pub const DEVICE: &str = "/oauth2/device";
 /// OpenID Connect RP-Initiated Logout: the `end_session_endpoint`.
 pub const LOGOUT: &str = "/oauth2/logout";
-pub const REVOCATIONS: &str = "/oauth2/revocations";
+/// The status list aggregation (every list served), and each list below it by id.
+pub const STATUS_LISTS: &str = "/oauth2/status-lists";
 pub const UMA_PERMISSION: &str = "/uma/permission";
 pub const JWKS: &str = "/.well-known/jwks.json";
 pub const OPENID_CONFIGURATION: &str = "/.well-known/openid-configuration";
@@ -28,7 +29,7 @@ pub const CORE: [&str; 12] = [
     TOKEN,
     REVOKE,
     INTROSPECT,
-    REVOCATIONS,
+    STATUS_LISTS,
     AUTHORIZE,
     USERINFO,
     JWKS,

@@ -11,8 +11,8 @@ pub enum TokenKind {
     Id,
     /// UMA 2.0 permission ticket (signed; comes back in the uma-ticket grant).
     UmaTicket,
-    /// The revocation feed document (signed, read by resource servers).
-    RevocationFeed,
+    /// An IETF Token Status List token (signed, read by resource servers).
+    StatusList,
     /// OpenID Connect Back-Channel Logout token (signed, read by the client).
     Logout,
     /// Refresh token (sealed to the issuer).
@@ -46,7 +46,7 @@ impl TokenKind {
         TokenKind::Access,
         TokenKind::Id,
         TokenKind::UmaTicket,
-        TokenKind::RevocationFeed,
+        TokenKind::StatusList,
         TokenKind::Logout,
     ];
 
@@ -56,7 +56,7 @@ impl TokenKind {
             TokenKind::Access => "at+jwt",
             TokenKind::Id => "JWT",
             TokenKind::UmaTicket => "uma-ticket+jwt",
-            TokenKind::RevocationFeed => "revocations+jwt",
+            TokenKind::StatusList => "statuslist+jwt",
             // Back-Channel Logout 1.0 section 2.4 (explicit typing against cross-JWT confusion).
             TokenKind::Logout => "logout+jwt",
             TokenKind::Refresh => "rt+jwe",
@@ -74,7 +74,7 @@ impl TokenKind {
             TokenKind::Access
             | TokenKind::Id
             | TokenKind::UmaTicket
-            | TokenKind::RevocationFeed
+            | TokenKind::StatusList
             | TokenKind::Logout => Protection::Signed,
             TokenKind::Refresh
             | TokenKind::Code

@@ -82,7 +82,7 @@ impl Revocations {
             return Ok(true);
         }
         match self {
-            Revocations::Memory(store) => store.devices.start(user_code, pending, interval, now),
+            Revocations::Memory(store, _) => store.devices.start(user_code, pending, interval, now),
             Revocations::Redis(store) => store.device_start(user_code, pending, interval).await,
         }
     }
@@ -94,7 +94,7 @@ impl Revocations {
         now: UnixTime,
     ) -> Result<Option<PendingDevice>, RevocationError> {
         match self {
-            Revocations::Memory(store) => Ok(store.devices.pending(user_code, now)),
+            Revocations::Memory(store, _) => Ok(store.devices.pending(user_code, now)),
             Revocations::Redis(store) => store.device_pending(user_code, now).await,
         }
     }
@@ -109,7 +109,7 @@ impl Revocations {
         now: UnixTime,
     ) -> Result<bool, RevocationError> {
         match self {
-            Revocations::Memory(store) => {
+            Revocations::Memory(store, _) => {
                 Ok(store.devices.decide(user_code, device_id, decision, now))
             }
             Revocations::Redis(store) => store.device_decide(user_code, device_id, decision).await,
@@ -124,7 +124,7 @@ impl Revocations {
         now: UnixTime,
     ) -> Result<Poll, RevocationError> {
         match self {
-            Revocations::Memory(store) => Ok(store.devices.poll(user_code, device_id, now)),
+            Revocations::Memory(store, _) => Ok(store.devices.poll(user_code, device_id, now)),
             Revocations::Redis(store) => store.device_poll(user_code, device_id, now).await,
         }
     }
@@ -132,7 +132,7 @@ impl Revocations {
     /// Forgets the authorization behind `user_code` (its tokens were issued).
     pub async fn device_finish(&self, user_code: &str) -> Result<(), RevocationError> {
         match self {
-            Revocations::Memory(store) => {
+            Revocations::Memory(store, _) => {
                 store.devices.finish(user_code);
                 Ok(())
             }
@@ -148,7 +148,7 @@ impl Revocations {
         now: UnixTime,
     ) -> Result<u32, RevocationError> {
         match self {
-            Revocations::Memory(store) => Ok(store.devices.failures(address, window_secs, now)),
+            Revocations::Memory(store, _) => Ok(store.devices.failures(address, window_secs, now)),
             Revocations::Redis(store) => store.user_code_failures(address).await,
         }
     }
@@ -161,7 +161,7 @@ impl Revocations {
         now: UnixTime,
     ) -> Result<u32, RevocationError> {
         match self {
-            Revocations::Memory(store) => {
+            Revocations::Memory(store, _) => {
                 Ok(store.devices.record_failure(address, window_secs, now))
             }
             Revocations::Redis(store) => store.record_user_code_failure(address, window_secs).await,

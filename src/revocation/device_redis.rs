@@ -48,6 +48,15 @@ if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
 return n
 "#;
 
+/// A pending hash's device id, client id, scope, expiry and state.
+type PendingFields = (
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<UnixTime>,
+    Option<String>,
+);
+
 impl RedisStore {
     fn device_key(&self, user_code: &str) -> String {
         self.key("device", user_code)
@@ -79,13 +88,7 @@ impl RedisStore {
         now: UnixTime,
     ) -> Result<Option<PendingDevice>, RevocationError> {
         let mut connection = self.connection().await?;
-        let fields: (
-            Option<String>,
-            Option<String>,
-            Option<String>,
-            Option<UnixTime>,
-            Option<String>,
-        ) = redis::cmd("HMGET")
+        let fields: PendingFields = redis::cmd("HMGET")
             .arg(self.device_key(user_code))
             .arg(&["device_id", "client_id", "scope", "exp", "state"])
             .query_async(&mut connection)

@@ -22,6 +22,7 @@ mod revocation;
 mod routes;
 mod server;
 mod sources;
+mod status_lists;
 mod tls;
 mod tokens;
 mod trusted_issuers;
@@ -40,6 +41,7 @@ pub use logout::{LogoutSettings, LOGOUT_TOKEN_TTL_SECS};
 pub use problems::{ConfigError, ConfigProblem};
 pub use revocation::{RevocationBackend, RevocationSettings};
 pub use server::ServerSettings;
+pub use status_lists::StatusListSettings;
 pub use tls::TlsSettings;
 pub use tokens::TokenSettings;
 
@@ -70,6 +72,7 @@ pub struct Settings {
     pub user_auth: CredentialSettings,
     pub log: LogSettings,
     pub revocation: RevocationSettings,
+    pub status_lists: StatusListSettings,
     pub clients: ClientRegistry,
     pub users: UserRegistry,
     pub resources: ResourceRegistry,
@@ -83,9 +86,13 @@ pub struct Settings {
     pub routes: Vec<CompatRoute>,
     pub providers: ProviderRegistry,
     pub uma_resources: UmaResourceRegistry,
-    /// How long a signed token can be valid: the longest token lifetime, plus a minute for
-    /// verifiers' clock skew. A retired signing key stays published this long.
+    /// How long a signed token can be valid: the longest token lifetime (status list tokens
+    /// included), plus a minute for verifiers' clock skew. A retired signing key stays
+    /// published this long.
     pub token_retention: Duration,
+    /// How long an access or ID token can be valid, plus the minute of skew: what a status
+    /// list must outlive its window by.
+    pub access_retention: Duration,
     /// What an assertion's `aud` may name: the issuer, the token endpoint, and the token
     /// endpoint's mutual-TLS alias.
     pub assertion_audiences: Vec<String>,
@@ -100,19 +107,32 @@ impl Settings {
             .filter_map(|client| client.access_token_ttl)
             .max()
             .unwrap_or_default();
-        self.token_retention = self
+        self.access_retention = self
             .tokens
             .access_token_ttl
             .max(self.tokens.id_token_ttl)
             .max(longest_client)
             .max(Duration::from_secs(LOGOUT_TOKEN_TTL_SECS as u64))
             + Duration::from_secs(60);
+        self.token_retention = self
+            .access_retention
+            .max(self.status_lists.token_lifetime + Duration::from_secs(60));
         self.assertion_audiences = vec![self.issuer.clone(), self.endpoint("/oauth2/token")];
         if let Some(tls) = &self.tls {
             self.assertion_audiences
                 .push(format!("{}/oauth2/token", tls.base_url));
         }
         self
+    }
+
+    /// How status lists are cut: a list is served until every access token in it (or made from
+    /// a code issued in its window) has expired.
+    pub fn status_list_layout(&self) -> crate::revocation::status_list::Layout {
+        crate::revocation::status_list::Layout {
+            window_secs: self.status_lists.window.as_secs(),
+            list_size: self.status_lists.list_size,
+            retention_secs: (self.access_retention + self.authorize.code_ttl).as_secs(),
+        }
     }
 
     /// The token endpoint URL (an accepted assertion audience, and in discovery).
@@ -205,6 +225,7 @@ struct RawSettings {
     client_auth: credentials::RawClientAuth,
     log: log::RawLog,
     revocation: revocation::RawRevocation,
+    status_lists: status_lists::RawStatusLists,
     user_auth: credentials::RawUserAuth,
     authorize: authorize::RawAuthorize,
     device: device::RawDevice,
@@ -244,6 +265,7 @@ impl RawSettings {
         let logout = self.logout.validate(&mut problems.at("logout"));
         let log = self.log.validate(&mut problems.at("log"));
         let revocation = self.revocation.validate(&mut problems.at("revocation"));
+        let status_lists = self.status_lists.validate(&mut problems.at("status_lists"));
         let tls = self
             .tls
             .as_ref()
@@ -254,13 +276,19 @@ impl RawSettings {
             base_dir,
             self.tls.is_some(),
             tls.as_ref(),
+            &client_assertions,
         );
         let users = users::validate_users(&self.users, problems);
         let resources = resources::validate_resources(&self.resources, problems, base_dir);
-        let trusted_issuers =
-            trusted_issuers::validate_trusted_issuers(&self.trusted_issuers, problems, base_dir);
+        let trusted_issuers = trusted_issuers::validate_trusted_issuers(
+            &self.trusted_issuers,
+            problems,
+            base_dir,
+            &client_assertions,
+        );
         let routes = routes::validate_routes(&self.routes, problems);
-        let providers = providers::validate_providers(&self.providers, problems, base_dir);
+        let providers =
+            providers::validate_providers(&self.providers, problems, base_dir, &client_assertions);
         let uma_resources = uma_resources::validate_uma_resources(&self.uma_resources, problems);
         // Only now, so that one pass names every problem of the file.
         let (issuer, listen) = (issuer?, listen?);
@@ -276,6 +304,7 @@ impl RawSettings {
                 user_auth,
                 log,
                 revocation,
+                status_lists,
                 clients,
                 users,
                 resources,
@@ -289,6 +318,7 @@ impl RawSettings {
                 providers,
                 uma_resources,
                 token_retention: Duration::ZERO,
+                access_retention: Duration::ZERO,
                 assertion_audiences: Vec::new(),
             }
             .derive(),

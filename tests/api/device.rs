@@ -2,9 +2,8 @@
 //! page (code, sign-in, consent), polling with every answer it can get, the tokens exactly once,
 //! the throttle on guessed user codes, and two replicas sharing the pending state in Redis.
 
-use crate::authorize::{hidden, Jar};
-use crate::helpers::*;
-use crate::replicas::{free_port, Redis};
+use crate::harness::*;
+use crate::replicas::Redis;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -39,32 +38,16 @@ impl TestApp {
     }
 
     pub async fn device_page(&self, jar: &mut Jar, query: &str) -> Answer {
-        let answer = Answer::from(
+        jar.send(
             self.client
-                .get(format!("{}?{query}", self.url("/oauth2/device")))
-                .header(reqwest::header::COOKIE, jar.header())
-                .send()
-                .await
-                .unwrap(),
+                .get(format!("{}?{query}", self.url("/oauth2/device"))),
         )
-        .await;
-        jar.take(&answer);
-        answer
+        .await
     }
 
     pub async fn device_post(&self, jar: &mut Jar, form: &[(&str, &str)]) -> Answer {
-        let answer = Answer::from(
-            self.client
-                .post(self.url("/oauth2/device"))
-                .header(reqwest::header::COOKIE, jar.header())
-                .form(form)
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await;
-        jar.take(&answer);
-        answer
+        jar.send(self.client.post(self.url("/oauth2/device")).form(form))
+            .await
     }
 
     /// Enters `user_code` on the verification page (CSRF from `page`).
@@ -267,7 +250,7 @@ async fn denied_expired_foreign_and_malformed_device_codes_get_their_errors() {
     let cli = post_form(
         &app.client,
         &app.url("/oauth2/device_authorization"),
-        ("device-cli", OTHER_SECRET),
+        Some(("device-cli", OTHER_SECRET)),
         &[("scope", "reports:read")],
     )
     .await;
@@ -282,7 +265,7 @@ async fn denied_expired_foreign_and_malformed_device_codes_get_their_errors() {
     let pending = post_form(
         &app.client,
         &app.url("/oauth2/token"),
-        ("device-cli", OTHER_SECRET),
+        Some(("device-cli", OTHER_SECRET)),
         &[
             ("grant_type", DEVICE_GRANT),
             ("device_code", field(&cli, "device_code")),
@@ -318,20 +301,10 @@ async fn denied_expired_foreign_and_malformed_device_codes_get_their_errors() {
     assert!(html(&refused).contains("That code is not valid, or has expired."));
 
     // The device authorization endpoint's own refusals.
-    let nobody = app.device_authorization(&[]).await;
-    assert_eq!(nobody.status, 401);
-    assert_eq!(nobody.json["error"], "invalid_client");
-    let basic_only = post_form(
-        &app.client,
-        &app.url("/oauth2/device_authorization"),
-        ("device-cli", OTHER_SECRET),
-        &[],
-    )
-    .await;
-    assert_eq!(
-        basic_only.status, 200,
-        "scope is optional: {}",
-        basic_only.json
+    app.device_authorization(&[]).await.assert_error(
+        400,
+        "invalid_request",
+        "no parameter in body request",
     );
     app.device_authorization(&[("client_id", "mobile")])
         .await
@@ -350,7 +323,7 @@ async fn denied_expired_foreign_and_malformed_device_codes_get_their_errors() {
     let wrong = post_form(
         &app.client,
         &app.url("/oauth2/device_authorization"),
-        ("device-cli", "not the secret"),
+        Some(("device-cli", "not the secret")),
         &[("scope", "reports:read")],
     )
     .await;
@@ -362,10 +335,10 @@ async fn denied_expired_foreign_and_malformed_device_codes_get_their_errors() {
 
 #[tokio::test]
 async fn guessing_user_codes_is_throttled_per_address() {
-    let app = spawn_app_with(
-        "ES256",
-        "",
-        "[device]\nmax_user_code_failures_per_address = 3\nuser_code_failure_window = \"10m\"\n",
+    let app = spawn(
+        &TestConfig::new()
+            .raw("device.max_user_code_failures_per_address", 3)
+            .raw("device.user_code_failure_window", "10m"),
     )
     .await;
     let started = app.device_authorization(&[("client_id", "tv")]).await;
@@ -441,13 +414,13 @@ async fn replicas_share_pending_device_authorizations_and_intervals_through_redi
     let redis_dir = tempfile::TempDir::new().unwrap();
     let port = free_port();
     let redis = Redis::start(redis_dir.path(), port);
-    let sections = format!(
-        "[revocation]\nbackend = \"redis\"\nurl = \"redis://127.0.0.1:{port}/0\"\nkey_prefix = \"device-test\"\n"
-    );
+    let config = TestConfig::new().revocation(RevocationConfig::redis(
+        &format!("redis://127.0.0.1:{port}/0"),
+        "device-test",
+    ));
     let dir = Arc::new(tempfile::TempDir::new().unwrap());
-    let text = config_text("ES256", "", &sections);
-    let one = spawn_in(dir.clone(), &text).await;
-    let two = spawn_in(dir, &text).await;
+    let one = spawn_in(dir.clone(), &config).await;
+    let two = spawn_in(dir, &config).await;
 
     let started = one.device_authorization(&[("client_id", "tv")]).await;
     let device_code = field(&started, "device_code").to_owned();

@@ -2,10 +2,9 @@
 //! hint, the confirmation page, every refusal), and back-channel logout to loopback receivers
 //! that verify the logout token with jsonwebtoken (RustCrypto), not the code that signed it.
 
-use crate::authorize::{challenge, hidden, query_of, Jar, VERIFIER};
-use crate::helpers::*;
+use crate::harness::*;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
-use reqwest::header::{COOKIE, SET_COOKIE};
+use reqwest::header::SET_COOKIE;
 use serde_json::Value;
 use std::sync::Arc;
 use std::time::Duration;
@@ -95,27 +94,19 @@ async fn receiver(
 
 /// A public code-flow client signing in with alice's session, with back-channel logout at
 /// `backchannel` when given.
-fn client_toml(id: &str, backchannel: Option<String>) -> String {
-    let backchannel = backchannel
-        .map(|uri| {
-            format!(
-                "backchannel_logout_uri = \"{uri}\"\nbackchannel_logout_session_required = true\n"
-            )
-        })
-        .unwrap_or_default();
-    format!(
-        r#"
-[[clients]]
-client_id = "{id}"
-token_endpoint_auth_methods = ["none"]
-grant_types = ["authorization_code", "refresh_token"]
-redirect_uris = ["{CALLBACK}"]
-post_logout_redirect_uris = ["{SIGNED_OUT}"]
-scopes = ["openid", "profile"]
-default_scopes = ["openid"]
-audience = ["https://reports.internal"]
-{backchannel}"#
-    )
+fn logout_client(id: &str, backchannel: Option<String>) -> ClientConfig {
+    let client = ClientConfig::new(id)
+        .token_endpoint_auth_methods(&["none"])
+        .grant_types(&["authorization_code", "refresh_token"])
+        .redirect_uris(&[CALLBACK])
+        .post_logout_redirect_uris(&[SIGNED_OUT])
+        .scopes(&["openid", "profile"])
+        .default_scopes(&["openid"])
+        .audience(&["https://reports.internal"]);
+    match backchannel {
+        Some(uri) => client.backchannel_logout(&uri),
+        None => client,
+    }
 }
 
 impl TestApp {
@@ -182,32 +173,12 @@ impl TestApp {
 
     async fn logout(&self, jar: &mut Jar, query: &[(&str, &str)]) -> Answer {
         let url = url::Url::parse_with_params(&self.url("/oauth2/logout"), query).unwrap();
-        let answer = Answer::from(
-            self.client
-                .get(url)
-                .header(COOKIE, jar.header())
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await;
-        jar.take(&answer);
-        answer
+        jar.send(self.client.get(url)).await
     }
 
     async fn logout_form(&self, jar: &mut Jar, form: &[(&str, &str)]) -> Answer {
-        let answer = Answer::from(
-            self.client
-                .post(self.url("/oauth2/logout"))
-                .header(COOKIE, jar.header())
-                .form(form)
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await;
-        jar.take(&answer);
-        answer
+        jar.send(self.client.post(self.url("/oauth2/logout")).form(form))
+            .await
     }
 
     /// Answers the confirmation form on `page` with `action`.
@@ -261,23 +232,27 @@ async fn logging_out_with_the_sessions_id_token_ends_it_for_every_client_it_sign
         receiver(Receiver::NoContent, release.clone()).await;
     let (hung_port, mut hung_received) = receiver(Receiver::Hangs, release.clone()).await;
     // A client whose receiver is down: nothing listens there.
-    let down_port = crate::replicas::free_port();
-    let sections = [
-        "[logout]\nbackchannel_timeout = \"30s\"\n".to_owned(),
-        client_toml(
+    let down_port = free_port();
+    let config = TestConfig::new()
+        .raw("logout.backchannel_timeout", "30s")
+        .client(logout_client(
             "portal",
             Some(format!("http://127.0.0.1:{ok_port}/backchannel?rp=portal")),
-        ),
-        client_toml(
+        ))
+        .client(logout_client(
             "wiki",
             Some(format!("http://127.0.0.1:{no_content_port}/logout")),
-        ),
-        client_toml("hung", Some(format!("http://127.0.0.1:{hung_port}/logout"))),
-        client_toml("down", Some(format!("http://127.0.0.1:{down_port}/logout"))),
-        client_toml("quiet", None),
-    ]
-    .concat();
-    let app = spawn_app_with("ES256", "", &sections).await;
+        ))
+        .client(logout_client(
+            "hung",
+            Some(format!("http://127.0.0.1:{hung_port}/logout")),
+        ))
+        .client(logout_client(
+            "down",
+            Some(format!("http://127.0.0.1:{down_port}/logout")),
+        ))
+        .client(logout_client("quiet", None));
+    let app = spawn(&config).await;
     let mut jar = Jar::default();
     let portal = app.code_flow(&mut jar, "portal").await;
     let wiki = app.code_flow(&mut jar, "wiki").await;
@@ -358,7 +333,7 @@ async fn logging_out_with_the_sessions_id_token_ends_it_for_every_client_it_sign
 
 #[tokio::test]
 async fn without_a_hint_for_this_session_the_user_is_asked_first() {
-    let app = spawn_app_with("ES256", "", &client_toml("portal", None)).await;
+    let app = spawn(&TestConfig::new().client(logout_client("portal", None))).await;
     let mut jar = Jar::default();
     let tokens = app.code_flow(&mut jar, "portal").await;
 
@@ -428,7 +403,7 @@ async fn without_a_hint_for_this_session_the_user_is_asked_first() {
 
 #[tokio::test]
 async fn a_hint_of_another_session_asks_and_an_expired_hint_of_this_one_does_not() {
-    let app = spawn_app_with("ES256", "", &client_toml("portal", None)).await;
+    let app = spawn(&TestConfig::new().client(logout_client("portal", None))).await;
     let mut first = Jar::default();
     let first_tokens = app.code_flow(&mut first, "portal").await;
     let mut second = Jar::default();
@@ -503,10 +478,10 @@ async fn a_hint_of_another_session_asks_and_an_expired_hint_of_this_one_does_not
 
 #[tokio::test]
 async fn logout_requests_that_do_not_validate_are_shown_never_redirected() {
-    let app = spawn_app_with(
-        "ES256",
-        "",
-        &[client_toml("portal", None), client_toml("wiki", None)].concat(),
+    let app = spawn(
+        &TestConfig::new()
+            .client(logout_client("portal", None))
+            .client(logout_client("wiki", None)),
     )
     .await;
     let mut jar = Jar::default();

@@ -10,7 +10,7 @@ mod discovery;
 mod encryption;
 mod errors;
 mod exchange;
-mod helpers;
+mod harness;
 mod keys;
 mod logout;
 mod mtls;

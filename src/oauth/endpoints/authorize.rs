@@ -115,7 +115,7 @@ impl AuthorizeHandles<'_> {
     /// The user of `session` is signed in: the client joins the session, then consent when the
     /// client or the request wants it, else the code goes back to the client. The session
     /// cookie is set again when `fresh` (a sign-in) or when the client was new to it.
-    fn signed_in(
+    async fn signed_in(
         &self,
         mut request: AuthorizationRequest,
         mut session: Session,
@@ -154,7 +154,9 @@ impl AuthorizeHandles<'_> {
                 form: self.form(request)?,
             }
         } else {
-            let code = request.code(self.browser.issuer, &signed_in)?;
+            let code = request
+                .code(self.browser.issuer, self.browser.revocations, &signed_in)
+                .await?;
             Answer::Redirect {
                 location: request.redirect_with(self.issuer_id(), &[("code", &code)]),
                 status,
@@ -230,7 +232,7 @@ impl AuthorizeHandles<'_> {
                     && session.can_join(&client.id)
             });
         match session {
-            Some(session) => self.signed_in(request, session, false, FOUND),
+            Some(session) => self.signed_in(request, session, false, FOUND).await,
             None if request.prompt.none => Ok(self
                 .error_redirect(
                     &request,
@@ -268,7 +270,7 @@ impl AuthorizeHandles<'_> {
                 .await?
             {
                 SignInOutcome::SignedIn(session) => {
-                    self.signed_in(request, session, true, SEE_OTHER)
+                    self.signed_in(request, session, true, SEE_OTHER).await
                 }
                 SignInOutcome::Retry { message, status } => {
                     Ok(self.login(request, Some(message), status)?.into())
@@ -312,7 +314,9 @@ impl AuthorizeHandles<'_> {
                 SEE_OTHER,
             ));
         }
-        let code = request.code(issuer, &signed_in)?;
+        let code = request
+            .code(issuer, self.browser.revocations, &signed_in)
+            .await?;
         Ok(Answer::Redirect {
             location: request.redirect_with(self.issuer_id(), &[("code", &code)]),
             status: SEE_OTHER,

@@ -37,8 +37,6 @@ pub async fn device_authorization(
     params: &Params,
     proof: ClientProof<'_>,
 ) -> Result<DeviceAuthorizationResponse, OAuthError> {
-    // An empty body is fine for a client that authenticates with HTTP Basic (`scope` is
-    // optional); one that proves nothing is refused by the authentication.
     let client = authenticator.authenticate(params, proof).await?;
     if !client.allows_grant(GrantType::DeviceCode) {
         return Err(OAuthError::new(

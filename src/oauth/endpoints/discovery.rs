@@ -70,8 +70,8 @@ pub fn metadata(settings: &Settings) -> Value {
             .iter()
             .filter(|method| **method != AuthMethod::None.as_str())
             .collect::<Vec<_>>(),
-        // Not a registered metadata name: where offline verifiers poll for revocations.
-        "revocation_feed_endpoint": settings.endpoint(paths::REVOCATIONS),
+        // Token Status List: every list served, for verifiers that prefetch them.
+        "status_list_aggregation_endpoint": settings.endpoint(paths::STATUS_LISTS),
         // RFC 8628 4.
         "device_authorization_endpoint": settings.endpoint(paths::DEVICE_AUTHORIZATION),
         // RP-Initiated Logout 1.0 2.1; Back-Channel Logout 1.0 2.1 (`sid` in ID tokens and

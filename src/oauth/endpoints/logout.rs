@@ -17,7 +17,7 @@ use crate::oauth::error::{status, OAuthError};
 use crate::oauth::issuer::random_id;
 use crate::oauth::params::Params;
 use crate::oauth::token_kind::{ReplayKind, TokenKind};
-use crate::oauth::tokens::{OwnClaims, RevocationId};
+use crate::oauth::tokens::OwnClaims;
 use crate::registry::ClientRegistry;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -129,14 +129,9 @@ impl From<LogoutAnswer> for LogoutOutcome {
     }
 }
 
-fn invalid(description: impl Into<String>) -> LogoutAnswer {
-    LogoutAnswer::Page {
-        error: PageError {
-            title: "Invalid logout request",
-            description: description.into(),
-        },
-        status: status::BAD_REQUEST,
-    }
+/// Why a logout request does not validate (shown on the page).
+fn invalid(description: impl Into<String>) -> String {
+    description.into()
 }
 
 /// The handles the logout endpoint uses.
@@ -151,7 +146,7 @@ impl LogoutHandles<'_> {
         &self,
         params: &Params,
         csrf: String,
-    ) -> Result<(LogoutRequest, Option<IdTokenHint>), LogoutAnswer> {
+    ) -> Result<(LogoutRequest, Option<IdTokenHint>), String> {
         let hint =
             match params.get("id_token_hint") {
                 None => None,
@@ -223,7 +218,16 @@ impl LogoutHandles<'_> {
     ) -> Result<LogoutOutcome, OAuthError> {
         let (request, hint) = match self.validate(params, csrf_value(csrf_cookie)) {
             Ok(valid) => valid,
-            Err(answer) => return Ok(answer.into()),
+            Err(description) => {
+                return Ok(LogoutAnswer::Page {
+                    error: PageError {
+                        title: "Invalid logout request",
+                        description,
+                    },
+                    status: status::BAD_REQUEST,
+                }
+                .into())
+            }
         };
         let session = self.browser.session(session_cookie).await?;
         match (session, hint) {
@@ -307,12 +311,8 @@ impl LogoutHandles<'_> {
     ) -> Result<LogoutOutcome, OAuthError> {
         let issuer = self.browser.issuer;
         let revocations = self.browser.revocations;
-        revocations
-            .revoke_unlisted(
-                &RevocationId::Session(&session.sid).key(),
-                session.exp,
-                issuer.now,
-            )
+        issuer
+            .revoke_session(revocations, &session.sid, session.exp)
             .await?;
         for client in &session.clients {
             issuer.revoke_family(revocations, &client.fid).await?;

@@ -94,6 +94,7 @@ pub async fn grant(
     }
     let response = issue_user_tokens(
         issuer,
+        revocations,
         UserGrant {
             client,
             user,
@@ -104,8 +105,10 @@ pub async fn grant(
             family: Some(signed_in.fid),
             sid: Some(signed_in.sid),
             binding: client.binding.as_deref(),
+            status: None,
         },
-    )?;
+    )
+    .await?;
     revocations.device_finish(&claims.user_code).await?;
     Ok(response)
 }

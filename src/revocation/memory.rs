@@ -148,7 +148,12 @@ impl MemoryStore {
         self.denylist.contains(id, now)
     }
 
-    pub fn first_use(&self, key: &str, exp: UnixTime, now: UnixTime) -> Result<bool, RevocationError> {
+    pub fn first_use(
+        &self,
+        key: &str,
+        exp: UnixTime,
+        now: UnixTime,
+    ) -> Result<bool, RevocationError> {
         self.used.insert(key, exp.max(now + 1), now)
     }
 

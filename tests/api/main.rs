@@ -14,6 +14,8 @@ mod keys;
 mod mtls;
 mod provider;
 mod replicas;
+mod resource_server;
+mod resource_server_docs;
 mod revocation;
 mod token;
 mod uma;

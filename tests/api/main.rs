@@ -16,6 +16,8 @@ mod logout;
 mod mtls;
 mod provider;
 mod replicas;
+mod resource_server;
+mod resource_server_docs;
 mod revocation;
 mod token;
 mod uma;

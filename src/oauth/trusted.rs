@@ -56,10 +56,9 @@ pub async fn verify(
         .ok_or_else(not_valid)?;
     match verify_signature(fetcher, &trusted.keys, &jws, alg).await {
         Ok(()) => {}
+        // The trusted issuer's failure, not the client's: the client did authenticate.
         Err(SignatureError::KeysUnavailable) => {
-            return Err(OAuthError::invalid_client(
-                "the signer's keys could not be fetched",
-            ))
+            return Err(invalid("the issuer's keys could not be fetched"))
         }
         Err(SignatureError::NoMatchingKey | SignatureError::Invalid) => return Err(not_valid()),
     }

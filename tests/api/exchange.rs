@@ -418,3 +418,64 @@ async fn token_exchange_requests_are_checked() {
     .await
     .assert_error(400, "invalid_grant", "the subject token is not valid");
 }
+
+#[tokio::test]
+async fn a_trusted_issuer_whose_keys_cannot_be_fetched_is_invalid_grant_not_invalid_client() {
+    let idp = TestKey::new(SigningAlg::ES256, "idp-key");
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let hash = tessera::oauth::credentials::hash_secret(OTHER_SECRET);
+    let extra = format!(
+        r#"
+[[trusted_issuers]]
+issuer = "{IDP}"
+jwks_uri = "http://127.0.0.1:{closed}/jwks"
+scopes = ["reports:read"]
+audience = ["https://reports.internal"]
+
+[[clients]]
+client_id = "relay"
+client_secret_hash = "{hash}"
+grant_types = ["{JWT_BEARER}", "{TOKEN_EXCHANGE}"]
+scopes = ["reports:read"]
+audience = ["https://reports.internal"]
+"#
+    );
+    let app = spawn_in(
+        Arc::new(tempfile::TempDir::new().unwrap()),
+        &format!("{}{extra}", config_text("ES256", "", "")),
+    )
+    .await;
+    let now = app.clock_now();
+    let jwt = idp.sign(&json!({
+        "iss": IDP, "sub": "user-1", "aud": ISSUER, "iat": now, "exp": now + 300, "jti": "j-1",
+    }));
+    // The client authenticated; the trusted issuer is what failed.
+    app.token_form(
+        Some(("relay", OTHER_SECRET)),
+        &[("grant_type", JWT_BEARER), ("assertion", &jwt)],
+    )
+    .await
+    .assert_error(
+        400,
+        "invalid_grant",
+        "the issuer's keys could not be fetched",
+    );
+    app.token_form(
+        Some(("relay", OTHER_SECRET)),
+        &[
+            ("grant_type", TOKEN_EXCHANGE),
+            ("subject_token", &jwt),
+            ("subject_token_type", JWT),
+        ],
+    )
+    .await
+    .assert_error(
+        400,
+        "invalid_grant",
+        "the issuer's keys could not be fetched",
+    );
+}

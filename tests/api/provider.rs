@@ -251,3 +251,48 @@ async fn an_oidc_providers_id_token_is_verified_against_its_keys() {
         .await
         .assert_error(400, "invalid_grant", "the ID token is not valid");
 }
+
+#[tokio::test]
+async fn an_oidc_provider_whose_jwks_uri_cannot_be_fetched_is_invalid_grant_not_invalid_client() {
+    let corp = TestKey::new(SigningAlg::ES256, "corp-key");
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let extra = format!(
+        r#"
+[[providers]]
+name = "corp"
+type = "oidc"
+issuer = "https://corp.test"
+jwks_uri = "http://127.0.0.1:{closed}/jwks"
+audience = "tessera-at-corp"
+
+[[routes]]
+path = "/auth/token"
+endpoint = "token"
+
+[[clients]]
+client_id = "truelocal"
+token_endpoint_auth_methods = ["none"]
+grant_types = ["provider"]
+scopes = ["profile"]
+audience = ["https://profiles.internal"]
+"#
+    );
+    let app = spawn_in(
+        Arc::new(tempfile::TempDir::new().unwrap()),
+        &format!("{}{extra}", config_text("ES256", "", "")),
+    )
+    .await;
+    let now = app.clock_now();
+    let id_token = corp.sign(&json!({"iss": "https://corp.test", "sub": "emp-7", "aud": "tessera-at-corp", "iat": now, "exp": now + 300}));
+    let body = json!({"client_id": "truelocal", "grant_type": "provider", "provider": "corp", "details": {"id_token": id_token}});
+    // The client (a public one) is who it says; the provider is what failed.
+    provider_token(&app, body).await.assert_error(
+        400,
+        "invalid_grant",
+        "the provider's keys could not be fetched",
+    );
+}

@@ -9,6 +9,7 @@ mod discovery;
 mod encryption;
 mod errors;
 mod exchange;
+mod flood;
 mod helpers;
 mod keys;
 mod mtls;

@@ -50,7 +50,7 @@ impl Metrics {
         );
         let client_auth = counter(
             "tessera_client_secret_checks_total",
-            "Client secret checks, by how they were answered (cached, argon2, throttled).",
+            "Client secret checks, by how they were answered (keyed, cached, argon2, unknown, throttled, shed).",
             &["path"],
         );
         let key_reloads = counter(

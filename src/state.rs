@@ -12,6 +12,7 @@ use crate::oauth::client_auth::ClientAuthenticator;
 use crate::oauth::credentials::CredentialVerifier;
 use crate::oauth::endpoints::authorize::AuthorizeHandles;
 use crate::oauth::grants::GrantHandles;
+use crate::oauth::hash_pool::HashPool;
 use crate::oauth::issuer::Issuer;
 use crate::oauth::jwks_fetch::JwksFetcher;
 use crate::revocation::Revocations;
@@ -40,6 +41,8 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(settings: Settings, keys: KeyRing, clock: Arc<dyn Clock>) -> Result<Self, String> {
+        // One argon2 pool for client secrets and user passwords: one bound on its memory.
+        let hashes = HashPool::new(&settings.server);
         Ok(Self {
             revocations: Revocations::new(&settings.revocation)?,
             jwks_fetcher: JwksFetcher::new(&settings.client_assertions),
@@ -48,8 +51,8 @@ impl AppState {
                 .build()
                 .map_err(|err| format!("the HTTP client: {err}"))?,
             client_ca: None,
-            credentials: CredentialVerifier::new(&settings.client_auth),
-            user_credentials: CredentialVerifier::new(&settings.user_auth),
+            credentials: CredentialVerifier::for_clients(&settings.client_auth, hashes.clone()),
+            user_credentials: CredentialVerifier::for_users(&settings.user_auth, hashes),
             keys: ArcSwap::from_pointee(keys),
             metrics: Metrics::new(),
             settings: ArcSwap::from_pointee(settings),

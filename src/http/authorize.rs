@@ -3,6 +3,7 @@
 //! session cookies. What to show or where to redirect is the protocol core's decision.
 
 use super::extract::{cookie, read_body};
+use super::forwarded::client_address;
 use crate::oauth::authorize::PageError;
 use crate::oauth::endpoints::authorize::{Answer, Form, NewSession};
 use crate::oauth::params::Params;
@@ -254,7 +255,7 @@ pub async fn post(
         .submit(
             &params,
             cookie(&req, CSRF_COOKIE).as_deref(),
-            req.peer_addr().map(|addr| addr.ip()),
+            client_address(&req, &issuer.settings.server.trusted_proxies),
         )
         .await?;
     render(&state, &outcome.answer, outcome.session.as_ref())

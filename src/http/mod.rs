@@ -7,6 +7,7 @@ mod compat;
 mod discovery;
 mod error;
 mod extract;
+mod forwarded;
 mod health;
 mod introspect;
 mod jwks;

@@ -11,12 +11,14 @@
 
 mod memory;
 mod redis_store;
+mod throttle;
 
 use crate::clock::UnixTime;
 use crate::oauth::ReplayKind;
 use crate::settings::{RevocationBackend, RevocationSettings};
 pub use memory::MemoryStore;
 pub use redis_store::RedisStore;
+pub use throttle::{FailureCount, FailureCounters, ThrottleKey};
 
 /// Why the revocation state could not answer.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

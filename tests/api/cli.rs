@@ -51,7 +51,7 @@ audience = ["x"]
             "colour: unknown key",
             "tokens.access_token_ttl: 'fifteen minutes' is not a duration",
             "tokens.signing_alg: unknown signing algorithm 'none'",
-            "clients[9].client_id: duplicate client id 'reports'",
+            "clients[10].client_id: duplicate client id 'reports'",
         ] {
             assert!(
                 stderr.contains(expected),
@@ -105,6 +105,61 @@ fn config_check_reports_a_missing_or_broken_key_and_passes_a_good_config() {
 }
 
 #[tokio::test]
+async fn client_secret_hash_gives_a_chosen_secret_an_argon2_hash_that_authenticates() {
+    use std::io::Write;
+    let dir = tempfile::TempDir::new().unwrap();
+    let config = write_config(dir.path(), &config_text("ES256", "", ""));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .args(["client", "secret-hash", "--config"])
+        .arg(&config)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"a chosen secret\n")
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success());
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let hash = stdout
+        .trim()
+        .strip_prefix("client_secret_hash = \"")
+        .and_then(|rest| rest.strip_suffix('"'))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert!(
+        hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+        "{hash}"
+    );
+    let text = format!(
+        "{}\n[[clients]]\nclient_id = \"chosen\"\nclient_secret_hash = \"{hash}\"\nscopes = [\"x\"]\naudience = [\"https://x.internal\"]\n",
+        config_text("ES256", "", "")
+    );
+    let app = spawn_in(Arc::new(tempfile::TempDir::new().unwrap()), &text).await;
+    let answer = app
+        .token_form(
+            Some(("chosen", "a chosen secret")),
+            &[("grant_type", "client_credentials")],
+        )
+        .await;
+    assert_eq!(answer.status, 200, "{}", answer.json);
+    // A user password in the keyed format is refused: a password can be guessed.
+    let keyed = tessera::oauth::credentials::hash_generated_secret("pw");
+    let text = format!(
+        "{}\n[[users]]\nusername = \"carol\"\npassword_hash = \"{keyed}\"\n",
+        config_text("ES256", "", "")
+    );
+    let config = write_config(dir.path(), &text);
+    let output = tessera(&config, &["config", "check"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr)
+        .contains("a password needs an argon2id hash; make one with `tessera user password-hash`"));
+}
+
+#[tokio::test]
 async fn client_secret_prints_a_secret_whose_hash_authenticates() {
     let dir = tempfile::TempDir::new().unwrap();
     let config = write_config(dir.path(), &config_text("ES256", "", ""));
@@ -122,7 +177,10 @@ async fn client_secret_prints_a_secret_whose_hash_authenticates() {
     let secret = value("client_secret");
     let hash = value("client_secret_hash");
     assert_eq!(secret.len(), 43, "256 bits, base64url");
-    assert!(hash.starts_with("$argon2id$"));
+    assert!(
+        hash.starts_with("$hmac-sha256$v=1$"),
+        "the keyed format: {hash}"
+    );
     assert!(!hash.contains(&secret));
 
     let extra = format!(

@@ -10,7 +10,7 @@ use std::path::Path;
 use std::sync::{Arc, LazyLock};
 use tempfile::TempDir;
 use tessera::clock::{Clock, ManualClock};
-use tessera::oauth::credentials::hash_secret;
+use tessera::oauth::credentials::{hash_generated_secret, hash_secret};
 use tessera::settings::Settings;
 use tessera::startup::Application;
 
@@ -21,6 +21,8 @@ pub const SPECIAL_ID: &str = "svc:one two";
 pub const SPECIAL_SECRET: &str = "p@ss:w+rd%/&=é";
 pub const OTHER_SECRET: &str = "other-secret-0123456789";
 pub const ALICE_PASSWORD: &str = "correct horse battery staple";
+/// A 256-bit secret as `tessera client secret` makes them, stored in the keyed format.
+pub const KEYED_SECRET: &str = "q0tA8nX2m9wVh3LrZ7bYc1sE5fJ4kP6uD8gT0iN2oR4";
 pub const CALLBACK: &str = "http://127.0.0.1:9/callback";
 
 /// argon2 is deliberately slow: hash each test secret once per test process.
@@ -36,8 +38,10 @@ static HASHES: LazyLock<[String; 4]> = LazyLock::new(|| {
 /// The clients every test app registers.
 pub fn clients_toml() -> String {
     let [reports, special, other, alice] = &*HASHES;
+    let keyed = hash_generated_secret(KEYED_SECRET);
     format!(
         r#"
+
 [[clients]]
 client_id = "reports"
 client_secret_hash = "{reports}"
@@ -115,6 +119,12 @@ client_secret_hash = "{other}"
 grant_types = []
 scopes = ["a"]
 audience = ["https://a.internal"]
+
+[[clients]]
+client_id = "keyed"
+client_secret_hash = "{keyed}"
+scopes = ["reports:read"]
+audience = ["https://reports.internal"]
 "#
     )
 }
@@ -436,6 +446,16 @@ impl ServerProcess {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
+    }
+}
+
+/// A test that fails midway leaves no server behind.
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
     }
 }
 

@@ -7,6 +7,7 @@ use crate::keys::KeyRing;
 use crate::oauth::client_auth::AuthenticatedClient;
 use crate::oauth::credentials::{hash_secret, CredentialVerifier};
 use crate::oauth::error::ErrorCode;
+use crate::oauth::hash_pool::HashPool;
 use crate::oauth::issuer::Issuer;
 use crate::oauth::jwks_fetch::JwksFetcher;
 use crate::oauth::params::Params;
@@ -46,7 +47,10 @@ impl Fixture {
         }]);
         Self {
             revocations: Revocations::new(&settings.revocation).unwrap(),
-            passwords: CredentialVerifier::new(&settings.user_auth),
+            passwords: CredentialVerifier::for_users(
+                &settings.user_auth,
+                HashPool::new(&settings.server),
+            ),
             fetcher: JwksFetcher::new(&settings.client_assertions),
             http: reqwest::Client::new(),
             keys: Arc::new(KeyRing::in_memory(SigningAlg::ES256, NOW).unwrap()),

@@ -250,24 +250,29 @@ claims = {{ email = "bench@example.com" }}
                     .clone();
                 let tokens: Vec<String> = match pool {
                     Pool::Empty => Vec::new(),
-                    Pool::AccessTokens(n) => (0..n)
-                        .map(|_| {
-                            state
+                    Pool::AccessTokens(n) => {
+                        let mut tokens = Vec::with_capacity(n);
+                        for _ in 0..n {
+                            let spec = tessera::oauth::issuer::AccessTokenSpec {
+                                client: &client,
+                                subject: LOCAL_CLIENT_ID,
+                                scopes: &client.default_scopes,
+                                audience: &client.audience,
+                                user: None,
+                                extra: None,
+                                cnf: None,
+                                not_after: None,
+                                status: None,
+                            };
+                            let issued = state
                                 .issuer()
-                                .access_token(tessera::oauth::issuer::AccessTokenSpec {
-                                    client: &client,
-                                    subject: LOCAL_CLIENT_ID,
-                                    scopes: &client.default_scopes,
-                                    audience: &client.audience,
-                                    user: None,
-                                    extra: None,
-                                    cnf: None,
-                                    not_after: None,
-                                })
-                                .unwrap()
-                                .token
-                        })
-                        .collect(),
+                                .access_token(&state.revocations, spec)
+                                .await
+                                .unwrap();
+                            tokens.push(issued.token);
+                        }
+                        tokens
+                    }
                     Pool::Assertions { count, encrypted } => {
                         let signer = tessera::jose::JwsSigner::from_jwk(
                             &assertion_key,
@@ -314,26 +319,29 @@ claims = {{ email = "bench@example.com" }}
                             .get(&format!("{LOCAL_CLIENT_ID}-user"))
                             .unwrap()
                             .clone();
-                        (0..n)
-                            .map(|_| {
-                                tessera::oauth::grants::issue_user_tokens(
-                                    &state.issuer(),
-                                    tessera::oauth::grants::UserGrant {
-                                        client: &public,
-                                        user: &user,
-                                        scopes: public.default_scopes.clone(),
-                                        audience: public.audience.clone(),
-                                        auth_time: tessera::clock::Clock::now(&SystemClock),
-                                        nonce: None,
-                                        family: None,
-                                        binding: None,
-                                    },
-                                )
-                                .unwrap()
-                                .refresh_token
-                                .unwrap()
-                            })
-                            .collect()
+                        let mut tokens = Vec::with_capacity(n);
+                        for _ in 0..n {
+                            let grant = tessera::oauth::grants::UserGrant {
+                                client: &public,
+                                user: &user,
+                                scopes: public.default_scopes.clone(),
+                                audience: public.audience.clone(),
+                                auth_time: tessera::clock::Clock::now(&SystemClock),
+                                nonce: None,
+                                family: None,
+                                binding: None,
+                                status: None,
+                            };
+                            let issued = tessera::oauth::grants::issue_user_tokens(
+                                &state.issuer(),
+                                &state.revocations,
+                                grant,
+                            )
+                            .await
+                            .unwrap();
+                            tokens.push(issued.refresh_token.unwrap());
+                        }
+                        tokens
                     }
                 };
                 sender.send((app.port(), app.handle(), tokens)).unwrap();

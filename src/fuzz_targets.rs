@@ -12,11 +12,10 @@ use crate::oauth::client_auth::{
 };
 use crate::oauth::credentials::CredentialVerifier;
 use crate::oauth::error::ErrorCode;
-use crate::oauth::jwks_fetch::JwksFetcher;
 use crate::oauth::params::{parse_body, route_params, Params};
 use crate::oauth::types::AuthMethod;
 use crate::oauth::{OAuthError, TokenKind};
-use crate::registry::{Client, ClientKeys, ClientRegistry, RawSecret};
+use crate::registry::{Client, ClientRegistry};
 use crate::revocation::Revocations;
 use crate::settings::Settings;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
@@ -128,7 +127,6 @@ pub fn jws(data: &[u8]) {
 struct Fixture {
     settings: Arc<Settings>,
     keys: KeyRing,
-    fetcher: JwksFetcher,
     secrets: CredentialVerifier,
     metrics: Metrics,
     runtime: tokio::runtime::Runtime,
@@ -144,20 +142,29 @@ static FIXTURE: LazyLock<Fixture> = LazyLock::new(|| {
     settings.clients = ClientRegistry::new(&[
         Client {
             auth_methods: vec![AuthMethod::ClientSecretJwt],
-            assertion_secret: Some(RawSecret::new(ASSERTION_SECRET.to_owned())),
+            assertion_secret: Some(
+                tessera_verifier::KeySource::shared_secret(ASSERTION_SECRET)
+                    .expect("the secret is long enough"),
+            ),
             assertion_algs: vec!["HS256".parse().expect("HS256 is an assertion algorithm")],
             ..Client::new("hs")
         },
         Client {
             auth_methods: vec![AuthMethod::PrivateKeyJwt],
-            keys: ClientKeys::Static(Arc::new(vec![public])),
+            keys: Some(
+                tessera_verifier::KeySource::from_jwks_json(
+                    serde_json::json!({ "keys": [public] })
+                        .to_string()
+                        .as_bytes(),
+                )
+                .expect("a public EC key is a JWK Set member"),
+            ),
             assertion_algs: vec!["ES256".parse().expect("ES256 is an assertion algorithm")],
             ..Client::new("pk")
         },
     ]);
     Fixture {
         keys: KeyRing::in_memory(SigningAlg::ES256, NOW).expect("an in-memory ring builds"),
-        fetcher: JwksFetcher::new(&settings.client_assertions),
         secrets: CredentialVerifier::for_clients(
             &settings.client_auth,
             crate::oauth::hash_pool::HashPool::new(&settings.server),
@@ -219,13 +226,16 @@ pub fn authenticate_assertion(data: &[u8]) -> Result<AuthenticatedClient, OAuthE
         }
     };
     let fixture = &*FIXTURE;
-    let revocations = Revocations::new(&fixture.settings.revocation).expect("memory store");
+    let revocations = Revocations::new(
+        &fixture.settings.revocation,
+        fixture.settings.status_list_layout(),
+    )
+    .expect("memory store");
     let authenticator = ClientAuthenticator {
         settings: &fixture.settings,
         clients: &fixture.settings.clients,
         secrets: &fixture.secrets,
         keys: &fixture.keys,
-        fetcher: &fixture.fetcher,
         revocations: &revocations,
         client_ca: None,
         metrics: &fixture.metrics,

@@ -13,8 +13,8 @@ mod introspect;
 mod jwks;
 mod metrics;
 pub mod observe;
-mod revocations;
 mod revoke;
+mod status_lists;
 mod token;
 mod uma;
 mod userinfo;
@@ -63,7 +63,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route(web::get().to(userinfo::get))
                 .route(web::post().to(userinfo::post)),
         )
-        .route(paths::REVOCATIONS, web::get().to(revocations::serve))
+        .route(paths::STATUS_LISTS, web::get().to(status_lists::aggregate))
+        .route(
+            &format!("{}/{{id}}", paths::STATUS_LISTS),
+            web::get().to(status_lists::list),
+        )
         .service(post_resource(paths::UMA_PERMISSION, uma::serve))
         .route(paths::UMA_CONFIGURATION, web::get().to(uma::configuration))
         .route(paths::JWKS, web::get().to(jwks::serve))

@@ -15,7 +15,6 @@ pub mod foreign_jwt;
 pub mod grants;
 pub mod hash_pool;
 pub mod issuer;
-pub mod jwks_fetch;
 pub mod params;
 pub mod paths;
 pub mod token_kind;

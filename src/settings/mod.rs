@@ -20,6 +20,7 @@ mod revocation;
 mod routes;
 mod server;
 mod sources;
+mod status_lists;
 mod tls;
 mod tokens;
 mod trusted_issuers;
@@ -36,6 +37,7 @@ pub use log::{LogFormat, LogSettings};
 pub use problems::{ConfigError, ConfigProblem};
 pub use revocation::{RevocationBackend, RevocationSettings};
 pub use server::ServerSettings;
+pub use status_lists::StatusListSettings;
 pub use tls::TlsSettings;
 pub use tokens::TokenSettings;
 
@@ -66,6 +68,7 @@ pub struct Settings {
     pub user_auth: CredentialSettings,
     pub log: LogSettings,
     pub revocation: RevocationSettings,
+    pub status_lists: StatusListSettings,
     pub clients: ClientRegistry,
     pub users: UserRegistry,
     pub resources: ResourceRegistry,
@@ -106,6 +109,16 @@ impl Settings {
                 .push(format!("{}/oauth2/token", tls.base_url));
         }
         self
+    }
+
+    /// How status lists are cut: a list is served until every access token in it (or made from
+    /// a code issued in its window) has expired.
+    pub fn status_list_layout(&self) -> crate::revocation::status_list::Layout {
+        crate::revocation::status_list::Layout {
+            window_secs: self.status_lists.window.as_secs(),
+            list_size: self.status_lists.list_size,
+            retention_secs: (self.token_retention + self.authorize.code_ttl).as_secs(),
+        }
     }
 
     /// The token endpoint URL (an accepted assertion audience, and in discovery).
@@ -198,6 +211,7 @@ struct RawSettings {
     client_auth: credentials::RawClientAuth,
     log: log::RawLog,
     revocation: revocation::RawRevocation,
+    status_lists: status_lists::RawStatusLists,
     user_auth: credentials::RawUserAuth,
     authorize: authorize::RawAuthorize,
     client_assertions: client_assertions::RawClientAssertions,
@@ -233,6 +247,7 @@ impl RawSettings {
         let authorize = self.authorize.validate(&mut problems.at("authorize"));
         let log = self.log.validate(&mut problems.at("log"));
         let revocation = self.revocation.validate(&mut problems.at("revocation"));
+        let status_lists = self.status_lists.validate(&mut problems.at("status_lists"));
         let tls = self
             .tls
             .as_ref()
@@ -243,13 +258,19 @@ impl RawSettings {
             base_dir,
             self.tls.is_some(),
             tls.as_ref(),
+            &client_assertions,
         );
         let users = users::validate_users(&self.users, problems);
         let resources = resources::validate_resources(&self.resources, problems, base_dir);
-        let trusted_issuers =
-            trusted_issuers::validate_trusted_issuers(&self.trusted_issuers, problems, base_dir);
+        let trusted_issuers = trusted_issuers::validate_trusted_issuers(
+            &self.trusted_issuers,
+            problems,
+            base_dir,
+            &client_assertions,
+        );
         let routes = routes::validate_routes(&self.routes, problems);
-        let providers = providers::validate_providers(&self.providers, problems, base_dir);
+        let providers =
+            providers::validate_providers(&self.providers, problems, base_dir, &client_assertions);
         let uma_resources = uma_resources::validate_uma_resources(&self.uma_resources, problems);
         // Only now, so that one pass names every problem of the file.
         let (issuer, listen) = (issuer?, listen?);
@@ -265,6 +286,7 @@ impl RawSettings {
                 user_auth,
                 log,
                 revocation,
+                status_lists,
                 clients,
                 users,
                 resources,

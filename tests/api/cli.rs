@@ -1,6 +1,6 @@
 //! The `tessera` binary: config check, client secret, keys, and serve with SIGHUP reloads.
 
-use crate::helpers::*;
+use crate::harness::*;
 use std::path::Path;
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -17,7 +17,9 @@ fn tessera(config: &Path, args: &[&str]) -> Output {
         .unwrap()
 }
 
-fn write_config(dir: &Path, text: &str) -> std::path::PathBuf {
+/// A config file of exactly `text`, for the tests of what the loader refuses before any typed
+/// value could be written.
+fn write_raw_config(dir: &Path, text: &str) -> std::path::PathBuf {
     let path = dir.join("tessera.toml");
     std::fs::write(&path, text).unwrap();
     path
@@ -26,23 +28,18 @@ fn write_config(dir: &Path, text: &str) -> std::path::PathBuf {
 #[test]
 fn config_check_names_every_problem_with_its_path_and_serve_refuses_the_same() {
     let dir = tempfile::TempDir::new().unwrap();
-    let text = format!(
-        r#"
-issuer = "https://issuer.test"
-listen = "127.0.0.1:0"
-colour = "blue"
-[tokens]
-access_token_ttl = "fifteen minutes"
-signing_alg = "none"
-{clients}
-[[clients]]
-client_id = "reports"
-client_secret_hash = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$Hf0CjJ1i2ZVJkM6AAh4l2xOKnUVbfO5zWNnD0MY3cAk"
-audience = ["x"]
-"#,
-        clients = clients_toml()
-    );
-    let config = write_config(dir.path(), &text);
+    // The standard config, made wrong in four places: three the typed builder cannot express,
+    // and one more client named like the first.
+    let config = TestConfig::new()
+        .raw("colour", "blue")
+        .raw("tokens.access_token_ttl", "fifteen minutes")
+        .raw("tokens.signing_alg", "none")
+        .client(
+            ClientConfig::new("reports")
+                .secret(OTHER_SECRET)
+                .audience(&["x"]),
+        )
+        .write_in(dir.path());
     for command in [&["config", "check"][..], &["serve"][..]] {
         let output = tessera(&config, command);
         assert_eq!(output.status.code(), Some(2), "{command:?}");
@@ -64,7 +61,7 @@ audience = ["x"]
 #[test]
 fn config_check_reports_a_missing_or_broken_key_and_passes_a_good_config() {
     let dir = tempfile::TempDir::new().unwrap();
-    let config = write_config(dir.path(), &config_text("ES256", "", ""));
+    let config = TestConfig::new().write_in(dir.path());
     let fresh = tessera(&config, &["config", "check"]);
     assert_eq!(
         fresh.status.code(),
@@ -108,7 +105,7 @@ fn config_check_reports_a_missing_or_broken_key_and_passes_a_good_config() {
 async fn client_secret_hash_gives_a_chosen_secret_an_argon2_hash_that_authenticates() {
     use std::io::Write;
     let dir = tempfile::TempDir::new().unwrap();
-    let config = write_config(dir.path(), &config_text("ES256", "", ""));
+    let config = TestConfig::new().write_in(dir.path());
     let mut child = Command::new(env!("CARGO_BIN_EXE_tessera"))
         .args(["client", "secret-hash", "--config"])
         .arg(&config)
@@ -134,11 +131,15 @@ async fn client_secret_hash_gives_a_chosen_secret_an_argon2_hash_that_authentica
         hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
         "{hash}"
     );
-    let text = format!(
-        "{}\n[[clients]]\nclient_id = \"chosen\"\nclient_secret_hash = \"{hash}\"\nscopes = [\"x\"]\naudience = [\"https://x.internal\"]\n",
-        config_text("ES256", "", "")
-    );
-    let app = spawn_in(Arc::new(tempfile::TempDir::new().unwrap()), &text).await;
+    let app = spawn(
+        &TestConfig::new().client(
+            ClientConfig::new("chosen")
+                .client_secret_hash(hash)
+                .scopes(&["x"])
+                .audience(&["https://x.internal"]),
+        ),
+    )
+    .await;
     let answer = app
         .token_form(
             Some(("chosen", "a chosen secret")),
@@ -148,11 +149,9 @@ async fn client_secret_hash_gives_a_chosen_secret_an_argon2_hash_that_authentica
     assert_eq!(answer.status, 200, "{}", answer.json);
     // A user password in the keyed format is refused: a password can be guessed.
     let keyed = tessera::oauth::credentials::hash_generated_secret("pw");
-    let text = format!(
-        "{}\n[[users]]\nusername = \"carol\"\npassword_hash = \"{keyed}\"\n",
-        config_text("ES256", "", "")
-    );
-    let config = write_config(dir.path(), &text);
+    let config = TestConfig::new()
+        .user(UserConfig::new("carol").password_hash(&keyed))
+        .write_in(dir.path());
     let output = tessera(&config, &["config", "check"]);
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr)
@@ -162,7 +161,7 @@ async fn client_secret_hash_gives_a_chosen_secret_an_argon2_hash_that_authentica
 #[tokio::test]
 async fn client_secret_prints_a_secret_whose_hash_authenticates() {
     let dir = tempfile::TempDir::new().unwrap();
-    let config = write_config(dir.path(), &config_text("ES256", "", ""));
+    let config = TestConfig::new().write_in(dir.path());
     let output = tessera(&config, &["client", "secret"]);
     assert!(output.status.success());
     let stdout = String::from_utf8(output.stdout).unwrap();
@@ -183,11 +182,15 @@ async fn client_secret_prints_a_secret_whose_hash_authenticates() {
     );
     assert!(!hash.contains(&secret));
 
-    let extra = format!(
-        "[[clients]]\nclient_id = \"fresh\"\nclient_secret_hash = \"{hash}\"\nscopes = [\"x\"]\naudience = [\"https://x.internal\"]\n"
-    );
-    let text = format!("{}\n{extra}", config_text("ES256", "", ""));
-    let app = spawn_in(Arc::new(tempfile::TempDir::new().unwrap()), &text).await;
+    let app = spawn(
+        &TestConfig::new().client(
+            ClientConfig::new("fresh")
+                .client_secret_hash(&hash)
+                .scopes(&["x"])
+                .audience(&["https://x.internal"]),
+        ),
+    )
+    .await;
     let answer = app
         .token_form(
             Some(("fresh", &secret)),
@@ -200,7 +203,7 @@ async fn client_secret_prints_a_secret_whose_hash_authenticates() {
 #[test]
 fn keys_generate_list_rotate_and_prune() {
     let dir = tempfile::TempDir::new().unwrap();
-    let config = write_config(dir.path(), &config_text("ES256", "", ""));
+    let config = TestConfig::new().write_in(dir.path());
     let empty = tessera(&config, &["keys", "list"]);
     assert!(String::from_utf8_lossy(&empty.stdout).contains("no keys"));
     for alg in ["ES256", "RSA-OAEP-256", "dir"] {
@@ -239,7 +242,7 @@ claims = { sub = "someone-else", email = "alice@example.com" }
 [[users]]
 username = ""
 "#;
-    let config = write_config(dir.path(), text);
+    let config = write_raw_config(dir.path(), text);
     let output = tessera(&config, &["config", "check"]);
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -258,7 +261,7 @@ username = ""
 fn a_staged_key_of_another_algorithm_stays_published_until_it_signs() {
     use tessera::jose::{generate_signing_key, SigningAlg};
     let dir = tempfile::TempDir::new().unwrap();
-    let config = write_config(dir.path(), &config_text("ES256", "", ""));
+    let config = TestConfig::new().write_in(dir.path());
     let keys_dir = dir.path().join("keys");
     // ES256 signs, an EdDSA key is staged for a later switch, a newer ES256 key replaces the
     // first: all long ago, so the first ES256 key's tokens have all expired.
@@ -304,7 +307,7 @@ fn a_staged_key_of_another_algorithm_stays_published_until_it_signs() {
 #[tokio::test]
 async fn serve_reloads_keys_on_sighup_without_dropping_a_request() {
     let dir = tempfile::TempDir::new().unwrap();
-    let config = process_config(dir.path(), "");
+    let config = process_config(dir.path(), TestConfig::new());
     let server = ServerProcess::start(&config);
     let address = server.address.clone();
     let client = reqwest::Client::new();
@@ -379,7 +382,7 @@ async fn serve_reloads_keys_on_sighup_without_dropping_a_request() {
 async fn user_password_hash_reads_standard_input_and_the_hash_signs_in() {
     use std::io::Write;
     let dir = tempfile::TempDir::new().unwrap();
-    let config = write_config(dir.path(), &config_text("ES256", "", ""));
+    let config = TestConfig::new().write_in(dir.path());
     let mut child = Command::new(env!("CARGO_BIN_EXE_tessera"))
         .args(["user", "password-hash", "--config"])
         .arg(&config)
@@ -402,11 +405,7 @@ async fn user_password_hash_reads_standard_input_and_the_hash_signs_in() {
         .and_then(|rest| rest.strip_suffix('"'))
         .unwrap_or_else(|| panic!("{stdout}"));
     assert!(!stdout.contains("a long passphrase"));
-    let text = format!(
-        "{}\n[[users]]\nusername = \"carol\"\npassword_hash = \"{hash}\"\n",
-        config_text("ES256", "", "")
-    );
-    let app = spawn_in(Arc::new(tempfile::TempDir::new().unwrap()), &text).await;
+    let app = spawn(&TestConfig::new().user(UserConfig::new("carol").password_hash(hash))).await;
     assert_eq!(
         app.password_grant("carol", "a long passphrase", None)
             .await

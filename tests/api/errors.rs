@@ -1,7 +1,8 @@
 //! Every bad input gets its precise RFC 6749 error: status, `error`, `error_description`, headers.
 
-use crate::helpers::*;
+use crate::harness::*;
 use serde_json::json;
+use std::time::Duration;
 
 #[tokio::test]
 async fn empty_bodies_have_no_parameter() {
@@ -151,7 +152,11 @@ async fn a_grant_the_client_may_not_use_is_unauthorized() {
 
 #[tokio::test]
 async fn a_body_over_the_limit_is_413_with_an_oauth_error() {
-    let app = spawn_app_with("ES256", "", "[server]\nmax_body_bytes = 2048").await;
+    let app = spawn(&TestConfig::new().server(ServerConfig {
+        max_body_bytes: Some(2048),
+        ..ServerConfig::default()
+    }))
+    .await;
     let body = format!("grant_type=client_credentials&scope={}", "a".repeat(4096));
     app.token_raw(Some("application/x-www-form-urlencoded"), body)
         .await
@@ -365,11 +370,12 @@ async fn missing_or_malformed_credentials_are_401() {
 
 #[tokio::test]
 async fn failures_past_the_client_limit_get_429_but_the_correct_secret_always_passes() {
-    let app = spawn_app_with(
-        "ES256",
-        "",
-        "[client_auth]\nmax_failures_per_client = 3\nmax_failures_per_address = 100\nfailure_window = \"1m\"",
-    )
+    let app = spawn(&TestConfig::new().client_auth(ClientAuthConfig {
+        max_failures_per_client: Some(3),
+        max_failures_per_address: Some(100),
+        failure_window: Some(Duration::from_secs(60)),
+        ..ClientAuthConfig::default()
+    }))
     .await;
     // As right after a restart: the real client's secret was never verified by this process.
     for i in 0..3 {
@@ -443,11 +449,11 @@ async fn failures_past_the_client_limit_get_429_but_the_correct_secret_always_pa
 #[tokio::test]
 async fn unknown_clients_cost_no_hashing_and_an_address_past_its_limit_still_gets_its_secrets_checked(
 ) {
-    let app = spawn_app_with(
-        "ES256",
-        "",
-        "[client_auth]\nmax_failures_per_client = 100\nmax_failures_per_address = 4",
-    )
+    let app = spawn(&TestConfig::new().client_auth(ClientAuthConfig {
+        max_failures_per_client: Some(100),
+        max_failures_per_address: Some(4),
+        ..ClientAuthConfig::default()
+    }))
     .await;
     for i in 0..4 {
         let answer = app
@@ -545,10 +551,17 @@ async fn a_keyed_secret_is_checked_on_every_request_without_argon2() {
 
 #[tokio::test]
 async fn argon2_checks_past_the_pool_and_its_queue_are_shed_with_503() {
-    let app = spawn_app_with(
-        "ES256",
-        "",
-        "[server]\nargon2_workers = 1\nargon2_queue = 0\n[client_auth]\nmax_failures_per_client = 1000",
+    let app = spawn(
+        &TestConfig::new()
+            .server(ServerConfig {
+                argon2_workers: Some(1),
+                argon2_queue: Some(0),
+                ..ServerConfig::default()
+            })
+            .client_auth(ClientAuthConfig {
+                max_failures_per_client: Some(1000),
+                ..ClientAuthConfig::default()
+            }),
     )
     .await;
     let guesses = (0..12).map(|i| {
@@ -650,11 +663,17 @@ async fn probe_via(app: &TestApp, header: (&str, &str)) -> Answer {
 
 #[tokio::test]
 async fn addresses_come_from_forwarded_headers_only_through_trusted_proxies() {
-    let limit = "[client_auth]\nmax_failures_per_address = 2";
-    let proxied = spawn_app_with(
-        "ES256",
-        "",
-        &format!("[server]\ntrusted_proxies = [\"127.0.0.0/8\", \"10.0.0.0/8\"]\n{limit}"),
+    let limit = ClientAuthConfig {
+        max_failures_per_address: Some(2),
+        ..ClientAuthConfig::default()
+    };
+    let proxied = spawn(
+        &TestConfig::new()
+            .server(ServerConfig {
+                trusted_proxies: Some(vec!["127.0.0.0/8".into(), "10.0.0.0/8".into()]),
+                ..ServerConfig::default()
+            })
+            .client_auth(limit.clone()),
     )
     .await;
     let xff = "x-forwarded-for";
@@ -684,7 +703,7 @@ async fn addresses_come_from_forwarded_headers_only_through_trusted_proxies() {
         .assert_error(429, "invalid_client", throttled);
 
     // Without trusted proxies the headers are ignored: every probe is the loopback peer's.
-    let direct = spawn_app_with("ES256", "", limit).await;
+    let direct = spawn(&TestConfig::new().client_auth(limit)).await;
     for address in ["203.0.113.1", "203.0.113.2"] {
         probe_via(&direct, (xff, address)).await.assert_error(
             401,

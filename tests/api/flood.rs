@@ -9,7 +9,7 @@
 //! through the flood: the test runs the unoptimized binary, whose mapped code alone is tens of
 //! megabytes that a release build does not have. Total resident figures are printed beside.
 
-use crate::helpers::*;
+use crate::harness::*;
 use std::time::{Duration, Instant};
 
 const CONNECTIONS: usize = 200;
@@ -39,7 +39,14 @@ fn random_text() -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_flood_of_guesses_keeps_memory_bounded_and_never_refuses_the_good_client() {
     let dir = tempfile::TempDir::new().unwrap();
-    let config = process_config(dir.path(), "[server]\nworkers = 2\nargon2_workers = 2");
+    let config = process_config(
+        dir.path(),
+        TestConfig::new().server(ServerConfig {
+            workers: Some(2),
+            argon2_workers: Some(2),
+            ..ServerConfig::default()
+        }),
+    );
     let server = ServerProcess::start(&config);
     let pid = server.child.id();
     let token_url = server.url("/oauth2/token");
@@ -79,7 +86,7 @@ async fn a_flood_of_guesses_keeps_memory_bounded_and_never_refuses_the_good_clie
                     let answer = post_form(
                         &client,
                         &url,
-                        (&client_id, &random_text()),
+                        Some((&client_id, &random_text())),
                         &[("grant_type", "client_credentials")],
                     )
                     .await;
@@ -99,7 +106,7 @@ async fn a_flood_of_guesses_keeps_memory_bounded_and_never_refuses_the_good_clie
         let answer = post_form(
             &good,
             &token_url,
-            ("keyed", KEYED_SECRET),
+            Some(("keyed", KEYED_SECRET)),
             &[("grant_type", "client_credentials")],
         )
         .await;
@@ -182,7 +189,7 @@ async fn a_flood_of_guesses_keeps_memory_bounded_and_never_refuses_the_good_clie
     let answer = post_form(
         &good,
         &token_url,
-        ("keyed", KEYED_SECRET),
+        Some(("keyed", KEYED_SECRET)),
         &[("grant_type", "client_credentials")],
     )
     .await;

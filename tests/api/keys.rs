@@ -1,6 +1,6 @@
 //! The keys folder, the JWKS and rotation without downtime.
 
-use crate::helpers::*;
+use crate::harness::*;
 use jsonwebtoken::jwk::ThumbprintHash;
 use jsonwebtoken::Algorithm;
 use std::os::unix::fs::PermissionsExt;
@@ -70,11 +70,11 @@ async fn the_jwks_publishes_public_signing_and_encryption_keys_only() {
 #[tokio::test]
 async fn the_same_keys_folder_gives_the_same_keys_after_a_restart() {
     let dir = Arc::new(tempfile::TempDir::new().unwrap());
-    let text = config_text("ES256", "", "");
-    let first = spawn_in(dir.clone(), &text).await;
+    let config = TestConfig::new();
+    let first = spawn_in(dir.clone(), &config).await;
     let kids = signing_kids(&first.jwks().await);
     first.handle.stop(true).await;
-    let second = spawn_in(dir, &text).await;
+    let second = spawn_in(dir, &config).await;
     assert_eq!(signing_kids(&second.jwks().await), kids);
     let token = second.reports_token(&[]).await.json["access_token"]
         .as_str()
@@ -175,7 +175,7 @@ async fn without_an_active_signing_key_the_issuer_is_not_ready() {
     .unwrap();
     tessera::keys::generate(&keys, "ECDH-ES+A256KW".parse().unwrap(), now, now).unwrap();
     tessera::keys::generate(&keys, "dir".parse().unwrap(), now, now).unwrap();
-    let app = spawn_in(dir, &config_text("ES256", "", "")).await;
+    let app = spawn_in(dir, &TestConfig::new()).await;
 
     let ready = app.get("/readyz").await;
     assert_eq!(ready.status, 503);

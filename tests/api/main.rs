@@ -10,7 +10,7 @@ mod encryption;
 mod errors;
 mod exchange;
 mod flood;
-mod helpers;
+mod harness;
 mod keys;
 mod mtls;
 mod provider;

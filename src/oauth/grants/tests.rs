@@ -9,7 +9,6 @@ use crate::oauth::credentials::{hash_secret, CredentialVerifier};
 use crate::oauth::error::ErrorCode;
 use crate::oauth::hash_pool::HashPool;
 use crate::oauth::issuer::Issuer;
-use crate::oauth::jwks_fetch::JwksFetcher;
 use crate::oauth::params::Params;
 use crate::oauth::tokens::{AccessTokenClaims, Reading};
 use crate::oauth::types::{AuthMethod, GrantType, ScopeSet};
@@ -25,7 +24,6 @@ struct Fixture {
     keys: Arc<KeyRing>,
     revocations: Revocations,
     passwords: CredentialVerifier,
-    fetcher: JwksFetcher,
     http: reqwest::Client,
 }
 
@@ -46,12 +44,12 @@ impl Fixture {
             claims: Default::default(),
         }]);
         Self {
-            revocations: Revocations::new(&settings.revocation).unwrap(),
+            revocations: Revocations::new(&settings.revocation, settings.status_list_layout())
+                .unwrap(),
             passwords: CredentialVerifier::for_users(
                 &settings.user_auth,
                 HashPool::new(&settings.server),
             ),
-            fetcher: JwksFetcher::new(&settings.client_assertions),
             http: reqwest::Client::new(),
             keys: Arc::new(KeyRing::in_memory(SigningAlg::ES256, NOW).unwrap()),
             settings: Arc::new(settings),
@@ -81,7 +79,6 @@ impl Fixture {
             users: &self.settings.users,
             passwords: &self.passwords,
             revocations: &self.revocations,
-            fetcher: &self.fetcher,
             http: &self.http,
             peer: None,
         };
@@ -136,6 +133,7 @@ async fn a_refresh_token_works_once_and_its_reuse_revokes_the_family() {
 
     let tokens = super::issue_user_tokens(
         &issuer,
+        &fixture.revocations,
         super::UserGrant {
             client: &fixture.client(),
             user: fixture.settings.users.get("ada").unwrap(),
@@ -145,8 +143,10 @@ async fn a_refresh_token_works_once_and_its_reuse_revokes_the_family() {
             nonce: None,
             family: None,
             binding: None,
+            status: None,
         },
     )
+    .await
     .unwrap();
     let spent = tokens.refresh_token.unwrap();
     let form = format!("refresh_token={spent}&scope=read");

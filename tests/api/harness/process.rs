@@ -1,0 +1,86 @@
+//! `tessera serve` as a process of its own, for what only a process shows: signals, logs,
+//! several replicas sharing a keys folder.
+
+use super::*;
+use std::path::{Path, PathBuf};
+
+/// A loopback port that was free a moment ago, for servers that must be told their port.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A `tessera serve` process and the address it logged.
+pub struct ServerProcess {
+    pub child: std::process::Child,
+    pub address: String,
+}
+
+impl ServerProcess {
+    /// Starts the binary on `config` (which must log JSON at info) and waits for "listening".
+    pub fn start(config: &Path) -> ServerProcess {
+        use std::io::{BufRead, BufReader};
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tessera"))
+            .args(["serve", "--config"])
+            .arg(config)
+            .env_remove("TESSERA_CONFIG")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        let address = loop {
+            let line = lines
+                .next()
+                .expect("the server logs before exiting")
+                .unwrap();
+            assert!(!line.contains(REPORTS_SECRET) && !line.contains(OTHER_SECRET));
+            let event: serde_json::Value = serde_json::from_str(&line).unwrap();
+            if event["message"] == "listening" {
+                break event["address"].as_str().unwrap().to_owned();
+            }
+        };
+        // Keep draining the log so the server never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        ServerProcess { child, address }
+    }
+
+    pub fn signal(&self, signal: i32) {
+        // SAFETY: kill(2) on a child process id we own.
+        let rc = unsafe { libc::kill(self.child.id() as i32, signal) };
+        assert_eq!(rc, 0);
+    }
+
+    /// SIGTERM, then the exit status.
+    pub fn stop(mut self) -> std::process::ExitStatus {
+        self.signal(libc::SIGTERM);
+        self.child.wait().unwrap()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+}
+
+/// A test that fails midway leaves no server behind.
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// Writes `config` into `dir` for a `ServerProcess`, with the JSON logs at info it reads.
+pub fn process_config(dir: &Path, config: TestConfig) -> PathBuf {
+    config
+        .log(LogConfig {
+            level: Some("info".to_owned()),
+            format: Some("json".to_owned()),
+        })
+        .write_in(dir)
+}

@@ -20,7 +20,7 @@ fn benches(c: &mut Criterion) {
         .build()
         .unwrap();
     let pool = HashPool::new(&settings.server);
-    let verifier = CredentialVerifier::for_clients(&settings.client_auth, pool.clone());
+    let verifier = CredentialVerifier::for_clients(&settings.client_auth, pool.clone(), None);
     let keyed = SecretHash::parse(&hash_generated_secret(SECRET), "bench").unwrap();
     let argon2 = SecretHash::parse(&hash_secret(SECRET), "bench").unwrap();
     let SecretHash::Argon2(argon2_hash) = argon2.clone() else {

@@ -18,7 +18,7 @@ use super::error::OAuthError;
 use super::hash_pool::{dummy_hash, HashPool, Overloaded};
 use crate::clock::UnixTime;
 use crate::registry::{Argon2Hash, SecretHash, User, UserRegistry};
-use crate::revocation::{FailureCounters, ThrottleKey};
+use crate::revocation::{FailureCounters, SharedCounters, ThrottleKey};
 use crate::settings::CredentialSettings;
 use aws_lc_rs::hmac;
 use moka::sync::Cache;
@@ -107,17 +107,31 @@ pub fn hash_generated_secret(secret: &str) -> String {
 }
 
 impl CredentialVerifier {
-    /// Client secrets, with `pool` for their argon2 checks.
-    pub fn for_clients(settings: &CredentialSettings, pool: HashPool) -> Self {
-        Self::new(Policy::Clients, settings, pool)
+    /// Client secrets, with `pool` for their argon2 checks, counting failures in `shared`
+    /// (Redis) when given.
+    pub fn for_clients(
+        settings: &CredentialSettings,
+        pool: HashPool,
+        shared: Option<SharedCounters>,
+    ) -> Self {
+        Self::new(Policy::Clients, settings, pool, shared)
     }
 
-    /// User passwords, with `pool` for their argon2 checks.
-    pub fn for_users(settings: &CredentialSettings, pool: HashPool) -> Self {
-        Self::new(Policy::Users, settings, pool)
+    /// User passwords, the same way.
+    pub fn for_users(
+        settings: &CredentialSettings,
+        pool: HashPool,
+        shared: Option<SharedCounters>,
+    ) -> Self {
+        Self::new(Policy::Users, settings, pool, shared)
     }
 
-    fn new(policy: Policy, settings: &CredentialSettings, pool: HashPool) -> Self {
+    fn new(
+        policy: Policy,
+        settings: &CredentialSettings,
+        pool: HashPool,
+        shared: Option<SharedCounters>,
+    ) -> Self {
         let rng = aws_lc_rs::rand::SystemRandom::new();
         let mac_key =
             hmac::Key::generate(hmac::HMAC_SHA256, &rng).expect("the system random source works");
@@ -132,7 +146,7 @@ impl CredentialVerifier {
             mac_key,
             verified: secret_cache(settings.secret_cache_capacity),
             refused: secret_cache(settings.secret_cache_capacity),
-            failures: FailureCounters::new(settings.failure_window, MAX_WINDOWS),
+            failures: FailureCounters::new(settings.failure_window, MAX_WINDOWS, shared),
             pool,
             dummy: dummy_hash(),
             max_per_subject: settings.max_failures_per_subject,
@@ -171,26 +185,26 @@ impl CredentialVerifier {
             if hash.is_some() && self.verified.contains_key(&cache_key) {
                 return (Verdict::Valid, Path::Cached);
             }
-            if let Some(retry_after) = self.exhausted(keys, now) {
+            if let Some(retry_after) = self.exhausted(keys, now).await {
                 return (Verdict::Throttled { retry_after }, Path::Throttled);
             }
         }
         let argon2 = match hash {
             None if self.policy == Policy::Clients => {
                 // Only the address is counted: made-up ids would each hold a window.
-                return (self.failed(keys, false, now), Path::Unknown);
+                return (self.failed(keys, false, now).await, Path::Unknown);
             }
             None => {
                 let verdict = match self.pool.matches(self.dummy.clone(), presented).await {
                     Err(Overloaded { retry_after }) => Verdict::Overloaded { retry_after },
-                    Ok(_) => self.failed(keys, true, now),
+                    Ok(_) => self.failed(keys, true, now).await,
                 };
                 return (verdict, Path::Hashed);
             }
             Some(SecretHash::Keyed { .. }) => {
                 let verdict = match hash.and_then(|hash| hash.keyed_matches(presented)) {
                     Some(true) => Verdict::Valid,
-                    _ => self.failed(keys, true, now),
+                    _ => self.failed(keys, true, now).await,
                 };
                 return (verdict, Path::Keyed);
             }
@@ -200,7 +214,7 @@ impl CredentialVerifier {
             return (Verdict::Valid, Path::Cached);
         }
         if self.refused.contains_key(&cache_key) {
-            return (self.failed(keys, true, now), Path::Cached);
+            return (self.failed(keys, true, now).await, Path::Cached);
         }
         match self.pool.matches(Arc::clone(argon2), presented).await {
             Err(Overloaded { retry_after }) => (Verdict::Overloaded { retry_after }, Path::Shed),
@@ -210,23 +224,23 @@ impl CredentialVerifier {
             }
             Ok(false) => {
                 self.refused.insert(cache_key, ());
-                (self.failed(keys, true, now), Path::Hashed)
+                (self.failed(keys, true, now).await, Path::Hashed)
             }
         }
     }
 
     /// Counts a failure (of the subject too when `subject_counts`); the answer it gets: 429 once
     /// either count is past its limit, else a plain refusal.
-    fn failed(&self, keys: Keys, subject_counts: bool, now: UnixTime) -> Verdict {
+    async fn failed(&self, keys: Keys, subject_counts: bool, now: UnixTime) -> Verdict {
         let mut retry_after = None;
         if subject_counts {
-            let count = self.failures.record(keys.subject, now);
+            let count = self.failures.record(keys.subject, now).await;
             if count.failures > self.max_per_subject {
                 retry_after = Some(count.retry_after);
             }
         }
         if let Some(address) = keys.address {
-            let count = self.failures.record(address, now);
+            let count = self.failures.record(address, now).await;
             if count.failures > self.max_per_address {
                 retry_after = retry_after.max(Some(count.retry_after));
             }
@@ -238,13 +252,16 @@ impl CredentialVerifier {
     }
 
     /// Seconds until the later exhausted window (subject or address) ends, if one is exhausted.
-    fn exhausted(&self, keys: Keys, now: UnixTime) -> Option<u64> {
-        let over = |key, limit| {
-            let count = self.failures.count(key, now);
-            (count.failures >= limit).then_some(count.retry_after)
+    async fn exhausted(&self, keys: Keys, now: UnixTime) -> Option<u64> {
+        let subject = self.failures.count(keys.subject, now).await;
+        let by_subject = (subject.failures >= self.max_per_subject).then_some(subject.retry_after);
+        let by_address = match keys.address {
+            Some(key) => {
+                let address = self.failures.count(key, now).await;
+                (address.failures >= self.max_per_address).then_some(address.retry_after)
+            }
+            None => None,
         };
-        let by_subject = over(keys.subject, self.max_per_subject);
-        let by_address = keys.address.and_then(|key| over(key, self.max_per_address));
         by_subject.max(by_address)
     }
 }

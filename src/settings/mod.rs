@@ -35,7 +35,7 @@ pub use env::ENV_PREFIX;
 pub use keys::KeySettings;
 pub use log::{LogFormat, LogSettings};
 pub use problems::{ConfigError, ConfigProblem};
-pub use revocation::{RevocationBackend, RevocationSettings};
+pub use revocation::{RedisTarget, RevocationBackend, RevocationSettings};
 pub use server::ServerSettings;
 pub use status_lists::StatusListSettings;
 pub use tls::TlsSettings;
@@ -246,7 +246,9 @@ impl RawSettings {
             .validate(&mut problems.at("client_assertions"));
         let authorize = self.authorize.validate(&mut problems.at("authorize"));
         let log = self.log.validate(&mut problems.at("log"));
-        let revocation = self.revocation.validate(&mut problems.at("revocation"));
+        let revocation = self
+            .revocation
+            .validate(&mut problems.at("revocation"), base_dir);
         let status_lists = self.status_lists.validate(&mut problems.at("status_lists"));
         let tls = self
             .tls

@@ -14,6 +14,7 @@ mod harness;
 mod keys;
 mod mtls;
 mod provider;
+mod redis;
 mod replicas;
 mod revocation;
 mod token;

@@ -49,6 +49,7 @@ impl Fixture {
             passwords: CredentialVerifier::for_users(
                 &settings.user_auth,
                 HashPool::new(&settings.server),
+                None,
             ),
             http: reqwest::Client::new(),
             keys: Arc::new(KeyRing::in_memory(SigningAlg::ES256, NOW).unwrap()),

@@ -313,6 +313,10 @@ pub struct RevocationConfig {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key_prefix: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub cluster_nodes: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_ca_file: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub capacity: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub replay_capacity: Option<u64>,

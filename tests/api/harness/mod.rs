@@ -8,7 +8,8 @@
 //! - `client`, `login`, `resource_server`: what a client, a browser and a resource server do;
 //! - `jose`: keys and JWE of the other parties, by independent libraries;
 //! - `stub`: a stub HTTP server for the parties Tessera calls;
-//! - `process`: `tessera serve` as a process of its own.
+//! - `process`: `tessera serve` as a process of its own;
+//! - `redis`: redis-server processes: single, TLS, and a 3-node cluster.
 
 mod app;
 mod client;
@@ -17,6 +18,7 @@ mod jose;
 mod login;
 mod process;
 mod records;
+mod redis;
 mod resource_server;
 mod stub;
 
@@ -26,6 +28,7 @@ pub use jose::*;
 pub use login::*;
 pub use process::*;
 pub use records::*;
+pub use redis::*;
 pub use resource_server::*;
 pub use stub::*;
 

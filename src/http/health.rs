@@ -9,8 +9,9 @@ pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({ "status": "ok" }))
 }
 
-/// The issuer can do its work: a signing key for the configured algorithm is active now, and
-/// the configured Redis answers.
+/// The issuer can issue: a signing key for the configured algorithm is active now. A configured
+/// Redis that does not answer is reported (`degraded`) but keeps the replica ready: all
+/// replicas share it, and failing them all at once would turn its outage into a full one.
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let alg = state.settings().tokens.signing_alg;
     let not_ready = |reason: String| {
@@ -28,7 +29,11 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
             .redis_health()
             .map(|health| health.address)
             .unwrap_or_default();
-        return not_ready(format!("Redis at {address} cannot be reached"));
+        return HttpResponse::Ok().json(json!({
+            "status": "degraded",
+            "redis": "unreachable",
+            "reason": format!("Redis at {address} cannot be reached"),
+        }));
     }
     HttpResponse::Ok().json(json!({ "status": "ready" }))
 }

@@ -95,7 +95,7 @@ impl Revocations {
     ) -> Result<bool, RevocationError> {
         let key = format!("{}:{id}", kind.namespace());
         match self {
-            Revocations::Memory(store, _) => store.first_use(key, exp, now),
+            Revocations::Memory(store, _) => store.first_use(&key, exp, now),
             Revocations::Redis(store) => store.first_use(&key, exp.max(now + 1)).await,
         }
     }

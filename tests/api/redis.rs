@@ -65,10 +65,17 @@ async fn an_outage_is_logged_counted_and_reported_and_the_first_request_after_it
     assert_eq!(outage["redis"], address.trim_end_matches('/'));
     assert_eq!(outage["level"], "ERROR");
     let ready = Answer::from(client.get(server.url("/readyz")).send().await.unwrap()).await;
-    assert_eq!(ready.status, 503);
     assert_eq!(
-        ready.json["reason"],
-        format!("Redis at redis://127.0.0.1:{port} cannot be reached")
+        ready.status, 200,
+        "all replicas share Redis: none leaves the balancer"
+    );
+    assert_eq!(
+        ready.json,
+        serde_json::json!({
+            "status": "degraded",
+            "redis": "unreachable",
+            "reason": format!("Redis at redis://127.0.0.1:{port} cannot be reached"),
+        })
     );
     let metrics = Answer::from(client.get(server.url("/metrics")).send().await.unwrap()).await;
     let text = metrics.json.as_str().unwrap().to_owned();
@@ -81,6 +88,8 @@ async fn an_outage_is_logged_counted_and_reported_and_the_first_request_after_it
     let first = introspect(token.clone()).await;
     assert_eq!(first.status, 200, "{}", first.json);
     assert_eq!(first.json["active"], true);
+    let ready = Answer::from(client.get(server.url("/readyz")).send().await.unwrap()).await;
+    assert_eq!(ready.json, serde_json::json!({"status": "ready"}));
     let metrics = Answer::from(client.get(server.url("/metrics")).send().await.unwrap()).await;
     let text = metrics.json.as_str().unwrap().to_owned();
     assert_eq!(metric(&text, "tessera_redis_up"), Some(1.0));
@@ -150,7 +159,7 @@ async fn rediss_reaches_a_tls_only_redis_through_a_private_ca() {
     )
     .await;
     let ready = untrusting.get("/readyz").await;
-    assert_eq!(ready.status, 503);
+    assert_eq!(ready.json["status"], "degraded");
     assert_eq!(
         ready.json["reason"],
         format!("Redis at rediss://localhost:{port} cannot be reached")

@@ -101,14 +101,14 @@ fn config_check_reports_a_missing_or_broken_key_and_passes_a_good_config() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("sig-bad.jwk"));
 }
 
-#[tokio::test]
-async fn client_secret_hash_gives_a_chosen_secret_an_argon2_hash_that_authenticates() {
+/// Runs `tessera <command> <subcommand>`, feeding `input` as one line on standard input, and
+/// returns the hash of the `field = "..."` line it prints (which must not echo the input).
+fn hash_from_stdin(config: &Path, command: [&str; 2], input: &str, field: &str) -> String {
     use std::io::Write;
-    let dir = tempfile::TempDir::new().unwrap();
-    let config = TestConfig::new().write_in(dir.path());
     let mut child = Command::new(env!("CARGO_BIN_EXE_tessera"))
-        .args(["client", "secret-hash", "--config"])
-        .arg(&config)
+        .args(command)
+        .arg("--config")
+        .arg(config)
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .spawn()
@@ -117,16 +117,31 @@ async fn client_secret_hash_gives_a_chosen_secret_an_argon2_hash_that_authentica
         .stdin
         .take()
         .unwrap()
-        .write_all(b"a chosen secret\n")
+        .write_all(format!("{input}\n").as_bytes())
         .unwrap();
     let output = child.wait_with_output().unwrap();
     assert!(output.status.success());
     let stdout = String::from_utf8(output.stdout).unwrap();
-    let hash = stdout
+    assert!(!stdout.contains(input));
+    stdout
         .trim()
-        .strip_prefix("client_secret_hash = \"")
+        .strip_prefix(&format!("{field} = \""))
         .and_then(|rest| rest.strip_suffix('"'))
-        .unwrap_or_else(|| panic!("{stdout}"));
+        .unwrap_or_else(|| panic!("{stdout}"))
+        .to_owned()
+}
+
+#[tokio::test]
+async fn client_secret_hash_gives_a_chosen_secret_an_argon2_hash_that_authenticates() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let config = TestConfig::new().write_in(dir.path());
+    let hash = hash_from_stdin(
+        &config,
+        ["client", "secret-hash"],
+        "a chosen secret",
+        "client_secret_hash",
+    );
+    let hash = hash.as_str();
     assert!(
         hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
         "{hash}"
@@ -380,31 +395,15 @@ async fn serve_reloads_keys_on_sighup_without_dropping_a_request() {
 
 #[tokio::test]
 async fn user_password_hash_reads_standard_input_and_the_hash_signs_in() {
-    use std::io::Write;
     let dir = tempfile::TempDir::new().unwrap();
     let config = TestConfig::new().write_in(dir.path());
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tessera"))
-        .args(["user", "password-hash", "--config"])
-        .arg(&config)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"a long passphrase\n")
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    assert!(output.status.success());
-    let stdout = String::from_utf8(output.stdout).unwrap();
-    let hash = stdout
-        .trim()
-        .strip_prefix("password_hash = \"")
-        .and_then(|rest| rest.strip_suffix('"'))
-        .unwrap_or_else(|| panic!("{stdout}"));
-    assert!(!stdout.contains("a long passphrase"));
+    let hash = hash_from_stdin(
+        &config,
+        ["user", "password-hash"],
+        "a long passphrase",
+        "password_hash",
+    );
+    let hash = hash.as_str();
     let app = spawn(&TestConfig::new().user(UserConfig::new("carol").password_hash(hash))).await;
     assert_eq!(
         app.password_grant("carol", "a long passphrase", None)

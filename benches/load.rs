@@ -260,7 +260,7 @@ claims = {{ email = "bench@example.com" }}
                                 audience: &client.audience,
                                 user: None,
                                 extra: None,
-                                cnf: None,
+                                cnf: &tessera::oauth::client_auth::Binding::None,
                                 not_after: None,
                                 status: None,
                             };
@@ -329,7 +329,7 @@ claims = {{ email = "bench@example.com" }}
                                 auth_time: tessera::clock::Clock::now(&SystemClock),
                                 nonce: None,
                                 family: None,
-                                binding: None,
+                                binding: &tessera::oauth::client_auth::Binding::None,
                                 status: None,
                             };
                             let issued = tessera::oauth::grants::issue_user_tokens(

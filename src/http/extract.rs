@@ -1,12 +1,16 @@
 //! What the web layer takes from a request before the protocol sees it: the body (bounded), its
 //! parameters by content type (and the query string where a route takes them), the
-//! `Authorization` header, the TCP peer and the TLS client certificates.
+//! `Authorization` and `DPoP` headers, the TCP peer, the listener and the TLS client
+//! certificates.
 
+use crate::oauth::bearer::Possession;
 use crate::oauth::client_auth::{ClientProof, PeerCertificates};
+use crate::oauth::dpop::{DpopRequest, DPOP_HEADER};
 use crate::oauth::error::status;
 use crate::oauth::params::{parse_body, route_params, Params};
 use crate::oauth::OAuthError;
 use crate::registry::CompatRoute;
+use crate::tls::TlsConnection;
 use actix_web::http::header;
 use actix_web::{web, HttpRequest};
 
@@ -74,6 +78,27 @@ pub fn client_proof(req: &HttpRequest) -> ClientProof<'_> {
     ClientProof {
         authorization: authorization(req),
         peer: req.peer_addr().map(|addr| addr.ip()),
+        certificates: req.conn_data::<PeerCertificates>(),
+    }
+}
+
+/// The DPoP side of `req`: its `DPoP` header(s), method, path and listener.
+pub fn dpop_request(req: &HttpRequest) -> DpopRequest<'_> {
+    let mut proofs = req.headers().get_all(DPOP_HEADER);
+    let proof = proofs.next().map(|value| value.as_bytes());
+    DpopRequest {
+        proof,
+        repeated: proofs.next().is_some(),
+        method: req.method().as_str(),
+        path: req.path(),
+        via_tls: req.conn_data::<TlsConnection>().is_some(),
+    }
+}
+
+/// What `req` holds that a bound access token may need: its DPoP proof, its TLS certificate.
+pub fn possession(req: &HttpRequest) -> Possession<'_> {
+    Possession {
+        dpop: dpop_request(req),
         certificates: req.conn_data::<PeerCertificates>(),
     }
 }

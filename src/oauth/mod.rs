@@ -9,6 +9,7 @@ pub mod authorize;
 pub mod bearer;
 pub mod client_auth;
 pub mod credentials;
+pub mod dpop;
 pub mod endpoints;
 pub mod error;
 pub mod foreign_jwt;

@@ -73,6 +73,9 @@ impl TokenKind {
     }
 }
 
+/// The `typ` of a DPoP proof (RFC 9449 4.2): a JWT clients sign, never the issuer.
+pub const DPOP_PROOF_TYP: &str = "dpop+jwt";
+
 /// What an id that may be used only once belongs to; the replay store keeps each namespace apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ReplayKind {
@@ -86,6 +89,9 @@ pub enum ReplayKind {
     ClientAssertion,
     /// A JWT bearer grant assertion (`iss:jti`).
     JwtBearer,
+    /// A DPoP proof (`jkt:jti`: its key's thumbprint and its id, so one client's ids never
+    /// collide with another's).
+    DpopProof,
 }
 
 impl ReplayKind {
@@ -98,6 +104,7 @@ impl ReplayKind {
             ReplayKind::Consent => "consent",
             ReplayKind::ClientAssertion => "assertion",
             ReplayKind::JwtBearer => "jwt-bearer",
+            ReplayKind::DpopProof => "dpop",
         }
     }
 }

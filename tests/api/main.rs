@@ -6,6 +6,8 @@ mod browser;
 mod cli;
 mod compat;
 mod discovery;
+mod dpop;
+mod dpop_resources;
 mod encryption;
 mod errors;
 mod exchange;

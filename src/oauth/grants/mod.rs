@@ -15,7 +15,7 @@ mod uma_ticket;
 #[cfg(test)]
 mod tests;
 
-use super::client_auth::AuthenticatedClient;
+use super::client_auth::{AuthenticatedClient, Binding};
 use super::credentials::CredentialVerifier;
 use super::error::{ErrorCode, OAuthError};
 use super::issuer::{random_id, AccessTokenSpec, Issuer, RefreshClaims, TokenResponse};
@@ -95,8 +95,8 @@ pub struct UserGrant<'a> {
     pub nonce: Option<&'a str>,
     /// The refresh token family this grant continues (a new one when `None`).
     pub family: Option<String>,
-    /// The certificate a mutual-TLS client's tokens are bound to.
-    pub binding: Option<&'a str>,
+    /// What the tokens are bound to (a mutual-TLS client's certificate, a DPoP key).
+    pub binding: &'a Binding,
     /// The access token's status-list entry, set aside when the code was made.
     pub status: Option<crate::revocation::status_list::StatusRef>,
 }
@@ -150,11 +150,18 @@ pub async fn issue_user_tokens(
             jti: random_id(),
             fid: grant.family.unwrap_or_else(random_id),
             at_status: Some(access_token.status),
+            // RFC 9449 5: a confidential client's refresh tokens are bound by its
+            // authentication; a public client's only by its DPoP key.
+            jkt: grant
+                .binding
+                .jkt()
+                .filter(|_| grant.client.is_public())
+                .map(str::to_owned),
         })?)
     } else {
         None
     };
-    let mut response = TokenResponse::bearer(access_token, &grant.scopes);
+    let mut response = TokenResponse::issued(access_token, &grant.scopes);
     response.refresh_token = refresh_token;
     response.id_token = id_token;
     Ok(response)

@@ -52,7 +52,7 @@ pub async fn grant(
             auth_time: issuer.now,
             nonce: None,
             family: None,
-            binding: client.binding.as_deref(),
+            binding: &client.binding,
             status: None,
         },
     )

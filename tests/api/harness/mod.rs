@@ -7,12 +7,14 @@
 //! - `app`: the app on an ephemeral port, generic requests, `Answer`;
 //! - `client`, `login`, `resource_server`: what a client, a browser and a resource server do;
 //! - `jose`: keys and JWE of the other parties, by independent libraries;
+//! - `dpop`: a DPoP client's keys and proofs, made by jwcrypto;
 //! - `stub`: a stub HTTP server for the parties Tessera calls;
 //! - `process`: `tessera serve` as a process of its own.
 
 mod app;
 mod client;
 mod config;
+mod dpop;
 mod jose;
 mod login;
 mod process;
@@ -22,6 +24,7 @@ mod stub;
 
 pub use app::*;
 pub use config::*;
+pub use dpop::*;
 pub use jose::*;
 pub use login::*;
 pub use process::*;

@@ -58,9 +58,16 @@ pub struct ClientConfig {
     pub tls_client_auth_san_dns: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub access_token_encryption: Option<EncryptionConfig>,
+    #[serde(skip_serializing_if = "is_default")]
+    pub dpop_bound_access_tokens: bool,
 }
 
 impl ClientConfig {
+    pub fn dpop_bound_access_tokens(mut self) -> Self {
+        self.dpop_bound_access_tokens = true;
+        self
+    }
+
     pub fn new(client_id: &str) -> ClientConfig {
         ClientConfig {
             client_id: client_id.to_owned(),

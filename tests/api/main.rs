@@ -12,6 +12,7 @@ mod encryption;
 mod errors;
 mod exchange;
 mod harness;
+mod interop;
 mod keys;
 mod mtls;
 mod provider;

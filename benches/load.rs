@@ -18,6 +18,9 @@ use tessera::clock::SystemClock;
 use tessera::settings::Settings;
 use tessera::startup::Application;
 
+#[path = "support/dpop_proofs.rs"]
+mod dpop_proofs;
+
 const LOCAL_CLIENT_ID: &str = "bench";
 const LOCAL_CLIENT_SECRET: &str = "bench-secret-3a1f9c2e7b5d4f6a8c0e1b2d3f4a5b6c";
 
@@ -40,6 +43,8 @@ enum Shape {
     PrivateKeyJwt,
     /// The same with the assertion encrypted to the issuer (ECDH-ES+A256KW, A256GCM).
     EncryptedAssertion,
+    /// client_secret_basic with a DPoP proof (ES256), each request a fresh proof.
+    DpopBasic,
 }
 
 #[derive(Clone, Copy)]
@@ -49,11 +54,16 @@ struct Scenario {
     shape: Shape,
 }
 
-const SCENARIOS: [Scenario; 10] = [
+const SCENARIOS: [Scenario; 11] = [
     Scenario {
         name: "client_credentials basic ES256",
         alg: "ES256",
         shape: Shape::BasicForm,
+    },
+    Scenario {
+        name: "client_credentials basic+DPoP ES256",
+        alg: "ES256",
+        shape: Shape::DpopBasic,
     },
     Scenario {
         name: "client_credentials json-post ES256",
@@ -156,12 +166,14 @@ enum Pool {
         count: usize,
         encrypted: bool,
     },
+    /// DPoP proofs (ES256) of one client key.
+    DpopProofs(usize),
 }
 
 fn start_local(alg: &str, pool: Pool) -> Target {
     let pool_size = match pool {
         Pool::Empty => 0,
-        Pool::AccessTokens(n) | Pool::RefreshTokens(n) => n,
+        Pool::AccessTokens(n) | Pool::RefreshTokens(n) | Pool::DpopProofs(n) => n,
         Pool::Assertions { count, .. } => count,
     };
     // The bench client's own signing key for private_key_jwt.
@@ -197,6 +209,9 @@ keys_dir = "keys"
 signing_alg = "{alg}"
 [log]
 level = "warn"
+[dpop]
+# The proofs are made before the run.
+iat_window = "10m"
 [[clients]]
 client_id = "{LOCAL_CLIENT_ID}"
 client_secret_hash = "{hash}"
@@ -250,6 +265,11 @@ claims = {{ email = "bench@example.com" }}
                     .clone();
                 let tokens: Vec<String> = match pool {
                     Pool::Empty => Vec::new(),
+                    Pool::DpopProofs(n) => dpop_proofs::proofs(
+                        n,
+                        "https://issuer.bench/oauth2/token",
+                        tessera::clock::Clock::now(&SystemClock),
+                    ),
                     Pool::AccessTokens(n) => {
                         let mut tokens = Vec::with_capacity(n);
                         for _ in 0..n {
@@ -403,6 +423,8 @@ struct Template {
     /// For revocations and refreshes: a fresh token in each body, after this prefix.
     pool: Option<Arc<TokenPool>>,
     pool_prefix: &'static str,
+    /// A fresh DPoP proof in each request's `DPoP` header.
+    proofs: Option<Arc<TokenPool>>,
 }
 
 impl Template {
@@ -431,6 +453,7 @@ impl Template {
                 )),
                 pool: None,
                 pool_prefix: "",
+                proofs: None,
             },
             Shape::Revoke => Template {
                 host: target.host.clone(),
@@ -440,6 +463,7 @@ impl Template {
                 body: Bytes::new(),
                 pool: target.pool.clone(),
                 pool_prefix: "token=",
+                proofs: None,
             },
             Shape::Refresh => Template {
                 host: target.host.clone(),
@@ -449,6 +473,7 @@ impl Template {
                 body: Bytes::new(),
                 pool: target.pool.clone(),
                 pool_prefix: "grant_type=refresh_token&client_id=bench-public&refresh_token=",
+                proofs: None,
             },
             Shape::PrivateKeyJwt | Shape::EncryptedAssertion => Template {
                 host: target.host.clone(),
@@ -458,6 +483,7 @@ impl Template {
                 body: Bytes::new(),
                 pool: target.pool.clone(),
                 pool_prefix: "grant_type=client_credentials&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&client_assertion=",
+                proofs: None,
             },
             Shape::EncryptedAccess => Template {
                 host: target.host.clone(),
@@ -467,6 +493,11 @@ impl Template {
                 body: Bytes::from_static(b"grant_type=client_credentials"),
                 pool: None,
                 pool_prefix: "",
+                proofs: None,
+            },
+            Shape::DpopBasic => Template {
+                proofs: target.pool.clone(),
+                ..Template::new(target, Shape::BasicForm)
             },
             Shape::BasicForm => Template {
                 host: target.host.clone(),
@@ -483,6 +514,7 @@ impl Template {
                 body: Bytes::from_static(b"grant_type=client_credentials"),
                 pool: None,
                 pool_prefix: "",
+                proofs: None,
             },
             Shape::PostJson => Template {
                 host: target.host.clone(),
@@ -499,6 +531,7 @@ impl Template {
                 ),
                 pool: None,
                 pool_prefix: "",
+                proofs: None,
             },
         }
     }
@@ -509,6 +542,9 @@ impl Template {
             .header(CONTENT_TYPE, self.content_type);
         if let Some(authorization) = &self.authorization {
             request = request.header(AUTHORIZATION, authorization.as_str());
+        }
+        if let Some(proofs) = &self.proofs {
+            request = request.header("DPoP", proofs.take());
         }
         let body = match &self.pool {
             Some(pool) => Bytes::from(format!("{}{}", self.pool_prefix, pool.take())),
@@ -681,7 +717,11 @@ fn run(scenario: Scenario, target: &Target, connections: usize, seconds: u64) {
         .filter(|_| {
             matches!(
                 scenario.shape,
-                Shape::Revoke | Shape::Refresh | Shape::PrivateKeyJwt | Shape::EncryptedAssertion
+                Shape::Revoke
+                    | Shape::Refresh
+                    | Shape::PrivateKeyJwt
+                    | Shape::EncryptedAssertion
+                    | Shape::DpopBasic
             )
         })
         .map(|pool| format!(", {} with a spent token", pool.repeats()))
@@ -747,6 +787,7 @@ fn main() {
                         count: 60_000,
                         encrypted: true,
                     },
+                    Shape::DpopBasic => Pool::DpopProofs(150_000),
                     _ => Pool::Empty,
                 },
             ),

@@ -84,9 +84,13 @@ pub struct Settings {
     pub routes: Vec<CompatRoute>,
     pub providers: ProviderRegistry,
     pub uma_resources: UmaResourceRegistry,
-    /// How long a signed token can be valid: the longest token lifetime, plus a minute for
-    /// verifiers' clock skew. A retired signing key stays published this long.
+    /// How long a signed token can be valid: the longest token lifetime (status list tokens
+    /// included), plus a minute for verifiers' clock skew. A retired signing key stays
+    /// published this long.
     pub token_retention: Duration,
+    /// How long an access or ID token can be valid, plus the minute of skew: what a status
+    /// list must outlive its window by.
+    pub access_retention: Duration,
     /// What an assertion's `aud` may name: the issuer, the token endpoint, and the token
     /// endpoint's mutual-TLS alias.
     pub assertion_audiences: Vec<String>,
@@ -101,12 +105,15 @@ impl Settings {
             .filter_map(|client| client.access_token_ttl)
             .max()
             .unwrap_or_default();
-        self.token_retention = self
+        self.access_retention = self
             .tokens
             .access_token_ttl
             .max(self.tokens.id_token_ttl)
             .max(longest_client)
             + Duration::from_secs(60);
+        self.token_retention = self
+            .access_retention
+            .max(self.status_lists.token_lifetime + Duration::from_secs(60));
         self.assertion_audiences = vec![self.issuer.clone(), self.endpoint("/oauth2/token")];
         if let Some(tls) = &self.tls {
             self.assertion_audiences
@@ -121,7 +128,7 @@ impl Settings {
         crate::revocation::status_list::Layout {
             window_secs: self.status_lists.window.as_secs(),
             list_size: self.status_lists.list_size,
-            retention_secs: (self.token_retention + self.authorize.code_ttl).as_secs(),
+            retention_secs: (self.access_retention + self.authorize.code_ttl).as_secs(),
         }
     }
 
@@ -314,6 +321,7 @@ impl RawSettings {
                 providers,
                 uma_resources,
                 token_retention: Duration::ZERO,
+                access_retention: Duration::ZERO,
                 assertion_audiences: Vec::new(),
             }
             .derive(),

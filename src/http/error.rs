@@ -82,7 +82,7 @@ impl ResponseError for OAuthError {
         response
             .insert_header((header::CACHE_CONTROL, "no-store"))
             .insert_header((header::PRAGMA, "no-cache"));
-        if let Some(kind) = &self.challenge {
+        if let Some(kind) = self.challenge.as_deref() {
             for value in challenges(self, kind) {
                 if let Ok(value) = HeaderValue::from_str(&value) {
                     response.append_header((header::WWW_AUTHENTICATE, value));
@@ -98,7 +98,7 @@ impl ResponseError for OAuthError {
             response.insert_header((header::RETRY_AFTER, seconds.to_string()));
         }
         // No credentials at all: a bare challenge, no error (RFC 6750 3.1).
-        if self.challenge.as_ref().is_some_and(Challenge::is_bare) {
+        if self.challenge.as_deref().is_some_and(Challenge::is_bare) {
             return response.finish();
         }
         let mut response = response.json(ErrorBody {

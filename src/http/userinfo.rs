@@ -18,13 +18,7 @@ async fn answer(
     presented: Option<PresentedToken>,
 ) -> Result<HttpResponse, OAuthError> {
     let reader = AccessTokenReader::new(issuer, &state.revocations);
-    let claims = userinfo(
-        &reader,
-        &issuer.settings.users,
-        presented,
-        possession(req),
-    )
-    .await?;
+    let claims = userinfo(&reader, &issuer.settings.users, presented, possession(req)).await?;
     Ok(no_store(HttpResponse::Ok()).json(claims))
 }
 

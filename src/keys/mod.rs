@@ -59,7 +59,11 @@ fn derive_mac_key(jwk: &Jwk) -> Result<hmac::Key, KeyError> {
     let secret = jwk
         .parameter("k")
         .and_then(Value::as_str)
-        .and_then(|k| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(k).ok())
+        .and_then(|k| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(k)
+                .ok()
+        })
         .ok_or_else(|| KeyError::new("the secret key has no usable 'k' member"))?;
     let prk = hkdf::Salt::new(hkdf::HKDF_SHA256, &[]).extract(&secret);
     let okm = prk

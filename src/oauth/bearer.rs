@@ -98,8 +98,14 @@ impl<'a> AccessTokenReader<'a> {
         authorization: Option<&[u8]>,
         form: Option<&Params>,
     ) -> Result<Option<PresentedToken>, OAuthError> {
-        let malformed =
-            |description| self.error(ErrorCode::InvalidRequest, description, None, Some(Scheme::Bearer));
+        let malformed = |description| {
+            self.error(
+                ErrorCode::InvalidRequest,
+                description,
+                None,
+                Some(Scheme::Bearer),
+            )
+        };
         let from_header = match authorization {
             None => None,
             Some(value) => {
@@ -158,10 +164,9 @@ impl<'a> AccessTokenReader<'a> {
             .read::<AccessTokenClaims>(self.revocations, &presented.token)
             .await?
         else {
-            return Err(self.invalid_token(
-                "the access token is not valid, expired or revoked",
-                scheme,
-            ));
+            return Err(
+                self.invalid_token("the access token is not valid, expired or revoked", scheme)
+            );
         };
         match (claims.binding(), proof) {
             (Binding::Dpop(jkt), Some(proof)) => {
@@ -190,9 +195,9 @@ impl<'a> AccessTokenReader<'a> {
                     .certificates
                     .and_then(PeerCertificates::end_entity)
                     .map(certificate_thumbprint);
-                if !presented.is_some_and(|presented| {
-                    bool::from(presented.as_bytes().ct_eq(x5t.as_bytes()))
-                }) {
+                if !presented
+                    .is_some_and(|presented| bool::from(presented.as_bytes().ct_eq(x5t.as_bytes())))
+                {
                     return Err(self.invalid_token(
                         "the access token is bound to a client certificate this request did not present",
                         Scheme::Bearer,

@@ -203,7 +203,11 @@ impl<'a> DpopChecker<'a> {
                 "the DPoP proof's jti must have 1 to {MAX_JTI_LEN} characters"
             )));
         }
-        let iat = claims.iat.as_ref().and_then(Value::as_i64).unwrap_or_default();
+        let iat = claims
+            .iat
+            .as_ref()
+            .and_then(Value::as_i64)
+            .unwrap_or_default();
         let window = self.settings().iat_window.as_secs() as i64;
         let first = self
             .revocations
@@ -315,7 +319,9 @@ impl<'a> DpopChecker<'a> {
         }
         if self.settings().require_nonce {
             match text(&claims.nonce) {
-                None => return Err(self.nonce_needed("the DPoP proof must carry the server's nonce")),
+                None => {
+                    return Err(self.nonce_needed("the DPoP proof must carry the server's nonce"))
+                }
                 Some(nonce) if !self.nonce_is_current(nonce) => {
                     return Err(self.nonce_needed("the DPoP proof's nonce is not current"))
                 }
@@ -325,7 +331,9 @@ impl<'a> DpopChecker<'a> {
         if let Some(token) = access_token {
             let ath = text(&claims.ath).ok_or_else(|| self.missing("ath"))?;
             if ath != access_token_hash(token) {
-                return Err(self.invalid("the DPoP proof's ath is not the hash of the access token"));
+                return Err(
+                    self.invalid("the DPoP proof's ath is not the hash of the access token")
+                );
             }
         }
         Ok(())
@@ -340,12 +348,12 @@ pub fn require_key(binding: &Binding, jkt: &str, what: &str) -> Result<(), OAuth
             ErrorCode::InvalidDpopProof,
             format!("the {what} is bound to a DPoP key: the request needs a proof by that key"),
         )),
-        Some(proven) if !bool::from(proven.as_bytes().ct_eq(jkt.as_bytes())) => Err(
-            OAuthError::new(
+        Some(proven) if !bool::from(proven.as_bytes().ct_eq(jkt.as_bytes())) => {
+            Err(OAuthError::new(
                 ErrorCode::InvalidDpopProof,
                 format!("the DPoP proof is not by the key the {what} is bound to"),
-            ),
-        ),
+            ))
+        }
         Some(_) => Ok(()),
     }
 }

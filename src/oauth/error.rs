@@ -126,7 +126,8 @@ pub struct OAuthError {
     pub code: ErrorCode,
     pub description: Cow<'static, str>,
     pub status: u16,
-    pub challenge: Option<Challenge>,
+    /// Boxed: most errors have none, and every `Result` of the protocol carries this type.
+    pub challenge: Option<Box<Challenge>>,
     /// `Retry-After` seconds, for throttled or unavailable answers.
     pub retry_after: Option<u64>,
     /// UMA `need_info`: the permission ticket to continue with.
@@ -182,7 +183,7 @@ impl OAuthError {
     }
 
     pub fn with_challenge(mut self, challenge: Challenge) -> Self {
-        self.challenge = Some(challenge);
+        self.challenge = Some(Box::new(challenge));
         self
     }
 

@@ -20,7 +20,11 @@ async fn a_proof_binds_the_access_token_to_its_key() {
         let key = DpopKey::new(alg);
         let proof = key.proof(&app, "POST", TOKEN, json!({}));
         let answer = app
-            .token_dpop(Some(("reports", REPORTS_SECRET)), &proof, CLIENT_CREDENTIALS)
+            .token_dpop(
+                Some(("reports", REPORTS_SECRET)),
+                &proof,
+                CLIENT_CREDENTIALS,
+            )
             .await;
         assert_eq!(answer.status, 200, "{alg}: {}", answer.json);
         assert_eq!(answer.str("token_type"), "DPoP");
@@ -36,9 +40,17 @@ async fn a_proof_binds_the_access_token_to_its_key() {
 
         // A proof is used once, on this replica and (through Redis) on every other.
         let again = app
-            .token_dpop(Some(("reports", REPORTS_SECRET)), &proof, CLIENT_CREDENTIALS)
+            .token_dpop(
+                Some(("reports", REPORTS_SECRET)),
+                &proof,
+                CLIENT_CREDENTIALS,
+            )
             .await;
-        again.assert_error(400, "invalid_dpop_proof", "the DPoP proof has been used before");
+        again.assert_error(
+            400,
+            "invalid_dpop_proof",
+            "the DPoP proof has been used before",
+        );
     }
     // Without a proof the token is a bearer token, as before.
     let bearer = app.reports_token(&[]).await;
@@ -60,7 +72,11 @@ async fn htu_is_compared_without_query_fragment_or_case_differences() {
     ] {
         let proof = key.sign(proof_claims("POST", htu, now));
         let answer = app
-            .token_dpop(Some(("reports", REPORTS_SECRET)), &proof, CLIENT_CREDENTIALS)
+            .token_dpop(
+                Some(("reports", REPORTS_SECRET)),
+                &proof,
+                CLIENT_CREDENTIALS,
+            )
             .await;
         assert_eq!(answer.status, 200, "{htu}: {}", answer.json);
     }
@@ -209,24 +225,45 @@ async fn every_bad_proof_is_refused_with_invalid_dpop_proof() {
     );
     // None of those proofs was spent: the first is still good alone.
     let answer = app
-        .token_dpop(Some(("reports", REPORTS_SECRET)), &first, CLIENT_CREDENTIALS)
+        .token_dpop(
+            Some(("reports", REPORTS_SECRET)),
+            &first,
+            CLIENT_CREDENTIALS,
+        )
         .await;
     assert_eq!(answer.status, 200, "{}", answer.json);
 }
 
 #[tokio::test]
 async fn the_accepted_algorithms_are_configured_and_published() {
-    let app = spawn(&TestConfig::new().raw("dpop.signing_algs", toml::Value::Array(vec!["ES256".into()]))).await;
+    let app = spawn(&TestConfig::new().raw(
+        "dpop.signing_algs",
+        toml::Value::Array(vec!["ES256".into()]),
+    ))
+    .await;
     let metadata = app.get("/.well-known/openid-configuration").await;
-    assert_eq!(metadata.json["dpop_signing_alg_values_supported"], json!(["ES256"]));
+    assert_eq!(
+        metadata.json["dpop_signing_alg_values_supported"],
+        json!(["ES256"])
+    );
     let key = DpopKey::new("EdDSA");
     let proof = key.proof(&app, "POST", TOKEN, json!({}));
-    app.token_dpop(Some(("reports", REPORTS_SECRET)), &proof, CLIENT_CREDENTIALS)
-        .await
-        .assert_error(400, "invalid_dpop_proof", "the DPoP proof's alg must be one of ES256");
+    app.token_dpop(
+        Some(("reports", REPORTS_SECRET)),
+        &proof,
+        CLIENT_CREDENTIALS,
+    )
+    .await
+    .assert_error(
+        400,
+        "invalid_dpop_proof",
+        "the DPoP proof's alg must be one of ES256",
+    );
 
     let standard = spawn_app().await;
-    let metadata = standard.get("/.well-known/oauth-authorization-server").await;
+    let metadata = standard
+        .get("/.well-known/oauth-authorization-server")
+        .await;
     assert_eq!(
         metadata.json["dpop_signing_alg_values_supported"],
         json!(["ES256", "ES384", "RS256", "PS256", "EdDSA"])
@@ -236,10 +273,16 @@ async fn the_accepted_algorithms_are_configured_and_published() {
 #[tokio::test]
 async fn bad_dpop_settings_are_named() {
     let config = TestConfig::new()
-        .raw("dpop.signing_algs", toml::Value::Array(vec!["HS256".into()]))
+        .raw(
+            "dpop.signing_algs",
+            toml::Value::Array(vec!["HS256".into()]),
+        )
         .raw("dpop.iat_window", "2h")
         .raw("dpop.nonce_slot", "1s");
-    let err = config.parse_in(std::path::Path::new("/tmp")).unwrap_err().to_string();
+    let err = config
+        .parse_in(std::path::Path::new("/tmp"))
+        .unwrap_err()
+        .to_string();
     for expected in [
         "dpop.signing_algs[0]",
         "dpop.signing_algs: must name at least one algorithm",
@@ -261,11 +304,19 @@ async fn a_client_registered_for_dpop_must_send_a_proof() {
     let app = spawn(&config).await;
     app.token_form(Some(("dpop-only", OTHER_SECRET)), CLIENT_CREDENTIALS)
         .await
-        .assert_error(400, "invalid_dpop_proof", "the client dpop-only must send a DPoP proof");
+        .assert_error(
+            400,
+            "invalid_dpop_proof",
+            "the client dpop-only must send a DPoP proof",
+        );
     let key = DpopKey::new("ES256");
     let proof = key.proof(&app, "POST", TOKEN, json!({}));
     let answer = app
-        .token_dpop(Some(("dpop-only", OTHER_SECRET)), &proof, CLIENT_CREDENTIALS)
+        .token_dpop(
+            Some(("dpop-only", OTHER_SECRET)),
+            &proof,
+            CLIENT_CREDENTIALS,
+        )
         .await;
     assert_eq!(answer.status, 200, "{}", answer.json);
     assert_eq!(answer.str("token_type"), "DPoP");
@@ -281,32 +332,56 @@ async fn server_nonces_are_stateless_and_shared_by_replicas() {
 
     let first = key.proof(&app, "POST", TOKEN, json!({}));
     let refused = app
-        .token_dpop(Some(("reports", REPORTS_SECRET)), &first, CLIENT_CREDENTIALS)
+        .token_dpop(
+            Some(("reports", REPORTS_SECRET)),
+            &first,
+            CLIENT_CREDENTIALS,
+        )
         .await;
-    refused.assert_error(400, "use_dpop_nonce", "the DPoP proof must carry the server's nonce");
+    refused.assert_error(
+        400,
+        "use_dpop_nonce",
+        "the DPoP proof must carry the server's nonce",
+    );
     assert_eq!(refused.header("www-authenticate"), None);
     let nonce = refused.header("dpop-nonce").expect("a nonce").to_owned();
     assert_eq!(nonce.len(), 43);
 
     let with_nonce = key.proof(&app, "POST", TOKEN, json!({ "nonce": nonce }));
     let answer = app
-        .token_dpop(Some(("reports", REPORTS_SECRET)), &with_nonce, CLIENT_CREDENTIALS)
+        .token_dpop(
+            Some(("reports", REPORTS_SECRET)),
+            &with_nonce,
+            CLIENT_CREDENTIALS,
+        )
         .await;
     assert_eq!(answer.status, 200, "{}", answer.json);
     assert_eq!(answer.header("dpop-nonce"), Some(nonce.as_str()));
 
     let forged = key.proof(&app, "POST", TOKEN, json!({ "nonce": "A".repeat(43) }));
     let answer = app
-        .token_dpop(Some(("reports", REPORTS_SECRET)), &forged, CLIENT_CREDENTIALS)
+        .token_dpop(
+            Some(("reports", REPORTS_SECRET)),
+            &forged,
+            CLIENT_CREDENTIALS,
+        )
         .await;
-    answer.assert_error(400, "use_dpop_nonce", "the DPoP proof's nonce is not current");
+    answer.assert_error(
+        400,
+        "use_dpop_nonce",
+        "the DPoP proof's nonce is not current",
+    );
     assert_eq!(answer.header("dpop-nonce"), Some(nonce.as_str()));
 
     // A replica sharing the keys folder accepts it, with no state shared.
     let replica = spawn_at(dir.clone(), &config, start).await;
     let at_replica = key.proof(&replica, "POST", TOKEN, json!({ "nonce": nonce }));
     let answer = replica
-        .token_dpop(Some(("reports", REPORTS_SECRET)), &at_replica, CLIENT_CREDENTIALS)
+        .token_dpop(
+            Some(("reports", REPORTS_SECRET)),
+            &at_replica,
+            CLIENT_CREDENTIALS,
+        )
         .await;
     assert_eq!(answer.status, 200, "{}", answer.json);
 
@@ -314,7 +389,11 @@ async fn server_nonces_are_stateless_and_shared_by_replicas() {
     app.clock.advance(std::time::Duration::from_secs(300));
     let next_slot = key.proof(&app, "POST", TOKEN, json!({ "nonce": nonce }));
     let answer = app
-        .token_dpop(Some(("reports", REPORTS_SECRET)), &next_slot, CLIENT_CREDENTIALS)
+        .token_dpop(
+            Some(("reports", REPORTS_SECRET)),
+            &next_slot,
+            CLIENT_CREDENTIALS,
+        )
         .await;
     assert_eq!(answer.status, 200, "{}", answer.json);
     let newer = answer.header("dpop-nonce").unwrap().to_owned();
@@ -322,12 +401,24 @@ async fn server_nonces_are_stateless_and_shared_by_replicas() {
     app.clock.advance(std::time::Duration::from_secs(300));
     let stale = key.proof(&app, "POST", TOKEN, json!({ "nonce": nonce }));
     let answer = app
-        .token_dpop(Some(("reports", REPORTS_SECRET)), &stale, CLIENT_CREDENTIALS)
+        .token_dpop(
+            Some(("reports", REPORTS_SECRET)),
+            &stale,
+            CLIENT_CREDENTIALS,
+        )
         .await;
-    answer.assert_error(400, "use_dpop_nonce", "the DPoP proof's nonce is not current");
+    answer.assert_error(
+        400,
+        "use_dpop_nonce",
+        "the DPoP proof's nonce is not current",
+    );
     let fresh = key.proof(&app, "POST", TOKEN, json!({ "nonce": newer }));
     let answer = app
-        .token_dpop(Some(("reports", REPORTS_SECRET)), &fresh, CLIENT_CREDENTIALS)
+        .token_dpop(
+            Some(("reports", REPORTS_SECRET)),
+            &fresh,
+            CLIENT_CREDENTIALS,
+        )
         .await;
     assert_eq!(answer.status, 200, "{}", answer.json);
 }
@@ -360,17 +451,21 @@ async fn a_public_clients_refresh_token_is_bound_to_its_key() {
         "the refresh token is bound to a DPoP key: the request needs a proof by that key",
     );
     let by_other = other.proof(&app, "POST", TOKEN, json!({}));
-    app.token_dpop(None, &by_other, &refresh_form).await.assert_error(
-        400,
-        "invalid_dpop_proof",
-        "the DPoP proof is not by the key the refresh token is bound to",
-    );
+    app.token_dpop(None, &by_other, &refresh_form)
+        .await
+        .assert_error(
+            400,
+            "invalid_dpop_proof",
+            "the DPoP proof is not by the key the refresh token is bound to",
+        );
     // Neither refusal spent the token: its holder refreshes with the key.
     let by_key = key.proof(&app, "POST", TOKEN, json!({}));
     let refreshed = app.token_dpop(None, &by_key, &refresh_form).await;
     assert_eq!(refreshed.status, 200, "{}", refreshed.json);
     assert_eq!(refreshed.str("token_type"), "DPoP");
-    let claims = app.token_claims(&refreshed, "https://reports.internal").await;
+    let claims = app
+        .token_claims(&refreshed, "https://reports.internal")
+        .await;
     assert_eq!(claims["cnf"]["jkt"], key.jkt.as_str());
     // The rotated token is bound too.
     let next = [
@@ -393,7 +488,10 @@ async fn dpop_jkt_binds_the_authorization_code() {
     let mut jar = Jar::default();
     let pkce = challenge(VERIFIER);
     let page = app
-        .authorize(&mut jar, &mobile_query(&pkce, &[("dpop_jkt", key.jkt.as_str())]))
+        .authorize(
+            &mut jar,
+            &mobile_query(&pkce, &[("dpop_jkt", key.jkt.as_str())]),
+        )
         .await;
     let signed_in = app.sign_in(&mut jar, &page, "alice", ALICE_PASSWORD).await;
     let code = query_of(signed_in.header("location").unwrap())["code"].clone();

@@ -178,7 +178,10 @@ async fn resource_nonces_answer_401_with_the_nonce() {
         USERINFO,
         json!({ "ath": ath(token), "nonce": nonce }),
     );
-    assert_eq!(app.userinfo_with("DPoP", token, Some(&proof)).await.status, 200);
+    assert_eq!(
+        app.userinfo_with("DPoP", token, Some(&proof)).await.status,
+        200
+    );
 }
 
 #[tokio::test]
@@ -232,7 +235,12 @@ async fn the_uma_permission_endpoint_takes_a_pat() {
         )
         .await;
     let bound = bound.str("access_token").to_owned();
-    let proof = key.proof(&app, "POST", "/uma/permission", json!({ "ath": ath(&bound) }));
+    let proof = key.proof(
+        &app,
+        "POST",
+        "/uma/permission",
+        json!({ "ath": ath(&bound) }),
+    );
     let answer = ask(format!("DPoP {bound}"), Some(proof)).await;
     assert_eq!(answer.status, 201, "{}", answer.json);
     assert_dpop_refusal(
@@ -303,6 +311,8 @@ async fn a_dpop_bound_subject_token_is_exchanged_only_with_its_key() {
         .await;
     assert_eq!(exchanged.status, 200, "{}", exchanged.json);
     assert_eq!(exchanged.str("token_type"), "DPoP");
-    let claims = app.token_claims(&exchanged, "https://reports.internal").await;
+    let claims = app
+        .token_claims(&exchanged, "https://reports.internal")
+        .await;
     assert_eq!(claims["cnf"]["jkt"], key.jkt.as_str());
 }

@@ -12,7 +12,11 @@ const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/interop/dpop_cl
 #[tokio::test]
 async fn openid_client_gets_and_uses_dpop_bound_tokens() {
     assert!(
-        std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/interop/node_modules/openid-client")).exists(),
+        std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/interop/node_modules/openid-client"
+        ))
+        .exists(),
         "the npm packages are missing: run `npm install --prefix tests/interop` (.ci/run does)"
     );
     // openid-client computes htu from the discovered endpoints: the issuer must be the address

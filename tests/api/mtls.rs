@@ -292,7 +292,11 @@ async fn dpop_proofs_on_the_tls_listener_name_its_base_url() {
         "invalid_dpop_proof",
         "the DPoP proof's htu is not the URL of this request",
     );
-    let at_alias = key.sign(proof_claims("POST", "https://mtls.issuer.test/oauth2/token", now));
+    let at_alias = key.sign(proof_claims(
+        "POST",
+        "https://mtls.issuer.test/oauth2/token",
+        now,
+    ));
     let answer = send(at_alias).await;
     assert_eq!(answer.status, 200, "{}", answer.json);
     // The explicit proof wins over the certificate: the token is bound to the key only.

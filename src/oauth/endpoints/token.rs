@@ -52,10 +52,8 @@ pub async fn token(
     match dpop_proof {
         Some(proof) => client.binding = Binding::Dpop(proof.jkt),
         None if client.dpop_bound_access_tokens => {
-            let refused = checker.invalid(format!(
-                "the client {} must send a DPoP proof",
-                client.id
-            ));
+            let refused =
+                checker.invalid(format!("the client {} must send a DPoP proof", client.id));
             // With nonces on, its first proof can carry one at once.
             return Err(match checker.current_nonce() {
                 Some(nonce) => refused.with_dpop_nonce(nonce),

@@ -138,26 +138,28 @@ pub async fn issue_user_tokens(
         None
     };
     let refresh_token = if grant.client.allows_grant(GrantType::RefreshToken) {
-        Some(issuer.refresh_token(&RefreshClaims {
-            iss: settings.issuer.clone(),
-            client_id: grant.client.id.clone(),
-            sub: grant.user.username.clone(),
-            scope: grant.scopes.to_string(),
-            aud: grant.audience.clone(),
-            auth_time: grant.auth_time,
-            iat: issuer.now,
-            exp: issuer.now + settings.tokens.refresh_token_ttl.as_secs() as i64,
-            jti: random_id(),
-            fid: grant.family.unwrap_or_else(random_id),
-            at_status: Some(access_token.status),
-            // RFC 9449 5: a confidential client's refresh tokens are bound by its
-            // authentication; a public client's only by its DPoP key.
-            jkt: grant
-                .binding
-                .jkt()
-                .filter(|_| grant.client.is_public())
-                .map(str::to_owned),
-        })?)
+        Some(
+            issuer.refresh_token(&RefreshClaims {
+                iss: settings.issuer.clone(),
+                client_id: grant.client.id.clone(),
+                sub: grant.user.username.clone(),
+                scope: grant.scopes.to_string(),
+                aud: grant.audience.clone(),
+                auth_time: grant.auth_time,
+                iat: issuer.now,
+                exp: issuer.now + settings.tokens.refresh_token_ttl.as_secs() as i64,
+                jti: random_id(),
+                fid: grant.family.unwrap_or_else(random_id),
+                at_status: Some(access_token.status),
+                // RFC 9449 5: a confidential client's refresh tokens are bound by its
+                // authentication; a public client's only by its DPoP key.
+                jkt: grant
+                    .binding
+                    .jkt()
+                    .filter(|_| grant.client.is_public())
+                    .map(str::to_owned),
+            })?,
+        )
     } else {
         None
     };

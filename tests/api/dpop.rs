@@ -9,6 +9,12 @@ use std::sync::Arc;
 const TOKEN: &str = "/oauth2/token";
 const CLIENT_CREDENTIALS: &[(&str, &str)] = &[("grant_type", "client_credentials")];
 
+/// client_credentials for `reports` with the DPoP proof `proof`.
+async fn reports_dpop(app: &TestApp, proof: &str) -> Answer {
+    app.token_dpop(Some(("reports", REPORTS_SECRET)), proof, CLIENT_CREDENTIALS)
+        .await
+}
+
 fn b64(value: &Value) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(value.to_string())
 }
@@ -19,13 +25,7 @@ async fn a_proof_binds_the_access_token_to_its_key() {
     for alg in ["ES256", "EdDSA", "PS256"] {
         let key = DpopKey::new(alg);
         let proof = key.proof(&app, "POST", TOKEN, json!({}));
-        let answer = app
-            .token_dpop(
-                Some(("reports", REPORTS_SECRET)),
-                &proof,
-                CLIENT_CREDENTIALS,
-            )
-            .await;
+        let answer = reports_dpop(&app, &proof).await;
         assert_eq!(answer.status, 200, "{alg}: {}", answer.json);
         assert_eq!(answer.str("token_type"), "DPoP");
         assert_eq!(answer.header("dpop-nonce"), None, "nonces are off");
@@ -39,13 +39,7 @@ async fn a_proof_binds_the_access_token_to_its_key() {
         assert_eq!(introspected.json["cnf"]["jkt"], key.jkt.as_str());
 
         // A proof is used once, on this replica and (through Redis) on every other.
-        let again = app
-            .token_dpop(
-                Some(("reports", REPORTS_SECRET)),
-                &proof,
-                CLIENT_CREDENTIALS,
-            )
-            .await;
+        let again = reports_dpop(&app, &proof).await;
         again.assert_error(
             400,
             "invalid_dpop_proof",
@@ -71,13 +65,7 @@ async fn htu_is_compared_without_query_fragment_or_case_differences() {
         "https://issuer.test/oauth2/./token",
     ] {
         let proof = key.sign(proof_claims("POST", htu, now));
-        let answer = app
-            .token_dpop(
-                Some(("reports", REPORTS_SECRET)),
-                &proof,
-                CLIENT_CREDENTIALS,
-            )
-            .await;
+        let answer = reports_dpop(&app, &proof).await;
         assert_eq!(answer.status, 200, "{htu}: {}", answer.json);
     }
 }
@@ -173,9 +161,7 @@ async fn every_bad_proof_is_refused_with_invalid_dpop_proof() {
     let requests: Vec<Value> = cases.iter().map(|(request, _)| request.clone()).collect();
     let proofs = key.sign_all(&requests);
     for ((_, description), proof) in cases.iter().zip(&proofs) {
-        let answer = app
-            .token_dpop(Some(("reports", REPORTS_SECRET)), proof, CLIENT_CREDENTIALS)
-            .await;
+        let answer = reports_dpop(&app, proof).await;
         answer.assert_error(400, "invalid_dpop_proof", description);
     }
 
@@ -197,9 +183,7 @@ async fn every_bad_proof_is_refused_with_invalid_dpop_proof() {
         ("a".repeat(9000), "the DPoP proof is too large"),
     ];
     for (proof, description) in &hand_made {
-        let answer = app
-            .token_dpop(Some(("reports", REPORTS_SECRET)), proof, CLIENT_CREDENTIALS)
-            .await;
+        let answer = reports_dpop(&app, proof).await;
         answer.assert_error(400, "invalid_dpop_proof", description);
     }
 
@@ -224,13 +208,7 @@ async fn every_bad_proof_is_refused_with_invalid_dpop_proof() {
         "the request carries more than one DPoP header",
     );
     // None of those proofs was spent: the first is still good alone.
-    let answer = app
-        .token_dpop(
-            Some(("reports", REPORTS_SECRET)),
-            &first,
-            CLIENT_CREDENTIALS,
-        )
-        .await;
+    let answer = reports_dpop(&app, &first).await;
     assert_eq!(answer.status, 200, "{}", answer.json);
 }
 
@@ -248,13 +226,7 @@ async fn the_accepted_algorithms_are_configured_and_published() {
     );
     let key = DpopKey::new("EdDSA");
     let proof = key.proof(&app, "POST", TOKEN, json!({}));
-    app.token_dpop(
-        Some(("reports", REPORTS_SECRET)),
-        &proof,
-        CLIENT_CREDENTIALS,
-    )
-    .await
-    .assert_error(
+    reports_dpop(&app, &proof).await.assert_error(
         400,
         "invalid_dpop_proof",
         "the DPoP proof's alg must be one of ES256",
@@ -331,13 +303,7 @@ async fn server_nonces_are_stateless_and_shared_by_replicas() {
     let key = DpopKey::new("ES256");
 
     let first = key.proof(&app, "POST", TOKEN, json!({}));
-    let refused = app
-        .token_dpop(
-            Some(("reports", REPORTS_SECRET)),
-            &first,
-            CLIENT_CREDENTIALS,
-        )
-        .await;
+    let refused = reports_dpop(&app, &first).await;
     refused.assert_error(
         400,
         "use_dpop_nonce",
@@ -348,24 +314,12 @@ async fn server_nonces_are_stateless_and_shared_by_replicas() {
     assert_eq!(nonce.len(), 43);
 
     let with_nonce = key.proof(&app, "POST", TOKEN, json!({ "nonce": nonce }));
-    let answer = app
-        .token_dpop(
-            Some(("reports", REPORTS_SECRET)),
-            &with_nonce,
-            CLIENT_CREDENTIALS,
-        )
-        .await;
+    let answer = reports_dpop(&app, &with_nonce).await;
     assert_eq!(answer.status, 200, "{}", answer.json);
     assert_eq!(answer.header("dpop-nonce"), Some(nonce.as_str()));
 
     let forged = key.proof(&app, "POST", TOKEN, json!({ "nonce": "A".repeat(43) }));
-    let answer = app
-        .token_dpop(
-            Some(("reports", REPORTS_SECRET)),
-            &forged,
-            CLIENT_CREDENTIALS,
-        )
-        .await;
+    let answer = reports_dpop(&app, &forged).await;
     answer.assert_error(
         400,
         "use_dpop_nonce",
@@ -376,50 +330,26 @@ async fn server_nonces_are_stateless_and_shared_by_replicas() {
     // A replica sharing the keys folder accepts it, with no state shared.
     let replica = spawn_at(dir.clone(), &config, start).await;
     let at_replica = key.proof(&replica, "POST", TOKEN, json!({ "nonce": nonce }));
-    let answer = replica
-        .token_dpop(
-            Some(("reports", REPORTS_SECRET)),
-            &at_replica,
-            CLIENT_CREDENTIALS,
-        )
-        .await;
+    let answer = reports_dpop(&replica, &at_replica).await;
     assert_eq!(answer.status, 200, "{}", answer.json);
 
     // Good in its slot (5 minutes) and the next; then the client gets a new one.
     app.clock.advance(std::time::Duration::from_secs(300));
     let next_slot = key.proof(&app, "POST", TOKEN, json!({ "nonce": nonce }));
-    let answer = app
-        .token_dpop(
-            Some(("reports", REPORTS_SECRET)),
-            &next_slot,
-            CLIENT_CREDENTIALS,
-        )
-        .await;
+    let answer = reports_dpop(&app, &next_slot).await;
     assert_eq!(answer.status, 200, "{}", answer.json);
     let newer = answer.header("dpop-nonce").unwrap().to_owned();
     assert_ne!(newer, nonce);
     app.clock.advance(std::time::Duration::from_secs(300));
     let stale = key.proof(&app, "POST", TOKEN, json!({ "nonce": nonce }));
-    let answer = app
-        .token_dpop(
-            Some(("reports", REPORTS_SECRET)),
-            &stale,
-            CLIENT_CREDENTIALS,
-        )
-        .await;
+    let answer = reports_dpop(&app, &stale).await;
     answer.assert_error(
         400,
         "use_dpop_nonce",
         "the DPoP proof's nonce is not current",
     );
     let fresh = key.proof(&app, "POST", TOKEN, json!({ "nonce": newer }));
-    let answer = app
-        .token_dpop(
-            Some(("reports", REPORTS_SECRET)),
-            &fresh,
-            CLIENT_CREDENTIALS,
-        )
-        .await;
+    let answer = reports_dpop(&app, &fresh).await;
     assert_eq!(answer.status, 200, "{}", answer.json);
 }
 

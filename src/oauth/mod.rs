@@ -19,6 +19,7 @@ pub mod foreign_jwt;
 pub mod grants;
 pub mod hash_pool;
 pub mod issuer;
+pub mod json;
 pub mod params;
 pub mod paths;
 pub mod token_kind;

@@ -12,6 +12,7 @@ mod introspect;
 mod jwks;
 mod metrics;
 pub mod observe;
+mod par;
 mod revoke;
 mod status_lists;
 mod token;
@@ -52,6 +53,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(post_resource(paths::TOKEN, token::serve))
         .service(post_resource(paths::REVOKE, revoke::serve))
         .service(post_resource(paths::INTROSPECT, introspect::serve))
+        .service(post_resource(paths::PAR, par::serve))
         .service(
             web::resource(paths::AUTHORIZE)
                 .route(web::get().to(authorize::get))

@@ -40,6 +40,16 @@ pub enum ErrorCode {
     NeedInfo,
     /// UMA 2.0: the policies deny the request (403).
     RequestDenied,
+    /// RFC 6749 4.1.2.1: the authorization server does not issue codes for this response type.
+    UnsupportedResponseType,
+    /// RFC 6749 4.1.2.1: the user (or the server) denied the request.
+    AccessDenied,
+    /// OIDC Core 3.1.2.6: `prompt=none`, and nobody is signed in.
+    LoginRequired,
+    /// OIDC Core 3.1.2.6: `prompt=none`, and the user must consent first.
+    ConsentRequired,
+    /// OIDC Core 3.1.2.6: request objects (`request`) are not supported.
+    RequestNotSupported,
 }
 
 impl ErrorCode {
@@ -58,6 +68,11 @@ impl ErrorCode {
             ErrorCode::NeedInfo => "need_info",
             ErrorCode::RequestDenied => "request_denied",
             ErrorCode::ServerError => "server_error",
+            ErrorCode::UnsupportedResponseType => "unsupported_response_type",
+            ErrorCode::AccessDenied => "access_denied",
+            ErrorCode::LoginRequired => "login_required",
+            ErrorCode::ConsentRequired => "consent_required",
+            ErrorCode::RequestNotSupported => "request_not_supported",
         }
     }
 

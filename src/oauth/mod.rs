@@ -16,6 +16,7 @@ pub mod grants;
 pub mod issuer;
 pub mod params;
 pub mod paths;
+pub mod profile;
 pub mod token_kind;
 pub mod tokens;
 pub mod trusted;

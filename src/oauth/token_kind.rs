@@ -21,6 +21,8 @@ pub enum TokenKind {
     AuthorizationForm,
     /// The signed-in browser's session cookie (sealed).
     Session,
+    /// A pushed authorization request (RFC 9126): what its `request_uri` carries (sealed).
+    PushedRequest,
 }
 
 /// How a kind of token is protected.
@@ -52,6 +54,7 @@ impl TokenKind {
             TokenKind::Code => "code+jwe",
             TokenKind::AuthorizationForm => "authz+jwe",
             TokenKind::Session => "session+jwe",
+            TokenKind::PushedRequest => "par+jwe",
         }
     }
 
@@ -63,7 +66,8 @@ impl TokenKind {
             TokenKind::Refresh
             | TokenKind::Code
             | TokenKind::AuthorizationForm
-            | TokenKind::Session => Protection::Sealed,
+            | TokenKind::Session
+            | TokenKind::PushedRequest => Protection::Sealed,
         }
     }
 
@@ -86,6 +90,8 @@ pub enum ReplayKind {
     ClientAssertion,
     /// A JWT bearer grant assertion (`iss:jti`).
     JwtBearer,
+    /// A pushed authorization request's `request_uri`, once a code was issued for it (`jti`).
+    RequestUri,
 }
 
 impl ReplayKind {
@@ -98,6 +104,7 @@ impl ReplayKind {
             ReplayKind::Consent => "consent",
             ReplayKind::ClientAssertion => "assertion",
             ReplayKind::JwtBearer => "jwt-bearer",
+            ReplayKind::RequestUri => "request-uri",
         }
     }
 }

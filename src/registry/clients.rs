@@ -98,6 +98,8 @@ pub struct Client {
     /// `tls_client_auth`: the certificate subject DN, or a DNS SAN, that names this client.
     pub tls_subject_dn: Option<String>,
     pub tls_san_dns: Option<String>,
+    /// The client must push its authorization requests (RFC 9126 6).
+    pub require_pushed_authorization_requests: bool,
 }
 
 impl Client {
@@ -124,6 +126,7 @@ impl Client {
             require_encrypted_assertion: false,
             tls_subject_dn: None,
             tls_san_dns: None,
+            require_pushed_authorization_requests: false,
         }
     }
 

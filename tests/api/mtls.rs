@@ -9,8 +9,8 @@ use rcgen::{
 use serde_json::json;
 use std::sync::Arc;
 
-struct Pki {
-    dir: Arc<tempfile::TempDir>,
+pub(crate) struct Pki {
+    pub(crate) dir: Arc<tempfile::TempDir>,
     server_pem: String,
     ca_issuer: Issuer<'static, KeyPair>,
 }
@@ -22,7 +22,7 @@ fn dn(common_name: &str) -> DistinguishedName {
 }
 
 impl Pki {
-    fn new() -> Pki {
+    pub(crate) fn new() -> Pki {
         let dir = Arc::new(tempfile::TempDir::new().unwrap());
         let server = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
         std::fs::write(dir.path().join("server.pem"), server.cert.pem()).unwrap();
@@ -46,7 +46,7 @@ impl Pki {
 
     /// A client certificate with `common_name`, from the client CA or self-signed; its PEM
     /// identity (certificate and key), DER, and key pair.
-    fn client(&self, common_name: &str, from_ca: bool) -> (String, Vec<u8>, KeyPair) {
+    pub(crate) fn client(&self, common_name: &str, from_ca: bool) -> (String, Vec<u8>, KeyPair) {
         let key = KeyPair::generate().unwrap();
         let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
         params.distinguished_name = dn(common_name);
@@ -62,7 +62,7 @@ impl Pki {
         )
     }
 
-    fn http(&self, identity: Option<&str>) -> reqwest::Client {
+    pub(crate) fn http(&self, identity: Option<&str>) -> reqwest::Client {
         let mut builder = reqwest::Client::builder()
             .use_rustls_tls()
             .tls_built_in_root_certs(false)
@@ -88,7 +88,7 @@ fn public_jwk(key: &KeyPair) -> serde_json::Value {
     })
 }
 
-fn thumbprint(der: &[u8]) -> String {
+pub(crate) fn thumbprint(der: &[u8]) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD
         .encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, der))
 }

@@ -58,11 +58,13 @@ impl ClientAuthenticator<'_> {
             3 => (assertion.to_owned(), false),
             _ => return Err(refused("the client assertion is not a JWS token")),
         };
-        // Every algorithm some client may use; the client's own list is checked once it is known.
+        // Every algorithm some client may use (under the server's profile); the client's own
+        // list is checked once it is known.
         let policy = policy(
             SigningAlg::iter()
                 .map(AssertionAlg::Asymmetric)
-                .chain(HmacAlg::iter().map(AssertionAlg::Hmac)),
+                .chain(HmacAlg::iter().map(AssertionAlg::Hmac))
+                .filter(|alg| self.settings.allows_assertion_alg(*alg)),
             rules.max_size,
         );
         let parsed = parse(&jws, &policy).map_err(|err| match err {
@@ -137,6 +139,12 @@ impl ClientAuthenticator<'_> {
         let accepted = &self.settings.assertion_audiences;
         if !audience_matches(&claims.aud, accepted) {
             return Err(refused("the audience passed in JWT is not correct"));
+        }
+        // FAPI 2.0 5.3.2.1: the issuer identifier as a string, not an item of an array.
+        if self.settings.is_fapi2() && !claims.aud.is_string() {
+            return Err(refused(
+                "the audience passed in JWT must be the issuer identifier as a string",
+            ));
         }
         let exp = claims
             .exp

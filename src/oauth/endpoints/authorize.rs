@@ -1,15 +1,17 @@
 //! The authorization endpoint (RFC 6749 4.1, OIDC Core 3.1.2) and the login and consent forms it
-//! shows: what to do with a request, a session and a submitted form. The answer says what the
+//! shows: what to do with a request (its own parameters, or a pushed request's by `request_uri`,
+//! RFC 9126 4), a session and a submitted form. The answer says what the
 //! browser gets — a page, or a redirect — and the HTTP layer renders it (HTML, cookies, headers).
 //! CSRF is stateless: the cookie, the form field and the sealed request must agree.
 
 use crate::clock::UnixTime;
 use crate::oauth::authorize::{
-    client_and_redirect, validate, AuthorizationRequest, PageError, RedirectError, Session,
-    FORM_TTL_SECS,
+    client_and_redirect, validate, AuthorizationRequest, PageError, PushedUse, RedirectError,
+    Session, FORM_TTL_SECS,
 };
 use crate::oauth::credentials::{check_user_password, CredentialVerifier, PasswordCheck};
-use crate::oauth::error::{status, OAuthError};
+use crate::oauth::endpoints::par::PushedRequest;
+use crate::oauth::error::{status, ErrorCode, OAuthError};
 use crate::oauth::issuer::{random_id, Issuer};
 use crate::oauth::params::Params;
 use crate::oauth::token_kind::{ReplayKind, TokenKind};
@@ -135,7 +137,7 @@ impl AuthorizeHandles<'_> {
     fn error_redirect(
         &self,
         request: &AuthorizationRequest,
-        error: &'static str,
+        error: ErrorCode,
         description: &str,
         status: u16,
     ) -> Answer {
@@ -156,6 +158,25 @@ impl AuthorizeHandles<'_> {
         auth_time: UnixTime,
         status: u16,
     ) -> Result<Answer, OAuthError> {
+        // A pushed request gets one code (RFC 9126 4). It is used up here, when the user is
+        // authorized, not when its page loads, so a reload or a link preview does not spend it
+        // (FAPI 2.0 5.3.2.2 note 3). Its id is kept while any form made from it can be answered:
+        // a login form made before it expired, then the consent form that login leads to.
+        if let Some(pushed) = &request.pushed {
+            let kept_until = pushed.exp + 2 * FORM_TTL_SECS;
+            if !self
+                .revocations
+                .first_use(ReplayKind::RequestUri, &pushed.jti, kept_until, self.now())
+                .await?
+            {
+                return Ok(self.error_redirect(
+                    request,
+                    ErrorCode::InvalidRequest,
+                    "the request_uri was used already",
+                    status,
+                ));
+            }
+        }
         let code = request
             .code(self.issuer, self.revocations, sub, auth_time)
             .await?;
@@ -182,7 +203,7 @@ impl AuthorizeHandles<'_> {
             if request.prompt.none {
                 return Ok(self.error_redirect(
                     &request,
-                    "consent_required",
+                    ErrorCode::ConsentRequired,
                     "the client needs the user's consent",
                     status,
                 ));
@@ -196,6 +217,50 @@ impl AuthorizeHandles<'_> {
             });
         }
         self.code_redirect(&request, sub, auth_time, status).await
+    }
+
+    /// The parameters an authorization request stands for: its own, or those of the pushed
+    /// request its `request_uri` names (RFC 9126 4: every other parameter is then ignored), once
+    /// that request_uri is ours, current, not used up, and pushed by the client the request names.
+    async fn request_params(
+        &self,
+        params: Params,
+    ) -> Result<Result<(Params, Option<PushedUse>), PageError>, OAuthError> {
+        let Some(request_uri) = params.get("request_uri") else {
+            return Ok(Ok((params, None)));
+        };
+        let refused = |description: &str| {
+            Err(PageError {
+                title: "Invalid request_uri",
+                description: description.to_owned(),
+            })
+        };
+        let Some(pushed) = PushedRequest::open(self.issuer, request_uri) else {
+            return Ok(refused(
+                "the request_uri was not issued by this server, or it has expired",
+            ));
+        };
+        match params.get("client_id") {
+            None => return Ok(refused("the parameter client_id is missing")),
+            Some(id) if id != pushed.client_id => {
+                return Ok(refused(
+                    "the client_id is not the client that pushed the request",
+                ))
+            }
+            Some(_) => {}
+        }
+        if self
+            .revocations
+            .is_used(ReplayKind::RequestUri, &pushed.jti, self.now())
+            .await?
+        {
+            return Ok(refused("the request_uri was used already"));
+        }
+        let used = PushedUse {
+            jti: pushed.jti.clone(),
+            exp: pushed.exp,
+        };
+        Ok(Ok((pushed.params(), Some(used))))
     }
 
     /// The session of a session cookie, if it is ours, current and its user still exists.
@@ -223,6 +288,15 @@ impl AuthorizeHandles<'_> {
                 })
             }
         };
+        let (params, pushed) = match self.request_params(params).await? {
+            Ok(found) => found,
+            Err(error) => {
+                return Ok(Answer::Page {
+                    error,
+                    status: status::BAD_REQUEST,
+                })
+            }
+        };
         let (client, redirect_uri) = match client_and_redirect(self.clients, &params) {
             Ok(found) => found,
             Err(error) => {
@@ -233,13 +307,30 @@ impl AuthorizeHandles<'_> {
             }
         };
         let now = self.now();
-        let request = match validate(
-            &client,
-            redirect_uri.clone(),
-            &params,
-            csrf_value(csrf_cookie),
-            now,
-        ) {
+        let settings = &self.issuer.settings;
+        let checked = if pushed.is_none()
+            && (settings.authorize.require_pushed_authorization_requests
+                || client.require_pushed_authorization_requests)
+        {
+            // RFC 9126 4: refused with invalid_request.
+            Err(RedirectError {
+                error: ErrorCode::InvalidRequest,
+                description: format!(
+                    "the client {} must push its authorization requests (RFC 9126) and send only client_id and request_uri here",
+                    client.id
+                ),
+            })
+        } else {
+            validate(
+                &client,
+                redirect_uri.clone(),
+                &params,
+                csrf_value(csrf_cookie),
+                now,
+                settings.profile,
+            )
+        };
+        let mut request = match checked {
             Ok(request) => request,
             Err(error) => {
                 let bare = AuthorizationRequest::bare(
@@ -249,11 +340,12 @@ impl AuthorizeHandles<'_> {
                     now,
                 );
                 return Ok(Answer::Redirect {
-                    location: bare.error_redirect(&self.issuer.settings.issuer, &error),
+                    location: bare.error_redirect(&settings.issuer, &error),
                     status: FOUND,
                 });
             }
         };
+        request.pushed = pushed;
         let session = self.session(session_cookie).filter(|session| {
             !request.prompt.login && request.accepts_auth_time(session.auth_time, now)
         });
@@ -264,7 +356,7 @@ impl AuthorizeHandles<'_> {
             }
             None if request.prompt.none => Ok(self.error_redirect(
                 &request,
-                "login_required",
+                ErrorCode::LoginRequired,
                 "the user is not signed in",
                 FOUND,
             )),
@@ -388,7 +480,7 @@ impl AuthorizeHandles<'_> {
         if !allowed {
             return Ok(self.error_redirect(
                 &request,
-                "access_denied",
+                ErrorCode::AccessDenied,
                 "the user denied access",
                 SEE_OTHER,
             ));

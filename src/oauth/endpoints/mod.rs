@@ -4,6 +4,7 @@
 pub mod authorize;
 pub mod discovery;
 pub mod introspect;
+pub mod par;
 pub mod revoke;
 pub mod status_list;
 pub mod token;

@@ -7,6 +7,7 @@ use crate::oauth::error::{ErrorCode, OAuthError};
 use crate::oauth::grants::{self, GrantHandles};
 use crate::oauth::issuer::TokenResponse;
 use crate::oauth::params::{printable, Params};
+use crate::oauth::profile;
 use crate::oauth::types::GrantType;
 
 /// What a route changes about the endpoint.
@@ -40,7 +41,9 @@ pub async fn token(
     options: TokenOptions<'_>,
 ) -> Result<TokenResponse, OAuthError> {
     let grant_type = grant_type(&params)?;
+    profile::check_grant_type(authenticator.settings, grant_type)?;
     let client = authenticator.authenticate(&params, proof).await?;
+    profile::check_sender_constrained(authenticator.settings, &client)?;
     if let Some(wildcard) = options.scope_wildcard {
         if params.get("scope") == Some(wildcard) {
             params.set("scope", client.scopes.to_string());

@@ -33,7 +33,7 @@ pub(super) struct RawClient {
     access_token_encryption: Option<RawEncryption>,
     jwks: Option<toml::Table>,
     jwks_file: Option<String>,
-    jwks_uri: Option<String>,
+    pub(super) jwks_uri: Option<String>,
     pub(super) token_endpoint_auth_signing_algs: Option<Vec<String>>,
     client_secret_env: Option<String>,
     client_secret_file: Option<String>,

@@ -63,13 +63,18 @@ impl Settings {
         !self.is_fapi2() || grant != GrantType::Password
     }
 
+    /// Whether a JWT of another party (a trusted issuer's, a provider's ID token) may be
+    /// signed with `alg`.
+    pub fn allows_jwt_alg(&self, alg: SigningAlg) -> bool {
+        !self.is_fapi2() || FAPI2_ALGS.contains(&alg)
+    }
+
     /// Whether a client assertion may be signed with `alg`.
     pub fn allows_assertion_alg(&self, alg: AssertionAlg) -> bool {
         match alg {
-            _ if !self.is_fapi2() => true,
-            AssertionAlg::Asymmetric(alg) => FAPI2_ALGS.contains(&alg),
+            AssertionAlg::Asymmetric(alg) => self.allows_jwt_alg(alg),
             // client_secret_jwt is not a FAPI 2.0 method.
-            AssertionAlg::Hmac(_) => false,
+            AssertionAlg::Hmac(_) => !self.is_fapi2(),
         }
     }
 }
@@ -87,7 +92,7 @@ pub(super) fn apply_fapi2(raw: &RawSettings, settings: &mut Settings, problems: 
     if !settings.issuer.starts_with("https://") {
         problems.push(
             "issuer",
-            "profile fapi2 needs an https issuer (FAPI 2.0 5.2.2: TLS-protected endpoints only)",
+            "profile fapi2 needs an https issuer (FAPI 2.0 5.2.1: TLS-protected endpoints only)",
         );
     }
     let alg = settings.tokens.signing_alg;
@@ -129,6 +134,36 @@ pub(super) fn apply_fapi2(raw: &RawSettings, settings: &mut Settings, problems: 
     for (i, client) in raw.clients.iter().enumerate() {
         check_client(client, &mut clients.item(i));
     }
+    let mut issuers = problems.at("trusted_issuers");
+    for (i, trusted) in raw.trusted_issuers.iter().enumerate() {
+        let mut problems = issuers.item(i);
+        check_outbound(&mut problems, "jwks_uri", trusted.jwks_uri.as_deref());
+        if let Some(algs) = &trusted.algs {
+            each_parsed(&mut problems, "algs", algs, |alg: SigningAlg| {
+                (!FAPI2_ALGS.contains(&alg)).then_some(FAPI2_ALGS_ONLY)
+            });
+        }
+    }
+    let mut providers = problems.at("providers");
+    for (i, provider) in raw.providers.iter().enumerate() {
+        let mut problems = providers.item(i);
+        check_outbound(&mut problems, "jwks_uri", provider.jwks_uri.as_deref());
+        check_outbound(&mut problems, "base_url", provider.base_url.as_deref());
+    }
+}
+
+/// FAPI 2.0 5.4.1, for the JWTs of others.
+const FAPI2_ALGS_ONLY: &str =
+    "profile fapi2 accepts JWTs signed with PS256, ES256 or EdDSA only (FAPI 2.0 5.4.1)";
+
+/// FAPI 2.0 5.2.1: connections to other servers use TLS, on loopback too.
+fn check_outbound(problems: &mut Problems, field: &str, url: Option<&str>) {
+    if url.is_some_and(|url| !url.starts_with("https://")) {
+        problems.push(
+            field,
+            "profile fapi2 connects to other servers over TLS only: an https URL (FAPI 2.0 5.2.1)",
+        );
+    }
 }
 
 /// The clauses about one `[[clients]]` entry.
@@ -160,10 +195,11 @@ fn check_client(raw: &super::clients::RawClient, problems: &mut Problems) {
             |alg: AssertionAlg| {
                 let allowed =
                     matches!(alg, AssertionAlg::Asymmetric(alg) if FAPI2_ALGS.contains(&alg));
-                (!allowed).then_some("profile fapi2 accepts assertions signed with PS256, ES256 or EdDSA only (FAPI 2.0 5.4.1)")
+                (!allowed).then_some(FAPI2_ALGS_ONLY)
             },
         );
     }
+    check_outbound(problems, "jwks_uri", raw.jwks_uri.as_deref());
     let mut redirect_uris = problems.at("redirect_uris");
     for (i, uri) in raw.redirect_uris.iter().enumerate() {
         let Ok(url) = url::Url::parse(uri) else {

@@ -180,12 +180,29 @@ fn config_check_names_every_clause_a_file_breaks() {
                 .audience(&[API])
                 .require_pushed_authorization_requests(false),
         )
+        .client(
+            ClientConfig::new("keys-over-http")
+                .token_endpoint_auth_methods(&["private_key_jwt"])
+                .jwks_uri("http://127.0.0.1:9/jwks.json")
+                .audience(&[API]),
+        )
+        .trusted_issuer(TrustedIssuerConfig {
+            jwks_uri: Some("http://localhost:9/jwks.json".to_owned()),
+            algs: Some(vec!["ES256".to_owned(), "RS256".to_owned()]),
+            ..TrustedIssuerConfig::new("https://idp.example")
+        })
+        .provider(ProviderConfig::facebook(
+            "facebook",
+            "app",
+            "facebook.secret",
+            "http://127.0.0.1:9",
+        ))
         .write_in(dir.path());
     let output = tessera(&config, &["config", "check"]);
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     for expected in [
-        "issuer: profile fapi2 needs an https issuer (FAPI 2.0 5.2.2: TLS-protected endpoints only)",
+        "issuer: profile fapi2 needs an https issuer (FAPI 2.0 5.2.1: TLS-protected endpoints only)",
         "tokens.signing_alg: profile fapi2 signs with PS256, ES256 or EdDSA only, not RS256 (FAPI 2.0 5.4.1)",
         "authorize.code_ttl: profile fapi2 lets authorization codes live at most 60 seconds (FAPI 2.0 5.3.2.1)",
         "authorize.request_uri_ttl: profile fapi2 needs a request_uri to live less than 600 seconds (FAPI 2.0 5.3.2.2)",
@@ -204,14 +221,19 @@ fn config_check_names_every_clause_a_file_breaks() {
         "clients[6].grant_types[0]: profile fapi2 refuses the password grant (FAPI 2.0 5.3.2.1)",
         // consenting: PKCE plain allowed
         "clients[7].allow_plain_pkce: profile fapi2 requires PKCE with S256 (FAPI 2.0 5.3.2.2)",
-        "clients[9].token_endpoint_auth_signing_algs[1]: profile fapi2 accepts assertions signed with PS256, ES256 or EdDSA only (FAPI 2.0 5.4.1)",
-        "clients[9].token_endpoint_auth_signing_algs[2]: profile fapi2 accepts assertions signed with PS256, ES256 or EdDSA only",
+        "clients[9].token_endpoint_auth_signing_algs[1]: profile fapi2 accepts JWTs signed with PS256, ES256 or EdDSA only (FAPI 2.0 5.4.1)",
+        "clients[9].token_endpoint_auth_signing_algs[2]: profile fapi2 accepts JWTs signed with PS256, ES256 or EdDSA only",
+        "clients[10].jwks_uri: profile fapi2 connects to other servers over TLS only: an https URL (FAPI 2.0 5.2.1)",
+        "trusted_issuers[0].algs[1]: profile fapi2 accepts JWTs signed with PS256, ES256 or EdDSA only (FAPI 2.0 5.4.1)",
+        "trusted_issuers[0].jwks_uri: profile fapi2 connects to other servers over TLS only",
+        "providers[0].base_url: profile fapi2 connects to other servers over TLS only",
         "clients[9].redirect_uris[0]: redirect URIs are compared exactly and profile fapi2 allows no wildcard: register every URI in full (FAPI 2.0 5.3.2.2)",
         "clients[9].require_pushed_authorization_requests: profile fapi2 requires pushed authorization requests of every client (FAPI 2.0 5.3.2.2)",
     ] {
         assert!(stderr.contains(expected), "{expected}\nnot in\n{stderr}");
     }
     for allowed in [
+        "trusted_issuers[0].algs[0]",
         "clients[9].token_endpoint_auth_signing_algs[0]",
         "clients[9].redirect_uris[1]",
         "clients[9].token_endpoint_auth_methods",
@@ -484,4 +506,46 @@ async fn assertions_name_the_issuer_as_a_string_and_tokens_need_a_binding() {
             "invalid_request",
             "the FAPI 2.0 profile issues sender-constrained access tokens only, and this request binds them to nothing: call the mutual-TLS endpoint with the client's certificate",
         );
+}
+
+#[tokio::test]
+async fn other_issuers_jwts_are_accepted_with_the_profile_algorithms_only() {
+    const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+    const IDP: &str = "https://idp.example";
+    let es256 = TestKey::new(SigningAlg::ES256, "idp-es256");
+    let rs256 = TestKey::new(SigningAlg::RS256, "idp-rs256");
+    let pki = Pki::new();
+    let mut config = fapi2_config(&[])
+        .trusted_issuer(TrustedIssuerConfig::new(IDP).jwks(jwk_set(&[&es256, &rs256])));
+    config.clients[0] = config.clients[0]
+        .clone()
+        .grant_types(&["authorization_code", JWT_BEARER]);
+    let app = spawn_in(pki.dir.clone(), &config).await;
+    let bank = Bank::new(&pki, &app).await;
+    let grant = |key: &TestKey| {
+        let now = app.clock_now();
+        let assertion = key.sign(&json!({
+            "iss": IDP, "sub": "user-1", "aud": ISSUER, "iat": now, "exp": now + 300,
+            "jti": tessera::oauth::issuer::random_id(),
+        }));
+        let bank = &bank;
+        async move {
+            bank.post(
+                "/oauth2/token",
+                &[
+                    ("grant_type", JWT_BEARER),
+                    ("client_id", "bank"),
+                    ("assertion", &assertion),
+                ],
+            )
+            .await
+        }
+    };
+    let answer = grant(&es256).await;
+    let claims = app.token_claims(&answer, API).await;
+    assert_eq!(claims["cnf"], json!({ "x5t#S256": thumbprint(&bank.der) }));
+    // FAPI 2.0 5.4.1: RS256 is not among PS256, ES256 and EdDSA.
+    grant(&rs256)
+        .await
+        .assert_error(400, "invalid_grant", "the assertion is not valid");
 }

@@ -183,11 +183,12 @@ pub fn is_well_formed_redirect(uri: &str) -> bool {
     url::Url::parse(uri).is_ok_and(|url| url.fragment().is_none() && !url.cannot_be_a_base())
 }
 
-/// Checks the client and the redirect URI: until both are known good, errors are shown, not
-/// redirected.
+/// Checks the client and the redirect URI, under the security `profile` the server follows:
+/// until both are known good, errors are shown, not redirected.
 pub fn client_and_redirect(
     clients: &ClientRegistry,
     params: &Params,
+    profile: Option<Profile>,
 ) -> Result<(Arc<Client>, String), PageError> {
     let client_id = params.get("client_id").ok_or_else(|| PageError {
         title: "Invalid request",
@@ -231,6 +232,14 @@ pub fn client_and_redirect(
             }
         },
     };
+    // FAPI 2.0 5.3.2.2: config check refuses other registered URIs; this holds for settings
+    // made in code too.
+    if profile == Some(Profile::Fapi2) && !redirect_uri.starts_with("https://") {
+        return Err(PageError {
+            title: "Invalid redirect URI",
+            description: "the FAPI 2.0 profile redirects to https URIs only".into(),
+        });
+    }
     Ok((client, redirect_uri))
 }
 
@@ -469,7 +478,7 @@ impl AuthorizationRequest {
                 nonce: self.nonce.clone(),
                 code_challenge: self.code_challenge.clone(),
                 code_challenge_method: self.code_challenge_method,
-                exp: now + issuer.settings.authorize.code_ttl.as_secs() as i64,
+                exp: now + issuer.settings.code_ttl().as_secs() as i64,
                 jti: super::issuer::random_id(),
                 status: Some(status),
             },

@@ -77,6 +77,32 @@ impl Settings {
             AssertionAlg::Hmac(_) => !self.is_fapi2(),
         }
     }
+
+    // What follows holds at run time whatever the settings say, so that settings built or
+    // changed in code (past `config check`) are held to the profile too.
+
+    /// Whether every authorization request must be pushed (RFC 9126 5; FAPI 2.0 5.3.2.2).
+    pub fn requires_pushed_requests(&self) -> bool {
+        self.is_fapi2() || self.authorize.require_pushed_authorization_requests
+    }
+
+    /// How long an authorization code lives (FAPI 2.0 5.3.2.1: at most 60 seconds).
+    pub fn code_ttl(&self) -> Duration {
+        match self.is_fapi2() {
+            true => self.authorize.code_ttl.min(FAPI2_CODE_TTL),
+            false => self.authorize.code_ttl,
+        }
+    }
+
+    /// How long a `request_uri` lives (FAPI 2.0 5.3.2.2: less than 600 seconds).
+    pub fn request_uri_ttl(&self) -> Duration {
+        match self.is_fapi2() {
+            true => {
+                (self.authorize.request_uri_ttl).min(FAPI2_REQUEST_URI_TTL - Duration::from_secs(1))
+            }
+            false => self.authorize.request_uri_ttl,
+        }
+    }
 }
 
 impl RawSettings {

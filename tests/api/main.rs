@@ -10,6 +10,7 @@ mod encryption;
 mod errors;
 mod exchange;
 mod fapi2;
+mod fapi2_runtime;
 mod harness;
 mod keys;
 mod mtls;

@@ -136,11 +136,16 @@ impl ClientAuthenticator<'_> {
 
         let now = self.now;
         let skew = rules.clock_skew.as_secs() as i64;
-        let accepted = &self.settings.assertion_audiences;
+        // FAPI 2.0 5.3.2.1: the issuer identifier, and nothing else.
+        let fapi2_issuer = std::slice::from_ref(&self.settings.issuer);
+        let accepted = match self.settings.is_fapi2() {
+            true => fapi2_issuer,
+            false => &self.settings.assertion_audiences,
+        };
         if !audience_matches(&claims.aud, accepted) {
             return Err(refused("the audience passed in JWT is not correct"));
         }
-        // FAPI 2.0 5.3.2.1: the issuer identifier as a string, not an item of an array.
+        // FAPI 2.0 5.3.2.1: as a string, not an item of an array.
         if self.settings.is_fapi2() && !claims.aud.is_string() {
             return Err(refused(
                 "the audience passed in JWT must be the issuer identifier as a string",

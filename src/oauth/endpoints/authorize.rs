@@ -297,20 +297,20 @@ impl AuthorizeHandles<'_> {
                 })
             }
         };
-        let (client, redirect_uri) = match client_and_redirect(self.clients, &params) {
-            Ok(found) => found,
-            Err(error) => {
-                return Ok(Answer::Page {
-                    error,
-                    status: status::BAD_REQUEST,
-                })
-            }
-        };
+        let (client, redirect_uri) =
+            match client_and_redirect(self.clients, &params, self.issuer.settings.profile) {
+                Ok(found) => found,
+                Err(error) => {
+                    return Ok(Answer::Page {
+                        error,
+                        status: status::BAD_REQUEST,
+                    })
+                }
+            };
         let now = self.now();
         let settings = &self.issuer.settings;
         let checked = if pushed.is_none()
-            && (settings.authorize.require_pushed_authorization_requests
-                || client.require_pushed_authorization_requests)
+            && (settings.requires_pushed_requests() || client.require_pushed_authorization_requests)
         {
             // RFC 9126 4: refused with invalid_request.
             Err(RedirectError {

@@ -62,7 +62,7 @@ pub fn metadata(settings: &Settings) -> Value {
         "issuer": settings.issuer,
         "authorization_endpoint": settings.endpoint(paths::AUTHORIZE),
         "pushed_authorization_request_endpoint": settings.endpoint(paths::PAR),
-        "require_pushed_authorization_requests": settings.authorize.require_pushed_authorization_requests,
+        "require_pushed_authorization_requests": settings.requires_pushed_requests(),
         "token_endpoint": settings.endpoint(paths::TOKEN),
         "userinfo_endpoint": settings.endpoint(paths::USERINFO),
         "jwks_uri": settings.endpoint(paths::JWKS),

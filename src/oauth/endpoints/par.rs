@@ -113,7 +113,7 @@ pub async fn push(
     if settings.is_fapi2() && !pushed.contains("redirect_uri") {
         return Err(OAuthError::missing_parameter("redirect_uri"));
     }
-    let (client, redirect_uri) = client_and_redirect(&settings.clients, &pushed)
+    let (client, redirect_uri) = client_and_redirect(&settings.clients, &pushed, settings.profile)
         .map_err(|error| OAuthError::invalid_request(error.description))?;
     validate(
         &client,
@@ -123,7 +123,7 @@ pub async fn push(
         issuer.now,
         settings.profile,
     )?;
-    let ttl = settings.authorize.request_uri_ttl.as_secs();
+    let ttl = settings.request_uri_ttl().as_secs();
     let sealed = issuer.seal(
         TokenKind::PushedRequest,
         &PushedRequest {

@@ -18,6 +18,7 @@ pub async fn serve(
     let params = parse_form_body(content_type(&req), &body)?;
     let issuer = state.issuer();
     let authenticator = state.client_authenticator(&issuer);
-    let answer = push(&authenticator, &issuer, params, client_proof(&req)).await?;
+    let proof = client_proof(&req, &issuer.settings.server.trusted_proxies);
+    let answer = push(&authenticator, &issuer, params, proof).await?;
     Ok(no_store(HttpResponse::Created()).json(answer))
 }

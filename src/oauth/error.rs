@@ -42,14 +42,20 @@ pub enum ErrorCode {
     RequestDenied,
     /// RFC 6749 4.1.2.1: the authorization server does not issue codes for this response type.
     UnsupportedResponseType,
-    /// RFC 6749 4.1.2.1: the user (or the server) denied the request.
-    AccessDenied,
     /// OIDC Core 3.1.2.6: `prompt=none`, and nobody is signed in.
     LoginRequired,
     /// OIDC Core 3.1.2.6: `prompt=none`, and the user must consent first.
     ConsentRequired,
     /// OIDC Core 3.1.2.6: request objects (`request`) are not supported.
     RequestNotSupported,
+    /// RFC 8628 3.5: the user has not yet approved or denied the device.
+    AuthorizationPending,
+    /// RFC 8628 3.5: polling too fast; the interval grows by 5 seconds.
+    SlowDown,
+    /// RFC 8628 3.5 (and RFC 6749 4.1.2.1): the user denied the request.
+    AccessDenied,
+    /// RFC 8628 3.5: the device code has expired.
+    ExpiredToken,
 }
 
 impl ErrorCode {
@@ -67,9 +73,12 @@ impl ErrorCode {
             ErrorCode::TemporarilyUnavailable => "temporarily_unavailable",
             ErrorCode::NeedInfo => "need_info",
             ErrorCode::RequestDenied => "request_denied",
+            ErrorCode::AuthorizationPending => "authorization_pending",
+            ErrorCode::SlowDown => "slow_down",
+            ErrorCode::AccessDenied => "access_denied",
+            ErrorCode::ExpiredToken => "expired_token",
             ErrorCode::ServerError => "server_error",
             ErrorCode::UnsupportedResponseType => "unsupported_response_type",
-            ErrorCode::AccessDenied => "access_denied",
             ErrorCode::LoginRequired => "login_required",
             ErrorCode::ConsentRequired => "consent_required",
             ErrorCode::RequestNotSupported => "request_not_supported",

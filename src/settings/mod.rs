@@ -9,10 +9,12 @@ mod authorize;
 mod client_assertions;
 mod clients;
 mod credentials;
+mod device;
 mod encryption;
 mod env;
 mod keys;
 mod log;
+mod logout;
 mod problems;
 mod profile;
 mod providers;
@@ -32,12 +34,14 @@ mod values;
 pub use authorize::AuthorizeSettings;
 pub use client_assertions::ClientAssertionSettings;
 pub use credentials::CredentialSettings;
+pub use device::DeviceSettings;
 pub use env::ENV_PREFIX;
 pub use keys::KeySettings;
 pub use log::{LogFormat, LogSettings};
+pub use logout::{LogoutSettings, LOGOUT_TOKEN_TTL_SECS};
 pub use problems::{ConfigError, ConfigProblem};
 pub use profile::Profile;
-pub use revocation::{RevocationBackend, RevocationSettings};
+pub use revocation::{RedisTarget, RevocationBackend, RevocationSettings};
 pub use server::ServerSettings;
 pub use status_lists::StatusListSettings;
 pub use tls::TlsSettings;
@@ -77,6 +81,8 @@ pub struct Settings {
     pub users: UserRegistry,
     pub resources: ResourceRegistry,
     pub authorize: AuthorizeSettings,
+    pub device: DeviceSettings,
+    pub logout: LogoutSettings,
     pub client_assertions: ClientAssertionSettings,
     pub trusted_issuers: TrustedIssuerRegistry,
     pub tls: Option<TlsSettings>,
@@ -84,9 +90,13 @@ pub struct Settings {
     pub routes: Vec<CompatRoute>,
     pub providers: ProviderRegistry,
     pub uma_resources: UmaResourceRegistry,
-    /// How long a signed token can be valid: the longest token lifetime, plus a minute for
-    /// verifiers' clock skew. A retired signing key stays published this long.
+    /// How long a signed token can be valid: the longest token lifetime (status list tokens
+    /// included), plus a minute for verifiers' clock skew. A retired signing key stays
+    /// published this long.
     pub token_retention: Duration,
+    /// How long an access or ID token can be valid, plus the minute of skew: what a status
+    /// list must outlive its window by.
+    pub access_retention: Duration,
     /// What an assertion's `aud` may name: the issuer, the token and pushed authorization request
     /// endpoints (RFC 9126 2) and their mutual-TLS aliases; the issuer alone under FAPI 2.0.
     pub assertion_audiences: Vec<String>,
@@ -101,12 +111,16 @@ impl Settings {
             .filter_map(|client| client.access_token_ttl)
             .max()
             .unwrap_or_default();
-        self.token_retention = self
+        self.access_retention = self
             .tokens
             .access_token_ttl
             .max(self.tokens.id_token_ttl)
             .max(longest_client)
+            .max(Duration::from_secs(LOGOUT_TOKEN_TTL_SECS as u64))
             + Duration::from_secs(60);
+        self.token_retention = self
+            .access_retention
+            .max(self.status_lists.token_lifetime + Duration::from_secs(60));
         self.assertion_audiences = vec![self.issuer.clone()];
         // FAPI 2.0 5.3.2.1: the issuer identifier only.
         if !self.is_fapi2() {
@@ -127,7 +141,7 @@ impl Settings {
         crate::revocation::status_list::Layout {
             window_secs: self.status_lists.window.as_secs(),
             list_size: self.status_lists.list_size,
-            retention_secs: (self.token_retention + self.authorize.code_ttl).as_secs(),
+            retention_secs: (self.access_retention + self.authorize.code_ttl).as_secs(),
         }
     }
 
@@ -225,6 +239,8 @@ struct RawSettings {
     status_lists: status_lists::RawStatusLists,
     user_auth: credentials::RawUserAuth,
     authorize: authorize::RawAuthorize,
+    device: device::RawDevice,
+    logout: logout::RawLogout,
     client_assertions: client_assertions::RawClientAssertions,
     trusted_issuers: Vec<trusted_issuers::RawTrustedIssuer>,
     tls: Option<tls::RawTls>,
@@ -257,8 +273,12 @@ impl RawSettings {
             .client_assertions
             .validate(&mut problems.at("client_assertions"));
         let authorize = self.authorize.validate(&mut problems.at("authorize"));
+        let device = self.device.validate(&mut problems.at("device"));
+        let logout = self.logout.validate(&mut problems.at("logout"));
         let log = self.log.validate(&mut problems.at("log"));
-        let revocation = self.revocation.validate(&mut problems.at("revocation"));
+        let revocation = self
+            .revocation
+            .validate(&mut problems.at("revocation"), base_dir);
         let status_lists = self.status_lists.validate(&mut problems.at("status_lists"));
         let tls = self
             .tls
@@ -303,6 +323,8 @@ impl RawSettings {
             users,
             resources,
             authorize,
+            device,
+            logout,
             client_assertions,
             trusted_issuers,
             tls,
@@ -310,6 +332,7 @@ impl RawSettings {
             providers,
             uma_resources,
             token_retention: Duration::ZERO,
+            access_retention: Duration::ZERO,
             assertion_audiences: Vec::new(),
         }
         .derive();

@@ -5,7 +5,6 @@
 
 use crate::cli::tessera;
 use crate::harness::*;
-use crate::mtls::{thumbprint, Pki};
 use serde_json::json;
 use std::time::Duration;
 use tessera::jose::SigningAlg;
@@ -17,16 +16,6 @@ const API: &str = "https://api.bank.example";
 /// Parameters to replace, add or (with an empty value) remove in a request.
 type Changes<'a> = &'a [(&'a str, &'a str)];
 
-fn tls() -> TlsConfig {
-    TlsConfig {
-        listen: "127.0.0.1:0".to_owned(),
-        cert_file: "server.pem".to_owned(),
-        key_file: "server-key.pem".to_owned(),
-        client_ca_file: Some("client-ca.pem".to_owned()),
-        base_url: "https://localhost:8443".to_owned(),
-    }
-}
-
 /// A configuration the profile accepts: `bank` authenticates with its certificate from the client
 /// CA, `fintech` with private_key_jwt (its keys: `fintech_keys`).
 fn fapi2_config(fintech_keys: &[&TestKey]) -> TestConfig {
@@ -36,7 +25,7 @@ fn fapi2_config(fintech_keys: &[&TestKey]) -> TestConfig {
     } else {
         fintech_keys
     };
-    let mut config = TestConfig::new().profile("fapi2").tls(tls());
+    let mut config = TestConfig::new().profile("fapi2").tls(Pki::tls_listener());
     config.clients = vec![
         ClientConfig::new("bank")
             .token_endpoint_auth_methods(&["tls_client_auth"])
@@ -196,9 +185,23 @@ fn config_check_names_every_clause_a_file_breaks() {
             "app",
             "facebook.secret",
             "http://127.0.0.1:9",
-        ))
-        .write_in(dir.path());
-    let output = tessera(&config, &["config", "check"]);
+        ));
+    // Clients are named by their index in the file: `clients[webapp]` stands for it here.
+    let indexed = |text: &str| {
+        config
+            .clients
+            .iter()
+            .enumerate()
+            .fold(text.to_owned(), |text, (i, client)| {
+                let name = match client.client_id.as_str() {
+                    SPECIAL_ID => "special",
+                    id => id,
+                };
+                text.replace(&format!("clients[{name}]"), &format!("clients[{i}]"))
+            })
+    };
+    let path = config.write_in(dir.path());
+    let output = tessera(&path, &["config", "check"]);
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     for expected in [
@@ -209,36 +212,38 @@ fn config_check_names_every_clause_a_file_breaks() {
         "authorize.require_pushed_authorization_requests: profile fapi2 requires pushed authorization requests (FAPI 2.0 5.3.2.2): leave it out or set it to true",
         "client_assertions.clock_skew: profile fapi2 accepts JWTs dated up to 10 seconds ahead and refuses those more than 60 seconds ahead (FAPI 2.0 5.3.2.1): set 10s to 60s",
         // reports: client_secret_basic, client_secret_post
-        "clients[0].token_endpoint_auth_methods[0]: profile fapi2 authenticates clients with private_key_jwt, tls_client_auth or self_signed_tls_client_auth only (FAPI 2.0 5.3.2.1)",
-        "clients[0].token_endpoint_auth_methods[1]: profile fapi2 authenticates clients with private_key_jwt",
+        "clients[reports].token_endpoint_auth_methods[0]: profile fapi2 authenticates clients with private_key_jwt, tls_client_auth or self_signed_tls_client_auth only (FAPI 2.0 5.3.2.1)",
+        "clients[reports].token_endpoint_auth_methods[1]: profile fapi2 authenticates clients with private_key_jwt",
         // SPECIAL_ID: no methods named
-        "clients[1].token_endpoint_auth_methods: defaults to client_secret_basic, which profile fapi2 does not allow: name private_key_jwt, tls_client_auth or self_signed_tls_client_auth (FAPI 2.0 5.3.2.1)",
+        "clients[special].token_endpoint_auth_methods: defaults to client_secret_basic, which profile fapi2 does not allow: name private_key_jwt, tls_client_auth or self_signed_tls_client_auth (FAPI 2.0 5.3.2.1)",
         // webapp: a loopback http callback
-        "clients[5].redirect_uris[0]: profile fapi2 needs https redirect URIs, even on loopback (FAPI 2.0 5.3.2.2)",
-        "clients[5].redirect_uris[1]: profile fapi2 needs https redirect URIs",
+        "clients[webapp].redirect_uris[0]: profile fapi2 needs https redirect URIs, even on loopback (FAPI 2.0 5.3.2.2)",
+        "clients[webapp].redirect_uris[1]: profile fapi2 needs https redirect URIs",
         // mobile: public, with the password grant
-        "clients[6].token_endpoint_auth_methods[0]: profile fapi2 allows confidential clients only (FAPI 2.0 5.3.2.1)",
-        "clients[6].grant_types[0]: profile fapi2 refuses the password grant (FAPI 2.0 5.3.2.1)",
+        "clients[mobile].token_endpoint_auth_methods[0]: profile fapi2 allows confidential clients only (FAPI 2.0 5.3.2.1)",
+        "clients[mobile].grant_types[0]: profile fapi2 refuses the password grant (FAPI 2.0 5.3.2.1)",
         // consenting: PKCE plain allowed
-        "clients[7].allow_plain_pkce: profile fapi2 requires PKCE with S256 (FAPI 2.0 5.3.2.2)",
-        "clients[9].token_endpoint_auth_signing_algs[1]: profile fapi2 accepts JWTs signed with PS256, ES256 or EdDSA only (FAPI 2.0 5.4.1)",
-        "clients[9].token_endpoint_auth_signing_algs[2]: profile fapi2 accepts JWTs signed with PS256, ES256 or EdDSA only",
-        "clients[10].jwks_uri: profile fapi2 connects to other servers over TLS only: an https URL (FAPI 2.0 5.2.1)",
+        "clients[consenting].allow_plain_pkce: profile fapi2 requires PKCE with S256 (FAPI 2.0 5.3.2.2)",
+        "clients[loose].token_endpoint_auth_signing_algs[1]: profile fapi2 accepts JWTs signed with PS256, ES256 or EdDSA only (FAPI 2.0 5.4.1)",
+        "clients[loose].token_endpoint_auth_signing_algs[2]: profile fapi2 accepts JWTs signed with PS256, ES256 or EdDSA only",
+        "clients[keys-over-http].jwks_uri: profile fapi2 connects to other servers over TLS only: an https URL (FAPI 2.0 5.2.1)",
         "trusted_issuers[0].algs[1]: profile fapi2 accepts JWTs signed with PS256, ES256 or EdDSA only (FAPI 2.0 5.4.1)",
         "trusted_issuers[0].jwks_uri: profile fapi2 connects to other servers over TLS only",
         "providers[0].base_url: profile fapi2 connects to other servers over TLS only",
-        "clients[9].redirect_uris[0]: redirect URIs are compared exactly and profile fapi2 allows no wildcard: register every URI in full (FAPI 2.0 5.3.2.2)",
-        "clients[9].require_pushed_authorization_requests: profile fapi2 requires pushed authorization requests of every client (FAPI 2.0 5.3.2.2)",
+        "clients[loose].redirect_uris[0]: redirect URIs are compared exactly and profile fapi2 allows no wildcard: register every URI in full (FAPI 2.0 5.3.2.2)",
+        "clients[loose].require_pushed_authorization_requests: profile fapi2 requires pushed authorization requests of every client (FAPI 2.0 5.3.2.2)",
     ] {
-        assert!(stderr.contains(expected), "{expected}\nnot in\n{stderr}");
+        let expected = indexed(expected);
+        assert!(stderr.contains(&expected), "{expected}\nnot in\n{stderr}");
     }
     for allowed in [
         "trusted_issuers[0].algs[0]",
-        "clients[9].token_endpoint_auth_signing_algs[0]",
-        "clients[9].redirect_uris[1]",
-        "clients[9].token_endpoint_auth_methods",
+        "clients[loose].token_endpoint_auth_signing_algs[0]",
+        "clients[loose].redirect_uris[1]",
+        "clients[loose].token_endpoint_auth_methods",
     ] {
-        assert!(!stderr.contains(allowed), "{allowed} in\n{stderr}");
+        let allowed = indexed(allowed);
+        assert!(!stderr.contains(&allowed), "{allowed} in\n{stderr}");
     }
 
     // A file that keeps to the profile passes, and so does the server's start.

@@ -1,22 +1,21 @@
 //! The authorization endpoint (RFC 6749 4.1, OIDC Core 3.1.2) and the login and consent forms it
 //! shows: what to do with a request (its own parameters, or a pushed request's by `request_uri`,
-//! RFC 9126 4), a session and a submitted form. The answer says what the
-//! browser gets — a page, or a redirect — and the HTTP layer renders it (HTML, cookies, headers).
-//! CSRF is stateless: the cookie, the form field and the sealed request must agree.
+//! RFC 9126 4), a session and a submitted form. The answer says what the browser gets — a page, or a redirect — and the HTTP layer renders it (HTML, cookies, headers).
+//! CSRF, sessions and signing in are the browser pages' shared machinery (`oauth::browser`).
 
-use crate::clock::UnixTime;
 use crate::oauth::authorize::{
     client_and_redirect, validate, AuthorizationRequest, PageError, PushedUse, RedirectError,
-    Session, FORM_TTL_SECS,
+    Session, SignedIn, FORM_TTL_SECS,
 };
-use crate::oauth::credentials::{check_user_password, CredentialVerifier, PasswordCheck};
+use crate::oauth::browser::{
+    self, csrf_accepted, csrf_value, form_expired, form_not_accepted, BrowserHandles, SignInOutcome,
+};
 use crate::oauth::endpoints::par::PushedRequest;
 use crate::oauth::error::{status, ErrorCode, OAuthError};
-use crate::oauth::issuer::{random_id, Issuer};
+use crate::oauth::issuer::random_id;
 use crate::oauth::params::Params;
 use crate::oauth::token_kind::{ReplayKind, TokenKind};
-use crate::registry::{ClientRegistry, UserRegistry};
-use crate::revocation::Revocations;
+use crate::registry::ClientRegistry;
 use std::net::IpAddr;
 
 /// A form the browser is shown, with the checked request it carries.
@@ -27,28 +26,9 @@ pub struct Form {
     pub sealed: String,
 }
 
-/// What the browser gets, and the session it starts when the user just signed in.
-#[derive(Debug)]
-pub struct Outcome {
-    pub answer: Answer,
-    pub session: Option<NewSession>,
-}
-
-impl From<Answer> for Outcome {
-    fn from(answer: Answer) -> Self {
-        Self {
-            answer,
-            session: None,
-        }
-    }
-}
-
-/// A session the answer starts (a new sign-in).
-#[derive(Debug)]
-pub struct NewSession {
-    pub sealed: String,
-    pub max_age: i64,
-}
+/// What the browser gets, and the session cookie it sets (a new sign-in, or a client joining
+/// the session).
+pub type Outcome = browser::Outcome<Answer>;
 
 /// What the browser gets.
 #[derive(Debug)]
@@ -71,53 +51,31 @@ pub enum Answer {
     Page { error: PageError, status: u16 },
 }
 
+impl Answer {
+    fn page((error, status): (PageError, u16)) -> Self {
+        Answer::Page { error, status }
+    }
+}
+
 pub const FOUND: u16 = 302;
 pub const SEE_OTHER: u16 = 303;
 
 /// The handles the authorization endpoint uses.
 pub struct AuthorizeHandles<'a> {
-    pub issuer: &'a Issuer,
+    pub browser: BrowserHandles<'a>,
     pub clients: &'a ClientRegistry,
-    pub users: &'a UserRegistry,
-    /// User passwords (throttled per username and per address).
-    pub passwords: &'a CredentialVerifier,
-    /// Consent forms answer once; codes take their token's status-list entry.
-    pub revocations: &'a Revocations,
-    /// Length of a session (`[authorize] session_ttl`).
-    pub session_ttl_secs: i64,
-}
-
-/// A well-formed CSRF value: 128 random bits, base64url.
-fn csrf_value(cookie: Option<&str>) -> String {
-    cookie
-        .filter(|value| value.len() == 22)
-        .map(str::to_owned)
-        .unwrap_or_else(random_id)
-}
-
-fn same_secret(a: &str, b: &str) -> bool {
-    a.len() == b.len() && bool::from(subtle::ConstantTimeEq::ct_eq(a.as_bytes(), b.as_bytes()))
 }
 
 fn expired() -> Answer {
-    Answer::Page {
-        error: PageError {
-            title: "Sign-in expired",
-            description:
-                "This sign-in form has expired or is not valid. Start again from the application."
-                    .into(),
-        },
-        status: status::BAD_REQUEST,
-    }
+    Answer::page(form_expired("Sign-in expired", "sign-in"))
 }
 
 impl AuthorizeHandles<'_> {
-    fn now(&self) -> UnixTime {
-        self.issuer.now
-    }
-
     fn form(&self, request: AuthorizationRequest) -> Result<Form, OAuthError> {
-        let sealed = self.issuer.seal(TokenKind::AuthorizationForm, &request)?;
+        let sealed = self
+            .browser
+            .issuer
+            .seal(TokenKind::AuthorizationForm, &request)?;
         Ok(Form { request, sealed })
     }
 
@@ -134,6 +92,10 @@ impl AuthorizeHandles<'_> {
         })
     }
 
+    fn issuer_id(&self) -> &str {
+        &self.browser.issuer.settings.issuer
+    }
+
     fn error_redirect(
         &self,
         request: &AuthorizationRequest,
@@ -146,27 +108,27 @@ impl AuthorizeHandles<'_> {
             description: description.to_owned(),
         };
         Answer::Redirect {
-            location: request.error_redirect(&self.issuer.settings.issuer, &error),
+            location: request.error_redirect(self.issuer_id(), &error),
             status,
         }
     }
 
+    /// The code for `request`, back to the client.
     async fn code_redirect(
         &self,
         request: &AuthorizationRequest,
-        sub: &str,
-        auth_time: UnixTime,
+        signed_in: &SignedIn,
         status: u16,
     ) -> Result<Answer, OAuthError> {
+        let (issuer, revocations) = (self.browser.issuer, self.browser.revocations);
         // A pushed request gets one code (RFC 9126 4). It is used up here, when the user is
         // authorized, not when its page loads, so a reload or a link preview does not spend it
         // (FAPI 2.0 5.3.2.2 note 3). Its id is kept while any form made from it can be answered:
         // a login form made before it expired, then the consent form that login leads to.
         if let Some(pushed) = &request.pushed {
             let kept_until = pushed.exp + 2 * FORM_TTL_SECS;
-            if !self
-                .revocations
-                .first_use(ReplayKind::RequestUri, &pushed.jti, kept_until, self.now())
+            if !revocations
+                .first_use(ReplayKind::RequestUri, &pushed.jti, kept_until, issuer.now)
                 .await?
             {
                 return Ok(self.error_redirect(
@@ -177,46 +139,11 @@ impl AuthorizeHandles<'_> {
                 ));
             }
         }
-        let code = request
-            .code(self.issuer, self.revocations, sub, auth_time)
-            .await?;
+        let code = request.code(issuer, revocations, signed_in).await?;
         Ok(Answer::Redirect {
-            location: request.redirect_with(&self.issuer.settings.issuer, &[("code", &code)]),
+            location: request.redirect_with(self.issuer_id(), &[("code", &code)]),
             status,
         })
-    }
-
-    /// The user `sub` is signed in (since `auth_time`): consent when the client or the request
-    /// wants it, else the code goes back to the client.
-    async fn signed_in(
-        &self,
-        mut request: AuthorizationRequest,
-        sub: &str,
-        auth_time: UnixTime,
-        status: u16,
-    ) -> Result<Answer, OAuthError> {
-        let client = self
-            .clients
-            .get(&request.client_id)
-            .ok_or_else(|| OAuthError::invalid_request("the client doesn't exist"))?;
-        if client.consent || request.prompt.consent {
-            if request.prompt.none {
-                return Ok(self.error_redirect(
-                    &request,
-                    ErrorCode::ConsentRequired,
-                    "the client needs the user's consent",
-                    status,
-                ));
-            }
-            request.sub = Some(sub.to_owned());
-            request.auth_time = Some(auth_time);
-            request.exp = self.now() + FORM_TTL_SECS;
-            request.form_id = random_id();
-            return Ok(Answer::Consent {
-                form: self.form(request)?,
-            });
-        }
-        self.code_redirect(&request, sub, auth_time, status).await
     }
 
     /// The parameters an authorization request stands for: its own, or those of the pushed
@@ -235,7 +162,8 @@ impl AuthorizeHandles<'_> {
                 description: description.to_owned(),
             })
         };
-        let Some(pushed) = PushedRequest::open(self.issuer, request_uri) else {
+        let issuer = self.browser.issuer;
+        let Some(pushed) = PushedRequest::open(issuer, request_uri) else {
             return Ok(refused(
                 "the request_uri was not issued by this server, or it has expired",
             ));
@@ -250,8 +178,9 @@ impl AuthorizeHandles<'_> {
             Some(_) => {}
         }
         if self
+            .browser
             .revocations
-            .is_used(ReplayKind::RequestUri, &pushed.jti, self.now())
+            .is_used(ReplayKind::RequestUri, &pushed.jti, issuer.now)
             .await?
         {
             return Ok(refused("the request_uri was used already"));
@@ -263,10 +192,54 @@ impl AuthorizeHandles<'_> {
         Ok(Ok((pushed.params(), Some(used))))
     }
 
-    /// The session of a session cookie, if it is ours, current and its user still exists.
-    fn session(&self, cookie: Option<&str>) -> Option<Session> {
-        let session: Session = self.issuer.open(cookie?)?;
-        self.users.get(&session.sub).is_some().then_some(session)
+    /// The user of `session` is signed in: the client joins the session, then consent when the
+    /// client or the request wants it, else the code goes back to the client. The session
+    /// cookie is set again when `fresh` (a sign-in) or when the client was new to it.
+    async fn signed_in(
+        &self,
+        mut request: AuthorizationRequest,
+        mut session: Session,
+        fresh: bool,
+        status: u16,
+    ) -> Result<Outcome, OAuthError> {
+        let client = self
+            .clients
+            .get(&request.client_id)
+            .ok_or_else(|| OAuthError::invalid_request("the client doesn't exist"))?;
+        let needs_consent = client.consent || request.prompt.consent;
+        if needs_consent && request.prompt.none {
+            return Ok(self
+                .error_redirect(
+                    &request,
+                    ErrorCode::ConsentRequired,
+                    "the client needs the user's consent",
+                    status,
+                )
+                .into());
+        }
+        // Callers only bring sessions with room for the client (or a fresh one).
+        let (signed_in, joined) = session
+            .sign_into(&client.id)
+            .ok_or_else(|| OAuthError::server_error("the session has no room for the client"))?;
+        let cookie = if fresh || joined {
+            Some(self.browser.seal(&session)?)
+        } else {
+            None
+        };
+        let answer = if needs_consent {
+            request.signed_in = Some(signed_in);
+            request.exp = self.browser.issuer.now + FORM_TTL_SECS;
+            request.form_id = random_id();
+            Answer::Consent {
+                form: self.form(request)?,
+            }
+        } else {
+            self.code_redirect(&request, &signed_in, status).await?
+        };
+        Ok(Outcome {
+            answer,
+            session: cookie,
+        })
     }
 
     /// `GET /oauth2/authorize` with `query`, the browser's CSRF and session cookies.
@@ -275,7 +248,7 @@ impl AuthorizeHandles<'_> {
         query: &str,
         csrf_cookie: Option<&str>,
         session_cookie: Option<&str>,
-    ) -> Result<Answer, OAuthError> {
+    ) -> Result<Outcome, OAuthError> {
         let params = match Params::from_form(query.as_bytes()) {
             Ok(params) => params,
             Err(err) => {
@@ -285,7 +258,8 @@ impl AuthorizeHandles<'_> {
                         description: err.description.into_owned(),
                     },
                     status: status::BAD_REQUEST,
-                })
+                }
+                .into())
             }
         };
         let (params, pushed) = match self.request_params(params).await? {
@@ -294,21 +268,23 @@ impl AuthorizeHandles<'_> {
                 return Ok(Answer::Page {
                     error,
                     status: status::BAD_REQUEST,
-                })
+                }
+                .into())
             }
         };
+        let settings = &self.browser.issuer.settings;
         let (client, redirect_uri) =
-            match client_and_redirect(self.clients, &params, self.issuer.settings.profile) {
+            match client_and_redirect(self.clients, &params, settings.profile) {
                 Ok(found) => found,
                 Err(error) => {
                     return Ok(Answer::Page {
                         error,
                         status: status::BAD_REQUEST,
-                    })
+                    }
+                    .into())
                 }
             };
-        let now = self.now();
-        let settings = &self.issuer.settings;
+        let now = self.browser.issuer.now;
         let checked = if pushed.is_none()
             && (settings.requires_pushed_requests() || client.require_pushed_authorization_requests)
         {
@@ -340,119 +316,72 @@ impl AuthorizeHandles<'_> {
                     now,
                 );
                 return Ok(Answer::Redirect {
-                    location: bare.error_redirect(&settings.issuer, &error),
+                    location: bare.error_redirect(self.issuer_id(), &error),
                     status: FOUND,
-                });
+                }
+                .into());
             }
         };
         request.pushed = pushed;
-        let session = self.session(session_cookie).filter(|session| {
-            !request.prompt.login && request.accepts_auth_time(session.auth_time, now)
-        });
+        // A session full of other clients does not take this one: the user signs in again.
+        let session = self
+            .browser
+            .session(session_cookie)
+            .await?
+            .filter(|session| {
+                !request.prompt.login
+                    && request.accepts_auth_time(session.auth_time, now)
+                    && session.can_join(&client.id)
+            });
         match session {
-            Some(session) => {
-                self.signed_in(request, &session.sub, session.auth_time, FOUND)
-                    .await
-            }
-            None if request.prompt.none => Ok(self.error_redirect(
-                &request,
-                ErrorCode::LoginRequired,
-                "the user is not signed in",
-                FOUND,
-            )),
-            None => self.login(request, None, 200),
+            Some(session) => self.signed_in(request, session, false, FOUND).await,
+            None if request.prompt.none => Ok(self
+                .error_redirect(
+                    &request,
+                    ErrorCode::LoginRequired,
+                    "the user is not signed in",
+                    FOUND,
+                )
+                .into()),
+            None => Ok(self.login(request, None, 200)?.into()),
         }
     }
 
-    /// `POST /oauth2/authorize`: a login or consent form, with the browser's CSRF cookie.
+    /// `POST /oauth2/authorize`: a login or consent form, with the browser's CSRF and session
+    /// cookies.
     pub async fn submit(
         &self,
         params: &Params,
         csrf_cookie: Option<&str>,
+        session_cookie: Option<&str>,
         peer: Option<IpAddr>,
     ) -> Result<Outcome, OAuthError> {
         let Some(request) = params
             .get("request")
-            .and_then(|sealed| self.issuer.open::<AuthorizationRequest>(sealed))
+            .and_then(|sealed| self.browser.issuer.open::<AuthorizationRequest>(sealed))
         else {
             return Ok(expired().into());
         };
-        let form_csrf = params.get("csrf").unwrap_or_default();
-        if !(csrf_cookie.is_some_and(|cookie| same_secret(cookie, form_csrf))
-            && same_secret(form_csrf, &request.csrf))
-        {
-            return Ok(Answer::Page {
-                error: PageError {
-                    title: "Form not accepted",
-                    description:
-                        "The form could not be verified. Start again from the application.".into(),
-                },
-                status: status::FORBIDDEN,
-            }
-            .into());
+        if !csrf_accepted(csrf_cookie, params, &request.csrf) {
+            return Ok(Answer::page(form_not_accepted()).into());
         }
         match params.get("action") {
-            Some("login") => self.sign_in(request, params, peer).await,
+            Some("login") => match self
+                .browser
+                .sign_in(params, peer, session_cookie, &request.client_id)
+                .await?
+            {
+                SignInOutcome::SignedIn(session) => {
+                    self.signed_in(request, session, true, SEE_OTHER).await
+                }
+                SignInOutcome::Retry { message, status } => {
+                    Ok(self.login(request, Some(message), status)?.into())
+                }
+            },
             Some(action @ ("allow" | "deny")) => {
                 Ok(self.consent(request, action == "allow").await?.into())
             }
             _ => Ok(expired().into()),
-        }
-    }
-
-    async fn sign_in(
-        &self,
-        request: AuthorizationRequest,
-        params: &Params,
-        peer: Option<IpAddr>,
-    ) -> Result<Outcome, OAuthError> {
-        let (Some(username), Some(password)) = (params.get("username"), params.get("password"))
-        else {
-            return Ok(self
-                .login(
-                    request,
-                    Some("Enter your username and password.".into()),
-                    200,
-                )?
-                .into());
-        };
-        let now = self.now();
-        match check_user_password(self.passwords, self.users, username, password, peer, now).await?
-        {
-            PasswordCheck::Valid(user) => {
-                let session = Session {
-                    sub: user.username.clone(),
-                    auth_time: now,
-                    exp: now + self.session_ttl_secs,
-                };
-                let sealed = self.issuer.seal(TokenKind::Session, &session)?;
-                // The session starts with whatever comes next: the code, or the consent page.
-                Ok(Outcome {
-                    answer: self
-                        .signed_in(request, &user.username, now, SEE_OTHER)
-                        .await?,
-                    session: Some(NewSession {
-                        sealed,
-                        max_age: self.session_ttl_secs,
-                    }),
-                })
-            }
-            PasswordCheck::Throttled { retry_after } => Ok(self
-                .login(
-                    request,
-                    Some(format!(
-                        "Too many failed sign-in attempts. Try again in {retry_after} seconds."
-                    )),
-                    status::TOO_MANY_REQUESTS,
-                )?
-                .into()),
-            PasswordCheck::Invalid => Ok(self
-                .login(
-                    request,
-                    Some("The username or password is incorrect.".into()),
-                    status::UNAUTHORIZED,
-                )?
-                .into()),
         }
     }
 
@@ -461,17 +390,19 @@ impl AuthorizeHandles<'_> {
         request: AuthorizationRequest,
         allowed: bool,
     ) -> Result<Answer, OAuthError> {
-        let (Some(sub), Some(auth_time)) = (request.sub.clone(), request.auth_time) else {
+        let Some(signed_in) = request.signed_in.clone() else {
             return Ok(expired());
         };
         // A consent form answers once.
+        let issuer = self.browser.issuer;
         if !self
+            .browser
             .revocations
             .first_use(
                 ReplayKind::Consent,
                 &request.csrf_form_id(),
                 request.exp,
-                self.now(),
+                issuer.now,
             )
             .await?
         {
@@ -485,7 +416,6 @@ impl AuthorizeHandles<'_> {
                 SEE_OTHER,
             ));
         }
-        self.code_redirect(&request, &sub, auth_time, SEE_OTHER)
-            .await
+        self.code_redirect(&request, &signed_in, SEE_OTHER).await
     }
 }

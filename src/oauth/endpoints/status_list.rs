@@ -20,6 +20,8 @@ const MIN_RENDER_INTERVAL_SECS: i64 = 1;
 struct Rendered {
     version: u64,
     token: String,
+    /// The key that signed it: a rotation re-signs the list with the new key.
+    kid: String,
     /// The token's `iat`.
     signed_at: UnixTime,
     /// When its version was last compared with the store's.
@@ -69,6 +71,16 @@ impl RenderedLists {
         (issuer.now - cached.checked_at < MIN_RENDER_INTERVAL_SECS).then_some(cached)
     }
 
+    /// Whether a rendering is too old to serve as it is: past half its lifetime, or signed by
+    /// a key that no longer signs.
+    fn stale(cached: &Rendered, issuer: &Issuer) -> bool {
+        let half_life = issuer.settings.status_lists.token_lifetime.as_secs() as i64 / 2;
+        issuer.now - cached.signed_at >= half_life
+            || issuer
+                .signer()
+                .is_ok_and(|signer| signer.kid() != cached.kid)
+    }
+
     /// The status list token of list `id` (as it appears in a token's `uri`).
     pub async fn token(
         &self,
@@ -93,10 +105,9 @@ impl RenderedLists {
         }
         let cached = self.lists.get(&id);
         // Re-signed at half its lifetime, so a copy fetched now stays usable for a while.
-        let too_old = cached.as_ref().is_some_and(|cached| {
-            issuer.now - cached.signed_at
-                >= issuer.settings.status_lists.token_lifetime.as_secs() as i64 / 2
-        });
+        let too_old = cached
+            .as_ref()
+            .is_some_and(|cached| Self::stale(cached, issuer));
         let known = cached.as_ref().filter(|_| !too_old).map(|c| c.version);
         let rendered = match revocations.status_snapshot(&id, known).await? {
             // Unchanged and young enough: serve it, and look again in a second.
@@ -105,12 +116,14 @@ impl RenderedLists {
                 Arc::new(Rendered {
                     version: cached.version,
                     token: cached.token.clone(),
+                    kid: cached.kid.clone(),
                     signed_at: cached.signed_at,
                     checked_at: issuer.now,
                 })
             }
             Some(snapshot) => {
                 let uri = issuer.status_list_uri(&id);
+                let kid = issuer.signer()?.kid().to_owned();
                 let lists = &issuer.settings.status_lists;
                 let token = issuer.sign(
                     TokenKind::StatusList,
@@ -129,6 +142,7 @@ impl RenderedLists {
                 Arc::new(Rendered {
                     version: snapshot.version,
                     token,
+                    kid,
                     signed_at: issuer.now,
                     checked_at: issuer.now,
                 })

@@ -29,27 +29,18 @@ pub fn check_auth_method(settings: &Settings, method: AuthMethod) -> Result<(), 
     ))
 }
 
-/// FAPI 2.0 5.3.2.1: only sender-constrained access tokens are issued.
+/// FAPI 2.0 5.3.2.1: only sender-constrained access tokens are issued, bound by mutual TLS
+/// (RFC 8705, the certificate of the connection) or by DPoP (RFC 9449, the proof's key).
 pub fn check_sender_constrained(
     settings: &Settings,
     client: &AuthenticatedClient,
 ) -> Result<(), OAuthError> {
-    if !settings.is_fapi2() || is_sender_constrained(client) {
+    if !settings.is_fapi2() || client.binding.is_sender_constrained() {
         return Ok(());
     }
     Err(OAuthError::invalid_request(
-        "the FAPI 2.0 profile issues sender-constrained access tokens only, and this request binds them to nothing: call the mutual-TLS endpoint with the client's certificate",
+        "the FAPI 2.0 profile issues sender-constrained access tokens only, and this request binds them to nothing: send a DPoP proof, or call the mutual-TLS endpoint with the client's certificate",
     ))
-}
-
-/// Whether the access tokens of this request will be bound to a key its client proved it holds.
-/// Each kind of binding is one arm.
-fn is_sender_constrained(client: &AuthenticatedClient) -> bool {
-    match &client.binding {
-        // RFC 8705 3: the certificate of the mutual-TLS connection (`cnf.x5t#S256`).
-        Some(_certificate_thumbprint) => true,
-        None => false,
-    }
 }
 
 /// Whether the refresh grant hands out a new refresh token for the one it spends. FAPI 2.0
@@ -61,6 +52,7 @@ pub fn rotates_refresh_tokens(settings: &Settings) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::oauth::client_auth::Binding;
     use crate::registry::Client;
     use crate::settings::Profile;
     use std::sync::Arc;
@@ -71,11 +63,11 @@ mod tests {
         settings
     }
 
-    fn client(method: AuthMethod, binding: Option<&str>) -> AuthenticatedClient {
+    fn client(method: AuthMethod, binding: Binding) -> AuthenticatedClient {
         AuthenticatedClient {
             client: Arc::new(Client::new("c")),
             method,
-            binding: binding.map(str::to_owned),
+            binding,
         }
     }
 
@@ -115,12 +107,17 @@ mod tests {
         assert!(check_grant_type(&plain, GrantType::Password).is_ok());
         assert!(check_grant_type(&fapi2, GrantType::AuthorizationCode).is_ok());
 
-        let unbound = client(AuthMethod::PrivateKeyJwt, None);
+        let unbound = client(AuthMethod::PrivateKeyJwt, Binding::None);
         let err = check_sender_constrained(&fapi2, &unbound).unwrap_err();
         assert_eq!((err.code, err.status), (ErrorCode::InvalidRequest, 400));
         assert!(check_sender_constrained(&plain, &unbound).is_ok());
-        let bound = client(AuthMethod::TlsClientAuth, Some("x5t"));
-        assert!(check_sender_constrained(&fapi2, &bound).is_ok());
+        for binding in [
+            Binding::Certificate("x5t".into()),
+            Binding::Dpop("jkt".into()),
+        ] {
+            let bound = client(AuthMethod::PrivateKeyJwt, binding);
+            assert!(check_sender_constrained(&fapi2, &bound).is_ok());
+        }
 
         assert!(!rotates_refresh_tokens(&fapi2));
         assert!(rotates_refresh_tokens(&plain));

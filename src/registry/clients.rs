@@ -72,6 +72,8 @@ pub struct Client {
     /// `tls_client_auth`: the certificate subject DN, or a DNS SAN, that names this client.
     pub tls_subject_dn: Option<String>,
     pub tls_san_dns: Option<String>,
+    /// RFC 9449 5.2: every token request of this client must carry a DPoP proof.
+    pub dpop_bound_access_tokens: bool,
     /// The client must push its authorization requests (RFC 9126 6).
     pub require_pushed_authorization_requests: bool,
 }
@@ -103,6 +105,7 @@ impl Client {
             require_encrypted_assertion: false,
             tls_subject_dn: None,
             tls_san_dns: None,
+            dpop_bound_access_tokens: false,
             require_pushed_authorization_requests: false,
         }
     }

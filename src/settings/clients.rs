@@ -43,6 +43,7 @@ pub(super) struct RawClient {
     require_encrypted_assertion: bool,
     tls_client_auth_subject_dn: Option<String>,
     tls_client_auth_san_dns: Option<String>,
+    dpop_bound_access_tokens: bool,
     pub(super) require_pushed_authorization_requests: Option<bool>,
 }
 
@@ -174,6 +175,7 @@ impl RawClient {
             require_encrypted_assertion: self.require_encrypted_assertion,
             tls_subject_dn: self.tls_client_auth_subject_dn.clone(),
             tls_san_dns: self.tls_client_auth_san_dns.clone(),
+            dpop_bound_access_tokens: self.dpop_bound_access_tokens,
             require_pushed_authorization_requests: self
                 .require_pushed_authorization_requests
                 .unwrap_or(false),

@@ -509,7 +509,7 @@ async fn assertions_name_the_issuer_as_a_string_and_tokens_need_a_binding() {
         .assert_error(
             400,
             "invalid_request",
-            "the FAPI 2.0 profile issues sender-constrained access tokens only, and this request binds them to nothing: call the mutual-TLS endpoint with the client's certificate",
+            "the FAPI 2.0 profile issues sender-constrained access tokens only, and this request binds them to nothing: send a DPoP proof, or call the mutual-TLS endpoint with the client's certificate",
         );
 }
 

@@ -212,6 +212,6 @@ async fn the_profile_holds_at_run_time_whatever_the_settings_say() {
         .assert_error(
             400,
             "invalid_request",
-            "the FAPI 2.0 profile issues sender-constrained access tokens only, and this request binds them to nothing: call the mutual-TLS endpoint with the client's certificate",
+            "the FAPI 2.0 profile issues sender-constrained access tokens only, and this request binds them to nothing: send a DPoP proof, or call the mutual-TLS endpoint with the client's certificate",
         );
 }

@@ -1,7 +1,9 @@
-//! `POST /oauth2/par` (RFC 9126): a form body, the client's proof, and the pushed request's
-//! `request_uri` back with 201 Created.
+//! `POST /oauth2/par` (RFC 9126): a form body, the client's proof, a DPoP proof (RFC 9449 10.1),
+//! and the pushed request's `request_uri` back with 201 Created (and the `DPoP-Nonce` for the
+//! next proof).
 
-use super::extract::{client_proof, content_type, read_body};
+use super::error::DPOP_NONCE;
+use super::extract::{client_proof, content_type, dpop_request, read_body};
 use super::no_store;
 use crate::oauth::endpoints::par::push;
 use crate::oauth::params::parse_form_body;
@@ -19,6 +21,18 @@ pub async fn serve(
     let issuer = state.issuer();
     let authenticator = state.client_authenticator(&issuer);
     let proof = client_proof(&req, &issuer.settings.server.trusted_proxies);
-    let answer = push(&authenticator, &issuer, params, proof).await?;
-    Ok(no_store(HttpResponse::Created()).json(answer))
+    let answer = push(
+        &authenticator,
+        &issuer,
+        &state.revocations,
+        params,
+        proof,
+        dpop_request(&req),
+    )
+    .await?;
+    let mut response = no_store(HttpResponse::Created());
+    if let Some(nonce) = &answer.dpop_nonce {
+        response.insert_header((DPOP_NONCE, nonce.as_str()));
+    }
+    Ok(response.json(answer))
 }

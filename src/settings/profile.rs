@@ -156,6 +156,20 @@ pub(super) fn apply_fapi2(raw: &RawSettings, settings: &mut Settings, problems: 
             "profile fapi2 accepts JWTs dated up to 10 seconds ahead and refuses those more than 60 seconds ahead (FAPI 2.0 5.3.2.1): set 10s to 60s",
         );
     }
+    // 5.4.1 holds for DPoP proofs too: left out, the list is the profile's three.
+    match &raw.dpop.signing_algs {
+        Some(algs) => each_parsed(
+            &mut problems.at("dpop"),
+            "signing_algs",
+            algs,
+            |alg: SigningAlg| (!FAPI2_ALGS.contains(&alg)).then_some(FAPI2_ALGS_ONLY),
+        ),
+        None => {
+            let algs = settings.dpop.signing_algs.iter().copied();
+            let allowed = algs.filter(|alg| FAPI2_ALGS.contains(alg)).collect();
+            settings.dpop.set_signing_algs(allowed);
+        }
+    }
     let mut clients = problems.at("clients");
     for (i, client) in raw.clients.iter().enumerate() {
         check_client(client, &mut clients.item(i));

@@ -21,6 +21,7 @@ mod keys;
 mod logout;
 mod mtls;
 mod par;
+mod par_dpop;
 mod provider;
 mod redis;
 mod replicas;

@@ -3,16 +3,19 @@
 //! authorization endpoint checks them (the same code); it gets back a `request_uri` standing for
 //! them. The `request_uri` is self-contained — the pushed parameters sealed to the issuer — so
 //! nothing is stored and every replica reads it; it is short-lived, and its code is issued once
-//! (the replay store, see `endpoints::authorize`).
+//! (the replay store, see `endpoints::authorize`). A DPoP proof sent with the push binds the
+//! code to the proof's key, as a pushed `dpop_jkt` does (RFC 9449 10.1).
 
 use crate::clock::UnixTime;
 use crate::oauth::authorize::{client_and_redirect, validate};
 use crate::oauth::client_auth::{ClientAuthenticator, ClientProof};
+use crate::oauth::dpop::{DpopChecker, DpopRequest, Endpoint};
 use crate::oauth::error::{status, ErrorCode, OAuthError};
 use crate::oauth::issuer::{random_id, Issuer};
 use crate::oauth::params::Params;
 use crate::oauth::token_kind::TokenKind;
 use crate::oauth::tokens::OwnClaims;
+use crate::revocation::Revocations;
 use serde::{Deserialize, Serialize};
 
 /// RFC 9126 2.2: the form of every `request_uri` this server issues.
@@ -67,16 +70,23 @@ impl PushedRequest {
 pub struct PushedAnswer {
     pub request_uri: String,
     pub expires_in: u64,
+    /// RFC 9449 8.2: the DPoP nonce for the client's next proof (`DPoP-Nonce`), when the push
+    /// carried a proof and nonces are on.
+    #[serde(skip)]
+    pub dpop_nonce: Option<String>,
 }
 
-/// Answers a pushed authorization request with `params`, its client proven by `proof`. Errors are
-/// RFC 9126 2.3's: the token endpoint's for client authentication, the authorization endpoint's
-/// codes for the request, all as JSON.
+/// Answers a pushed authorization request with `params`, its client proven by `proof`, with the
+/// DPoP side of the request in `dpop` (its proof's `jti` spent in `revocations`). Errors are
+/// RFC 9126 2.3's: the token endpoint's for client authentication and DPoP proofs, the
+/// authorization endpoint's codes for the request, all as JSON.
 pub async fn push(
     authenticator: &ClientAuthenticator<'_>,
     issuer: &Issuer,
+    revocations: &Revocations,
     params: Params,
     proof: ClientProof<'_>,
+    dpop: DpopRequest<'_>,
 ) -> Result<PushedAnswer, OAuthError> {
     if params.is_empty() {
         return Err(OAuthError::invalid_request("no parameter in body request"));
@@ -92,12 +102,29 @@ pub async fn push(
             "request objects are not supported: push the authorization request's parameters themselves",
         ));
     }
+    // RFC 9449 10.1: the proof is checked as at the token endpoint, and before the client, so
+    // that a bad one costs no secret check and spends no client assertion.
+    let checker = DpopChecker::new(issuer, revocations, Endpoint::Token);
+    let dpop_proof = checker.check(&dpop, None).await?;
     let client = authenticator.authenticate(&params, proof).await?;
     let mut pushed = params;
     for name in CLIENT_CREDENTIALS {
         pushed.remove(name);
     }
     pushed.set("client_id", client.id.clone());
+    // RFC 9449 10.1: the proof's key binds the code as `dpop_jkt` would; sent together, the two
+    // must name the same key.
+    if let Some(proof) = &dpop_proof {
+        match pushed.get("dpop_jkt") {
+            None => pushed.set("dpop_jkt", proof.jkt.clone()),
+            Some(jkt) if jkt == proof.jkt => {}
+            Some(_) => {
+                return Err(OAuthError::invalid_request(
+                    "the dpop_jkt parameter is not the thumbprint of the DPoP proof's key (RFC 9449 10.1)",
+                ))
+            }
+        }
+    }
     let size: usize = pushed
         .pairs()
         .map(|(name, value)| name.len() + value.len())
@@ -137,5 +164,6 @@ pub async fn push(
     Ok(PushedAnswer {
         request_uri: format!("{REQUEST_URI_PREFIX}{sealed}"),
         expires_in: ttl,
+        dpop_nonce: dpop_proof.and_then(|_| checker.current_nonce()),
     })
 }

@@ -235,7 +235,9 @@ impl<'a> DpopChecker<'a> {
         let jws = foreign_jwt::parse(proof, &policy).map_err(|err| self.unverified(err))?;
         // The security profile's algorithms whatever the list says (config check narrows it).
         if !(self.issuer.settings).allows_assertion_alg(foreign_jwt::header_alg(&jws)) {
-            return Err(self.unverified(ForeignJwtError::AlgorithmNotAllowed));
+            return Err(self.invalid(
+                "the FAPI 2.0 profile accepts DPoP proofs signed with PS256, ES256 or EdDSA only",
+            ));
         }
         if jws.header().typ.as_deref() != Some(DPOP_PROOF_TYP) {
             return Err(self.invalid("the DPoP proof's typ must be dpop+jwt"));

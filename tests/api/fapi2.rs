@@ -9,16 +9,16 @@ use serde_json::json;
 use std::time::Duration;
 use tessera::jose::SigningAlg;
 
-const BANK_CALLBACK: &str = "https://bank.example/cb";
-const FINTECH_CALLBACK: &str = "https://fintech.example/cb";
-const API: &str = "https://api.bank.example";
+pub(crate) const BANK_CALLBACK: &str = "https://bank.example/cb";
+pub(crate) const FINTECH_CALLBACK: &str = "https://fintech.example/cb";
+pub(crate) const API: &str = "https://api.bank.example";
 
 /// Parameters to replace, add or (with an empty value) remove in a request.
 type Changes<'a> = &'a [(&'a str, &'a str)];
 
 /// A configuration the profile accepts: `bank` authenticates with its certificate from the client
 /// CA, `fintech` with private_key_jwt (its keys: `fintech_keys`).
-fn fapi2_config(fintech_keys: &[&TestKey]) -> TestConfig {
+pub(crate) fn fapi2_config(fintech_keys: &[&TestKey]) -> TestConfig {
     let spare = TestKey::new(SigningAlg::ES256, "fintech");
     let fintech_keys = if fintech_keys.is_empty() {
         &[&spare][..]
@@ -47,7 +47,7 @@ fn fapi2_config(fintech_keys: &[&TestKey]) -> TestConfig {
 
 /// A FAPI 2.0 authorization request of `client_id` to `callback`, with `changes` made (each
 /// replaces the parameter of its name, or adds it; an empty value removes it).
-fn request<'a>(
+pub(crate) fn request<'a>(
     client_id: &'a str,
     callback: &'a str,
     challenge: &'a str,
@@ -72,14 +72,14 @@ fn request<'a>(
 }
 
 /// The bank's side: its certificate, its TLS client, the app's TLS listener.
-struct Bank {
-    der: Vec<u8>,
-    http: reqwest::Client,
-    base: String,
+pub(crate) struct Bank {
+    pub(crate) der: Vec<u8>,
+    pub(crate) http: reqwest::Client,
+    pub(crate) base: String,
 }
 
 impl Bank {
-    async fn new(pki: &Pki, app: &TestApp) -> Bank {
+    pub(crate) async fn new(pki: &Pki, app: &TestApp) -> Bank {
         let (identity, der, _) = pki.client("bank", true);
         Bank {
             der,
@@ -91,7 +91,7 @@ impl Bank {
         }
     }
 
-    async fn post(&self, path: &str, form: &[(&str, &str)]) -> Answer {
+    pub(crate) async fn post(&self, path: &str, form: &[(&str, &str)]) -> Answer {
         post_form(&self.http, &format!("{}{path}", self.base), None, form).await
     }
 
@@ -305,6 +305,25 @@ async fn the_profile_flow_over_mutual_tls_binds_every_token_and_keeps_the_refres
     assert_eq!(claims["cnf"], bound);
     assert_eq!(claims["sub"], "alice");
     let refresh_token = tokens.str("refresh_token").to_owned();
+
+    // FAPI 2.0 5.3.4: userinfo takes the bound token only with its certificate.
+    let access_token = tokens.str("access_token");
+    let stolen = app.userinfo(access_token).await;
+    stolen.assert_error(
+        401,
+        "invalid_token",
+        "the access token is bound to a client certificate this request did not present",
+    );
+    let own = bank
+        .http
+        .get(format!("{}/oauth2/userinfo", bank.base))
+        .bearer_auth(access_token)
+        .send()
+        .await
+        .unwrap();
+    let own = Answer::from(own).await;
+    assert_eq!(own.status, 200, "{}", own.json);
+    assert_eq!(own.json["sub"], "alice");
 
     // FAPI 2.0 5.3.2.1: no refresh token rotation. The same refresh token works again, and no
     // new one is handed out.

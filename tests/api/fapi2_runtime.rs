@@ -215,3 +215,66 @@ async fn the_profile_holds_at_run_time_whatever_the_settings_say() {
             "the FAPI 2.0 profile issues sender-constrained access tokens only, and this request binds them to nothing: send a DPoP proof, or call the mutual-TLS endpoint with the client's certificate",
         );
 }
+
+#[tokio::test]
+async fn codes_live_60_seconds_and_proofs_use_the_profile_algorithms_whatever_the_settings_say() {
+    const TOKEN: &str = "/oauth2/token";
+    let es256 = TestKey::new(SigningAlg::ES256, "signed-es256");
+    let app = spawn_switched(&loose_config(&[&es256])).await;
+    let key = DpopKey::new("ES256");
+    let challenge = challenge(VERIFIER);
+    // Two codes of `signed`, bound to `key` by the push's proof.
+    let mut codes = Vec::new();
+    for _ in 0..2 {
+        let assertion = signed_assertion(&app, &es256, json!(ISSUER));
+        let mut form = signed_request(&challenge, &[("client_id", "")]);
+        form.push(("client_assertion_type", ASSERTION_TYPE));
+        form.push(("client_assertion", &assertion));
+        let proof = key.proof(&app, "POST", "/oauth2/par", json!({}));
+        let pushed = app.push_dpop(None, &proof, &form).await;
+        assert_eq!(pushed.status, 201, "{}", pushed.json);
+        codes.push(
+            app.pushed_code("signed", pushed.str("request_uri"), &[])
+                .await,
+        );
+    }
+    let exchange = |code: &str, proof: String| {
+        let assertion = signed_assertion(&app, &es256, json!(ISSUER));
+        let form = [
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", SIGNED_CALLBACK),
+            ("code_verifier", VERIFIER),
+            ("client_assertion_type", ASSERTION_TYPE),
+            ("client_assertion", &assertion),
+        ]
+        .map(|(name, value)| (name, value.to_owned()));
+        let app = &app;
+        async move {
+            let form: Vec<(&str, &str)> = form.iter().map(|(n, v)| (*n, v.as_str())).collect();
+            app.token_dpop(None, &proof, &form).await
+        }
+    };
+
+    // [dpop] still lists ES384 (the settings were not narrowed): the profile refuses it.
+    let es384 = DpopKey::new("ES384").proof(&app, "POST", TOKEN, json!({}));
+    exchange(&codes[0], es384).await.assert_error(
+        400,
+        "invalid_dpop_proof",
+        "the FAPI 2.0 profile accepts DPoP proofs signed with PS256, ES256 or EdDSA only",
+    );
+
+    // code_ttl says 120 seconds; the profile, 60.
+    app.clock.advance(Duration::from_secs(59));
+    let answer = exchange(&codes[0], key.proof(&app, "POST", TOKEN, json!({}))).await;
+    let claims = app.token_claims(&answer, "https://reports.internal").await;
+    assert_eq!(claims["cnf"]["jkt"], key.jkt.as_str());
+    app.clock.advance(Duration::from_secs(1));
+    exchange(&codes[1], key.proof(&app, "POST", TOKEN, json!({})))
+        .await
+        .assert_error(
+            400,
+            "invalid_grant",
+            "the authorization code is not correct",
+        );
+}

@@ -13,6 +13,7 @@ mod encryption;
 mod errors;
 mod exchange;
 mod fapi2;
+mod fapi2_dpop;
 mod fapi2_runtime;
 mod flood;
 mod harness;

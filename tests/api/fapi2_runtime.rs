@@ -53,22 +53,9 @@ pub fn signed_request<'a>(
     challenge: &'a str,
     changes: &[(&'a str, &'a str)],
 ) -> Vec<(&'a str, &'a str)> {
-    let mut form = vec![
-        ("response_type", "code"),
-        ("client_id", "signed"),
-        ("redirect_uri", SIGNED_CALLBACK),
-        ("scope", "openid"),
-        ("state", "loose-state"),
-        ("code_challenge", challenge),
-        ("code_challenge_method", "S256"),
-    ];
-    for (name, value) in changes {
-        form.retain(|(existing, _)| existing != name);
-        if !value.is_empty() {
-            form.push((name, value));
-        }
-    }
-    form
+    let mut all = vec![("scope", "openid")];
+    all.extend_from_slice(changes);
+    crate::fapi2::request("signed", SIGNED_CALLBACK, challenge, &all)
 }
 
 /// A client assertion of `signed` by `key`, naming `aud`.

@@ -262,27 +262,16 @@ impl AuthorizeHandles<'_> {
                 .into())
             }
         };
+        let refused = |error| Ok(Answer::page((error, status::BAD_REQUEST)).into());
         let (params, pushed) = match self.request_params(params).await? {
             Ok(found) => found,
-            Err(error) => {
-                return Ok(Answer::Page {
-                    error,
-                    status: status::BAD_REQUEST,
-                }
-                .into())
-            }
+            Err(error) => return refused(error),
         };
         let settings = &self.browser.issuer.settings;
         let (client, redirect_uri) =
             match client_and_redirect(self.clients, &params, settings.profile) {
                 Ok(found) => found,
-                Err(error) => {
-                    return Ok(Answer::Page {
-                        error,
-                        status: status::BAD_REQUEST,
-                    }
-                    .into())
-                }
+                Err(error) => return refused(error),
             };
         let now = self.browser.issuer.now;
         let checked = if pushed.is_none()

@@ -16,6 +16,7 @@ mod log;
 mod problems;
 mod providers;
 mod resources;
+mod restart;
 mod revocation;
 mod routes;
 mod server;
@@ -237,12 +238,18 @@ impl RawSettings {
             .tls
             .as_ref()
             .and_then(|raw| raw.validate(&mut problems.at("tls"), base_dir));
+        let userinfo = format!(
+            "{}{}",
+            issuer.as_deref().unwrap_or_default(),
+            crate::oauth::paths::USERINFO
+        );
         let clients = clients::validate_clients(
             &self.clients,
             problems,
             base_dir,
             self.tls.is_some(),
             tls.as_ref(),
+            &userinfo,
         );
         let users = users::validate_users(&self.users, problems);
         let resources = resources::validate_resources(&self.resources, problems, base_dir);

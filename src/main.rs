@@ -1,4 +1,4 @@
-//! The `tessera` command: serve, keys, client, config.
+//! The `tessera` command: serve, keys, client, user, token, config.
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -122,24 +122,59 @@ fn serve(config: &Path) -> anyhow::Result<ExitCode> {
     actix_web::rt::System::new().block_on(async move {
         let app = Application::build(settings, Arc::new(SystemClock))?;
         let state = app.state();
-        // SIGHUP: re-read the keys folder without dropping a request.
+        let config = config.to_owned();
+        // SIGHUP: re-read the configuration file and the keys folder without dropping a request.
         actix_web::rt::spawn(async move {
             let Ok(mut hangups) =
                 tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
             else {
-                tracing::error!("cannot listen for SIGHUP: key reloads need a restart");
+                tracing::error!(
+                    "cannot listen for SIGHUP: configuration and key reloads need a restart"
+                );
                 return;
             };
             while hangups.recv().await.is_some() {
-                match state.reload_keys() {
-                    Ok(()) => tracing::info!("SIGHUP: keys reloaded"),
-                    Err(err) => tracing::error!(error = %err, "SIGHUP: keys not reloaded, the current keys stay"),
-                }
+                reload(&state, &config);
             }
         });
         app.run_until_stopped().await?;
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// One SIGHUP: the whole configuration with its keys, or, when the file is refused, the keys
+/// folder alone under the running configuration (a rotation never waits for a fixed file).
+fn reload(state: &tessera::state::AppState, config: &Path) {
+    use tessera::state::ReloadError;
+    match state.reload(Settings::load(config)) {
+        Ok(()) => {
+            let settings = state.settings();
+            tracing::info!(
+                clients = settings.clients.len(),
+                users = settings.users.len(),
+                providers = settings.providers.len(),
+                routes = settings.routes.len(),
+                "SIGHUP: configuration and keys reloaded"
+            );
+        }
+        Err(err) => {
+            let restart = matches!(err, ReloadError::NeedsRestart(_));
+            tracing::error!(
+                error = %err,
+                "SIGHUP: configuration not reloaded, the running one stays{}",
+                if restart { " (restart to apply these changes)" } else { "" }
+            );
+            if matches!(err, ReloadError::Keys(_)) {
+                return;
+            }
+            match state.reload_keys() {
+                Ok(()) => tracing::info!("SIGHUP: keys reloaded"),
+                Err(err) => {
+                    tracing::error!(error = %err, "SIGHUP: keys not reloaded, the current keys stay")
+                }
+            }
+        }
+    }
 }
 
 fn keys_command(config: &Path, command: KeysCommand) -> anyhow::Result<ExitCode> {

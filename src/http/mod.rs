@@ -22,7 +22,7 @@ pub use error::REALM;
 
 use crate::oauth::error::status;
 use crate::oauth::{paths, OAuthError};
-use crate::registry::{CompatRoute, RouteEndpoint};
+use crate::registry::RouteEndpoint;
 use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse, HttpResponseBuilder, ResponseError};
@@ -76,23 +76,25 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(paths::METRICS, web::get().to(metrics::serve));
 }
 
-/// The compatible routes of the configuration, each with its options in its app data.
-pub fn compat_routes(cfg: &mut web::ServiceConfig, routes: &[CompatRoute]) {
-    for route in routes {
-        cfg.service(
-            post_resource(route.path.as_str(), compat_route)
-                .app_data(web::Data::new(route.clone())),
-        );
-    }
-}
-
-/// A compatible route: its core endpoint's work, then its envelope.
-async fn compat_route(
+/// Every other path: a compatible route of the configuration as it is now (looked up per
+/// request, so a reload adds, changes and removes routes), else 404 with an empty body.
+pub async fn compat_or_not_found(
     req: HttpRequest,
     payload: web::Payload,
     state: web::Data<AppState>,
-    route: web::Data<CompatRoute>,
 ) -> HttpResponse {
+    let route = state
+        .settings()
+        .routes
+        .iter()
+        .find(|route| route.path == req.path())
+        .cloned();
+    let Some(route) = route else {
+        return HttpResponse::NotFound().finish();
+    };
+    if req.method() != actix_web::http::Method::POST {
+        return compat::wrap(&state, &route, Ok(post_only().await)).await;
+    }
     let result = match route.endpoint {
         RouteEndpoint::Token => token::serve_route(&req, payload, &state, Some(&route)).await,
         RouteEndpoint::Revoke => revoke::serve_route(&req, payload, &state, Some(&route)).await,

@@ -2,7 +2,8 @@
 //! without paying argon2 on the hot path and without letting a flood of guesses burn the CPU.
 //!
 //! - A verified secret is remembered, keyed by a keyed hash (HMAC-SHA256 under a per-process
-//!   random key) of who presented it and what; the secret itself is never stored.
+//!   random key) of who presented it, what, and the hash it was checked against (so a reload
+//!   that changes the hash checks the secret again); the secret itself is never stored.
 //! - A refused secret is remembered too, in its own cache, so failures cannot evict successes.
 //! - An unknown subject is checked against a dummy hash of the same cost: same time as a wrong
 //!   secret.
@@ -128,11 +129,15 @@ impl CredentialVerifier {
         }
     }
 
-    fn cache_key(&self, subject: &str, presented: &str) -> CacheKey {
+    /// The cache entry of `presented` for `subject` checked against `phc`: a reloaded
+    /// configuration that changes the hash never finds the old secret's verdict.
+    fn cache_key(&self, subject: &str, phc: &str, presented: &str) -> CacheKey {
         let mut ctx = hmac::Context::with_key(&self.mac_key);
-        // Length-prefixed, so no two (subject, secret) pairs share an input.
-        ctx.update(&(subject.len() as u64).to_be_bytes());
-        ctx.update(subject.as_bytes());
+        // Length-prefixed, so no two (subject, hash, secret) triples share an input.
+        for part in [subject, phc] {
+            ctx.update(&(part.len() as u64).to_be_bytes());
+            ctx.update(part.as_bytes());
+        }
         ctx.update(presented.as_bytes());
         let tag = ctx.sign();
         let mut key = [0u8; 32];
@@ -150,7 +155,8 @@ impl CredentialVerifier {
         peer: Option<IpAddr>,
         now: UnixTime,
     ) -> Result<(Verdict, Path), tokio::task::JoinError> {
-        let key = self.cache_key(subject, presented);
+        let phc = hash.map_or(self.dummy_hash.as_str(), SecretHash::as_phc);
+        let key = self.cache_key(subject, phc, presented);
         if hash.is_some() && self.verified.contains_key(&key) {
             return Ok((Verdict::Valid, Path::Cached));
         }
@@ -161,9 +167,7 @@ impl CredentialVerifier {
             self.record_failure(subject, peer, now);
             return Ok((Verdict::Invalid, Path::Cached));
         }
-        let phc = hash
-            .map_or(self.dummy_hash.as_str(), SecretHash::as_phc)
-            .to_owned();
+        let phc = phc.to_owned();
         let presented = presented.to_owned();
         let matches = tokio::task::spawn_blocking(move || argon2_matches(&phc, &presented)).await?;
         if matches && hash.is_some() {

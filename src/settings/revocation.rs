@@ -31,7 +31,30 @@ pub enum RevocationBackend {
     Redis { url: String, key_prefix: String },
 }
 
-#[derive(Debug, Clone)]
+impl RevocationBackend {
+    /// What the startup log says: the backend, and for Redis where it is (never its password).
+    pub fn describe(&self) -> String {
+        match self {
+            RevocationBackend::Memory => "memory".to_owned(),
+            RevocationBackend::Redis { url, key_prefix } => {
+                let place = url::Url::parse(url)
+                    .ok()
+                    .and_then(|url| {
+                        let host = url.host_str()?.to_owned();
+                        Some(format!(
+                            "{host}:{}{}",
+                            url.port().unwrap_or(6379),
+                            url.path()
+                        ))
+                    })
+                    .unwrap_or_default();
+                format!("redis {place} (prefix {key_prefix})")
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
 pub struct RevocationSettings {
     pub backend: RevocationBackend,
     /// Live denylist entries the memory backend holds; past it new revocations get 503.

@@ -10,7 +10,7 @@ pub(super) struct RawServer {
     workers: Option<u64>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ServerSettings {
     /// Largest request body accepted; larger ones get 413.
     pub max_body_bytes: usize,

@@ -356,3 +356,97 @@ async fn user_password_hash_reads_standard_input_and_the_hash_signs_in() {
         200
     );
 }
+
+#[tokio::test]
+async fn serve_says_what_is_on_when_it_starts() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let config = process_config(
+        dir.path(),
+        "[[routes]]\npath = \"/token\"\nendpoint = \"token\"\n[[routes]]\npath = \"/token/revoke\"\nendpoint = \"revoke\"\n",
+    );
+    let server = ServerProcess::start(&config);
+    let started = server.started.clone();
+    let jwks: serde_json::Value = reqwest::get(server.url("/.well-known/jwks.json"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(started["issuer"], ISSUER);
+    assert_eq!(started["revocation"], "memory");
+    assert_eq!(started["tls"], "off");
+    assert_eq!(started["routes"], "/token /token/revoke");
+    assert_eq!(started["clients"], 9);
+    assert_eq!(started["users"], 2);
+    assert_eq!(started["providers"], 0);
+    assert_eq!(started["signing_alg"], "ES256");
+    assert_eq!(
+        [started["signing_kid"].as_str().unwrap().to_owned()],
+        signing_kids(&jwks).as_slice()
+    );
+    assert!(server.stop().success());
+}
+
+#[tokio::test]
+async fn serve_reloads_the_whole_configuration_on_sighup_and_keeps_it_when_refused() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let config = process_config(dir.path(), "");
+    let server = ServerProcess::start(&config);
+    let client = reqwest::Client::new();
+    let route = server.url("/v2/token");
+    let newcomer = || {
+        post_form(
+            &client,
+            &route,
+            ("newcomer", OTHER_SECRET),
+            &[("grant_type", "client_credentials")],
+        )
+    };
+    assert_eq!(newcomer().await.status, 404, "no such route yet");
+
+    let first = std::fs::read_to_string(&config).unwrap();
+    let hash = tessera::oauth::credentials::hash_secret(OTHER_SECRET);
+    let grown = format!(
+        "{first}\n[[routes]]\npath = \"/v2/token\"\nendpoint = \"token\"\n\n[[clients]]\nclient_id = \"newcomer\"\nclient_secret_hash = \"{hash}\"\nscopes = [\"n\"]\naudience = [\"https://n.internal\"]\n"
+    );
+    std::fs::write(&config, &grown).unwrap();
+    server.signal(libc::SIGHUP);
+    let reloaded = server.wait_for_log("configuration and keys reloaded");
+    assert_eq!(reloaded["clients"], 10);
+    assert_eq!(reloaded["routes"], 1);
+    let answer = newcomer().await;
+    assert_eq!(answer.status, 200, "{}", answer.json);
+
+    // A broken file: logged with its problem, counted, and the running configuration serves on.
+    std::fs::write(
+        &config,
+        grown.replace("endpoint = \"token\"", "endpoint = \"tokens\""),
+    )
+    .unwrap();
+    server.signal(libc::SIGHUP);
+    let refused = server.wait_for_log("configuration not reloaded");
+    let error = refused["error"].as_str().unwrap();
+    assert!(error.contains("routes[0].endpoint"), "{error}");
+    assert_eq!(newcomer().await.status, 200);
+
+    // A new listen address needs a restart: refused whole, and said so.
+    std::fs::write(
+        &config,
+        grown.replace("listen = \"127.0.0.1:0\"", "listen = \"127.0.0.1:1\""),
+    )
+    .unwrap();
+    server.signal(libc::SIGHUP);
+    server.wait_for_log("restart to apply these changes");
+    assert_eq!(newcomer().await.status, 200);
+    let metrics = reqwest::get(server.url("/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for (result, count) in [("ok", 1.0), ("invalid", 1.0), ("restart_required", 1.0)] {
+        let line = format!("tessera_config_reloads_total{{result=\"{result}\"}}");
+        assert_eq!(metric(&metrics, &line), Some(count), "{result}\n{metrics}");
+    }
+    assert!(server.stop().success());
+}

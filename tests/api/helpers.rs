@@ -387,10 +387,14 @@ pub fn keys_dir_files(dir: &Path) -> Vec<std::path::PathBuf> {
         .collect()
 }
 
-/// A `tessera serve` process and the address it logged.
+/// A `tessera serve` process, the address it logged, and its log.
 pub struct ServerProcess {
     pub child: std::process::Child,
     pub address: String,
+    /// The "listening" event: what the server says is on.
+    pub started: Value,
+    /// Every JSON log event after it, as it arrives.
+    pub log: Arc<std::sync::Mutex<Vec<Value>>>,
 }
 
 impl ServerProcess {
@@ -406,7 +410,7 @@ impl ServerProcess {
             .spawn()
             .unwrap();
         let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-        let address = loop {
+        let started = loop {
             let line = lines
                 .next()
                 .expect("the server logs before exiting")
@@ -414,12 +418,49 @@ impl ServerProcess {
             assert!(!line.contains(REPORTS_SECRET) && !line.contains(OTHER_SECRET));
             let event: serde_json::Value = serde_json::from_str(&line).unwrap();
             if event["message"] == "listening" {
-                break event["address"].as_str().unwrap().to_owned();
+                break event;
             }
         };
+        let address = started["address"].as_str().unwrap().to_owned();
         // Keep draining the log so the server never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
-        ServerProcess { child, address }
+        let log = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let kept = log.clone();
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                assert!(!line.contains(REPORTS_SECRET) && !line.contains(OTHER_SECRET));
+                if let Ok(event) = serde_json::from_str(&line) {
+                    kept.lock().unwrap().push(event);
+                }
+            }
+        });
+        ServerProcess {
+            child,
+            address,
+            started,
+            log,
+        }
+    }
+
+    /// Waits up to 10 seconds for a log event whose message contains `text`, and returns it.
+    pub fn wait_for_log(&self, text: &str) -> Value {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let found = self
+                .log
+                .lock()
+                .unwrap()
+                .iter()
+                .find(|event| event["message"].as_str().is_some_and(|m| m.contains(text)))
+                .cloned();
+            if let Some(event) = found {
+                return event;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no log event with {text:?}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
     }
 
     pub fn signal(&self, signal: i32) {

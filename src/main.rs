@@ -38,9 +38,49 @@ enum Command {
     /// User registration helpers.
     #[command(subcommand)]
     User(UserCommand),
+    /// Decode, verify and mint access tokens (debugging and tests).
+    #[command(subcommand)]
+    Token(TokenCommand),
     /// Configuration helpers.
     #[command(subcommand)]
     Config(ConfigCommand),
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Print a token's header and claims as JSON, checking nothing.
+    Decode {
+        /// The token; read from standard input when left out (keeps it out of shell history).
+        token: Option<String>,
+    },
+    /// Verify an access token against a running issuer, as a resource server does: the
+    /// signature with the issuer's JWK Set over HTTP, typ at+jwt, iss, aud, exp, and the
+    /// token's status list entry when it carries one. Exit status 1 when it is not valid.
+    Verify {
+        /// The token; read from standard input when left out.
+        token: Option<String>,
+        /// The audience to verify for; the token's first `aud` when left out.
+        #[arg(long)]
+        audience: Option<String>,
+        /// Where the issuer is reached, when not at its `issuer` URL (a local port, say).
+        #[arg(long)]
+        server: Option<String>,
+    },
+    /// Mint an access token offline with the configured keys and print it.
+    Mint {
+        /// A client of the configuration.
+        #[arg(long)]
+        client: String,
+        /// A user of the configuration, for a user token; the client's own token otherwise.
+        #[arg(long)]
+        user: Option<String>,
+        /// Space-separated scopes the client may have; its default scopes when left out.
+        #[arg(long)]
+        scope: Option<String>,
+        /// An audience the client may have (repeatable); all of the client's when left out.
+        #[arg(long)]
+        audience: Vec<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -94,6 +134,7 @@ fn main() -> ExitCode {
             Ok(ExitCode::SUCCESS)
         }
         Command::User(UserCommand::PasswordHash) => password_hash(),
+        Command::Token(command) => token_command(&cli.config, command),
         Command::Config(ConfigCommand::Check) => config_check(&cli.config),
     };
     result.unwrap_or_else(|err| {
@@ -294,6 +335,163 @@ fn password_hash() -> anyhow::Result<ExitCode> {
     let hash = tessera::oauth::credentials::hash_secret(password);
     println!("password_hash = \"{hash}\"");
     Ok(ExitCode::SUCCESS)
+}
+
+/// The token of a `tessera token` command: its argument, else standard input.
+fn token_argument(token: Option<String>) -> anyhow::Result<String> {
+    match token {
+        Some(token) => Ok(token),
+        None => {
+            let mut token = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut token)
+                .context("reading the token from standard input")?;
+            Ok(token.trim().to_owned())
+        }
+    }
+}
+
+fn token_command(config: &Path, command: TokenCommand) -> anyhow::Result<ExitCode> {
+    use tessera::oauth::inspect::{self, Decoded};
+    match command {
+        TokenCommand::Decode { token } => {
+            let token = token_argument(token)?;
+            let decoded = match inspect::decode(&token) {
+                Some(Decoded::Signed { header, claims }) => {
+                    serde_json::json!({ "header": header, "claims": claims })
+                }
+                Some(Decoded::Encrypted { header }) => {
+                    serde_json::json!({ "header": header, "encrypted": true })
+                }
+                None => {
+                    eprintln!("error: not a compact JWS or JWE");
+                    return Ok(ExitCode::from(2));
+                }
+            };
+            println!("{}", serde_json::to_string_pretty(&decoded)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        TokenCommand::Verify {
+            token,
+            audience,
+            server,
+        } => {
+            let settings = match settings(config) {
+                Ok(settings) => settings,
+                Err(code) => return Ok(code),
+            };
+            let token = token_argument(token)?;
+            verify_token(&settings, &token, audience, server)
+        }
+        TokenCommand::Mint {
+            client,
+            user,
+            scope,
+            audience,
+        } => {
+            let settings = match settings(config) {
+                Ok(settings) => settings,
+                Err(code) => return Ok(code),
+            };
+            let keys = keys::KeyRing::load(&settings.keys_dir, settings.tokens.signing_alg)
+                .with_context(|| format!("loading keys from {}", settings.keys_dir.display()))?;
+            let issuer = tessera::oauth::issuer::Issuer::new(
+                Arc::new(settings),
+                Arc::new(keys),
+                SystemClock.now(),
+            );
+            let request = tessera::oauth::mint::MintRequest {
+                client_id: &client,
+                username: user.as_deref(),
+                scope: scope.as_deref(),
+                audience: &audience,
+            };
+            match tessera::oauth::mint::mint(&issuer, &request) {
+                Ok(minted) => {
+                    println!("{}", minted.token);
+                    eprintln!("minted for {client}, valid {} s", minted.expires_in);
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(err) => {
+                    eprintln!("error: {}: {}", err.code.as_str(), err.description);
+                    Ok(ExitCode::from(2))
+                }
+            }
+        }
+    }
+}
+
+fn verify_token(
+    settings: &Settings,
+    token: &str,
+    audience: Option<String>,
+    server: Option<String>,
+) -> anyhow::Result<ExitCode> {
+    use tessera::oauth::inspect::{self, Decoded, VerifyOptions};
+    let audience = match (audience, inspect::decode(token)) {
+        (Some(audience), _) => audience,
+        (None, Some(Decoded::Signed { claims, .. })) => match inspect::first_audience(&claims) {
+            Some(audience) => audience,
+            None => {
+                println!("invalid: the token names no audience");
+                return Ok(ExitCode::FAILURE);
+            }
+        },
+        (None, Some(Decoded::Encrypted { .. })) => {
+            println!("invalid: an encrypted token: only its recipient can verify it");
+            return Ok(ExitCode::FAILURE);
+        }
+        (None, None) => {
+            println!("invalid: not a compact JWS or JWE");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    let base = server.unwrap_or_else(|| settings.issuer.clone());
+    let options = VerifyOptions {
+        issuer: settings.issuer.clone(),
+        jwks_uri: format!(
+            "{}{}",
+            base.trim_end_matches('/'),
+            tessera::oauth::paths::JWKS
+        ),
+        audience,
+        clock: Arc::new(tessera_verifier::SystemClock),
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    match runtime.block_on(inspect::verify(token, options)) {
+        Ok(token) => {
+            let now = SystemClock.now();
+            println!("valid access token");
+            println!("  issuer     {}", token.issuer);
+            println!("  subject    {}", token.subject);
+            println!("  client_id  {}", token.client_id);
+            println!("  audience   {}", token.audience.join(" "));
+            let scopes: Vec<&str> = token.scopes.iter().map(String::as_str).collect();
+            println!("  scope      {}", scopes.join(" "));
+            println!(
+                "  expires    {} (in {} s)",
+                time(token.expires_at),
+                token.expires_at - now
+            );
+            println!(
+                "  key        {}",
+                token.key_id.as_deref().unwrap_or("(no kid)")
+            );
+            match &token.status {
+                Some(status) => println!(
+                    "  status     valid (index {} of {})",
+                    status.idx, status.uri
+                ),
+                None => println!("  status     none (the token carries no status list entry)"),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(err) => {
+            println!("invalid: {err}");
+            Ok(ExitCode::FAILURE)
+        }
+    }
 }
 
 fn config_check(config: &Path) -> anyhow::Result<ExitCode> {

@@ -47,6 +47,23 @@ where
         .default_service(web::to(post_only))
 }
 
+/// A document or operations endpoint that takes only GET: any other method gets 405 with
+/// `Allow: GET` and an empty body.
+fn get_resource<F, Args>(path: &str, handler: F) -> actix_web::Resource
+where
+    F: actix_web::Handler<Args>,
+    Args: actix_web::FromRequest + 'static,
+    F::Output: actix_web::Responder + 'static,
+{
+    web::resource(path)
+        .route(web::get().to(handler))
+        .default_service(web::to(|| async {
+            HttpResponse::MethodNotAllowed()
+                .insert_header((header::ALLOW, "GET"))
+                .finish()
+        }))
+}
+
 /// Every route of the issuer.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(post_resource(paths::TOKEN, token::serve))
@@ -62,18 +79,18 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route(web::get().to(userinfo::get))
                 .route(web::post().to(userinfo::post)),
         )
-        .route(paths::REVOCATIONS, web::get().to(revocations::serve))
+        .service(get_resource(paths::REVOCATIONS, revocations::serve))
         .service(post_resource(paths::UMA_PERMISSION, uma::serve))
-        .route(paths::UMA_CONFIGURATION, web::get().to(uma::configuration))
-        .route(paths::JWKS, web::get().to(jwks::serve))
-        .route(paths::OPENID_CONFIGURATION, web::get().to(discovery::serve))
-        .route(
+        .service(get_resource(paths::UMA_CONFIGURATION, uma::configuration))
+        .service(get_resource(paths::JWKS, jwks::serve))
+        .service(get_resource(paths::OPENID_CONFIGURATION, discovery::serve))
+        .service(get_resource(
             paths::AUTHORIZATION_SERVER_METADATA,
-            web::get().to(discovery::serve),
-        )
-        .route(paths::HEALTHZ, web::get().to(health::healthz))
-        .route(paths::READYZ, web::get().to(health::readyz))
-        .route(paths::METRICS, web::get().to(metrics::serve));
+            discovery::serve,
+        ))
+        .service(get_resource(paths::HEALTHZ, health::healthz))
+        .service(get_resource(paths::READYZ, health::readyz))
+        .service(get_resource(paths::METRICS, metrics::serve));
 }
 
 /// Every other path: a compatible route of the configuration as it is now (looked up per

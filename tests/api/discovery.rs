@@ -122,3 +122,32 @@ async fn request_ids_are_echoed_when_sane_and_made_otherwise() {
     let other = app.client.get(app.url("/healthz")).send().await.unwrap();
     assert_ne!(other.headers()["x-request-id"].to_str().unwrap(), made);
 }
+
+#[tokio::test]
+async fn get_only_endpoints_answer_other_methods_with_405_and_allow() {
+    let app = spawn_app().await;
+    for path in [
+        "/.well-known/jwks.json",
+        "/.well-known/openid-configuration",
+        "/.well-known/oauth-authorization-server",
+        "/.well-known/uma2-configuration",
+        "/oauth2/revocations",
+        "/healthz",
+        "/readyz",
+        "/metrics",
+    ] {
+        for method in ["POST", "PUT", "DELETE", "TRACE"] {
+            let response = app
+                .client
+                .request(method.parse().unwrap(), app.url(path))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 405, "{method} {path}");
+            assert_eq!(response.headers()["allow"], "GET", "{method} {path}");
+            assert!(response.text().await.unwrap().is_empty());
+        }
+    }
+    // A path that is nothing at all stays 404.
+    assert_eq!(app.get("/.well-known/nothing").await.status, 404);
+}

@@ -18,5 +18,6 @@ mod reload;
 mod replicas;
 mod revocation;
 mod token;
+mod token_command;
 mod uma;
 mod users;

@@ -303,3 +303,6 @@ impl RawSettings {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod reference;

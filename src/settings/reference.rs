@@ -389,3 +389,50 @@ fn every_documented_default_is_accepted_and_is_the_default() {
     }
     assert!(checked > 50, "only {checked} documented defaults found");
 }
+
+/// Every `(table, key)` a configuration file writes, tables named by their reference path.
+fn keys_written(path: &str, table: &toml::Table, into: &mut BTreeSet<(String, String)>) {
+    for (key, value) in table {
+        into.insert((path.to_owned(), key.clone()));
+        let child = if path.is_empty() {
+            key.clone()
+        } else {
+            format!("{path}.{key}")
+        };
+        match value {
+            toml::Value::Table(inner) => keys_written(&child, inner, into),
+            toml::Value::Array(items) => {
+                for item in items {
+                    if let toml::Value::Table(inner) = item {
+                        keys_written(&child, inner, into);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+#[test]
+fn the_example_configurations_use_every_documented_key() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/config/examples");
+    let mut written = BTreeSet::new();
+    let mut examples = 0;
+    for entry in std::fs::read_dir(dir).expect("config/examples exists") {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|ext| ext == "toml") {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let table: toml::Table = text.parse().unwrap_or_else(|err| panic!("{path:?}: {err}"));
+            keys_written("", &table, &mut written);
+            examples += 1;
+        }
+    }
+    assert!(examples >= 3, "{examples} examples");
+    let missing: Vec<String> = documented_tables(&page())
+        .into_iter()
+        .flat_map(|(path, (_, rows))| rows.into_iter().map(move |row| (path.clone(), row.key)))
+        .filter(|entry| !written.contains(entry))
+        .map(|(path, key)| format!("[{path}] {key}"))
+        .collect();
+    assert!(missing.is_empty(), "no example sets {missing:?}");
+}

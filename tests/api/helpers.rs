@@ -400,11 +400,17 @@ pub struct ServerProcess {
 impl ServerProcess {
     /// Starts the binary on `config` (which must log JSON at info) and waits for "listening".
     pub fn start(config: &Path) -> ServerProcess {
+        Self::start_with_env(config, &[])
+    }
+
+    /// Like `start`, with `env` set for the server.
+    pub fn start_with_env(config: &Path, env: &[(&str, &str)]) -> ServerProcess {
         use std::io::{BufRead, BufReader};
         let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tessera"))
             .args(["serve", "--config"])
             .arg(config)
             .env_remove("TESSERA_CONFIG")
+            .envs(env.iter().copied())
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::piped())
             .spawn()

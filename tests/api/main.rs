@@ -8,6 +8,7 @@ mod compat;
 mod discovery;
 mod encryption;
 mod errors;
+mod examples;
 mod exchange;
 mod helpers;
 mod keys;

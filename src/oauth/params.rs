@@ -11,6 +11,8 @@ use std::fmt;
 
 /// Parameters that may appear more than once.
 const REPEATABLE: [&str; 2] = ["resource", "audience"];
+/// The parameters a JSON body may give as an object (the provider grant's credentials).
+const OBJECTS: [&str; 1] = ["details"];
 /// Parameter names are echoed in error descriptions: keep them short.
 const MAX_NAME_IN_MESSAGE: usize = 64;
 
@@ -115,8 +117,9 @@ impl Params {
         Ok(params)
     }
 
-    /// Parameters from a JSON object. Strings, numbers and booleans become text; `null` is
-    /// omitted; arrays of strings are accepted for repeatable parameters; objects are kept.
+    /// Parameters from a JSON object: strings; `null` omitted; arrays of strings for the
+    /// repeatable parameters; an object for the parameters that are objects (`details`), kept
+    /// as it is. Anything else is refused, so a body means exactly what its schema says.
     pub fn from_json(body: &[u8]) -> Result<Params, OAuthError> {
         let entries: JsonEntries = serde_json::from_slice(body).map_err(|err| {
             let message = err.to_string();
@@ -136,9 +139,16 @@ impl Params {
         for (name, value) in entries.0 {
             match value {
                 Value::Null => {}
+                Value::Object(_) if OBJECTS.contains(&name.as_str()) => {
+                    params.check_not_repeated(&name)?;
+                    params.objects.push((name, value));
+                }
+                _ if OBJECTS.contains(&name.as_str()) => {
+                    return Err(OAuthError::invalid_request(format!(
+                        "the parameter {name} must be a JSON object"
+                    )))
+                }
                 Value::String(text) => params.push_text(name, text)?,
-                Value::Number(number) => params.push_text(name, number.to_string())?,
-                Value::Bool(flag) => params.push_text(name, flag.to_string())?,
                 Value::Array(items) if REPEATABLE.contains(&name.as_str()) => {
                     for item in items {
                         let Value::String(text) = item else {
@@ -146,18 +156,21 @@ impl Params {
                                 "the parameter {name} must be a string or a list of strings"
                             )));
                         };
+                        // A list names values: an empty one is a mistake, not an omission.
+                        if text.is_empty() {
+                            return Err(OAuthError::invalid_request(format!(
+                                "the parameter {name} lists an empty string"
+                            )));
+                        }
                         params.push_text(name.clone(), text)?;
                     }
                 }
-                Value::Array(_) => {
+                // Numbers, booleans, and objects where a string belongs.
+                _ => {
                     return Err(OAuthError::invalid_request(format!(
                         "the parameter {} must be a string",
                         printable(&name)
                     )))
-                }
-                Value::Object(_) => {
-                    params.check_not_repeated(&name)?;
-                    params.objects.push((name, value));
                 }
             }
         }

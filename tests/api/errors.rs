@@ -105,6 +105,44 @@ async fn malformed_bodies_and_other_content_types_are_invalid_requests() {
         "invalid_request",
         "the parameter grant_type must be a string",
     );
+    // Members are strings: only `details` (the provider grant's credentials) is an object,
+    // and it must be one at every grant.
+    for (body, description) in [
+        (
+            r#"{"grant_type": "client_credentials", "client_assertion": {}}"#,
+            "the parameter client_assertion must be a string",
+        ),
+        (
+            r#"{"grant_type": "client_credentials", "client_id": 42}"#,
+            "the parameter client_id must be a string",
+        ),
+        (
+            r#"{"grant_type": "client_credentials", "client_id": "reports", "x": true}"#,
+            "the parameter x must be a string",
+        ),
+        (
+            r#"{"grant_type": "client_credentials", "details": "AAA"}"#,
+            "the parameter details must be a JSON object",
+        ),
+        (
+            r#"{"grant_type": "client_credentials", "resource": ["https://a.internal", ""]}"#,
+            "the parameter resource lists an empty string",
+        ),
+    ] {
+        app.token_raw(Some("application/json"), body)
+            .await
+            .assert_error(400, "invalid_request", description);
+    }
+    // null is left out.
+    let answer = app
+        .token_raw(
+            Some("application/json"),
+            format!(
+                r#"{{"grant_type": "client_credentials", "client_id": "reports", "client_secret": "{REPORTS_SECRET}", "scope": null}}"#
+            ),
+        )
+        .await;
+    assert_eq!(answer.status, 200, "{}", answer.json);
     app.token_raw(Some("text/plain"), "grant_type=client_credentials")
         .await
         .assert_error(

@@ -14,6 +14,7 @@ mod helpers;
 mod keys;
 mod libraries;
 mod mtls;
+mod openapi;
 mod provider;
 mod reload;
 mod replicas;

@@ -85,9 +85,9 @@ fn benches(c: &mut Criterion) {
         c.bench_function(&format!("sign_access_token/{name}"), |b| {
             b.iter(|| {
                 black_box(
-                    state
-                        .issuer()
-                        .access_token(AccessTokenSpec {
+                    block_on(state.issuer().access_token(
+                        &state.revocations,
+                        AccessTokenSpec {
                             client: &client,
                             subject: "bench",
                             scopes: &scopes,
@@ -96,16 +96,18 @@ fn benches(c: &mut Criterion) {
                             extra: None,
                             cnf: None,
                             not_after: None,
-                        })
-                        .unwrap(),
+                            status: None,
+                        },
+                    ))
+                    .unwrap(),
                 )
             })
         });
 
         // The resource server's side: jsonwebtoken (RustCrypto) with a key parsed once.
-        let token = state
-            .issuer()
-            .access_token(AccessTokenSpec {
+        let token = block_on(state.issuer().access_token(
+            &state.revocations,
+            AccessTokenSpec {
                 client: &client,
                 subject: "bench",
                 scopes: &scopes,
@@ -114,9 +116,11 @@ fn benches(c: &mut Criterion) {
                 extra: None,
                 cnf: None,
                 not_after: None,
-            })
-            .unwrap()
-            .token;
+                status: None,
+            },
+        ))
+        .unwrap()
+        .token;
         let jwks = state.keys().jwks(
             state.settings().tokens.signing_alg,
             tessera::clock::Clock::now(&SystemClock),
@@ -144,9 +148,9 @@ fn jwe_benches(c: &mut Criterion) {
     let dir = tempfile::TempDir::new().unwrap();
     let state = state("ES256", dir.path());
     let client = state.settings().clients.get("bench").unwrap().clone();
-    let signed = state
-        .issuer()
-        .access_token(AccessTokenSpec {
+    let signed = block_on(state.issuer().access_token(
+        &state.revocations,
+        AccessTokenSpec {
             client: &client,
             subject: "bench",
             scopes: &client.default_scopes,
@@ -155,9 +159,11 @@ fn jwe_benches(c: &mut Criterion) {
             extra: None,
             cnf: None,
             not_after: None,
-        })
-        .unwrap()
-        .token;
+            status: None,
+        },
+    ))
+    .unwrap()
+    .token;
     for alg in KeyManagementAlg::iter() {
         let public = generate_encryption_key(alg)
             .unwrap()
@@ -179,6 +185,7 @@ fn jwe_benches(c: &mut Criterion) {
         exp: 4_000_000_000,
         jti: tessera::oauth::issuer::random_id(),
         fid: tessera::oauth::issuer::random_id(),
+        at_status: None,
     };
     c.bench_function("seal_refresh_token", |b| {
         b.iter(|| black_box(state.issuer().refresh_token(black_box(&claims)).unwrap()))

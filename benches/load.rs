@@ -1,7 +1,8 @@
-//! HTTP load benchmark, written with the project's own crates: starts Tessera in process on an
-//! ephemeral port (or targets `TESSERA_BENCH_URL`), drives C keep-alive HTTP/1.1 connections for
-//! T seconds from one generator thread, and prints tokens/s, latency percentiles, errors, the
-//! server's CPU per token and the process's peak RSS.
+//! HTTP load benchmark, written with the project's own crates: starts Tessera in a child process
+//! (this bench binary again, in server mode) on an ephemeral port for each scenario (or targets
+//! `TESSERA_BENCH_URL`), drives C keep-alive HTTP/1.1 connections for T seconds from one
+//! generator thread, and prints requests/s, latency percentiles up to the maximum, errors, the
+//! server's CPU per request and the server's own peak RSS during the run.
 //!
 //! Settings (environment): TESSERA_BENCH_CONNECTIONS (64), TESSERA_BENCH_SECONDS (10),
 //! TESSERA_BENCH_SCENARIOS (comma-separated, default every scenario), TESSERA_BENCH_URL with
@@ -139,11 +140,21 @@ struct Target {
     pool: Option<Arc<TokenPool>>,
 }
 
+/// The server of a scenario, in its own process, so what the generator costs is not counted.
 struct LocalServer {
-    handle: actix_web::dev::ServerHandle,
-    thread: std::thread::JoinHandle<()>,
-    _dir: tempfile::TempDir,
+    child: std::process::Child,
 }
+
+impl Drop for LocalServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Set in the server process: which scenario it serves, and where it writes its port and pool.
+const CHILD_SCENARIO: &str = "TESSERA_BENCH_CHILD";
+const CHILD_POOL_FILE: &str = "TESSERA_BENCH_POOL_FILE";
 
 /// What tokens a local server mints before a run.
 #[derive(Clone, Copy)]
@@ -158,12 +169,8 @@ enum Pool {
     },
 }
 
-fn start_local(alg: &str, pool: Pool) -> Target {
-    let pool_size = match pool {
-        Pool::Empty => 0,
-        Pool::AccessTokens(n) | Pool::RefreshTokens(n) => n,
-        Pool::Assertions { count, .. } => count,
-    };
+/// In the server process: starts Tessera in this process and mints the scenario's pool.
+fn serve_in_process(alg: &str, pool: Pool) -> (u16, Vec<String>, tempfile::TempDir) {
     // The bench client's own signing key for private_key_jwt.
     let assertion_key =
         tessera::jose::generate_signing_key(tessera::jose::SigningAlg::ES256).unwrap();
@@ -250,24 +257,29 @@ claims = {{ email = "bench@example.com" }}
                     .clone();
                 let tokens: Vec<String> = match pool {
                     Pool::Empty => Vec::new(),
-                    Pool::AccessTokens(n) => (0..n)
-                        .map(|_| {
-                            state
+                    Pool::AccessTokens(n) => {
+                        let mut tokens = Vec::with_capacity(n);
+                        for _ in 0..n {
+                            let spec = tessera::oauth::issuer::AccessTokenSpec {
+                                client: &client,
+                                subject: LOCAL_CLIENT_ID,
+                                scopes: &client.default_scopes,
+                                audience: &client.audience,
+                                user: None,
+                                extra: None,
+                                cnf: None,
+                                not_after: None,
+                                status: None,
+                            };
+                            let issued = state
                                 .issuer()
-                                .access_token(tessera::oauth::issuer::AccessTokenSpec {
-                                    client: &client,
-                                    subject: LOCAL_CLIENT_ID,
-                                    scopes: &client.default_scopes,
-                                    audience: &client.audience,
-                                    user: None,
-                                    extra: None,
-                                    cnf: None,
-                                    not_after: None,
-                                })
-                                .unwrap()
-                                .token
-                        })
-                        .collect(),
+                                .access_token(&state.revocations, spec)
+                                .await
+                                .unwrap();
+                            tokens.push(issued.token);
+                        }
+                        tokens
+                    }
                     Pool::Assertions { count, encrypted } => {
                         let signer = tessera::jose::JwsSigner::from_jwk(
                             &assertion_key,
@@ -314,26 +326,29 @@ claims = {{ email = "bench@example.com" }}
                             .get(&format!("{LOCAL_CLIENT_ID}-user"))
                             .unwrap()
                             .clone();
-                        (0..n)
-                            .map(|_| {
-                                tessera::oauth::grants::issue_user_tokens(
-                                    &state.issuer(),
-                                    tessera::oauth::grants::UserGrant {
-                                        client: &public,
-                                        user: &user,
-                                        scopes: public.default_scopes.clone(),
-                                        audience: public.audience.clone(),
-                                        auth_time: tessera::clock::Clock::now(&SystemClock),
-                                        nonce: None,
-                                        family: None,
-                                        binding: None,
-                                    },
-                                )
-                                .unwrap()
-                                .refresh_token
-                                .unwrap()
-                            })
-                            .collect()
+                        let mut tokens = Vec::with_capacity(n);
+                        for _ in 0..n {
+                            let grant = tessera::oauth::grants::UserGrant {
+                                client: &public,
+                                user: &user,
+                                scopes: public.default_scopes.clone(),
+                                audience: public.audience.clone(),
+                                auth_time: tessera::clock::Clock::now(&SystemClock),
+                                nonce: None,
+                                family: None,
+                                binding: None,
+                                status: None,
+                            };
+                            let issued = tessera::oauth::grants::issue_user_tokens(
+                                &state.issuer(),
+                                &state.revocations,
+                                grant,
+                            )
+                            .await
+                            .unwrap();
+                            tokens.push(issued.refresh_token.unwrap());
+                        }
+                        tokens
                     }
                 };
                 sender.send((app.port(), app.handle(), tokens)).unwrap();
@@ -341,18 +356,79 @@ claims = {{ email = "bench@example.com" }}
             })
         })
         .unwrap();
-    let (port, handle, tokens) = receiver.recv().unwrap();
+    let (port, _handle, tokens) = receiver.recv().unwrap();
+    // The server thread runs until the process is killed.
+    std::mem::forget(thread);
+    (port, tokens, dir)
+}
+
+/// The server process's life: serve scenario `index`, hand the port and pool over, then serve
+/// until killed.
+fn serve_child(index: usize) -> ! {
+    let scenario = SCENARIOS[index];
+    let (port, tokens, _dir) = serve_in_process(scenario.alg, pool_of(scenario.shape));
+    let path = std::env::var(CHILD_POOL_FILE).expect("the pool file");
+    let mut text = format!("{port}\n");
+    for token in &tokens {
+        text.push_str(token);
+        text.push('\n');
+    }
+    std::fs::write(&path, text).unwrap();
+    drop(tokens);
+    // The pool is the generator's now: give its memory back so the server's RSS is its own.
+    // SAFETY: malloc_trim has no preconditions.
+    unsafe { libc::malloc_trim(0) };
+    println!("ready");
+    loop {
+        std::thread::park();
+    }
+}
+
+/// The tokens a scenario's server mints before its run.
+fn pool_of(shape: Shape) -> Pool {
+    match shape {
+        Shape::Revoke => Pool::AccessTokens(200_000),
+        Shape::Introspect => Pool::AccessTokens(1),
+        Shape::Refresh => Pool::RefreshTokens(150_000),
+        Shape::PrivateKeyJwt => Pool::Assertions {
+            count: 150_000,
+            encrypted: false,
+        },
+        Shape::EncryptedAssertion => Pool::Assertions {
+            count: 60_000,
+            encrypted: true,
+        },
+        _ => Pool::Empty,
+    }
+}
+
+/// Starts the server of scenario `index` in a child process and takes its pool.
+fn start_local(index: usize) -> Target {
+    use std::io::BufRead;
+    let dir = tempfile::TempDir::new().unwrap();
+    let pool_file = dir.path().join("pool");
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .env(CHILD_SCENARIO, index.to_string())
+        .env(CHILD_POOL_FILE, &pool_file)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("the server process starts");
+    let mut ready = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut ready)
+        .unwrap();
+    assert_eq!(ready.trim(), "ready", "the server process is ready");
+    let text = std::fs::read_to_string(&pool_file).unwrap();
+    let mut lines = text.lines();
+    let port: u16 = lines.next().unwrap().parse().unwrap();
+    let tokens: Vec<String> = lines.map(str::to_owned).collect();
     Target {
         host: format!("127.0.0.1:{port}"),
         path: "/oauth2/token".into(),
         client_id: LOCAL_CLIENT_ID.into(),
         client_secret: LOCAL_CLIENT_SECRET.into(),
-        local: Some(LocalServer {
-            handle,
-            thread,
-            _dir: dir,
-        }),
-        pool: (pool_size > 0).then(|| {
+        local: Some(LocalServer { child }),
+        pool: (!tokens.is_empty()).then(|| {
             Arc::new(TokenPool {
                 tokens,
                 next: std::sync::atomic::AtomicUsize::new(0),
@@ -577,22 +653,32 @@ fn cpu_seconds(stat: &str) -> f64 {
     ticks as f64 / unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64
 }
 
-fn process_cpu() -> f64 {
-    cpu_seconds(&std::fs::read_to_string("/proc/self/stat").unwrap())
+/// The CPU seconds process `pid` has used.
+fn process_cpu(pid: u32) -> f64 {
+    cpu_seconds(&std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap())
 }
 
-fn thread_cpu() -> f64 {
-    cpu_seconds(&std::fs::read_to_string("/proc/thread-self/stat").unwrap())
-}
-
-fn peak_rss_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+/// The resident memory of process `pid` now, in MiB.
+fn rss_mib(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     let kib: f64 = status
         .lines()
-        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .find_map(|line| line.strip_prefix("VmRSS:"))
         .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
         .unwrap_or(0.0);
     kib / 1024.0
+}
+
+/// Samples the RSS of `pid` every 50 ms until told to stop; answers the largest it saw.
+fn sample_rss(pid: u32, stop: Arc<std::sync::atomic::AtomicBool>) -> std::thread::JoinHandle<f64> {
+    std::thread::spawn(move || {
+        let mut peak: f64 = 0.0;
+        while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+            peak = peak.max(rss_mib(pid));
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        peak.max(rss_mib(pid))
+    })
 }
 
 fn percentile(sorted: &[u32], p: f64) -> f64 {
@@ -605,9 +691,9 @@ fn percentile(sorted: &[u32], p: f64) -> f64 {
 
 fn run(scenario: Scenario, target: &Target, connections: usize, seconds: u64) {
     let template = Template::new(target, scenario.shape);
-    // Reset the peak RSS so each scenario reports its own.
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
-    let (results, elapsed, server_cpu) = std::thread::Builder::new()
+    let server_pid = target.local.as_ref().map(|local| local.child.id());
+    let idle_rss = server_pid.map(rss_mib);
+    let (results, elapsed, server_cpu, peak_rss) = std::thread::Builder::new()
         .name("loadgen".into())
         .spawn({
             let host = target.host.clone();
@@ -624,7 +710,9 @@ fn run(scenario: Scenario, target: &Target, connections: usize, seconds: u64) {
                         assert!(send(&mut sender, &template).await, "warm-up request failed");
                         senders.push(sender);
                     }
-                    let (process_before, own_before) = (process_cpu(), thread_cpu());
+                    let cpu_before = server_pid.map(process_cpu);
+                    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+                    let sampler = server_pid.map(|pid| sample_rss(pid, stop.clone()));
                     let started = Instant::now();
                     let until = started + Duration::from_secs(seconds);
                     let tasks: Vec<_> = senders
@@ -636,8 +724,12 @@ fn run(scenario: Scenario, target: &Target, connections: usize, seconds: u64) {
                         results.push(task.await.unwrap());
                     }
                     let elapsed = started.elapsed();
-                    let server_cpu = (process_cpu() - process_before) - (thread_cpu() - own_before);
-                    (results, elapsed, server_cpu)
+                    let server_cpu = server_pid
+                        .zip(cpu_before)
+                        .map(|(pid, before)| process_cpu(pid) - before);
+                    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+                    let peak_rss = sampler.map(|sampler| sampler.join().unwrap());
+                    (results, elapsed, server_cpu, peak_rss)
                 })
             }
         })
@@ -653,13 +745,12 @@ fn run(scenario: Scenario, target: &Target, connections: usize, seconds: u64) {
     latencies.sort_unstable();
     let tokens = latencies.len() as f64;
     let rate = tokens / elapsed.as_secs_f64();
-    let (cpu, rss) = if target.local.is_some() {
-        (
-            format!("{:.1} µs", server_cpu / tokens.max(1.0) * 1e6),
-            format!("{:.1} MiB", peak_rss_mib()),
-        )
-    } else {
-        ("n/a (remote)".into(), "n/a (remote)".into())
+    let (cpu, rss) = match (server_cpu, peak_rss, idle_rss) {
+        (Some(cpu), Some(peak), Some(idle)) => (
+            format!("{:.1} µs", cpu / tokens.max(1.0) * 1e6),
+            format!("{peak:.1} MiB (idle {idle:.1} MiB)"),
+        ),
+        _ => ("n/a (remote)".into(), "n/a (remote)".into()),
     };
     let unit = match scenario.shape {
         Shape::Introspect => "introspections/s",
@@ -679,12 +770,13 @@ fn run(scenario: Scenario, target: &Target, connections: usize, seconds: u64) {
         .map(|pool| format!(", {} with a spent token", pool.repeats()))
         .unwrap_or_default();
     println!(
-        "load: {}: {:.0} {unit}{repeats}, p50 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms, errors {}, server CPU/request {}, peak RSS {} ({} connections, {} s)",
+        "load: {}: {:.0} {unit}{repeats}, p50 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms, max {:.2} ms, errors {}, server CPU/request {}, server peak RSS {} ({} connections, {} s)",
         scenario.name,
         rate,
         percentile(&latencies, 0.50),
         percentile(&latencies, 0.99),
         percentile(&latencies, 0.999),
+        percentile(&latencies, 1.0),
         errors,
         cpu,
         rss,
@@ -694,6 +786,9 @@ fn run(scenario: Scenario, target: &Target, connections: usize, seconds: u64) {
 }
 
 fn main() {
+    if let Ok(index) = std::env::var(CHILD_SCENARIO) {
+        serve_child(index.parse().expect("a scenario index"));
+    }
     let connections: usize = env_or("TESSERA_BENCH_CONNECTIONS", 64);
     let seconds: u64 = env_or("TESSERA_BENCH_SECONDS", 10);
     let wanted: Option<Vec<String>> = std::env::var("TESSERA_BENCH_SCENARIOS")
@@ -716,7 +811,7 @@ fn main() {
         ],
         None => SCENARIOS.to_vec(),
     };
-    for scenario in scenarios {
+    for (index, scenario) in scenarios.into_iter().enumerate() {
         if wanted
             .as_ref()
             .is_some_and(|w| !w.iter().any(|name| scenario.name.contains(name.as_str())))
@@ -725,32 +820,9 @@ fn main() {
         }
         let target = match &remote_url {
             Some(url) => remote(url),
-            None => start_local(
-                scenario.alg,
-                match scenario.shape {
-                    Shape::Revoke => Pool::AccessTokens(200_000),
-                    Shape::Introspect => Pool::AccessTokens(1),
-                    Shape::Refresh => Pool::RefreshTokens(150_000),
-                    Shape::PrivateKeyJwt => Pool::Assertions {
-                        count: 150_000,
-                        encrypted: false,
-                    },
-                    Shape::EncryptedAssertion => Pool::Assertions {
-                        count: 60_000,
-                        encrypted: true,
-                    },
-                    _ => Pool::Empty,
-                },
-            ),
+            None => start_local(index),
         };
         run(scenario, &target, connections, seconds);
-        if let Some(local) = target.local {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(local.handle.stop(true));
-            local.thread.join().unwrap();
-        }
+        // Dropping the target stops its server process.
     }
 }

@@ -405,7 +405,19 @@ fn token_command(config: &Path, command: TokenCommand) -> anyhow::Result<ExitCod
                 scope: scope.as_deref(),
                 audience: &audience,
             };
-            match tessera::oauth::mint::mint(&issuer, &request) {
+            // The configured store: with Redis, the token's status entry is the replicas' own;
+            // in memory, it is one that no running server has given out.
+            let revocations = tessera::revocation::Revocations::new(
+                &issuer.settings.revocation,
+                issuer.settings.status_list_layout(),
+            )
+            .map_err(|err| anyhow::anyhow!(err))?;
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            let minted =
+                runtime.block_on(tessera::oauth::mint::mint(&issuer, &revocations, &request));
+            match minted {
                 Ok(minted) => {
                     println!("{}", minted.token);
                     eprintln!("minted for {client}, valid {} s", minted.expires_in);

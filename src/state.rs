@@ -11,9 +11,9 @@ use crate::metrics::Metrics;
 use crate::oauth::client_auth::ClientAuthenticator;
 use crate::oauth::credentials::CredentialVerifier;
 use crate::oauth::endpoints::authorize::AuthorizeHandles;
+use crate::oauth::endpoints::status_list::RenderedLists;
 use crate::oauth::grants::GrantHandles;
 use crate::oauth::issuer::Issuer;
-use crate::oauth::jwks_fetch::JwksFetcher;
 use crate::revocation::Revocations;
 use crate::settings::{ConfigError, Settings};
 use arc_swap::ArcSwap;
@@ -29,8 +29,8 @@ pub struct AppState {
     /// User passwords (throttled per username and per address).
     pub user_credentials: CredentialVerifier,
     pub revocations: Revocations,
-    /// Clients' keys from their `jwks_uri`.
-    pub jwks_fetcher: JwksFetcher,
+    /// Status list tokens as last rendered.
+    pub status_lists: RenderedLists,
     /// Outbound HTTP (identity providers); each call sets its own timeout.
     pub http: reqwest::Client,
     /// The client CA of `tls_client_auth`, when the TLS listener has one.
@@ -41,8 +41,8 @@ pub struct AppState {
 impl AppState {
     pub fn new(settings: Settings, keys: KeyRing, clock: Arc<dyn Clock>) -> Result<Self, String> {
         Ok(Self {
-            revocations: Revocations::new(&settings.revocation)?,
-            jwks_fetcher: JwksFetcher::new(&settings.client_assertions),
+            revocations: Revocations::new(&settings.revocation, settings.status_list_layout())?,
+            status_lists: RenderedLists::default(),
             http: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
@@ -87,7 +87,6 @@ impl AppState {
             clients: &issuer.settings.clients,
             secrets: &self.credentials,
             keys: &issuer.keys,
-            fetcher: &self.jwks_fetcher,
             revocations: &self.revocations,
             client_ca: self.client_ca.as_ref(),
             metrics: &self.metrics,
@@ -106,7 +105,6 @@ impl AppState {
             users: &issuer.settings.users,
             passwords: &self.user_credentials,
             revocations: &self.revocations,
-            fetcher: &self.jwks_fetcher,
             http: &self.http,
             peer,
         }

@@ -232,11 +232,14 @@ fn render(
 
 pub async fn get(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, OAuthError> {
     let issuer = state.issuer();
-    let answer = state.authorize_handles(&issuer).authorize(
-        req.query_string(),
-        cookie(&req, CSRF_COOKIE).as_deref(),
-        cookie(&req, SESSION_COOKIE).as_deref(),
-    )?;
+    let answer = state
+        .authorize_handles(&issuer)
+        .authorize(
+            req.query_string(),
+            cookie(&req, CSRF_COOKIE).as_deref(),
+            cookie(&req, SESSION_COOKIE).as_deref(),
+        )
+        .await?;
     render(&state, &answer, None)
 }
 

@@ -12,8 +12,8 @@ mod introspect;
 mod jwks;
 mod metrics;
 pub mod observe;
-mod revocations;
 mod revoke;
+mod status_lists;
 mod token;
 mod uma;
 mod userinfo;
@@ -79,7 +79,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route(web::get().to(userinfo::get))
                 .route(web::post().to(userinfo::post)),
         )
-        .service(get_resource(paths::REVOCATIONS, revocations::serve))
+        .service(get_resource(paths::STATUS_LISTS, status_lists::aggregate))
+        .service(get_resource(
+            &format!("{}/{{id}}", paths::STATUS_LISTS),
+            status_lists::list,
+        ))
         .service(post_resource(paths::UMA_PERMISSION, uma::serve))
         .service(get_resource(paths::UMA_CONFIGURATION, uma::configuration))
         .service(get_resource(paths::JWKS, jwks::serve))
@@ -109,17 +113,22 @@ pub async fn compat_or_not_found(
     let Some(route) = route else {
         return HttpResponse::NotFound().finish();
     };
-    if req.method() != actix_web::http::Method::POST {
-        return compat::wrap(&state, &route, Ok(post_only().await)).await;
-    }
-    let result = match route.endpoint {
-        RouteEndpoint::Token => token::serve_route(&req, payload, &state, Some(&route)).await,
-        RouteEndpoint::Revoke => revoke::serve_route(&req, payload, &state, Some(&route)).await,
-        RouteEndpoint::Introspect => {
-            introspect::serve_route(&req, payload, &state, Some(&route)).await
+    let result = if req.method() != actix_web::http::Method::POST {
+        Ok(post_only().await)
+    } else {
+        match route.endpoint {
+            RouteEndpoint::Token => token::serve_route(&req, payload, &state, Some(&route)).await,
+            RouteEndpoint::Revoke => revoke::serve_route(&req, payload, &state, Some(&route)).await,
+            RouteEndpoint::Introspect => {
+                introspect::serve_route(&req, payload, &state, Some(&route)).await
+            }
         }
     };
-    compat::wrap(&state, &route, result).await
+    let mut response = compat::wrap(&state, &route, result).await;
+    response
+        .extensions_mut()
+        .insert(observe::RouteLabel(route.path.clone()));
+    response
 }
 
 /// 405 for any method but POST on the protocol endpoints, as an OAuth error body.

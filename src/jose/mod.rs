@@ -1,11 +1,12 @@
 //! The only module that touches JOSE crates and signature primitives: key generation and JWK
 //! handling (josekit), compact JWS signing over parsed key pairs (aws-lc-rs).
 
+mod algs;
 mod jwe;
 mod jwk;
 mod jws;
-mod verify;
 
+pub use algs::{AssertionAlg, HmacAlg};
 pub use jwe::{
     decrypt_assertion, decrypt_from_self, encrypt_to_self, AssertionDecrypter, RecipientKey,
 };
@@ -14,7 +15,6 @@ pub use jwk::{
     public_jwk, thumbprint, Jwk,
 };
 pub use jws::{CompactJws, JwsHeader, JwsSigner, MAX_JWS_LEN};
-pub use verify::{key_fits, verify_hmac, verify_with_jwk, AssertionAlg, HmacAlg};
 
 use crate::names;
 use strum::{Display, EnumIter, EnumString, IntoStaticStr};

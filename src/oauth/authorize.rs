@@ -10,6 +10,8 @@ use super::tokens::OwnClaims;
 use super::types::{GrantType, ScopeSet};
 use crate::clock::UnixTime;
 use crate::registry::{Client, ClientRegistry};
+use crate::revocation::status_list::StatusRef;
+use crate::revocation::Revocations;
 use aws_lc_rs::digest;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -102,6 +104,10 @@ pub struct CodeClaims {
     pub code_challenge_method: Option<ChallengeMethod>,
     pub exp: UnixTime,
     pub jti: String,
+    /// The status-list entry of the access token the code will be exchanged for, set aside
+    /// now: if the code is used twice, that token is revoked with it.
+    #[serde(default)]
+    pub status: Option<StatusRef>,
 }
 
 impl OwnClaims for AuthorizationRequest {
@@ -404,13 +410,15 @@ impl AuthorizationRequest {
     }
 
     /// Issues the code for `sub` who signed in at `auth_time`.
-    pub fn code(
+    pub async fn code(
         &self,
         issuer: &Issuer,
+        revocations: &Revocations,
         sub: &str,
         auth_time: UnixTime,
     ) -> Result<String, OAuthError> {
         let now = issuer.now;
+        let status = revocations.allocate_status(now).await?;
         issuer.seal(
             TokenKind::Code,
             &CodeClaims {
@@ -425,6 +433,7 @@ impl AuthorizationRequest {
                 code_challenge_method: self.code_challenge_method,
                 exp: now + issuer.settings.authorize.code_ttl.as_secs() as i64,
                 jti: super::issuer::random_id(),
+                status: Some(status),
             },
         )
     }

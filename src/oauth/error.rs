@@ -11,6 +11,8 @@ pub mod status {
     pub const BAD_REQUEST: u16 = 400;
     pub const UNAUTHORIZED: u16 = 401;
     pub const FORBIDDEN: u16 = 403;
+    pub const NOT_FOUND: u16 = 404;
+    pub const NOT_ACCEPTABLE: u16 = 406;
     pub const METHOD_NOT_ALLOWED: u16 = 405;
     pub const PAYLOAD_TOO_LARGE: u16 = 413;
     pub const TOO_MANY_REQUESTS: u16 = 429;

@@ -1,82 +1,88 @@
 //! One verifier for the JWTs Tessera did not sign — client assertions, trusted issuers' JWTs and
-//! OIDC providers' ID tokens: the signer's registered keys (inline, from a file, or fetched from
-//! its `jwks_uri`), the key its `kid` names, and one fetch again when a fetched set lacks that
-//! kid (the fetcher rate-limits it). Each caller decides which algorithms it allows and how
-//! each failure reads in its own answer.
+//! OIDC providers' ID tokens: `tessera-verifier`'s JWS layer over the signer's key source (keys
+//! parsed once; a `jwks_uri` fetched on first use, kept fresh, fetched again for an unknown kid
+//! at most once per interval). Each caller decides which algorithms it allows and how each
+//! failure reads in its own answer.
 
-use super::jwks_fetch::JwksFetcher;
-use crate::jose::{key_fits, verify_with_jwk, CompactJws, SigningAlg};
-use crate::registry::ClientKeys;
-use serde_json::{Map, Value};
-use std::sync::Arc;
+use crate::jose::{AssertionAlg, SigningAlg};
+use serde_json::Value;
+use tessera_verifier::{Algorithm, Error, JwsPolicy, KeySource, UnverifiedJws, VerifiedJws};
 
-/// Why a signature was not accepted.
+/// Why a foreign JWT was not accepted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SignatureError {
+pub enum ForeignJwtError {
+    /// Not a compact JWS (or its parts are not base64url JSON).
+    Malformed,
+    /// Larger than allowed (the token or its header).
+    TooLarge,
+    /// The header's `alg` is not one the caller allows.
+    AlgorithmNotAllowed,
+    /// The header has `crit`: nothing is understood, so nothing may be critical.
+    CriticalHeader,
     /// The signer's `jwks_uri` could not be fetched.
     KeysUnavailable,
     /// No registered key is the one the token names (or, without a kid, the only one that fits).
     NoMatchingKey,
     /// The key is known but the signature is not its.
-    Invalid,
+    BadSignature,
 }
 
-/// The keys of `keys`, fetched again (rate-limited) with `refetch`.
-pub async fn signing_keys(
-    fetcher: &JwksFetcher,
-    keys: &ClientKeys,
-    refetch: bool,
-) -> Result<Arc<Vec<Map<String, Value>>>, SignatureError> {
-    match keys {
-        ClientKeys::None => Ok(Arc::new(Vec::new())),
-        ClientKeys::Static(keys) => Ok(keys.clone()),
-        ClientKeys::Uri(uri) => fetcher
-            .keys(uri, refetch)
-            .await
-            .map_err(|_| SignatureError::KeysUnavailable),
-    }
-}
-
-/// The key `kid` names, or the only one that fits `alg` when there is no kid.
-fn find_key<'a>(
-    keys: &'a [Map<String, Value>],
-    kid: Option<&str>,
-    alg: SigningAlg,
-) -> Option<&'a Map<String, Value>> {
-    match kid {
-        Some(kid) => keys
-            .iter()
-            .find(|key| key.get("kid").and_then(Value::as_str) == Some(kid)),
-        None => {
-            let mut fitting = keys.iter().filter(|key| key_fits(key, alg));
-            match (fitting.next(), fitting.next()) {
-                (Some(only), None) => Some(only),
-                _ => None,
-            }
+impl From<Error> for ForeignJwtError {
+    fn from(err: Error) -> Self {
+        match err {
+            Error::TooLarge(_) => ForeignJwtError::TooLarge,
+            Error::AlgorithmNotAllowed => ForeignJwtError::AlgorithmNotAllowed,
+            Error::CriticalHeader => ForeignJwtError::CriticalHeader,
+            Error::KeysUnavailable(_) => ForeignJwtError::KeysUnavailable,
+            Error::NoMatchingKey => ForeignJwtError::NoMatchingKey,
+            Error::BadSignature => ForeignJwtError::BadSignature,
+            _ => ForeignJwtError::Malformed,
         }
     }
 }
 
-/// Checks the signature of `jws` under `alg` (which the caller has allowed) with the signer's
-/// key that the header's `kid` names.
-pub async fn verify_signature(
-    fetcher: &JwksFetcher,
-    keys: &ClientKeys,
-    jws: &CompactJws<'_>,
-    alg: SigningAlg,
-) -> Result<(), SignatureError> {
-    let kid = jws.header.kid.as_deref();
-    let mut available = signing_keys(fetcher, keys, false).await?;
-    if find_key(&available, kid, alg).is_none() && matches!(keys, ClientKeys::Uri(_)) {
-        // A kid we have not seen: the signer may have rotated. Fetch again (rate-limited).
-        available = signing_keys(fetcher, keys, true).await?;
+/// The verifier's name for an algorithm of ours.
+fn algorithm(alg: AssertionAlg) -> Algorithm {
+    alg.as_str()
+        .parse()
+        .expect("every algorithm Tessera accepts is one the verifier knows")
+}
+
+/// A policy allowing exactly `algs`, with tokens up to `max_len` bytes.
+pub fn policy(algs: impl IntoIterator<Item = AssertionAlg>, max_len: usize) -> JwsPolicy {
+    let algs: Vec<Algorithm> = algs.into_iter().map(algorithm).collect();
+    JwsPolicy {
+        max_token_len: max_len,
+        ..JwsPolicy::with_algorithms(&algs)
     }
-    let key = find_key(&available, kid, alg).ok_or(SignatureError::NoMatchingKey)?;
-    if verify_with_jwk(key, alg, jws.signing_input.as_bytes(), &jws.signature) {
-        Ok(())
-    } else {
-        Err(SignatureError::Invalid)
-    }
+}
+
+/// A policy allowing the asymmetric `algs`.
+pub fn asymmetric_policy(algs: &[SigningAlg], max_len: usize) -> JwsPolicy {
+    policy(algs.iter().copied().map(AssertionAlg::Asymmetric), max_len)
+}
+
+/// Splits `token` and checks its header against `policy`; nothing is verified yet.
+pub fn parse<'t>(token: &'t str, policy: &JwsPolicy) -> Result<UnverifiedJws<'t>, ForeignJwtError> {
+    Ok(UnverifiedJws::parse(token, policy)?)
+}
+
+/// Our name for the algorithm of a parsed header.
+pub fn header_alg(jws: &UnverifiedJws<'_>) -> AssertionAlg {
+    jws.header()
+        .alg
+        .as_str()
+        .parse()
+        .expect("the policy only lets through algorithms of ours")
+}
+
+/// Checks the signature of `jws` with the key of `keys` its header selects.
+pub async fn verify(
+    jws: UnverifiedJws<'_>,
+    keys: Option<&KeySource>,
+) -> Result<VerifiedJws, ForeignJwtError> {
+    let keys = keys.ok_or(ForeignJwtError::NoMatchingKey)?;
+    Ok(jws.verify(keys).await?)
 }
 
 /// Whether an `aud` claim (a string or an array of strings) names one of `accepted`.

@@ -3,6 +3,7 @@
 //! follow OpenID Connect Core; refresh tokens are JWEs the issuer encrypts to itself.
 
 use super::error::OAuthError;
+use super::paths;
 use super::token_kind::{Protection, TokenKind};
 use super::tokens::{OwnClaims, RevocationId};
 use super::types::ScopeSet;
@@ -10,6 +11,8 @@ use crate::clock::UnixTime;
 use crate::jose::{encrypt_to_self, JwsSigner, RecipientKey, SigningAlg};
 use crate::keys::KeyRing;
 use crate::registry::{Client, User};
+use crate::revocation::status_list::{ListId, StatusRef};
+use crate::revocation::Revocations;
 use crate::settings::Settings;
 use aws_lc_rs::digest;
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
@@ -32,6 +35,20 @@ pub struct AccessTokenSpec<'a> {
     pub cnf: Option<&'a str>,
     /// The token may not outlive this (a token exchange's subject token).
     pub not_after: Option<UnixTime>,
+    /// Its status-list entry, when one was set aside for it (a code's); else a new one.
+    pub status: Option<StatusRef>,
+}
+
+/// The `status` claim (Token Status List): where a resource server learns of revocation.
+#[derive(Serialize)]
+struct StatusClaim<'a> {
+    status_list: StatusListClaim<'a>,
+}
+
+#[derive(Serialize)]
+struct StatusListClaim<'a> {
+    idx: u32,
+    uri: &'a str,
 }
 
 /// RFC 8705 3.1 confirmation.
@@ -47,6 +64,8 @@ pub struct AccessToken {
     pub token: String,
     pub jti: String,
     pub expires_in: u64,
+    /// Its status-list entry (refresh tokens carry it, to revoke it with them).
+    pub status: StatusRef,
 }
 
 /// RFC 9068 section 2.2 claims.
@@ -67,6 +86,7 @@ struct AccessTokenClaims<'a> {
     auth_time: Option<UnixTime>,
     #[serde(skip_serializing_if = "Option::is_none")]
     cnf: Option<Confirmation<'a>>,
+    status: StatusClaim<'a>,
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     user_claims: Option<&'a Map<String, Value>>,
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
@@ -99,6 +119,10 @@ pub struct RefreshClaims {
     pub jti: String,
     /// The family: every refresh token descended from one grant shares it.
     pub fid: String,
+    /// The status of the access token issued with this refresh token: revoking this refresh
+    /// token revokes that access token too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at_status: Option<StatusRef>,
 }
 
 impl OwnClaims for RefreshClaims {
@@ -246,8 +270,18 @@ impl Issuer {
             })
     }
 
-    pub fn access_token(&self, spec: AccessTokenSpec<'_>) -> Result<AccessToken, OAuthError> {
+    /// An access token as `spec` says, with its status-list entry taken from `revocations`.
+    pub async fn access_token(
+        &self,
+        revocations: &Revocations,
+        spec: AccessTokenSpec<'_>,
+    ) -> Result<AccessToken, OAuthError> {
         let signer = self.signer()?;
+        let status = match spec.status {
+            Some(status) => status,
+            None => revocations.allocate_status(self.now).await?,
+        };
+        let status_uri = self.status_list_uri(&status.list);
         let mut ttl = spec
             .client
             .access_token_ttl
@@ -274,6 +308,12 @@ impl Issuer {
                 .filter(|claims| !claims.is_empty()),
             extra: spec.extra,
             cnf: spec.cnf.map(|x5t_s256| Confirmation { x5t_s256 }),
+            status: StatusClaim {
+                status_list: StatusListClaim {
+                    idx: status.idx,
+                    uri: &status_uri,
+                },
+            },
         };
         let signed = signer.sign(TokenKind::Access, &claims).map_err(|err| {
             OAuthError::server_error(format!("the token could not be signed: {err}"))
@@ -288,7 +328,22 @@ impl Issuer {
             token,
             jti,
             expires_in: ttl,
+            status,
         })
+    }
+
+    /// The URI of status list `list` (the `uri` of a token's `status_list` claim).
+    pub fn status_list_uri(&self, list: &ListId) -> String {
+        format!("{}{}/{list}", self.settings.issuer, paths::STATUS_LISTS)
+    }
+
+    /// The status list a `uri` of ours names.
+    pub fn status_list_of(&self, uri: &str) -> Option<ListId> {
+        uri.strip_prefix(self.settings.issuer.as_str())?
+            .strip_prefix(paths::STATUS_LISTS)?
+            .strip_prefix('/')?
+            .parse()
+            .ok()
     }
 
     /// An OpenID Connect ID token for `client` about `user`.

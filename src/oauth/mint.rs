@@ -6,6 +6,7 @@ use super::error::OAuthError;
 use super::grants::{requested_audience, requested_scopes};
 use super::issuer::{AccessToken, AccessTokenSpec, Issuer};
 use super::params::Params;
+use crate::revocation::Revocations;
 
 /// What to mint.
 pub struct MintRequest<'a> {
@@ -20,8 +21,12 @@ pub struct MintRequest<'a> {
 }
 
 /// An access token as the token endpoint would issue it to `request.client_id`, at the issuer's
-/// instant.
-pub fn mint(issuer: &Issuer, request: &MintRequest<'_>) -> Result<AccessToken, OAuthError> {
+/// instant, its status-list entry taken from `revocations`.
+pub async fn mint(
+    issuer: &Issuer,
+    revocations: &Revocations,
+    request: &MintRequest<'_>,
+) -> Result<AccessToken, OAuthError> {
     let settings = &issuer.settings;
     let client = settings.clients.get(request.client_id).ok_or_else(|| {
         OAuthError::invalid_client(format!(
@@ -45,7 +50,7 @@ pub fn mint(issuer: &Issuer, request: &MintRequest<'_>) -> Result<AccessToken, O
             OAuthError::invalid_request(format!("no user {name} in the configuration"))
         })?),
     };
-    issuer.access_token(AccessTokenSpec {
+    let spec = AccessTokenSpec {
         client,
         subject: user.map_or(client.id.as_str(), |user| user.username.as_str()),
         scopes: &scopes,
@@ -54,5 +59,7 @@ pub fn mint(issuer: &Issuer, request: &MintRequest<'_>) -> Result<AccessToken, O
         extra: None,
         cnf: None,
         not_after: None,
-    })
+        status: None,
+    };
+    issuer.access_token(revocations, spec).await
 }

@@ -15,7 +15,6 @@ pub mod foreign_jwt;
 pub mod grants;
 pub mod inspect;
 pub mod issuer;
-pub mod jwks_fetch;
 pub mod mint;
 pub mod params;
 pub mod paths;

@@ -316,15 +316,30 @@ mod tests {
 
     #[test]
     fn json_bodies() {
-        let params = Params::from_json(
-            br#"{"a":"x","n":5,"t":true,"z":null,"d":{"k":1},"resource":["r1","r2"]}"#,
-        )
-        .unwrap();
+        let params =
+            Params::from_json(br#"{"a":"x","z":null,"details":{"k":1},"resource":["r1","r2"]}"#)
+                .unwrap();
         assert_eq!(params.get("a"), Some("x"));
-        assert_eq!(params.get("n"), Some("5"));
-        assert_eq!(params.get("t"), Some("true"));
         assert!(!params.contains("z"));
-        assert!(params.object("d").is_some());
+        assert!(params.object("details").is_some());
+        for (body, description) in [
+            (&br#"{"n":5}"#[..], "the parameter n must be a string"),
+            (br#"{"t":true}"#, "the parameter t must be a string"),
+            (br#"{"d":{"k":1}}"#, "the parameter d must be a string"),
+            (
+                br#"{"details":"x"}"#,
+                "the parameter details must be a JSON object",
+            ),
+            (
+                br#"{"resource":["r1",""]}"#,
+                "the parameter resource lists an empty string",
+            ),
+        ] {
+            assert_eq!(
+                Params::from_json(body).unwrap_err().description,
+                description
+            );
+        }
         assert_eq!(params.all("resource").count(), 2);
         let err = Params::from_json(br#"{"a":"1","a":"2"}"#).unwrap_err();
         assert_eq!(err.description, "the parameter a is repeated");

@@ -6,7 +6,8 @@ pub const AUTHORIZE: &str = "/oauth2/authorize";
 pub const USERINFO: &str = "/oauth2/userinfo";
 pub const REVOKE: &str = "/oauth2/revoke";
 pub const INTROSPECT: &str = "/oauth2/introspect";
-pub const REVOCATIONS: &str = "/oauth2/revocations";
+/// The status list aggregation (every list served), and each list below it by id.
+pub const STATUS_LISTS: &str = "/oauth2/status-lists";
 pub const UMA_PERMISSION: &str = "/uma/permission";
 pub const JWKS: &str = "/.well-known/jwks.json";
 pub const OPENID_CONFIGURATION: &str = "/.well-known/openid-configuration";
@@ -22,7 +23,7 @@ pub const CORE: [&str; 9] = [
     TOKEN,
     REVOKE,
     INTROSPECT,
-    REVOCATIONS,
+    STATUS_LISTS,
     AUTHORIZE,
     USERINFO,
     JWKS,

@@ -11,8 +11,8 @@ pub enum TokenKind {
     Id,
     /// UMA 2.0 permission ticket (signed; comes back in the uma-ticket grant).
     UmaTicket,
-    /// The revocation feed document (signed, read by resource servers).
-    RevocationFeed,
+    /// An IETF Token Status List token (signed, read by resource servers).
+    StatusList,
     /// Refresh token (sealed to the issuer).
     Refresh,
     /// Authorization code (sealed to the issuer).
@@ -38,7 +38,7 @@ impl TokenKind {
         TokenKind::Access,
         TokenKind::Id,
         TokenKind::UmaTicket,
-        TokenKind::RevocationFeed,
+        TokenKind::StatusList,
     ];
 
     /// The `typ` header of the kind.
@@ -47,7 +47,7 @@ impl TokenKind {
             TokenKind::Access => "at+jwt",
             TokenKind::Id => "JWT",
             TokenKind::UmaTicket => "uma-ticket+jwt",
-            TokenKind::RevocationFeed => "revocations+jwt",
+            TokenKind::StatusList => "statuslist+jwt",
             TokenKind::Refresh => "rt+jwe",
             TokenKind::Code => "code+jwe",
             TokenKind::AuthorizationForm => "authz+jwe",
@@ -57,10 +57,9 @@ impl TokenKind {
 
     pub const fn protection(self) -> Protection {
         match self {
-            TokenKind::Access
-            | TokenKind::Id
-            | TokenKind::UmaTicket
-            | TokenKind::RevocationFeed => Protection::Signed,
+            TokenKind::Access | TokenKind::Id | TokenKind::UmaTicket | TokenKind::StatusList => {
+                Protection::Signed
+            }
             TokenKind::Refresh
             | TokenKind::Code
             | TokenKind::AuthorizationForm

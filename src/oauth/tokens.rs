@@ -1,13 +1,15 @@
 //! Reading back the tokens this issuer made — one way for every kind: the signature (by a key of
 //! the ring still published) or the seal (by one of our secret keys), the kind's `typ`, our
 //! `iss`, and the validity window by the application's clock; then, where the kind can be
-//! revoked, what the denylist says. Revoking a refresh-token family is here too, so every path
-//! that revokes one (reuse of a spent token, reuse of a code, RFC 7009) does it the same way.
+//! revoked, what the revocation state says (an access token's bit in its status list, a refresh
+//! token's family on the denylist). Revoking is here too, so every path that revokes (reuse of a
+//! spent token, reuse of a code, RFC 7009) does it the same way.
 
-use super::issuer::Issuer;
+use super::issuer::{Issuer, RefreshClaims};
 use super::token_kind::{Protection, TokenKind};
 use crate::clock::UnixTime;
 use crate::jose::decrypt_from_self;
+use crate::revocation::status_list::StatusRef;
 use crate::revocation::{RevocationError, Revocations};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -16,23 +18,19 @@ use serde_json::{Map, Value};
 /// Clock skew tolerated on `nbf` between replicas.
 const NBF_SKEW_SECS: i64 = 60;
 
-/// What the denylist knows a token by.
+/// How a token is revoked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RevocationId<'a> {
-    /// An access token, by `jti`; listed in the revocation feed.
-    Token(&'a str),
-    /// Every refresh token of a family (and the code it came from); only the issuer checks it.
+    /// An access token, by its bit in a status list (the `uri` and `idx` of its `status`).
+    Status { uri: &'a str, idx: u32 },
+    /// Every refresh token of a family (and the code it came from), on the denylist; only the
+    /// issuer checks it.
     Family(&'a str),
 }
 
-impl RevocationId<'_> {
-    /// The denylist key.
-    pub fn key(self) -> String {
-        match self {
-            RevocationId::Token(jti) => jti.to_owned(),
-            RevocationId::Family(fid) => format!("family:{fid}"),
-        }
-    }
+/// The denylist key of a refresh-token family.
+fn family_key(fid: &str) -> String {
+    format!("family:{fid}")
 }
 
 /// The claims of a kind of token of ours, as the reader checks them.
@@ -125,25 +123,62 @@ impl Issuer {
         })
     }
 
-    /// What the denylist says of an opened token (never revoked for kinds that cannot be).
+    /// What the revocation state says of an opened token (never revoked for kinds that cannot
+    /// be).
     pub async fn is_revoked<T: OwnClaims>(
         &self,
         revocations: &Revocations,
         claims: &T,
     ) -> Result<bool, RevocationError> {
         match claims.revocation_id() {
-            Some(id) => revocations.is_revoked(&id.key(), self.now).await,
             None => Ok(false),
+            Some(RevocationId::Family(fid)) => {
+                revocations.is_revoked(&family_key(fid), self.now).await
+            }
+            Some(RevocationId::Status { uri, idx }) => match self.status_list_of(uri) {
+                Some(list) => {
+                    revocations
+                        .is_status_revoked(&StatusRef { list, idx })
+                        .await
+                }
+                // We signed it, so this cannot be; if it were, nothing could vouch for it.
+                None => Ok(true),
+            },
         }
     }
 
-    /// Puts an access token on the denylist until its own `exp`.
+    /// An access token's status-list entry, when it names one of our lists.
+    pub fn status_of(&self, claims: &AccessTokenClaims) -> Option<StatusRef> {
+        let status = claims.status.as_ref()?;
+        Some(StatusRef {
+            list: self.status_list_of(&status.status_list.uri)?,
+            idx: status.status_list.idx,
+        })
+    }
+
+    /// Revokes an access token: its bit in its status list.
     pub async fn revoke_access_token(
         &self,
         revocations: &Revocations,
         claims: &AccessTokenClaims,
     ) -> Result<(), RevocationError> {
-        revocations.revoke(&claims.jti, claims.exp, self.now).await
+        match self.status_of(claims) {
+            Some(status) => revocations.revoke_status(&status, self.now).await,
+            None => Ok(()),
+        }
+    }
+
+    /// Revokes a refresh token: its whole family, and the access token issued with it.
+    pub async fn revoke_refresh_token(
+        &self,
+        revocations: &Revocations,
+        claims: &RefreshClaims,
+    ) -> Result<(), RevocationError> {
+        self.revoke_family(revocations, &claims.fid).await?;
+        match &claims.at_status {
+            Some(status) => revocations.revoke_status(status, self.now).await,
+            None => Ok(()),
+        }
     }
 
     /// Revokes every refresh token of family `fid`, for as long as its newest member could live.
@@ -154,7 +189,7 @@ impl Issuer {
     ) -> Result<(), RevocationError> {
         let family_end = self.now + self.settings.tokens.refresh_token_ttl.as_secs() as i64;
         revocations
-            .revoke_unlisted(&RevocationId::Family(fid).key(), family_end, self.now)
+            .revoke(&family_key(fid), family_end, self.now)
             .await
     }
 }
@@ -173,9 +208,23 @@ pub struct AccessTokenClaims {
     pub client_id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<StatusClaim>,
     /// Any other claim (user claims, `cnf`, `act`...).
     #[serde(flatten)]
     pub other: Map<String, Value>,
+}
+
+/// The `status` claim of an access token, as read back.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct StatusClaim {
+    pub status_list: StatusListClaim,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct StatusListClaim {
+    pub idx: u32,
+    pub uri: String,
 }
 
 impl AccessTokenClaims {
@@ -204,7 +253,10 @@ impl OwnClaims for AccessTokenClaims {
     }
 
     fn revocation_id(&self) -> Option<RevocationId<'_>> {
-        Some(RevocationId::Token(&self.jti))
+        self.status.as_ref().map(|status| RevocationId::Status {
+            uri: &status.status_list.uri,
+            idx: status.status_list.idx,
+        })
     }
 }
 

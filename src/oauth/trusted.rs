@@ -3,12 +3,15 @@
 //! algorithm allowed for it, for this issuer (`aud`), current, and not too long-lived.
 
 use super::error::{ErrorCode, OAuthError};
-use super::foreign_jwt::{audience_matches, verify_signature, SignatureError};
+use super::foreign_jwt::{
+    asymmetric_policy, audience_matches, header_alg, parse, verify as verify_signature,
+    ForeignJwtError,
+};
 use super::issuer::Issuer;
-use super::jwks_fetch::JwksFetcher;
-use crate::jose::CompactJws;
+use crate::jose::{AssertionAlg, SigningAlg, MAX_JWS_LEN};
 use crate::registry::TrustedIssuer;
 use serde_json::{Map, Value};
+use strum::IntoEnumIterator;
 
 /// A verified JWT of a trusted issuer.
 pub struct ExternalJwt {
@@ -26,18 +29,15 @@ fn invalid(description: &'static str) -> OAuthError {
 /// Verifies `token` as a JWT of one of the configured trusted issuers.
 pub async fn verify(
     issuer: &Issuer,
-    fetcher: &JwksFetcher,
     token: &str,
     what: &'static str,
 ) -> Result<ExternalJwt, OAuthError> {
     let settings = &issuer.settings;
     let not_valid = || invalid(what);
-    let jws = CompactJws::parse(token).ok_or_else(not_valid)?;
-    if jws.header.crit.is_some() {
-        return Err(not_valid());
-    }
-    let claims: Map<String, Value> =
-        serde_json::from_slice(&jws.payload).map_err(|_| not_valid())?;
+    let every_alg: Vec<SigningAlg> = SigningAlg::iter().collect();
+    let jws = parse(token, &asymmetric_policy(&every_alg, MAX_JWS_LEN)).map_err(|_| not_valid())?;
+    let payload = jws.unverified_payload().map_err(|_| not_valid())?;
+    let claims: Map<String, Value> = serde_json::from_slice(&payload).map_err(|_| not_valid())?;
     let iss = claims
         .get("iss")
         .and_then(Value::as_str)
@@ -47,21 +47,18 @@ pub async fn verify(
         .get(iss)
         .ok_or_else(|| invalid("the issuer of the token is not trusted"))?
         .clone();
-    let alg = jws
-        .header
-        .alg
-        .parse()
-        .ok()
-        .filter(|alg| trusted.algs.contains(alg))
-        .ok_or_else(not_valid)?;
-    match verify_signature(fetcher, &trusted.keys, &jws, alg).await {
-        Ok(()) => {}
-        Err(SignatureError::KeysUnavailable) => {
+    match header_alg(&jws) {
+        AssertionAlg::Asymmetric(alg) if trusted.algs.contains(&alg) => {}
+        _ => return Err(not_valid()),
+    }
+    match verify_signature(jws, trusted.keys.as_ref()).await {
+        Ok(_) => {}
+        Err(ForeignJwtError::KeysUnavailable) => {
             return Err(OAuthError::invalid_client(
                 "the signer's keys could not be fetched",
             ))
         }
-        Err(SignatureError::NoMatchingKey | SignatureError::Invalid) => return Err(not_valid()),
+        Err(_) => return Err(not_valid()),
     }
     let now = issuer.now;
     let skew = settings.client_assertions.clock_skew.as_secs() as i64;

@@ -1,6 +1,5 @@
 use crate::jose::AssertionAlg;
 use crate::oauth::types::{AuthMethod, GrantType, ScopeSet};
-use serde_json::{Map, Value};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -38,15 +37,10 @@ impl std::fmt::Debug for SecretHash {
     }
 }
 
-/// The public keys a client signs assertions with.
-#[derive(Debug, Clone)]
-pub enum ClientKeys {
-    None,
-    /// From `jwks` or `jwks_file`, read at start.
-    Static(Arc<Vec<Map<String, Value>>>),
-    /// Fetched from the client's `jwks_uri` and cached.
-    Uri(String),
-}
+/// The public keys a client, a trusted issuer or a provider signs with: a set from `jwks` or
+/// `jwks_file` (parsed once at load), or its `jwks_uri` (fetched on first use, kept fresh);
+/// `None` without keys.
+pub type ClientKeys = Option<tessera_verifier::KeySource>;
 
 /// A client's own shared secret, for `client_secret_jwt` (an HMAC needs the secret, not a hash).
 #[derive(Clone)]
@@ -95,8 +89,8 @@ pub struct Client {
     pub access_token_encryption: Option<crate::jose::RecipientKey>,
     /// Keys for `private_key_jwt`.
     pub keys: ClientKeys,
-    /// The secret for `client_secret_jwt`.
-    pub assertion_secret: Option<RawSecret>,
+    /// The secret for `client_secret_jwt`, ready to check HMACs.
+    pub assertion_secret: Option<tessera_verifier::KeySource>,
     /// Algorithms its assertions may use.
     pub assertion_algs: Vec<AssertionAlg>,
     /// Refuse assertions that are not encrypted to the issuer.
@@ -124,7 +118,7 @@ impl Client {
             allow_plain_pkce: false,
             consent: false,
             access_token_encryption: None,
-            keys: ClientKeys::None,
+            keys: None,
             assertion_secret: None,
             assertion_algs: Vec::new(),
             require_encrypted_assertion: false,

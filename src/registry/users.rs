@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Claims Tessera sets itself; a user's configured claims may not use these names.
-pub const RESERVED_CLAIMS: [&str; 18] = [
+pub const RESERVED_CLAIMS: [&str; 19] = [
     "iss",
     "sub",
     "aud",
@@ -23,6 +23,7 @@ pub const RESERVED_CLAIMS: [&str; 18] = [
     "typ",
     "idp",
     "authorization",
+    "status",
 ];
 
 /// A person who signs in with a password.

@@ -1,13 +1,13 @@
-//! The single-process backend: moka caches whose entries expire with the tokens they name, and
-//! an ordered log for the feed. Capacity is counted exactly (an eviction listener gives entries
-//! back), and a full store refuses: moka is never allowed to evict a live revocation.
+//! The single-process backend: moka caches whose entries expire with the tokens they name.
+//! Capacity is counted exactly (an eviction listener gives entries back), and a full store
+//! refuses: moka is never allowed to evict a live revocation. Access tokens are revoked in the
+//! status lists (`status_list.rs`), not here.
 
-use super::{FeedEntry, FeedPage, RevocationError};
+use super::RevocationError;
 use crate::clock::UnixTime;
 use moka::notification::RemovalCause;
 use moka::sync::Cache;
 use moka::Expiry;
-use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -113,29 +113,9 @@ impl ExpiringSet {
     }
 }
 
-#[derive(Default)]
-struct FeedLog {
-    last_seq: u64,
-    by_seq: BTreeMap<u64, FeedEntry>,
-    by_exp: BTreeSet<(UnixTime, u64)>,
-}
-
-impl FeedLog {
-    fn prune(&mut self, now: UnixTime) {
-        while let Some(&(exp, seq)) = self.by_exp.first() {
-            if exp > now {
-                break;
-            }
-            self.by_exp.pop_first();
-            self.by_seq.remove(&seq);
-        }
-    }
-}
-
 pub struct MemoryStore {
     denylist: ExpiringSet,
     used: ExpiringSet,
-    feed: Mutex<FeedLog>,
 }
 
 impl MemoryStore {
@@ -143,41 +123,10 @@ impl MemoryStore {
         Self {
             denylist: ExpiringSet::new(capacity),
             used: ExpiringSet::new(replay_capacity),
-            // Sequence numbers start from the clock (microseconds), so a poller's cursor stays
-            // meaningful across a restart of this process.
-            feed: Mutex::new(FeedLog {
-                last_seq: std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map_or(0, |elapsed| elapsed.as_micros() as u64),
-                ..FeedLog::default()
-            }),
         }
     }
 
-    pub fn revoke(&self, jti: &str, exp: UnixTime, now: UnixTime) -> Result<(), RevocationError> {
-        if self.denylist.insert(jti.to_owned(), exp, now)? {
-            let mut feed = self.feed.lock().expect("the feed lock is never poisoned");
-            feed.prune(now);
-            feed.last_seq += 1;
-            let seq = feed.last_seq;
-            feed.by_seq.insert(
-                seq,
-                FeedEntry {
-                    jti: jti.to_owned(),
-                    exp,
-                },
-            );
-            feed.by_exp.insert((exp, seq));
-        }
-        Ok(())
-    }
-
-    pub fn revoke_unlisted(
-        &self,
-        id: &str,
-        exp: UnixTime,
-        now: UnixTime,
-    ) -> Result<(), RevocationError> {
+    pub fn revoke(&self, id: &str, exp: UnixTime, now: UnixTime) -> Result<(), RevocationError> {
         self.denylist.insert(id.to_owned(), exp, now).map(|_| ())
     }
 
@@ -185,8 +134,8 @@ impl MemoryStore {
         self.used.contains(key, now)
     }
 
-    pub fn is_revoked(&self, jti: &str, now: UnixTime) -> bool {
-        self.denylist.contains(jti, now)
+    pub fn is_revoked(&self, id: &str, now: UnixTime) -> bool {
+        self.denylist.contains(id, now)
     }
 
     pub fn first_use(
@@ -196,31 +145,6 @@ impl MemoryStore {
         now: UnixTime,
     ) -> Result<bool, RevocationError> {
         self.used.insert(key, exp.max(now + 1), now)
-    }
-
-    pub fn feed(&self, since: u64, limit: usize, now: UnixTime) -> FeedPage {
-        let mut feed = self.feed.lock().expect("the feed lock is never poisoned");
-        feed.prune(now);
-        let mut entries = Vec::new();
-        let mut next = since;
-        let mut more = false;
-        for (&seq, entry) in feed.by_seq.range(since + 1..) {
-            if entries.len() == limit {
-                more = true;
-                break;
-            }
-            entries.push(entry.clone());
-            next = seq;
-        }
-        // Read to the end: the cursor moves to where the log stands, past expired entries.
-        if !more {
-            next = next.max(feed.last_seq);
-        }
-        FeedPage {
-            entries,
-            next,
-            more,
-        }
     }
 
     pub fn live_entries(&self) -> u64 {
@@ -254,43 +178,6 @@ mod tests {
         assert!(
             store.first_use("code:x".into(), 300, 150).unwrap(),
             "expired: usable"
-        );
-    }
-
-    #[test]
-    fn the_feed_pages_in_revocation_order_and_drops_expired_entries() {
-        let store = MemoryStore::new(10, 10);
-        for (i, exp) in [(1, 500), (2, 100), (3, 500)] {
-            store.revoke(&format!("t{i}"), exp, 0).unwrap();
-        }
-        let page = store.feed(0, 2, 0);
-        assert_eq!(
-            page.entries
-                .iter()
-                .map(|e| e.jti.as_str())
-                .collect::<Vec<_>>(),
-            ["t1", "t2"]
-        );
-        assert!(page.more);
-        let rest = store.feed(page.next, 2, 0);
-        assert_eq!(
-            rest.entries
-                .iter()
-                .map(|e| e.jti.as_str())
-                .collect::<Vec<_>>(),
-            ["t3"]
-        );
-        assert!(!rest.more);
-        assert_eq!(store.feed(rest.next, 2, 0).entries, []);
-        // t2 expired at 100.
-        let later = store.feed(0, 10, 200);
-        assert_eq!(
-            later
-                .entries
-                .iter()
-                .map(|e| e.jti.as_str())
-                .collect::<Vec<_>>(),
-            ["t1", "t3"]
         );
     }
 }

@@ -1,7 +1,8 @@
 //! The only mutable state of the issuer, small and bounded by token lifetimes:
-//! - the denylist: revoked token ids, each kept until the token it names expires;
-//! - the revocation feed: the same entries in revocation order, for resource servers that verify
-//!   offline and poll `GET /oauth2/revocations`;
+//! - the status lists (IETF Token Status List): a bit per access token, set when it is revoked,
+//!   served to resource servers that verify offline (`status_list.rs`);
+//! - the denylist: ids that revoke many tokens at once (refresh-token families), each kept until
+//!   the last token it names expires;
 //! - the replay cache: ids that may be used once (assertion `jti`s, authorization codes, spent
 //!   refresh tokens), each kept until it expires.
 //!
@@ -10,13 +11,16 @@
 //! unreachable Redis makes every question that needs it fail closed.
 
 mod memory;
+mod redis_status;
 mod redis_store;
+pub mod status_list;
 
 use crate::clock::UnixTime;
 use crate::oauth::ReplayKind;
 use crate::settings::{RevocationBackend, RevocationSettings};
 pub use memory::MemoryStore;
 pub use redis_store::RedisStore;
+use status_list::{Layout, ListId, MemoryStatusLists, Snapshot, StatusRef};
 
 /// Why the revocation state could not answer.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -29,60 +33,30 @@ pub enum RevocationError {
     Unavailable(String),
 }
 
-/// One revoked token in the feed.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct FeedEntry {
-    pub jti: String,
-    pub exp: UnixTime,
-}
-
-/// A page of the revocation feed after a cursor.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FeedPage {
-    pub entries: Vec<FeedEntry>,
-    /// The cursor to ask from next time.
-    pub next: u64,
-    pub more: bool,
-}
-
+// One per process: its size does not matter, a pointer chase on every call would.
+#[allow(clippy::large_enum_variant)]
 pub enum Revocations {
-    Memory(MemoryStore),
+    Memory(MemoryStore, MemoryStatusLists),
     Redis(RedisStore),
 }
 
 impl Revocations {
-    pub fn new(settings: &RevocationSettings) -> Result<Self, String> {
+    /// The backend of `settings`, with status lists cut as `layout` says.
+    pub fn new(settings: &RevocationSettings, layout: Layout) -> Result<Self, String> {
         Ok(match &settings.backend {
-            RevocationBackend::Memory => Revocations::Memory(MemoryStore::new(
-                settings.capacity,
-                settings.replay_capacity,
-            )),
+            RevocationBackend::Memory => Revocations::Memory(
+                MemoryStore::new(settings.capacity, settings.replay_capacity),
+                // The memory backend's lists are this process's own: a fresh epoch per start.
+                MemoryStatusLists::new(layout, status_list::random_epoch()),
+            ),
             RevocationBackend::Redis { url, key_prefix } => {
-                Revocations::Redis(RedisStore::new(url, key_prefix)?)
+                Revocations::Redis(RedisStore::new(url, key_prefix, layout)?)
             }
         })
     }
 
-    /// Puts `jti` on the denylist until `exp`. Revoking twice is fine; an expired token needs
-    /// nothing.
+    /// Puts `id` on the denylist until `exp`. Revoking twice is fine; an expired id needs nothing.
     pub async fn revoke(
-        &self,
-        jti: &str,
-        exp: UnixTime,
-        now: UnixTime,
-    ) -> Result<(), RevocationError> {
-        if exp <= now {
-            return Ok(());
-        }
-        match self {
-            Revocations::Memory(store) => store.revoke(jti, exp, now),
-            Revocations::Redis(store) => store.revoke(jti, exp, now).await,
-        }
-    }
-
-    /// Puts `id` on the denylist until `exp` without listing it in the feed: for ids that only
-    /// the issuer checks (refresh token families).
-    pub async fn revoke_unlisted(
         &self,
         id: &str,
         exp: UnixTime,
@@ -92,16 +66,16 @@ impl Revocations {
             return Ok(());
         }
         match self {
-            Revocations::Memory(store) => store.revoke_unlisted(id, exp, now),
-            Revocations::Redis(store) => store.revoke_unlisted(id, exp).await,
+            Revocations::Memory(store, _) => store.revoke(id, exp, now),
+            Revocations::Redis(store) => store.revoke(id, exp).await,
         }
     }
 
-    /// Whether `jti` is on the denylist.
-    pub async fn is_revoked(&self, jti: &str, now: UnixTime) -> Result<bool, RevocationError> {
+    /// Whether `id` is on the denylist.
+    pub async fn is_revoked(&self, id: &str, now: UnixTime) -> Result<bool, RevocationError> {
         match self {
-            Revocations::Memory(store) => Ok(store.is_revoked(jti, now)),
-            Revocations::Redis(store) => store.is_revoked(jti, now).await,
+            Revocations::Memory(store, _) => Ok(store.is_revoked(id, now)),
+            Revocations::Redis(store) => store.is_revoked(id, now).await,
         }
     }
 
@@ -115,7 +89,7 @@ impl Revocations {
     ) -> Result<bool, RevocationError> {
         let key = format!("{}:{id}", kind.namespace());
         match self {
-            Revocations::Memory(store) => store.first_use(key, exp, now),
+            Revocations::Memory(store, _) => store.first_use(key, exp, now),
             Revocations::Redis(store) => store.first_use(&key, exp.max(now + 1)).await,
         }
     }
@@ -129,28 +103,69 @@ impl Revocations {
     ) -> Result<bool, RevocationError> {
         let key = format!("{}:{id}", kind.namespace());
         match self {
-            Revocations::Memory(store) => Ok(store.is_used(&key, now)),
+            Revocations::Memory(store, _) => Ok(store.is_used(&key, now)),
             Revocations::Redis(store) => store.is_used(&key).await,
         }
     }
 
-    /// Revocations after `since`, at most `limit`, expired ones left out.
-    pub async fn feed(
-        &self,
-        since: u64,
-        limit: usize,
-        now: UnixTime,
-    ) -> Result<FeedPage, RevocationError> {
+    /// The status-list entry of a new access token.
+    pub async fn allocate_status(&self, now: UnixTime) -> Result<StatusRef, RevocationError> {
         match self {
-            Revocations::Memory(store) => Ok(store.feed(since, limit, now)),
-            Revocations::Redis(store) => store.feed(since, limit, now).await,
+            Revocations::Memory(_, lists) => Ok(lists.allocate(now)),
+            Revocations::Redis(store) => store.allocate_status(now).await,
+        }
+    }
+
+    /// Sets the token's bit in its status list.
+    pub async fn revoke_status(
+        &self,
+        status: &StatusRef,
+        now: UnixTime,
+    ) -> Result<(), RevocationError> {
+        match self {
+            Revocations::Memory(_, lists) => {
+                lists.revoke(status, now);
+                Ok(())
+            }
+            Revocations::Redis(store) => store.revoke_status(status).await,
+        }
+    }
+
+    /// Whether the token's bit is set.
+    pub async fn is_status_revoked(&self, status: &StatusRef) -> Result<bool, RevocationError> {
+        match self {
+            Revocations::Memory(_, lists) => Ok(lists.is_revoked(status)),
+            Revocations::Redis(store) => store.is_status_revoked(status).await,
+        }
+    }
+
+    /// A list's bits, unless its version is `known` (then `None`: nothing changed).
+    pub async fn status_snapshot(
+        &self,
+        id: &ListId,
+        known: Option<u64>,
+    ) -> Result<Option<Snapshot>, RevocationError> {
+        match self {
+            Revocations::Memory(_, lists) => {
+                let snapshot = lists.snapshot(id);
+                Ok((known != Some(snapshot.version)).then_some(snapshot))
+            }
+            Revocations::Redis(store) => store.status_snapshot(id, known).await,
+        }
+    }
+
+    /// The status lists served at `now` (the aggregation endpoint).
+    pub async fn served_lists(&self, now: UnixTime) -> Result<Vec<ListId>, RevocationError> {
+        match self {
+            Revocations::Memory(_, lists) => Ok(lists.served_lists(now)),
+            Revocations::Redis(store) => store.served_lists(now).await,
         }
     }
 
     /// Live denylist entries (memory backend) for metrics and capacity checks.
     pub fn live_entries(&self) -> Option<u64> {
         match self {
-            Revocations::Memory(store) => Some(store.live_entries()),
+            Revocations::Memory(store, _) => Some(store.live_entries()),
             Revocations::Redis(_) => None,
         }
     }

@@ -33,6 +33,24 @@ pub struct ClientAssertionSettings {
     pub jwks_fetch_timeout: Duration,
 }
 
+impl ClientAssertionSettings {
+    /// How the keys at `uri` (a client's, a trusted issuer's, a provider's `jwks_uri`) are
+    /// fetched: on first use, kept `jwks_cache_ttl`, fetched again for an unknown kid at most
+    /// every `jwks_refetch_interval`, each fetch bounded by `jwks_fetch_timeout`.
+    pub fn remote_keys(&self, uri: &str) -> tessera_verifier::RemoteKeysConfig {
+        let mut config = tessera_verifier::RemoteKeysConfig::jwks_uri(uri)
+            .max_age_bounds(self.jwks_cache_ttl, self.jwks_cache_ttl)
+            .unknown_kid_refetch_interval(self.jwks_refetch_interval)
+            .http(tessera_verifier::HttpConfig {
+                timeout: self.jwks_fetch_timeout,
+                connect_timeout: self.jwks_fetch_timeout,
+                ..tessera_verifier::HttpConfig::default()
+            });
+        config.default_max_age = self.jwks_cache_ttl;
+        config
+    }
+}
+
 impl RawClientAssertions {
     pub(super) fn validate(&self, problems: &mut Problems) -> ClientAssertionSettings {
         let settings = ClientAssertionSettings {

@@ -1,6 +1,7 @@
 //! `[[clients]]`: the registered clients, and the rules that tie a client to other sections
 //! (the TLS methods need the `[tls]` listener).
 
+use super::client_assertions::ClientAssertionSettings;
 use super::encryption::RawEncryption;
 use super::problems::Problems;
 use super::sources::{KeySource, SecretSource};
@@ -8,7 +9,7 @@ use super::tls::TlsSettings;
 use super::values::{optional_duration, parse_list, parse_scopes};
 use crate::jose::{AssertionAlg, HmacAlg, SigningAlg};
 use crate::oauth::types::{AuthMethod, GrantType, ScopeSet};
-use crate::registry::{Client, ClientKeys, ClientRegistry, SecretHash};
+use crate::registry::{Client, ClientKeys, ClientRegistry, RawSecret, SecretHash};
 use serde::Deserialize;
 use std::collections::HashSet;
 use std::path::Path;
@@ -50,6 +51,7 @@ pub(super) fn validate_clients(
     base_dir: &Path,
     has_tls: bool,
     tls_settings: Option<&TlsSettings>,
+    fetching: &ClientAssertionSettings,
     userinfo: &str,
 ) -> ClientRegistry {
     let mut seen = HashSet::new();
@@ -60,7 +62,7 @@ pub(super) fn validate_clients(
         .enumerate()
         .filter_map(|(i, raw)| {
             let mut problems = listed.item(i);
-            let client = raw.validate(&mut problems, base_dir, userinfo)?;
+            let client = raw.validate(&mut problems, base_dir, fetching, userinfo)?;
             if !seen.insert(client.id.clone()) {
                 problems.push("client_id", format!("duplicate client id '{}'", client.id));
             }
@@ -90,7 +92,13 @@ pub(super) fn validate_clients(
 }
 
 impl RawClient {
-    fn validate(&self, problems: &mut Problems, base_dir: &Path, userinfo: &str) -> Option<Client> {
+    fn validate(
+        &self,
+        problems: &mut Problems,
+        base_dir: &Path,
+        fetching: &ClientAssertionSettings,
+        userinfo: &str,
+    ) -> Option<Client> {
         let id = self.client_id(problems);
         let auth_methods = self.auth_methods(problems);
         let secret_hash = self.secret_hash(problems, &auth_methods);
@@ -109,6 +117,7 @@ impl RawClient {
             auth_methods
                 .contains(&AuthMethod::PrivateKeyJwt)
                 .then_some("private_key_jwt needs the client's public keys"),
+            fetching,
         );
         let assertion_secret = SecretSource {
             env_field: "client_secret_env",
@@ -126,6 +135,8 @@ impl RawClient {
             32,
         );
         let assertion_algs = self.assertion_algs(problems);
+        let (assertion_secret, assertion_algs) =
+            self.hmac_keys(problems, assertion_secret, assertion_algs);
         self.check_method_rules(problems, &auth_methods, &grant_types, &keys);
         let redirect_uris = self.redirect_uris(problems, &grant_types);
         let access_token_ttl =
@@ -273,6 +284,48 @@ impl RawClient {
         )
     }
 
+    /// The `client_secret_jwt` secret ready to check HMACs, and the algorithms it may: RFC 7518
+    /// 3.2 wants a key at least as long as the hash, so a 32-byte secret does HS256 only. An
+    /// HMAC algorithm the secret is too short for is a problem when the file names it, and left
+    /// out of the defaults otherwise.
+    fn hmac_keys(
+        &self,
+        problems: &mut Problems,
+        secret: Option<RawSecret>,
+        algs: Vec<AssertionAlg>,
+    ) -> (Option<tessera_verifier::KeySource>, Vec<AssertionAlg>) {
+        let Some(secret) = secret else {
+            return (None, algs);
+        };
+        let len = secret.expose().len();
+        let explicit = self.token_endpoint_auth_signing_algs.is_some();
+        let mut fitting = Vec::with_capacity(algs.len());
+        for alg in algs {
+            let needed = match alg {
+                AssertionAlg::Hmac(HmacAlg::HS384) => 48,
+                AssertionAlg::Hmac(HmacAlg::HS512) => 64,
+                _ => 0,
+            };
+            if len >= needed {
+                fitting.push(alg);
+            } else if explicit {
+                problems.push(
+                    "token_endpoint_auth_signing_algs",
+                    format!(
+                        "{alg} needs a client secret of at least {needed} bytes (RFC 7518 3.2)"
+                    ),
+                );
+            }
+        }
+        match tessera_verifier::KeySource::shared_secret(secret.expose().as_bytes().to_vec()) {
+            Ok(key) => (Some(key), fitting),
+            Err(err) => {
+                problems.push("client_secret_env", err.to_string());
+                (None, fitting)
+            }
+        }
+    }
+
     /// What the chosen methods demand of the rest of the client.
     fn check_method_rules(
         &self,
@@ -297,9 +350,7 @@ impl RawClient {
                 "tls_client_auth needs tls_client_auth_subject_dn or tls_client_auth_san_dns",
             );
         }
-        if methods.contains(&AuthMethod::SelfSignedTlsClientAuth)
-            && matches!(keys, ClientKeys::None)
-        {
+        if methods.contains(&AuthMethod::SelfSignedTlsClientAuth) && keys.is_none() {
             problems.push("jwks", "self_signed_tls_client_auth needs the client's public keys: jwks, jwks_file or jwks_uri");
         }
         if public && self.introspect {

@@ -21,6 +21,7 @@ mod revocation;
 mod routes;
 mod server;
 mod sources;
+mod status_lists;
 mod tls;
 mod tokens;
 mod trusted_issuers;
@@ -37,6 +38,7 @@ pub use log::{LogFormat, LogSettings};
 pub use problems::{ConfigError, ConfigProblem};
 pub use revocation::{RevocationBackend, RevocationSettings};
 pub use server::ServerSettings;
+pub use status_lists::StatusListSettings;
 pub use tls::TlsSettings;
 pub use tokens::TokenSettings;
 
@@ -67,6 +69,7 @@ pub struct Settings {
     pub user_auth: CredentialSettings,
     pub log: LogSettings,
     pub revocation: RevocationSettings,
+    pub status_lists: StatusListSettings,
     pub clients: ClientRegistry,
     pub users: UserRegistry,
     pub resources: ResourceRegistry,
@@ -78,9 +81,13 @@ pub struct Settings {
     pub routes: Vec<CompatRoute>,
     pub providers: ProviderRegistry,
     pub uma_resources: UmaResourceRegistry,
-    /// How long a signed token can be valid: the longest token lifetime, plus a minute for
-    /// verifiers' clock skew. A retired signing key stays published this long.
+    /// How long a signed token can be valid: the longest token lifetime (status list tokens
+    /// included), plus a minute for verifiers' clock skew. A retired signing key stays
+    /// published this long.
     pub token_retention: Duration,
+    /// How long an access or ID token can be valid, plus the minute of skew: what a status
+    /// list must outlive its window by.
+    pub access_retention: Duration,
     /// What an assertion's `aud` may name: the issuer, the token endpoint, and the token
     /// endpoint's mutual-TLS alias.
     pub assertion_audiences: Vec<String>,
@@ -95,18 +102,31 @@ impl Settings {
             .filter_map(|client| client.access_token_ttl)
             .max()
             .unwrap_or_default();
-        self.token_retention = self
+        self.access_retention = self
             .tokens
             .access_token_ttl
             .max(self.tokens.id_token_ttl)
             .max(longest_client)
             + Duration::from_secs(60);
+        self.token_retention = self
+            .access_retention
+            .max(self.status_lists.token_lifetime + Duration::from_secs(60));
         self.assertion_audiences = vec![self.issuer.clone(), self.endpoint("/oauth2/token")];
         if let Some(tls) = &self.tls {
             self.assertion_audiences
                 .push(format!("{}/oauth2/token", tls.base_url));
         }
         self
+    }
+
+    /// How status lists are cut: a list is served until every access token in it (or made from
+    /// a code issued in its window) has expired.
+    pub fn status_list_layout(&self) -> crate::revocation::status_list::Layout {
+        crate::revocation::status_list::Layout {
+            window_secs: self.status_lists.window.as_secs(),
+            list_size: self.status_lists.list_size,
+            retention_secs: (self.access_retention + self.authorize.code_ttl).as_secs(),
+        }
     }
 
     /// The token endpoint URL (an accepted assertion audience, and in discovery).
@@ -199,6 +219,7 @@ struct RawSettings {
     client_auth: credentials::RawClientAuth,
     log: log::RawLog,
     revocation: revocation::RawRevocation,
+    status_lists: status_lists::RawStatusLists,
     user_auth: credentials::RawUserAuth,
     authorize: authorize::RawAuthorize,
     client_assertions: client_assertions::RawClientAssertions,
@@ -234,6 +255,7 @@ impl RawSettings {
         let authorize = self.authorize.validate(&mut problems.at("authorize"));
         let log = self.log.validate(&mut problems.at("log"));
         let revocation = self.revocation.validate(&mut problems.at("revocation"));
+        let status_lists = self.status_lists.validate(&mut problems.at("status_lists"));
         let tls = self
             .tls
             .as_ref()
@@ -249,14 +271,20 @@ impl RawSettings {
             base_dir,
             self.tls.is_some(),
             tls.as_ref(),
+            &client_assertions,
             &userinfo,
         );
         let users = users::validate_users(&self.users, problems);
         let resources = resources::validate_resources(&self.resources, problems, base_dir);
-        let trusted_issuers =
-            trusted_issuers::validate_trusted_issuers(&self.trusted_issuers, problems, base_dir);
+        let trusted_issuers = trusted_issuers::validate_trusted_issuers(
+            &self.trusted_issuers,
+            problems,
+            base_dir,
+            &client_assertions,
+        );
         let routes = routes::validate_routes(&self.routes, problems);
-        let providers = providers::validate_providers(&self.providers, problems, base_dir);
+        let providers =
+            providers::validate_providers(&self.providers, problems, base_dir, &client_assertions);
         let uma_resources = uma_resources::validate_uma_resources(&self.uma_resources, problems);
         // Only now, so that one pass names every problem of the file.
         let (issuer, listen) = (issuer?, listen?);
@@ -272,6 +300,7 @@ impl RawSettings {
                 user_auth,
                 log,
                 revocation,
+                status_lists,
                 clients,
                 users,
                 resources,
@@ -283,6 +312,7 @@ impl RawSettings {
                 providers,
                 uma_resources,
                 token_retention: Duration::ZERO,
+                access_retention: Duration::ZERO,
                 assertion_audiences: Vec::new(),
             }
             .derive(),

@@ -1,5 +1,6 @@
 //! `[[providers]]`: external identity providers for the `provider` grant.
 
+use super::client_assertions::ClientAssertionSettings;
 use super::problems::Problems;
 use super::sources::{KeySource, SecretSource};
 use super::values::{duration_or, is_https_or_loopback};
@@ -42,6 +43,7 @@ pub(super) fn validate_providers(
     raws: &[RawProvider],
     problems: &mut Problems,
     base_dir: &Path,
+    fetching: &ClientAssertionSettings,
 ) -> ProviderRegistry {
     let mut seen = HashSet::new();
     ProviderRegistry::new(problems.each("providers", raws, |raw, problems| {
@@ -63,7 +65,7 @@ pub(super) fn validate_providers(
             raw.timeout.as_ref(),
             Duration::from_secs(3),
         );
-        let kind = raw.kind(problems, base_dir);
+        let kind = raw.kind(problems, base_dir, fetching);
         Some(Provider {
             name: name.filter(|_| unique)?,
             kind: kind?,
@@ -73,11 +75,16 @@ pub(super) fn validate_providers(
 }
 
 impl RawProvider {
-    fn kind(&self, problems: &mut Problems, base_dir: &Path) -> Option<ProviderKind> {
+    fn kind(
+        &self,
+        problems: &mut Problems,
+        base_dir: &Path,
+        fetching: &ClientAssertionSettings,
+    ) -> Option<ProviderKind> {
         let name = self.kind.as_deref();
         match name.and_then(|text| text.parse().ok()) {
             Some(ProviderType::Facebook) => self.facebook(problems, base_dir),
-            Some(ProviderType::Oidc) => self.oidc(problems, base_dir),
+            Some(ProviderType::Oidc) => self.oidc(problems, base_dir, fetching),
             None => {
                 problems.push("type", not_one_of::<ProviderType>(&format!("{name:?}")));
                 None
@@ -120,7 +127,12 @@ impl RawProvider {
         })
     }
 
-    fn oidc(&self, problems: &mut Problems, base_dir: &Path) -> Option<ProviderKind> {
+    fn oidc(
+        &self,
+        problems: &mut Problems,
+        base_dir: &Path,
+        fetching: &ClientAssertionSettings,
+    ) -> Option<ProviderKind> {
         let names = self.issuer.clone().zip(self.audience.clone());
         if names.is_none() {
             problems.push("", "an oidc provider needs issuer and audience");
@@ -129,6 +141,7 @@ impl RawProvider {
             problems,
             base_dir,
             Some("an oidc provider needs its public keys"),
+            fetching,
         );
         let (issuer, audience) = names?;
         Some(ProviderKind::Oidc {

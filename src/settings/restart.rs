@@ -7,7 +7,6 @@ impl Settings {
     /// The keys of `next` that differ from these settings and need a restart. Empty when `next`
     /// can replace these settings in a running server.
     pub fn needs_restart_for(&self, next: &Settings) -> Vec<&'static str> {
-        let (now, then) = (&self.client_assertions, &next.client_assertions);
         let checks = [
             ("listen", self.listen != next.listen),
             ("server.workers", self.server.workers != next.server.workers),
@@ -15,24 +14,17 @@ impl Settings {
             ("tls", self.tls != next.tls),
             // The store and its connection are made once.
             ("revocation", self.revocation != next.revocation),
+            // The store cuts its lists by this layout, and keeps them as long as it says (which
+            // the longest token lifetime and the code lifetime decide).
+            (
+                "status_lists (window, list_size), or a token or code lifetime that sets how long lists are kept",
+                self.status_list_layout() != next.status_list_layout(),
+            ),
             // The subscriber is installed once per process.
             ("log", self.log != next.log),
             // Their caches and failure counters live across reloads.
             ("client_auth", self.client_auth != next.client_auth),
             ("user_auth", self.user_auth != next.user_auth),
-            // The jwks_uri fetcher's cache and HTTP client.
-            (
-                "client_assertions.jwks_cache_ttl",
-                now.jwks_cache_ttl != then.jwks_cache_ttl,
-            ),
-            (
-                "client_assertions.jwks_refetch_interval",
-                now.jwks_refetch_interval != then.jwks_refetch_interval,
-            ),
-            (
-                "client_assertions.jwks_fetch_timeout",
-                now.jwks_fetch_timeout != then.jwks_fetch_timeout,
-            ),
         ];
         checks
             .into_iter()

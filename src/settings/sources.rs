@@ -6,6 +6,7 @@
 //! serde reads a struct with a flattened member as a map and drops the keys no member takes
 //! without telling serde_ignored, so a typo such as `scops` would no longer be reported.
 
+use super::client_assertions::ClientAssertionSettings;
 use super::problems::Problems;
 use super::values::{is_https_or_loopback, json_object};
 use crate::jose::has_private_members;
@@ -13,6 +14,7 @@ use crate::registry::{ClientKeys, RawSecret};
 use serde_json::{Map, Value};
 use std::path::Path;
 use std::sync::Arc;
+use tessera_verifier::{KeySet, KeySource as Keys, RemoteKeySet, VerifyingKey};
 
 /// `jwks = { keys = [...] }`, `jwks_file = "..."` or `jwks_uri = "https://..."`: at most one.
 pub(super) struct KeySource<'a> {
@@ -41,6 +43,7 @@ impl<'a> KeySource<'a> {
         problems: &mut Problems,
         base_dir: &Path,
         required: Option<&str>,
+        fetching: &ClientAssertionSettings,
     ) -> ClientKeys {
         let keys = match (self.jwks, self.jwks_file, self.jwks_uri) {
             (None, None, None) => ClientKeys::None,
@@ -62,7 +65,15 @@ impl<'a> KeySource<'a> {
                     None => ClientKeys::None,
                 }
             }
-            (None, None, Some(uri)) if is_https_or_loopback(uri) => ClientKeys::Uri(uri.to_owned()),
+            (None, None, Some(uri)) if is_https_or_loopback(uri) => {
+                match RemoteKeySet::lazy(fetching.remote_keys(uri)) {
+                    Ok(remote) => Some(Keys::Remote(remote)),
+                    Err(err) => {
+                        problems.push("jwks_uri", err.to_string());
+                        ClientKeys::None
+                    }
+                }
+            }
             (None, None, Some(_)) => {
                 problems.push("jwks_uri", "must be an https URL (http only on loopback)");
                 ClientKeys::None
@@ -73,7 +84,7 @@ impl<'a> KeySource<'a> {
             }
         };
         if let Some(reason) = required {
-            if matches!(keys, ClientKeys::None) && !problems.any_under("jwks") {
+            if keys.is_none() && !problems.any_under("jwks") {
                 problems.push(
                     "jwks",
                     format!("{reason}: give jwks, jwks_file or jwks_uri"),
@@ -85,7 +96,7 @@ impl<'a> KeySource<'a> {
 }
 
 fn static_keys(keys: Option<Vec<Map<String, Value>>>) -> ClientKeys {
-    keys.map_or(ClientKeys::None, |keys| ClientKeys::Static(Arc::new(keys)))
+    keys.map(|keys| Keys::Static(Arc::new(KeySet::from_jwks(&keys))))
 }
 
 /// A JWK Set's keys, each checked public and of a known type.
@@ -111,6 +122,11 @@ fn public_keys(problems: &mut Problems, set: &Value) -> Option<Vec<Map<String, V
             Some("EC" | "RSA" | "OKP")
         ) {
             problems.push("", "kty must be EC, RSA or OKP");
+            continue;
+        }
+        // Parsed now as it will be used, so a broken key is named here, not skipped later.
+        if let Err(err) = VerifyingKey::from_jwk(key) {
+            problems.push("", err.to_string());
             continue;
         }
         out.push(key.clone());

@@ -249,3 +249,50 @@ audience = ["x"]
         "{err}"
     );
 }
+
+#[test]
+fn an_hmac_algorithm_needs_a_secret_as_long_as_its_hash() {
+    let dir = std::env::temp_dir().join(format!("tessera-hmac-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("short.secret"), "a-shared-secret-of-32-bytes-0123").unwrap();
+    let client = |algs: &str| {
+        format!(
+            r#"
+issuer = "https://id.example"
+[[clients]]
+client_id = "h"
+token_endpoint_auth_methods = ["client_secret_jwt"]
+client_secret_file = "short.secret"
+audience = ["x"]
+{algs}
+"#
+        )
+    };
+    // Named in the file: a problem.
+    let err = Settings::parse(
+        &client(r#"token_endpoint_auth_signing_algs = ["HS256", "HS512"]"#),
+        &dir,
+        Vec::new(),
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.to_string().lines().last().unwrap().trim(),
+        "clients[0].token_endpoint_auth_signing_algs: HS512 needs a client secret of at least 64 bytes (RFC 7518 3.2)"
+    );
+    // By default: left out.
+    let settings = Settings::parse(&client(""), &dir, Vec::new()).unwrap();
+    let algs: Vec<String> = settings
+        .clients
+        .get("h")
+        .unwrap()
+        .assertion_algs
+        .iter()
+        .map(|alg| alg.to_string())
+        .collect();
+    assert!(algs.contains(&"HS256".to_owned()));
+    assert!(
+        !algs.iter().any(|alg| alg == "HS384" || alg == "HS512"),
+        "{algs:?}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

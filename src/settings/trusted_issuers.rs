@@ -1,5 +1,6 @@
 //! `[[trusted_issuers]]`: other issuers whose JWTs are accepted as grants and exchange subjects.
 
+use super::client_assertions::ClientAssertionSettings;
 use super::problems::Problems;
 use super::sources::KeySource;
 use super::values::{duration_or, parse_list, parse_scopes};
@@ -28,14 +29,20 @@ pub(super) fn validate_trusted_issuers(
     raws: &[RawTrustedIssuer],
     problems: &mut Problems,
     base_dir: &Path,
+    fetching: &ClientAssertionSettings,
 ) -> TrustedIssuerRegistry {
     TrustedIssuerRegistry::new(problems.each("trusted_issuers", raws, |raw, problems| {
-        raw.validate(problems, base_dir)
+        raw.validate(problems, base_dir, fetching)
     }))
 }
 
 impl RawTrustedIssuer {
-    fn validate(&self, problems: &mut Problems, base_dir: &Path) -> Option<TrustedIssuer> {
+    fn validate(
+        &self,
+        problems: &mut Problems,
+        base_dir: &Path,
+        fetching: &ClientAssertionSettings,
+    ) -> Option<TrustedIssuer> {
         let issuer = self.issuer.clone().filter(|iss| !iss.is_empty());
         if issuer.is_none() {
             problems.push("issuer", "is required");
@@ -44,6 +51,7 @@ impl RawTrustedIssuer {
             problems,
             base_dir,
             Some("a trusted issuer needs its public keys"),
+            fetching,
         );
         let algs = parse_list(
             problems,

@@ -1,144 +1,9 @@
 //! The authorization code flow over HTTP: authorize, the login form, the session cookie,
 //! consent, the code exchange with PKCE, and every error on the way.
 
-use crate::helpers::*;
-use aws_lc_rs::digest;
-use base64::Engine;
-use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
-use std::collections::HashMap;
+use crate::harness::*;
+use reqwest::header::{LOCATION, SET_COOKIE};
 use std::time::Duration;
-
-pub const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk-and-some-more";
-
-pub fn challenge(verifier: &str) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .encode(digest::digest(&digest::SHA256, verifier.as_bytes()))
-}
-
-/// A browser's cookie jar, kept by hand so the test sees every header.
-#[derive(Default)]
-pub struct Jar(HashMap<String, String>);
-
-impl Jar {
-    fn take(&mut self, answer: &Answer) {
-        for value in answer.headers.get_all(SET_COOKIE) {
-            let pair = value.to_str().unwrap().split(';').next().unwrap();
-            let (name, value) = pair.split_once('=').unwrap();
-            self.0.insert(name.to_owned(), value.to_owned());
-        }
-    }
-
-    fn header(&self) -> String {
-        self.0
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
-}
-
-fn hidden(html: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = html
-        .find(&marker)
-        .unwrap_or_else(|| panic!("no {name} field in {html}"))
-        + marker.len();
-    html[start..].split('"').next().unwrap().to_owned()
-}
-
-pub fn query_of(location: &str) -> HashMap<String, String> {
-    url::Url::parse(location)
-        .unwrap()
-        .query_pairs()
-        .into_owned()
-        .collect()
-}
-
-impl TestApp {
-    pub async fn authorize(&self, jar: &mut Jar, query: &[(&str, &str)]) -> Answer {
-        let url = url::Url::parse_with_params(&self.url("/oauth2/authorize"), query).unwrap();
-        let answer = Answer::from(
-            self.client
-                .get(url)
-                .header(COOKIE, jar.header())
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await;
-        jar.take(&answer);
-        answer
-    }
-
-    async fn submit(&self, jar: &mut Jar, form: &[(&str, &str)]) -> Answer {
-        let answer = Answer::from(
-            self.client
-                .post(self.url("/oauth2/authorize"))
-                .header(COOKIE, jar.header())
-                .form(form)
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await;
-        jar.take(&answer);
-        answer
-    }
-
-    /// Signs in on the page `page` and returns the answer to the form.
-    pub async fn sign_in(
-        &self,
-        jar: &mut Jar,
-        page: &Answer,
-        username: &str,
-        password: &str,
-    ) -> Answer {
-        let html = page.json.as_str().unwrap();
-        let (request, csrf) = (hidden(html, "request"), hidden(html, "csrf"));
-        self.submit(
-            jar,
-            &[
-                ("request", &request),
-                ("csrf", &csrf),
-                ("action", "login"),
-                ("username", username),
-                ("password", password),
-            ],
-        )
-        .await
-    }
-
-    async fn exchange(&self, code: &str, verifier: Option<&str>) -> Answer {
-        let mut form = vec![
-            ("grant_type", "authorization_code"),
-            ("client_id", "mobile"),
-            ("code", code),
-            ("redirect_uri", CALLBACK),
-        ];
-        if let Some(verifier) = verifier {
-            form.push(("code_verifier", verifier));
-        }
-        self.token_form(None, &form).await
-    }
-}
-
-pub fn mobile_query<'a>(
-    challenge: &'a str,
-    extra: &[(&'a str, &'a str)],
-) -> Vec<(&'a str, &'a str)> {
-    let mut query = vec![
-        ("response_type", "code"),
-        ("client_id", "mobile"),
-        ("redirect_uri", CALLBACK),
-        ("scope", "openid email"),
-        ("state", "xyz-123"),
-        ("nonce", "n-0S6_WzA2Mj"),
-        ("code_challenge", challenge),
-        ("code_challenge_method", "S256"),
-    ];
-    query.extend_from_slice(extra);
-    query
-}
 
 #[tokio::test]
 async fn the_code_flow_with_pkce_signs_in_redirects_and_exchanges_once() {
@@ -194,7 +59,7 @@ async fn the_code_flow_with_pkce_signs_in_redirects_and_exchanges_once() {
     assert_eq!(query["iss"], ISSUER);
     let code = &query["code"];
 
-    let tokens = app.exchange(code, Some(VERIFIER)).await;
+    let tokens = app.exchange_mobile_code(code, Some(VERIFIER)).await;
     assert_eq!(tokens.status, 200, "{}", tokens.json);
     let id = app
         .verify_id_token(tokens.json["id_token"].as_str().unwrap(), "mobile")
@@ -203,18 +68,55 @@ async fn the_code_flow_with_pkce_signs_in_redirects_and_exchanges_once() {
     assert_eq!(id["sub"], "alice");
     assert_eq!(id["email"], "alice@example.com");
     let refresh = tokens.json["refresh_token"].as_str().unwrap().to_owned();
+    let access = tokens.json["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(app.introspect(&access).await.json["active"], true);
 
-    // Once only; the second try also revokes what the first one got.
-    app.exchange(code, Some(VERIFIER)).await.assert_error(
-        400,
-        "invalid_grant",
-        "the authorization code is not correct",
-    );
+    // Once only; the second try also revokes what the first one got: the refresh token's
+    // family and the access token (its status-list entry was set aside with the code).
+    app.exchange_mobile_code(code, Some(VERIFIER))
+        .await
+        .assert_error(
+            400,
+            "invalid_grant",
+            "the authorization code is not correct",
+        );
     app.refresh("mobile", &refresh, None).await.assert_error(
         400,
         "invalid_grant",
         "the refresh token is not valid",
     );
+    assert_eq!(
+        app.introspect(&access).await.json,
+        serde_json::json!({"active": false})
+    );
+    app.clock.advance(std::time::Duration::from_secs(1));
+    assert!(app.status_revoked(&access).await);
+}
+
+#[tokio::test]
+async fn prompt_consent_asks_even_a_client_that_needs_no_consent() {
+    let app = spawn_app().await;
+    let mut jar = Jar::default();
+    let challenge = challenge(VERIFIER);
+    let page = app
+        .authorize(
+            &mut jar,
+            &mobile_query(&challenge, &[("prompt", "consent")]),
+        )
+        .await;
+    let consent = app.sign_in(&mut jar, &page, "alice", ALICE_PASSWORD).await;
+    assert_eq!(consent.status, 200, "the consent page, not a redirect");
+    let html = consent.json.as_str().unwrap().to_owned();
+    assert!(html.contains("Allow access?"), "{html}");
+    let allowed = app.decide(&mut jar, &html, "allow").await;
+    assert_eq!(allowed.status, 303);
+    assert!(query_of(allowed.header("location").unwrap()).contains_key("code"));
+    // Without it, the same client goes straight back with a code.
+    let page = app
+        .authorize(&mut jar, &mobile_query(&challenge, &[("prompt", "login")]))
+        .await;
+    let signed_in = app.sign_in(&mut jar, &page, "alice", ALICE_PASSWORD).await;
+    assert_eq!(signed_in.status, 303);
 }
 
 #[tokio::test]
@@ -433,20 +335,14 @@ async fn bad_credentials_get_an_honest_message_and_a_forged_form_is_refused() {
 #[tokio::test]
 async fn the_code_exchange_checks_client_redirect_uri_verifier_and_age() {
     let app = spawn_app().await;
-    let mut jar = Jar::default();
-    let challenge = challenge(VERIFIER);
-    let page = app
-        .authorize(&mut jar, &mobile_query(&challenge, &[]))
-        .await;
-    let signed_in = app.sign_in(&mut jar, &page, "alice", ALICE_PASSWORD).await;
-    let code = query_of(signed_in.header("location").unwrap())["code"].clone();
+    let code = app.mobile_code().await;
 
-    app.exchange(&code, None).await.assert_error(
+    app.exchange_mobile_code(&code, None).await.assert_error(
         400,
         "invalid_request",
         "the parameter code_verifier is missing",
     );
-    app.exchange(
+    app.exchange_mobile_code(
         &code,
         Some("wrong-verifier-wrong-verifier-wrong-verifier-xx"),
     )
@@ -491,11 +387,13 @@ async fn the_code_exchange_checks_client_redirect_uri_verifier_and_age() {
         "invalid_grant",
         "the authorization code is not correct",
     );
-    app.exchange("garbage", Some(VERIFIER)).await.assert_error(
-        400,
-        "invalid_grant",
-        "the authorization code is not correct",
-    );
+    app.exchange_mobile_code("garbage", Some(VERIFIER))
+        .await
+        .assert_error(
+            400,
+            "invalid_grant",
+            "the authorization code is not correct",
+        );
     app.token_form(
         None,
         &[
@@ -509,11 +407,13 @@ async fn the_code_exchange_checks_client_redirect_uri_verifier_and_age() {
 
     // None of the failures spent the code, but after 60 s it is gone.
     app.clock.advance(Duration::from_secs(61));
-    app.exchange(&code, Some(VERIFIER)).await.assert_error(
-        400,
-        "invalid_grant",
-        "the authorization code is not correct",
-    );
+    app.exchange_mobile_code(&code, Some(VERIFIER))
+        .await
+        .assert_error(
+            400,
+            "invalid_grant",
+            "the authorization code is not correct",
+        );
 }
 
 #[tokio::test]
@@ -537,37 +437,14 @@ async fn a_client_that_asks_for_consent_gets_an_answer_either_way() {
         html.contains("Allow access?") && html.contains("<li>openid</li>"),
         "{html}"
     );
-    let form = |action: &'static str| {
-        [
-            ("request", hidden(&html, "request")),
-            ("csrf", hidden(&html, "csrf")),
-            ("action", action.to_owned()),
-        ]
-    };
-    let denied = app
-        .submit(
-            &mut jar,
-            &form("deny")
-                .iter()
-                .map(|(k, v)| (*k, v.as_str()))
-                .collect::<Vec<_>>(),
-        )
-        .await;
+    let denied = app.decide(&mut jar, &html, "deny").await;
     assert_eq!(denied.status, 303);
     let params = query_of(denied.header("location").unwrap());
     assert_eq!(params["error"], "access_denied");
     assert_eq!(params["state"], "c1");
 
     // The same form cannot answer twice.
-    let again = app
-        .submit(
-            &mut jar,
-            &form("allow")
-                .iter()
-                .map(|(k, v)| (*k, v.as_str()))
-                .collect::<Vec<_>>(),
-        )
-        .await;
+    let again = app.decide(&mut jar, &html, "allow").await;
     assert_eq!(again.status, 400);
     assert!(again.header("location").is_none());
 
@@ -575,20 +452,7 @@ async fn a_client_that_asks_for_consent_gets_an_answer_either_way() {
     let consent = app.authorize(&mut jar, &query).await;
     assert_eq!(consent.status, 200, "{}", consent.json);
     let html = consent.json.as_str().unwrap().to_owned();
-    let allow = [
-        ("request", hidden(&html, "request")),
-        ("csrf", hidden(&html, "csrf")),
-        ("action", "allow".to_owned()),
-    ];
-    let allowed = app
-        .submit(
-            &mut jar,
-            &allow
-                .iter()
-                .map(|(k, v)| (*k, v.as_str()))
-                .collect::<Vec<_>>(),
-        )
-        .await;
+    let allowed = app.decide(&mut jar, &html, "allow").await;
     assert_eq!(allowed.status, 303);
     let code = query_of(allowed.header("location").unwrap())["code"].clone();
     let tokens = app
@@ -661,4 +525,42 @@ async fn a_confidential_client_may_skip_pkce_but_not_send_a_verifier_it_never_pr
         .await;
     assert_eq!(tokens.status, 200, "{}", tokens.json);
     assert_eq!(tokens.json["scope"], "openid");
+}
+
+#[tokio::test]
+async fn configured_session_and_code_lifetimes_hold() {
+    let app = spawn(&TestConfig::new().authorize(AuthorizeConfig {
+        session_ttl: Some(Duration::from_secs(300)),
+        code_ttl: Some(Duration::from_secs(180)),
+    }))
+    .await;
+    let mut jar = Jar::default();
+    let challenge = challenge(VERIFIER);
+    let query = mobile_query(&challenge, &[]);
+    let page = app.authorize(&mut jar, &query).await;
+    let signed_in = app.sign_in(&mut jar, &page, "alice", ALICE_PASSWORD).await;
+    let code = query_of(signed_in.header("location").unwrap())["code"].clone();
+
+    // Past the default 60 s, within the configured 180 s: the code still works.
+    app.clock.advance(Duration::from_secs(120));
+    let tokens = app.exchange_mobile_code(&code, Some(VERIFIER)).await;
+    assert_eq!(tokens.status, 200, "{}", tokens.json);
+
+    // The session (300 s) still skips the form; its code dies after 180 s.
+    let again = app.authorize(&mut jar, &query).await;
+    assert_eq!(again.status, 302, "{}", again.json);
+    let code = query_of(again.header("location").unwrap())["code"].clone();
+    app.clock.advance(Duration::from_secs(181));
+    app.exchange_mobile_code(&code, Some(VERIFIER))
+        .await
+        .assert_error(
+            400,
+            "invalid_grant",
+            "the authorization code is not correct",
+        );
+
+    // 301 s after signing in, the session is over: the form again.
+    let expired = app.authorize(&mut jar, &query).await;
+    assert_eq!(expired.status, 200, "{}", expired.json);
+    assert!(expired.json.as_str().unwrap().contains("Sign in"));
 }

@@ -2,17 +2,12 @@
 //! WebDriver): open the authorize URL, fill the form, submit, land on the client's redirect URI
 //! with a code, exchange it, verify the ID token.
 
-use crate::helpers::*;
-use aws_lc_rs::digest;
-use base64::Engine;
+use crate::harness::*;
 use fantoccini::{ClientBuilder, Locator};
-use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-const VERIFIER: &str = "browser-test-verifier-0123456789-abcdefghijklmnop";
 const BROWSER_ISSUER: &str = "http://localhost";
 
 struct Chromedriver(Child);
@@ -22,14 +17,6 @@ impl Drop for Chromedriver {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 fn start_chromedriver() -> (Chromedriver, u16) {
@@ -53,52 +40,24 @@ fn start_chromedriver() -> (Chromedriver, u16) {
     (driver, port)
 }
 
-/// The client's side of the redirect: a tiny HTTP server that answers every request with 200.
-async fn callback_server() -> u16 {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    tokio::spawn(async move {
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        while let Ok((mut stream, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let mut buffer = [0u8; 4096];
-                let _ = stream.read(&mut buffer).await;
-                let body = "<html><body>signed in</body></html>";
-                let _ = stream
-                    .write_all(
-                        format!(
-                            "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                            body.len()
-                        )
-                        .as_bytes(),
-                    )
-                    .await;
-            });
-        }
-    });
-    port
-}
-
 #[tokio::test]
 async fn a_person_signs_in_through_the_login_page_in_a_real_browser() {
-    let callback_port = callback_server().await;
-    let callback = format!("http://127.0.0.1:{callback_port}/callback");
-    let extra = format!(
-        r#"
-[[clients]]
-client_id = "browser-app"
-token_endpoint_auth_methods = ["none"]
-grant_types = ["authorization_code"]
-redirect_uris = ["{callback}"]
-scopes = ["openid", "profile", "email"]
-audience = ["https://reports.internal"]
-"#
+    // The client's side of the redirect.
+    let client = StubServer::start().await;
+    client.respond(
+        "/callback",
+        StubResponse::html("<html><body>signed in</body></html>"),
     );
-    let text = format!("{}{extra}", config_text("ES256", "", "")).replace(
-        &format!("issuer = \"{ISSUER}\""),
-        &format!("issuer = \"{BROWSER_ISSUER}\""),
+    let callback = client.url("/callback");
+    let config = TestConfig::new().issuer(BROWSER_ISSUER).client(
+        ClientConfig::new("browser-app")
+            .token_endpoint_auth_methods(&["none"])
+            .grant_types(&["authorization_code"])
+            .redirect_uris(&[&callback])
+            .scopes(&["openid", "profile", "email"])
+            .audience(&["https://reports.internal"]),
     );
-    let app = spawn_in(Arc::new(tempfile::TempDir::new().unwrap()), &text).await;
+    let app = spawn(&config).await;
 
     let (_driver, port) = start_chromedriver();
     let profile = tempfile::TempDir::new().unwrap();
@@ -121,8 +80,7 @@ audience = ["https://reports.internal"]
         .await
         .expect("a WebDriver session");
 
-    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .encode(digest::digest(&digest::SHA256, VERIFIER.as_bytes()));
+    let challenge = challenge(VERIFIER);
     let authorize = url::Url::parse_with_params(
         &app.url("/oauth2/authorize"),
         &[
@@ -204,6 +162,11 @@ audience = ["https://reports.internal"]
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     browser.close().await.unwrap();
+    assert_eq!(
+        client.hits("/callback"),
+        1,
+        "the browser landed on the client"
+    );
     let query: std::collections::HashMap<String, String> =
         landed.query_pairs().into_owned().collect();
     assert_eq!(query["state"], "browser-state");
@@ -222,20 +185,10 @@ audience = ["https://reports.internal"]
         )
         .await;
     assert_eq!(tokens.status, 200, "{}", tokens.json);
-    let id_token = tokens.json["id_token"].as_str().unwrap();
-    let header = jsonwebtoken::decode_header(id_token).unwrap();
-    let jwk = find_key(&app.jwks().await, header.kid.as_deref().unwrap()).unwrap();
-    let jwk: jsonwebtoken::jwk::Jwk = serde_json::from_value(jwk).unwrap();
-    let mut validation = Validation::new(Algorithm::ES256);
-    validation.set_issuer(&[BROWSER_ISSUER]);
-    validation.set_audience(&["browser-app"]);
-    let claims = jsonwebtoken::decode::<serde_json::Value>(
-        id_token,
-        &DecodingKey::from_jwk(&jwk).unwrap(),
-        &validation,
-    )
-    .expect("the ID token verifies")
-    .claims;
+    let claims = app
+        .verify_id_token(tokens.str("id_token"), "browser-app")
+        .await;
+    assert_eq!(app.issuer, BROWSER_ISSUER);
     assert_eq!(claims["sub"], "alice");
     assert_eq!(claims["nonce"], "browser-nonce");
     assert_eq!(claims["name"], "Alice Liddell");

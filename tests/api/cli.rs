@@ -1,6 +1,6 @@
 //! The `tessera` binary: config check, client secret, keys, and serve with SIGHUP reloads.
 
-use crate::helpers::*;
+use crate::harness::*;
 use std::path::Path;
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -17,7 +17,9 @@ fn tessera(config: &Path, args: &[&str]) -> Output {
         .unwrap()
 }
 
-fn write_config(dir: &Path, text: &str) -> std::path::PathBuf {
+/// A config file of exactly `text`, for the tests of what the loader refuses before any typed
+/// value could be written.
+fn write_raw_config(dir: &Path, text: &str) -> std::path::PathBuf {
     let path = dir.join("tessera.toml");
     std::fs::write(&path, text).unwrap();
     path
@@ -26,23 +28,18 @@ fn write_config(dir: &Path, text: &str) -> std::path::PathBuf {
 #[test]
 fn config_check_names_every_problem_with_its_path_and_serve_refuses_the_same() {
     let dir = tempfile::TempDir::new().unwrap();
-    let text = format!(
-        r#"
-issuer = "https://issuer.test"
-listen = "127.0.0.1:0"
-colour = "blue"
-[tokens]
-access_token_ttl = "fifteen minutes"
-signing_alg = "none"
-{clients}
-[[clients]]
-client_id = "reports"
-client_secret_hash = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$Hf0CjJ1i2ZVJkM6AAh4l2xOKnUVbfO5zWNnD0MY3cAk"
-audience = ["x"]
-"#,
-        clients = clients_toml()
-    );
-    let config = write_config(dir.path(), &text);
+    // The standard config, made wrong in four places: three the typed builder cannot express,
+    // and one more client named like the first.
+    let config = TestConfig::new()
+        .raw("colour", "blue")
+        .raw("tokens.access_token_ttl", "fifteen minutes")
+        .raw("tokens.signing_alg", "none")
+        .client(
+            ClientConfig::new("reports")
+                .secret(OTHER_SECRET)
+                .audience(&["x"]),
+        )
+        .write_in(dir.path());
     for command in [&["config", "check"][..], &["serve"][..]] {
         let output = tessera(&config, command);
         assert_eq!(output.status.code(), Some(2), "{command:?}");
@@ -64,7 +61,7 @@ audience = ["x"]
 #[test]
 fn config_check_reports_a_missing_or_broken_key_and_passes_a_good_config() {
     let dir = tempfile::TempDir::new().unwrap();
-    let config = write_config(dir.path(), &config_text("ES256", "", ""));
+    let config = TestConfig::new().write_in(dir.path());
     let fresh = tessera(&config, &["config", "check"]);
     assert_eq!(
         fresh.status.code(),
@@ -107,7 +104,7 @@ fn config_check_reports_a_missing_or_broken_key_and_passes_a_good_config() {
 #[tokio::test]
 async fn client_secret_prints_a_secret_whose_hash_authenticates() {
     let dir = tempfile::TempDir::new().unwrap();
-    let config = write_config(dir.path(), &config_text("ES256", "", ""));
+    let config = TestConfig::new().write_in(dir.path());
     let output = tessera(&config, &["client", "secret"]);
     assert!(output.status.success());
     let stdout = String::from_utf8(output.stdout).unwrap();
@@ -125,11 +122,15 @@ async fn client_secret_prints_a_secret_whose_hash_authenticates() {
     assert!(hash.starts_with("$argon2id$"));
     assert!(!hash.contains(&secret));
 
-    let extra = format!(
-        "[[clients]]\nclient_id = \"fresh\"\nclient_secret_hash = \"{hash}\"\nscopes = [\"x\"]\naudience = [\"https://x.internal\"]\n"
-    );
-    let text = format!("{}\n{extra}", config_text("ES256", "", ""));
-    let app = spawn_in(Arc::new(tempfile::TempDir::new().unwrap()), &text).await;
+    let app = spawn(
+        &TestConfig::new().client(
+            ClientConfig::new("fresh")
+                .client_secret_hash(&hash)
+                .scopes(&["x"])
+                .audience(&["https://x.internal"]),
+        ),
+    )
+    .await;
     let answer = app
         .token_form(
             Some(("fresh", &secret)),
@@ -142,7 +143,7 @@ async fn client_secret_prints_a_secret_whose_hash_authenticates() {
 #[test]
 fn keys_generate_list_rotate_and_prune() {
     let dir = tempfile::TempDir::new().unwrap();
-    let config = write_config(dir.path(), &config_text("ES256", "", ""));
+    let config = TestConfig::new().write_in(dir.path());
     let empty = tessera(&config, &["keys", "list"]);
     assert!(String::from_utf8_lossy(&empty.stdout).contains("no keys"));
     for alg in ["ES256", "RSA-OAEP-256", "dir"] {
@@ -181,7 +182,7 @@ claims = { sub = "someone-else", email = "alice@example.com" }
 [[users]]
 username = ""
 "#;
-    let config = write_config(dir.path(), text);
+    let config = write_raw_config(dir.path(), text);
     let output = tessera(&config, &["config", "check"]);
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -200,7 +201,7 @@ username = ""
 fn a_staged_key_of_another_algorithm_stays_published_until_it_signs() {
     use tessera::jose::{generate_signing_key, SigningAlg};
     let dir = tempfile::TempDir::new().unwrap();
-    let config = write_config(dir.path(), &config_text("ES256", "", ""));
+    let config = TestConfig::new().write_in(dir.path());
     let keys_dir = dir.path().join("keys");
     // ES256 signs, an EdDSA key is staged for a later switch, a newer ES256 key replaces the
     // first: all long ago, so the first ES256 key's tokens have all expired.
@@ -246,7 +247,7 @@ fn a_staged_key_of_another_algorithm_stays_published_until_it_signs() {
 #[tokio::test]
 async fn serve_reloads_keys_on_sighup_without_dropping_a_request() {
     let dir = tempfile::TempDir::new().unwrap();
-    let config = process_config(dir.path(), "");
+    let config = process_config(dir.path(), TestConfig::new());
     let server = ServerProcess::start(&config);
     let address = server.address.clone();
     let client = reqwest::Client::new();
@@ -321,7 +322,7 @@ async fn serve_reloads_keys_on_sighup_without_dropping_a_request() {
 async fn user_password_hash_reads_standard_input_and_the_hash_signs_in() {
     use std::io::Write;
     let dir = tempfile::TempDir::new().unwrap();
-    let config = write_config(dir.path(), &config_text("ES256", "", ""));
+    let config = TestConfig::new().write_in(dir.path());
     let mut child = Command::new(env!("CARGO_BIN_EXE_tessera"))
         .args(["user", "password-hash", "--config"])
         .arg(&config)
@@ -344,11 +345,7 @@ async fn user_password_hash_reads_standard_input_and_the_hash_signs_in() {
         .and_then(|rest| rest.strip_suffix('"'))
         .unwrap_or_else(|| panic!("{stdout}"));
     assert!(!stdout.contains("a long passphrase"));
-    let text = format!(
-        "{}\n[[users]]\nusername = \"carol\"\npassword_hash = \"{hash}\"\n",
-        config_text("ES256", "", "")
-    );
-    let app = spawn_in(Arc::new(tempfile::TempDir::new().unwrap()), &text).await;
+    let app = spawn(&TestConfig::new().user(UserConfig::new("carol").password_hash(hash))).await;
     assert_eq!(
         app.password_grant("carol", "a long passphrase", None)
             .await
@@ -362,7 +359,9 @@ async fn serve_says_what_is_on_when_it_starts() {
     let dir = tempfile::TempDir::new().unwrap();
     let config = process_config(
         dir.path(),
-        "[[routes]]\npath = \"/token\"\nendpoint = \"token\"\n[[routes]]\npath = \"/token/revoke\"\nendpoint = \"revoke\"\n",
+        TestConfig::new()
+            .route(RouteConfig::new("/token", "token"))
+            .route(RouteConfig::new("/token/revoke", "revoke")),
     );
     let server = ServerProcess::start(&config);
     let started = server.started.clone();
@@ -374,6 +373,7 @@ async fn serve_says_what_is_on_when_it_starts() {
         .unwrap();
     assert_eq!(started["issuer"], ISSUER);
     assert_eq!(started["revocation"], "memory");
+    server.assert_log_has_no_secret();
     assert_eq!(started["tls"], "off");
     assert_eq!(started["routes"], "/token /token/revoke");
     assert_eq!(started["clients"], 9);
@@ -390,7 +390,7 @@ async fn serve_says_what_is_on_when_it_starts() {
 #[tokio::test]
 async fn serve_reloads_the_whole_configuration_on_sighup_and_keeps_it_when_refused() {
     let dir = tempfile::TempDir::new().unwrap();
-    let config = process_config(dir.path(), "");
+    let config = process_config(dir.path(), TestConfig::new());
     let server = ServerProcess::start(&config);
     let client = reqwest::Client::new();
     let route = server.url("/v2/token");
@@ -398,18 +398,21 @@ async fn serve_reloads_the_whole_configuration_on_sighup_and_keeps_it_when_refus
         post_form(
             &client,
             &route,
-            ("newcomer", OTHER_SECRET),
+            Some(("newcomer", OTHER_SECRET)),
             &[("grant_type", "client_credentials")],
         )
     };
     assert_eq!(newcomer().await.status, 404, "no such route yet");
 
-    let first = std::fs::read_to_string(&config).unwrap();
-    let hash = tessera::oauth::credentials::hash_secret(OTHER_SECRET);
-    let grown = format!(
-        "{first}\n[[routes]]\npath = \"/v2/token\"\nendpoint = \"token\"\n\n[[clients]]\nclient_id = \"newcomer\"\nclient_secret_hash = \"{hash}\"\nscopes = [\"n\"]\naudience = [\"https://n.internal\"]\n"
-    );
-    std::fs::write(&config, &grown).unwrap();
+    let grown = TestConfig::new()
+        .route(RouteConfig::new("/v2/token", "token"))
+        .client(
+            ClientConfig::new("newcomer")
+                .secret(OTHER_SECRET)
+                .scopes(&["n"])
+                .audience(&["https://n.internal"]),
+        );
+    process_config(dir.path(), grown.clone());
     server.signal(libc::SIGHUP);
     let reloaded = server.wait_for_log("configuration and keys reloaded");
     assert_eq!(reloaded["clients"], 10);
@@ -418,11 +421,9 @@ async fn serve_reloads_the_whole_configuration_on_sighup_and_keeps_it_when_refus
     assert_eq!(answer.status, 200, "{}", answer.json);
 
     // A broken file: logged with its problem, counted, and the running configuration serves on.
-    std::fs::write(
-        &config,
-        grown.replace("endpoint = \"token\"", "endpoint = \"tokens\""),
-    )
-    .unwrap();
+    let mut broken = grown.clone();
+    broken.routes[0].endpoint = "tokens".to_owned();
+    process_config(dir.path(), broken);
     server.signal(libc::SIGHUP);
     let refused = server.wait_for_log("configuration not reloaded");
     let error = refused["error"].as_str().unwrap();
@@ -430,11 +431,9 @@ async fn serve_reloads_the_whole_configuration_on_sighup_and_keeps_it_when_refus
     assert_eq!(newcomer().await.status, 200);
 
     // A new listen address needs a restart: refused whole, and said so.
-    std::fs::write(
-        &config,
-        grown.replace("listen = \"127.0.0.1:0\"", "listen = \"127.0.0.1:1\""),
-    )
-    .unwrap();
+    let mut moved = grown;
+    moved.listen = "127.0.0.1:1".to_owned();
+    process_config(dir.path(), moved);
     server.signal(libc::SIGHUP);
     server.wait_for_log("restart to apply these changes");
     assert_eq!(newcomer().await.status, 200);

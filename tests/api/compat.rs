@@ -1,78 +1,54 @@
 //! Compatible routes: each older token API called exactly as its documentation shows
 //! (`shared/seeds/`), answers checked field by field.
 
-use crate::helpers::*;
+use crate::harness::*;
 use serde_json::{json, Value};
-use std::sync::Arc;
 
 const LOS_CLIENT: &str = "5f0c2c86-6c52-4b9a-9c3e-2a6f1b0f3c11";
 const LOS_SECRET: &str = "EXAMPLE_SECRET_KEY-0123456789abcdef";
 const MY_SECRET: &str = "MY_CLIENT_SECRET-0123456789abcdef";
 
 async fn spawn_compat_app() -> TestApp {
-    let los = tessera::oauth::credentials::hash_secret(LOS_SECRET);
-    let mine = tessera::oauth::credentials::hash_secret(MY_SECRET);
-    let extra = format!(
-        r#"
-[[routes]]
-path = "/oauth2/token"
-endpoint = "token"
-
-[[routes]]
-path = "/token"
-endpoint = "token"
-query_parameters = true
-
-[[routes]]
-path = "/token/revoke"
-endpoint = "revoke"
-query_parameters = true
-
-[[routes]]
-path = "/api/v1.1/oauth/token"
-endpoint = "token"
-envelope = "meta-data"
-scope_wildcard = "*"
-
-[[clients]]
-client_id = "MY_CLIENT_ID"
-client_secret_hash = "{mine}"
-token_endpoint_auth_methods = ["client_secret_post", "client_secret_basic"]
-scopes = ["SignUp", "api1", "api2"]
-default_scopes = ["SignUp"]
-audience = ["https://cubux.internal"]
-
-[[clients]]
-client_id = "MY_PUBLIC_CLIENT_ID"
-token_endpoint_auth_methods = ["none"]
-grant_types = ["password", "refresh_token"]
-scopes = ["UserActivity", "openid", "role", "profile"]
-audience = ["https://cubux.internal"]
-
-[[clients]]
-client_id = "{LOS_CLIENT}"
-client_secret_hash = "{los}"
-token_endpoint_auth_methods = ["client_secret_post"]
-scopes = ["los:read", "los:write"]
-audience = ["https://los.internal"]
-"#
-    );
-    spawn_in(
-        Arc::new(tempfile::TempDir::new().unwrap()),
-        &format!("{}{extra}", config_text("ES256", "", "")),
-    )
-    .await
+    let config = TestConfig::new()
+        .route(RouteConfig::new("/oauth2/token", "token"))
+        .route(RouteConfig::new("/token", "token").query_parameters())
+        .route(RouteConfig::new("/token/revoke", "revoke").query_parameters())
+        .route(
+            RouteConfig::new("/api/v1.1/oauth/token", "token")
+                .envelope("meta-data")
+                .scope_wildcard("*"),
+        )
+        .client(
+            ClientConfig::new("MY_CLIENT_ID")
+                .secret(MY_SECRET)
+                .token_endpoint_auth_methods(&["client_secret_post", "client_secret_basic"])
+                .scopes(&["SignUp", "api1", "api2"])
+                .default_scopes(&["SignUp"])
+                .audience(&["https://cubux.internal"]),
+        )
+        .client(
+            ClientConfig::new("MY_PUBLIC_CLIENT_ID")
+                .token_endpoint_auth_methods(&["none"])
+                .grant_types(&["password", "refresh_token"])
+                .scopes(&["UserActivity", "openid", "role", "profile"])
+                .audience(&["https://cubux.internal"]),
+        )
+        .client(
+            ClientConfig::new(LOS_CLIENT)
+                .secret(LOS_SECRET)
+                .token_endpoint_auth_methods(&["client_secret_post"])
+                .scopes(&["los:read", "los:write"])
+                .audience(&["https://los.internal"]),
+        );
+    spawn(&config).await
 }
 
+/// A JSON body with the content type these APIs' documentation shows.
 async fn post_json(app: &TestApp, path: &str, body: Value) -> Answer {
-    Answer::from(
-        app.client
-            .post(app.url(path))
-            .header("Content-Type", "application/json; charset=UTF-8")
-            .body(body.to_string())
-            .send()
-            .await
-            .unwrap(),
+    app.post_raw(
+        path,
+        Some("application/json; charset=UTF-8"),
+        body.to_string(),
     )
     .await
 }
@@ -207,13 +183,7 @@ async fn the_token_api_with_query_parameters_and_its_revocation() {
     )
     .await;
     assert_eq!(revoked.status, 200, "{}", revoked.json);
-    let introspected = post_form(
-        &app.client,
-        &app.url("/oauth2/introspect"),
-        ("resource-server", OTHER_SECRET),
-        &[("token", &access)],
-    )
-    .await;
+    let introspected = app.introspect(&access).await;
     assert_eq!(introspected.json, json!({"active": false}));
 
     // The documented messages.
@@ -339,15 +309,8 @@ async fn the_v1_1_api_wraps_answers_in_meta_and_data() {
 
 #[tokio::test]
 async fn the_token_api_exchanges_an_authorization_code_from_query_parameters() {
-    use crate::authorize::{challenge, mobile_query, query_of, Jar, VERIFIER};
     let app = spawn_compat_app().await;
-    let mut jar = Jar::default();
-    let challenge = challenge(VERIFIER);
-    let page = app
-        .authorize(&mut jar, &mobile_query(&challenge, &[]))
-        .await;
-    let signed_in = app.sign_in(&mut jar, &page, "alice", ALICE_PASSWORD).await;
-    let code = query_of(signed_in.header("location").unwrap())["code"].clone();
+    let code = app.mobile_code().await;
     let answer = post_query(
         &app,
         "/token",

@@ -1,6 +1,6 @@
 //! Discovery metadata, health, metrics and request ids.
 
-use crate::helpers::*;
+use crate::harness::*;
 use serde_json::json;
 
 #[tokio::test]
@@ -26,7 +26,7 @@ async fn both_metadata_documents_list_exactly_what_is_supported() {
                 "introspection_endpoint": format!("{ISSUER}/oauth2/introspect"),
                 "introspection_endpoint_auth_methods_supported":
                     ["client_secret_basic", "client_secret_post", "private_key_jwt", "client_secret_jwt"],
-                "revocation_feed_endpoint": format!("{ISSUER}/oauth2/revocations"),
+                "status_list_aggregation_endpoint": format!("{ISSUER}/oauth2/status-lists"),
                 "grant_types_supported": [
                     "authorization_code", "client_credentials", "password", "refresh_token",
                     "urn:ietf:params:oauth:grant-type:jwt-bearer", "urn:ietf:params:oauth:grant-type:token-exchange",

@@ -2,64 +2,20 @@
 //! public key), opened here with an independent JOSE library (Python's jwcrypto) and the
 //! recipient's private key, then verified against the JWKS like any token.
 
-use crate::helpers::*;
+use crate::harness::*;
 use jsonwebtoken::Algorithm;
 use serde_json::Value;
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 use tessera::jose::{generate_encryption_key, KeyManagementAlg};
 
-/// Decrypts `token` with the private JWK in `key_file`; returns the protected header and payload.
-fn jwcrypto_decrypt(key_file: &Path, token: &str) -> (Value, String) {
-    let script = r#"
-import json, sys
-from jwcrypto import jwe, jwk
-key = jwk.JWK.from_json(open(sys.argv[1]).read())
-token = jwe.JWE()
-token.deserialize(sys.stdin.read().strip(), key=key)
-print(json.dumps({"header": json.loads(token.objects["protected"]), "payload": token.payload.decode()}))
-"#;
-    let mut child = Command::new("python3")
-        .args(["-c", script])
-        .arg(key_file)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("python3 runs (.ci/run installs jwcrypto)");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(token.as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    assert!(
-        output.status.success(),
-        "jwcrypto: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let answer: Value = serde_json::from_slice(&output.stdout).unwrap();
-    (
-        answer["header"].clone(),
-        answer["payload"].as_str().unwrap().to_owned(),
-    )
-}
-
-/// A fresh key pair: the private JWK written to `dir/name`, the public one as a TOML inline table.
-fn recipient(dir: &Path, name: &str, alg: KeyManagementAlg) -> (std::path::PathBuf, String) {
+/// A fresh key pair: the private JWK written to `dir/name`, and the public JWK.
+fn recipient(dir: &Path, name: &str, alg: KeyManagementAlg) -> (std::path::PathBuf, Value) {
     let private = generate_encryption_key(alg).unwrap();
     let path = dir.join(name);
     std::fs::write(&path, private.to_string()).unwrap();
     let public = private.to_public_key().unwrap();
-    let members: Vec<String> = public
-        .as_ref()
-        .iter()
-        .filter_map(|(k, v)| v.as_str().map(|v| format!("{k} = \"{v}\"")))
-        .collect();
-    (path, format!("{{ {} }}", members.join(", ")))
+    (path, serde_json::from_str(&public.to_string()).unwrap())
 }
 
 #[tokio::test]
@@ -81,26 +37,23 @@ async fn access_tokens_are_encrypted_to_the_resource_or_the_client_that_asks() {
         Value::Object(public)
     };
     std::fs::write(dir.path().join("sealed.pub.jwk"), public_json.to_string()).unwrap();
-    let extra = format!(
-        r#"
-[[resources]]
-audience = "https://audit.internal"
-access_token_encryption = {{ jwk = {resource_public}, alg = "RSA-OAEP-256", enc = "A256GCM" }}
-
-[[clients]]
-client_id = "sealed"
-client_secret_hash = "{hash}"
-scopes = ["x"]
-audience = ["https://x.internal"]
-access_token_encryption = {{ jwk_file = "sealed.pub.jwk", alg = "ECDH-ES+A256KW" }}
-"#,
-        hash = tessera::oauth::credentials::hash_secret(OTHER_SECRET),
-    );
-    let app = spawn_in(
-        dir.clone(),
-        &format!("{}{extra}", config_text("ES256", "", "")),
-    )
-    .await;
+    let config = TestConfig::new()
+        .resource(
+            ResourceConfig::new("https://audit.internal").access_token_encryption(
+                EncryptionConfig::inline(resource_public, "RSA-OAEP-256").enc("A256GCM"),
+            ),
+        )
+        .client(
+            ClientConfig::new("sealed")
+                .secret(OTHER_SECRET)
+                .scopes(&["x"])
+                .audience(&["https://x.internal"])
+                .access_token_encryption(EncryptionConfig::file(
+                    "sealed.pub.jwk",
+                    "ECDH-ES+A256KW",
+                )),
+        );
+    let app = spawn_in(dir.clone(), &config).await;
 
     // For the audit resource alone: encrypted to it (RSA-OAEP-256).
     let answer = app
@@ -109,7 +62,7 @@ access_token_encryption = {{ jwk_file = "sealed.pub.jwk", alg = "ECDH-ES+A256KW"
     assert_eq!(answer.status, 200, "{}", answer.json);
     let token = answer.json["access_token"].as_str().unwrap();
     assert_eq!(token.split('.').count(), 5, "a compact JWE");
-    let (header, inner) = jwcrypto_decrypt(&resource_key, token);
+    let (header, inner) = jwcrypto_decrypt(&resource_key, token).unwrap();
     assert_eq!(header["alg"], "RSA-OAEP-256");
     assert_eq!(header["enc"], "A256GCM");
     assert_eq!(header["cty"], "JWT");
@@ -120,14 +73,8 @@ access_token_encryption = {{ jwk_file = "sealed.pub.jwk", alg = "ECDH-ES+A256KW"
     assert_eq!(claims["sub"], "reports");
     // The wrong key cannot open it.
     let (other_key, _) = recipient(dir.path(), "other.jwk", KeyManagementAlg::RsaOaep256);
-    let status = Command::new("python3")
-        .args(["-c", "import sys; from jwcrypto import jwe, jwk; t = jwe.JWE(); t.deserialize(sys.argv[2], key=jwk.JWK.from_json(open(sys.argv[1]).read()))"])
-        .arg(&other_key)
-        .arg(token)
-        .stderr(Stdio::null())
-        .status()
-        .unwrap();
-    assert!(!status.success());
+    let refused = jwcrypto_decrypt(&other_key, token).unwrap_err();
+    assert!(refused.contains("InvalidJWEData"), "{refused}");
 
     // Other audiences of the same client: a plain signed token.
     let plain = app
@@ -150,8 +97,7 @@ access_token_encryption = {{ jwk_file = "sealed.pub.jwk", alg = "ECDH-ES+A256KW"
         )
         .await;
     assert_eq!(sealed.status, 200, "{}", sealed.json);
-    let (header, inner) =
-        jwcrypto_decrypt(&client_key, sealed.json["access_token"].as_str().unwrap());
+    let (header, inner) = jwcrypto_decrypt(&client_key, sealed.str("access_token")).unwrap();
     assert_eq!(header["alg"], "ECDH-ES+A256KW");
     assert_eq!(header["cty"], "JWT");
     let (_, claims) = app
@@ -165,11 +111,16 @@ fn a_private_key_or_a_wrong_algorithm_is_a_configuration_error() {
     let dir = tempfile::TempDir::new().unwrap();
     let private = generate_encryption_key(KeyManagementAlg::RsaOaep256).unwrap();
     std::fs::write(dir.path().join("private.jwk"), private.to_string()).unwrap();
-    let text = format!(
-        "{}\n[[resources]]\naudience = \"a\"\naccess_token_encryption = {{ jwk_file = \"private.jwk\", alg = \"RSA-OAEP-256\" }}\n[[resources]]\naudience = \"b\"\naccess_token_encryption = {{ jwk_file = \"missing.jwk\", alg = \"RSA1_5\" }}\n",
-        config_text("ES256", "", "")
-    );
-    let err = tessera::settings::Settings::parse(&text, dir.path(), Vec::new()).unwrap_err();
+    let config = TestConfig::new()
+        .resource(
+            ResourceConfig::new("a")
+                .access_token_encryption(EncryptionConfig::file("private.jwk", "RSA-OAEP-256")),
+        )
+        .resource(
+            ResourceConfig::new("b")
+                .access_token_encryption(EncryptionConfig::file("missing.jwk", "RSA1_5")),
+        );
+    let err = config.parse_in(dir.path()).unwrap_err();
     let text = err.to_string();
     assert!(
         text.contains("resources[0].access_token_encryption: the key must be public"),

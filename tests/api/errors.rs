@@ -1,7 +1,8 @@
 //! Every bad input gets its precise RFC 6749 error: status, `error`, `error_description`, headers.
 
-use crate::helpers::*;
+use crate::harness::*;
 use serde_json::json;
+use std::time::Duration;
 
 #[tokio::test]
 async fn empty_bodies_have_no_parameter() {
@@ -189,7 +190,11 @@ async fn a_grant_the_client_may_not_use_is_unauthorized() {
 
 #[tokio::test]
 async fn a_body_over_the_limit_is_413_with_an_oauth_error() {
-    let app = spawn_app_with("ES256", "", "[server]\nmax_body_bytes = 2048").await;
+    let app = spawn(&TestConfig::new().server(ServerConfig {
+        max_body_bytes: Some(2048),
+        ..ServerConfig::default()
+    }))
+    .await;
     let body = format!("grant_type=client_credentials&scope={}", "a".repeat(4096));
     app.token_raw(Some("application/x-www-form-urlencoded"), body)
         .await
@@ -403,11 +408,12 @@ async fn missing_or_malformed_credentials_are_401() {
 
 #[tokio::test]
 async fn failed_authentications_are_throttled_per_client_without_locking_out_a_verified_secret() {
-    let app = spawn_app_with(
-        "ES256",
-        "",
-        "[client_auth]\nmax_failures_per_client = 3\nmax_failures_per_address = 100\nfailure_window = \"1m\"",
-    )
+    let app = spawn(&TestConfig::new().client_auth(ClientAuthConfig {
+        max_failures_per_client: Some(3),
+        max_failures_per_address: Some(100),
+        failure_window: Some(Duration::from_secs(60)),
+        ..ClientAuthConfig::default()
+    }))
     .await;
     // The real client authenticates once: its secret is now remembered.
     assert_eq!(app.reports_token(&[]).await.status, 200);
@@ -470,11 +476,11 @@ async fn failed_authentications_are_throttled_per_client_without_locking_out_a_v
 
 #[tokio::test]
 async fn failed_authentications_are_throttled_per_source_address() {
-    let app = spawn_app_with(
-        "ES256",
-        "",
-        "[client_auth]\nmax_failures_per_client = 100\nmax_failures_per_address = 4",
-    )
+    let app = spawn(&TestConfig::new().client_auth(ClientAuthConfig {
+        max_failures_per_client: Some(100),
+        max_failures_per_address: Some(4),
+        ..ClientAuthConfig::default()
+    }))
     .await;
     for i in 0..4 {
         let answer = app

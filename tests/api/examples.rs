@@ -1,7 +1,7 @@
 //! The example configurations of config/examples/: each passes `tessera config check`, and the
 //! complete one serves (its TLS listener, routes, clients and users on).
 
-use crate::helpers::*;
+use crate::harness::*;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -93,7 +93,7 @@ async fn the_complete_example_serves_what_it_configures() {
     let answer = post_form(
         &client,
         &server.url("/oauth2/token"),
-        ("reports-batch", DEMO_SECRET),
+        Some(("reports-batch", DEMO_SECRET)),
         &[("grant_type", "client_credentials")],
     )
     .await;
@@ -102,7 +102,7 @@ async fn the_complete_example_serves_what_it_configures() {
     let enveloped = post_form(
         &client,
         &server.url("/api/v1.1/oauth/token"),
-        ("reports-batch", DEMO_SECRET),
+        Some(("reports-batch", DEMO_SECRET)),
         &[("grant_type", "client_credentials"), ("scope", "*")],
     )
     .await;

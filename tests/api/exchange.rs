@@ -1,11 +1,9 @@
 //! The JWT bearer grant (RFC 7523 2.1) and token exchange (RFC 8693), with JWTs of a trusted
 //! issuer signed here by jsonwebtoken.
 
-use crate::assertions::{jwks_toml, TestKey};
-use crate::helpers::*;
+use crate::harness::*;
 use jsonwebtoken::Algorithm;
 use serde_json::{json, Value};
-use std::sync::Arc;
 use tessera::jose::SigningAlg;
 
 const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
@@ -21,38 +19,30 @@ struct ExchangeApp {
 
 async fn spawn_exchange_app() -> ExchangeApp {
     let idp = TestKey::new(SigningAlg::ES256, "idp-key");
-    let hash = tessera::oauth::credentials::hash_secret(OTHER_SECRET);
-    let extra = format!(
-        r#"
-[[trusted_issuers]]
-issuer = "{IDP}"
-jwks = {jwks}
-subject_prefix = "idp:"
-scopes = ["reports:read", "s"]
-audience = ["https://reports.internal"]
-
-[[clients]]
-client_id = "relay"
-client_secret_hash = "{hash}"
-grant_types = ["{JWT_BEARER}", "{TOKEN_EXCHANGE}", "client_credentials"]
-scopes = ["reports:read", "reports:write", "s", "u"]
-default_scopes = ["reports:read", "s"]
-audience = ["https://reports.internal", "https://other.internal"]
-
-[[clients]]
-client_id = "second-relay"
-client_secret_hash = "{hash}"
-grant_types = ["{TOKEN_EXCHANGE}", "client_credentials"]
-scopes = ["reports:read", "reports:write"]
-audience = ["https://reports.internal"]
-"#,
-        jwks = jwks_toml(&[&idp])
-    );
-    let app = spawn_in(
-        Arc::new(tempfile::TempDir::new().unwrap()),
-        &format!("{}{extra}", config_text("ES256", "", "")),
-    )
-    .await;
+    let config = TestConfig::new()
+        .trusted_issuer(
+            TrustedIssuerConfig::new(IDP)
+                .jwks(jwk_set(&[&idp]))
+                .subject_prefix("idp:")
+                .scopes(&["reports:read", "s"])
+                .audience(&["https://reports.internal"]),
+        )
+        .client(
+            ClientConfig::new("relay")
+                .secret(OTHER_SECRET)
+                .grant_types(&[JWT_BEARER, TOKEN_EXCHANGE, "client_credentials"])
+                .scopes(&["reports:read", "reports:write", "s", "u"])
+                .default_scopes(&["reports:read", "s"])
+                .audience(&["https://reports.internal", "https://other.internal"]),
+        )
+        .client(
+            ClientConfig::new("second-relay")
+                .secret(OTHER_SECRET)
+                .grant_types(&[TOKEN_EXCHANGE, "client_credentials"])
+                .scopes(&["reports:read", "reports:write"])
+                .audience(&["https://reports.internal"]),
+        );
+    let app = spawn(&config).await;
     ExchangeApp { app, idp }
 }
 
@@ -314,13 +304,11 @@ async fn token_exchange_delegates_with_act_and_never_widens_scopes() {
     assert_eq!(claims["scope"], "reports:read");
 
     // A revoked subject token cannot be exchanged.
-    post_form(
-        &app.app.client,
-        &app.app.url("/oauth2/revoke"),
-        ("reports", REPORTS_SECRET),
-        &[("token", &subject)],
-    )
-    .await;
+    let revoked = app
+        .app
+        .revoke(("reports", REPORTS_SECRET), &[("token", &subject)])
+        .await;
+    assert_eq!(revoked.status, 200, "{}", revoked.json);
     app.as_relay(
         "relay",
         &[

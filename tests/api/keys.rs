@@ -1,6 +1,6 @@
 //! The keys folder, the JWKS and rotation without downtime.
 
-use crate::helpers::*;
+use crate::harness::*;
 use jsonwebtoken::jwk::ThumbprintHash;
 use jsonwebtoken::Algorithm;
 use std::os::unix::fs::PermissionsExt;
@@ -70,11 +70,11 @@ async fn the_jwks_publishes_public_signing_and_encryption_keys_only() {
 #[tokio::test]
 async fn the_same_keys_folder_gives_the_same_keys_after_a_restart() {
     let dir = Arc::new(tempfile::TempDir::new().unwrap());
-    let text = config_text("ES256", "", "");
-    let first = spawn_in(dir.clone(), &text).await;
+    let config = TestConfig::new();
+    let first = spawn_in(dir.clone(), &config).await;
     let kids = signing_kids(&first.jwks().await);
     first.handle.stop(true).await;
-    let second = spawn_in(dir, &text).await;
+    let second = spawn_in(dir, &config).await;
     assert_eq!(signing_kids(&second.jwks().await), kids);
     let token = second.reports_token(&[]).await.json["access_token"]
         .as_str()
@@ -133,8 +133,9 @@ async fn rotation_publishes_ahead_then_signs_and_retires_the_old_key_after_its_t
         [old_kid.clone(), new_key.kid.clone()]
     );
 
-    // Once every token the old key signed has expired (15 min + 1 min skew), it is unpublished.
-    app.clock.advance(Duration::from_secs(15 * 60 + 60 - 2));
+    // Once every token the old key signed has expired, it is unpublished: the longest-lived are
+    // status list tokens (1 h), plus 1 min of skew.
+    app.clock.advance(Duration::from_secs(3600 + 60 - 2));
     assert_eq!(
         signing_kids(&app.jwks().await).len(),
         2,
@@ -175,7 +176,7 @@ async fn without_an_active_signing_key_the_issuer_is_not_ready() {
     .unwrap();
     tessera::keys::generate(&keys, "ECDH-ES+A256KW".parse().unwrap(), now, now).unwrap();
     tessera::keys::generate(&keys, "dir".parse().unwrap(), now, now).unwrap();
-    let app = spawn_in(dir, &config_text("ES256", "", "")).await;
+    let app = spawn_in(dir, &TestConfig::new()).await;
 
     let ready = app.get("/readyz").await;
     assert_eq!(ready.status, 503);
@@ -231,7 +232,7 @@ async fn a_checked_out_keys_folder_gets_development_keys_and_is_closed_to_others
     std::fs::set_permissions(&keys, std::fs::Permissions::from_mode(0o755)).unwrap();
     std::fs::write(keys.join("README.md"), "# keys/\n").unwrap();
     std::fs::write(keys.join(".gitignore"), "*\n!.gitignore\n!README.md\n").unwrap();
-    let app = spawn_in(dir, &config_text("ES256", "", "")).await;
+    let app = spawn_in(dir, &TestConfig::new()).await;
     assert_eq!(signing_kids(&app.jwks().await).len(), 1);
     let mode = std::fs::metadata(&keys).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o700);

@@ -3,7 +3,7 @@
 //! `client_secret_jwt` exactly as they do out of the box. Their scripts are in tests/clients/;
 //! .ci/run installs the packages they need.
 
-use crate::helpers::*;
+use crate::harness::*;
 use serde_json::Value;
 use std::path::Path;
 use std::sync::Arc;
@@ -35,38 +35,32 @@ async fn run(program: &str, script: &str, args: &[&str]) -> Value {
     serde_json::from_str(stdout.trim()).unwrap_or_else(|err| panic!("{err}: {stdout}"))
 }
 
-/// A public JWK as a TOML inline table, with `kid`.
-fn inline_jwk(jwk: &Value, kid: &str) -> String {
-    let members: Vec<String> = ["kty", "crv", "x", "y", "n", "e"]
-        .iter()
-        .filter_map(|name| jwk.get(*name).map(|value| format!("{name} = {value}")))
-        .collect();
-    format!("{{ {}, kid = \"{kid}\" }}", members.join(", "))
-}
-
-/// A server with a `private_key_jwt` client for `public` and a `client_secret_jwt` client.
+/// A server with a `private_key_jwt` client for `public` (named `kid`) and a
+/// `client_secret_jwt` client.
 async fn spawn_for(public: &Value, kid: &str) -> TestApp {
     let dir = Arc::new(tempfile::TempDir::new().unwrap());
     std::fs::write(dir.path().join("hmac.secret"), HMAC_SECRET).unwrap();
-    let clients = format!(
-        r#"
-[[clients]]
-client_id = "lib-pkjwt"
-token_endpoint_auth_methods = ["private_key_jwt"]
-jwks = {{ keys = [ {jwk} ] }}
-scopes = ["lib"]
-audience = ["https://lib.internal"]
-
-[[clients]]
-client_id = "lib-csjwt"
-token_endpoint_auth_methods = ["client_secret_jwt"]
-client_secret_file = "hmac.secret"
-scopes = ["lib"]
-audience = ["https://lib.internal"]
-"#,
-        jwk = inline_jwk(public, kid)
-    );
-    spawn_in(dir, &format!("{}\n{clients}", config_text("ES256", "", ""))).await
+    let mut jwk: serde_json::Map<String, Value> = ["kty", "crv", "x", "y", "n", "e"]
+        .iter()
+        .filter_map(|name| Some((name.to_string(), public.get(*name)?.clone())))
+        .collect();
+    jwk.insert("kid".into(), kid.into());
+    let config = TestConfig::new()
+        .client(
+            ClientConfig::new("lib-pkjwt")
+                .token_endpoint_auth_methods(&["private_key_jwt"])
+                .jwks(serde_json::json!({ "keys": [jwk] }))
+                .scopes(&["lib"])
+                .audience(&["https://lib.internal"]),
+        )
+        .client(
+            ClientConfig::new("lib-csjwt")
+                .token_endpoint_auth_methods(&["client_secret_jwt"])
+                .client_secret_file("hmac.secret")
+                .scopes(&["lib"])
+                .audience(&["https://lib.internal"]),
+        );
+    spawn_in(dir, &config).await
 }
 
 /// The library's answer was a token, and the token verifies as a resource server checks it.
@@ -94,7 +88,7 @@ async fn authlib_authenticates_with_its_default_hour_long_assertions() {
     let keys = run("python3", "authlib_client.py", &["keygen"]).await;
     let app = spawn_for(&keys["public"], "authlib-key").await;
     let token_url = app.url("/oauth2/token");
-    let audience = format!("{ISSUER}/oauth2/token");
+    let audience = format!("{}/oauth2/token", app.issuer);
     let mut private = keys["private"].clone();
     private["kid"] = "authlib-key".into();
 
@@ -162,14 +156,17 @@ async fn openid_client_authenticates_with_its_default_assertions() {
         &[
             "private_key_jwt",
             &token_url,
-            ISSUER,
+            &app.issuer,
             "lib-pkjwt",
             &private.to_string(),
         ],
     )
     .await;
     assert_eq!(lifetime(&signed), 60, "openid-client's default: {signed}");
-    assert_eq!(signed["assertion"]["aud"], ISSUER, "it names the issuer");
+    assert_eq!(
+        signed["assertion"]["aud"], app.issuer,
+        "it names the issuer"
+    );
     assert_token(&app, &signed, "lib-pkjwt").await;
 
     let hmac = run(
@@ -178,7 +175,7 @@ async fn openid_client_authenticates_with_its_default_assertions() {
         &[
             "client_secret_jwt",
             &token_url,
-            ISSUER,
+            &app.issuer,
             "lib-csjwt",
             HMAC_SECRET,
         ],

@@ -10,7 +10,7 @@ mod encryption;
 mod errors;
 mod examples;
 mod exchange;
-mod helpers;
+mod harness;
 mod keys;
 mod libraries;
 mod mtls;

@@ -1,7 +1,7 @@
 //! Mutual TLS (RFC 8705): certificates made here with rcgen, a real TLS connection from
 //! reqwest, tokens bound to the certificate (`cnf.x5t#S256`).
 
-use crate::helpers::*;
+use crate::harness::*;
 use base64::Engine;
 use rcgen::{
     BasicConstraints, CertificateParams, DistinguishedName, DnType, IsCa, Issuer, KeyPair,
@@ -77,14 +77,15 @@ impl Pki {
 }
 
 /// The public JWK of an rcgen P-256 key pair.
-fn public_jwk(key: &KeyPair) -> String {
+fn public_jwk(key: &KeyPair) -> serde_json::Value {
     let raw = key.public_key_raw();
     let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    format!(
-        "{{ kty = \"EC\", crv = \"P-256\", x = \"{}\", y = \"{}\" }}",
-        engine.encode(&raw[1..33]),
-        engine.encode(&raw[33..65])
-    )
+    json!({
+        "kty": "EC",
+        "crv": "P-256",
+        "x": engine.encode(&raw[1..33]),
+        "y": engine.encode(&raw[33..65]),
+    })
 }
 
 fn thumbprint(der: &[u8]) -> String {
@@ -97,30 +98,35 @@ async fn clients_authenticate_with_certificates_and_get_bound_tokens() {
     let pki = Pki::new();
     let (pki_identity, pki_der, _) = pki.client("mtls-client", true);
     let (self_identity, self_der, self_key) = pki.client("anything", false);
-    let extra = format!(
-        r#"
-[[clients]]
-client_id = "pki-client"
-token_endpoint_auth_methods = ["tls_client_auth"]
-grant_types = ["client_credentials", "urn:ietf:params:oauth:grant-type:token-exchange"]
-tls_client_auth_subject_dn = "CN=mtls-client"
-audience = ["https://m.internal"]
-
-[[clients]]
-client_id = "self-client"
-token_endpoint_auth_methods = ["self_signed_tls_client_auth"]
-grant_types = ["client_credentials", "urn:ietf:params:oauth:grant-type:token-exchange"]
-jwks = {{ keys = [{jwk}] }}
-audience = ["https://m.internal"]
-"#,
-        jwk = public_jwk(&self_key)
-    );
-    let tls = "[tls]\nlisten = \"127.0.0.1:0\"\ncert_file = \"server.pem\"\nkey_file = \"server-key.pem\"\nclient_ca_file = \"client-ca.pem\"\nbase_url = \"https://localhost:8443\"";
-    let app = spawn_in(
-        pki.dir.clone(),
-        &format!("{}{extra}", config_text("ES256", "", tls)),
-    )
-    .await;
+    let config = TestConfig::new()
+        .tls(TlsConfig {
+            listen: "127.0.0.1:0".to_owned(),
+            cert_file: "server.pem".to_owned(),
+            key_file: "server-key.pem".to_owned(),
+            client_ca_file: Some("client-ca.pem".to_owned()),
+            base_url: "https://localhost:8443".to_owned(),
+        })
+        .client(
+            ClientConfig::new("pki-client")
+                .token_endpoint_auth_methods(&["tls_client_auth"])
+                .grant_types(&[
+                    "client_credentials",
+                    "urn:ietf:params:oauth:grant-type:token-exchange",
+                ])
+                .tls_client_auth_subject_dn("CN=mtls-client")
+                .audience(&["https://m.internal"]),
+        )
+        .client(
+            ClientConfig::new("self-client")
+                .token_endpoint_auth_methods(&["self_signed_tls_client_auth"])
+                .grant_types(&[
+                    "client_credentials",
+                    "urn:ietf:params:oauth:grant-type:token-exchange",
+                ])
+                .jwks(json!({ "keys": [public_jwk(&self_key)] }))
+                .audience(&["https://m.internal"]),
+        );
+    let app = spawn_in(pki.dir.clone(), &config).await;
     let tls_url = format!(
         "https://localhost:{}/oauth2/token",
         app.tls_port.expect("a TLS listener")
@@ -128,18 +134,11 @@ audience = ["https://m.internal"]
     let token = |client: reqwest::Client, client_id: &'static str| {
         let url = tls_url.clone();
         async move {
-            Answer::from(
-                client
-                    .post(url)
-                    .form(&[
-                        ("grant_type", "client_credentials"),
-                        ("client_id", client_id),
-                    ])
-                    .send()
-                    .await
-                    .unwrap(),
-            )
-            .await
+            let form = [
+                ("grant_type", "client_credentials"),
+                ("client_id", client_id),
+            ];
+            post_form(&client, &url, None, &form).await
         }
     };
 
@@ -169,26 +168,19 @@ audience = ["https://m.internal"]
         let url = tls_url.clone();
         let bound = bound.clone();
         async move {
-            Answer::from(
-                client
-                    .post(url)
-                    .form(&[
-                        (
-                            "grant_type",
-                            "urn:ietf:params:oauth:grant-type:token-exchange",
-                        ),
-                        ("client_id", client_id),
-                        ("subject_token", bound.as_str()),
-                        (
-                            "subject_token_type",
-                            "urn:ietf:params:oauth:token-type:access_token",
-                        ),
-                    ])
-                    .send()
-                    .await
-                    .unwrap(),
-            )
-            .await
+            let form = [
+                (
+                    "grant_type",
+                    "urn:ietf:params:oauth:grant-type:token-exchange",
+                ),
+                ("client_id", client_id),
+                ("subject_token", bound.as_str()),
+                (
+                    "subject_token_type",
+                    "urn:ietf:params:oauth:token-type:access_token",
+                ),
+            ];
+            post_form(&client, &url, None, &form).await
         }
     };
     exchange(&self_identity, "self-client").await.assert_error(

@@ -3,7 +3,7 @@
 //! exceptions of tests/openapi/schemathesis.toml (each with its reason). Deterministic
 //! generation, at most 30 cases per operation: the same cases every run, bounded in time.
 
-use crate::helpers::*;
+use crate::harness::*;
 use std::path::Path;
 use std::time::Duration;
 

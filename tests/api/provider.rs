@@ -1,110 +1,81 @@
 //! The `provider` grant at `POST /auth/token`, as that API's documentation shows its requests,
 //! against a fake Facebook token-debug API and an OIDC provider's keys, both on loopback.
 
-use crate::assertions::{jwks_toml, TestKey};
-use crate::helpers::*;
+use crate::harness::*;
 use serde_json::{json, Value};
 use std::sync::Arc;
+use std::time::Duration;
 use tessera::jose::SigningAlg;
 
 const APP_SECRET: &str = "facebook-app-secret-0123456789abcdef";
 
-/// A token-debug API: "good-token" is valid for app 1234 and account 10001.
-async fn fake_facebook() -> u16 {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    tokio::spawn(async move {
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        while let Ok((mut stream, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let mut buffer = vec![0u8; 8192];
-                let n = stream.read(&mut buffer).await.unwrap_or(0);
-                let request = String::from_utf8_lossy(&buffer[..n]).to_string();
-                let target = request.split(' ').nth(1).unwrap_or_default().to_owned();
-                let url = url::Url::parse(&format!("http://x{target}")).unwrap();
-                let query: std::collections::HashMap<String, String> =
-                    url.query_pairs().into_owned().collect();
-                let app_ok = query.get("access_token").map(String::as_str)
-                    == Some(&format!("1234|{APP_SECRET}"));
-                let future = chrono::Utc::now().timestamp() + 3600;
-                let (status, body) = match (app_ok, query.get("input_token").map(String::as_str)) {
-                    (false, _) => (
-                        "400 Bad Request",
-                        json!({"error": {"message": "bad app credentials"}}),
-                    ),
-                    (true, Some("good-token")) => (
-                        "200 OK",
-                        json!({"data": {"app_id": "1234", "is_valid": true, "user_id": "10001", "expires_at": future}}),
-                    ),
-                    (true, Some("other-app")) => (
-                        "200 OK",
-                        json!({"data": {"app_id": "9999", "is_valid": true, "user_id": "10001", "expires_at": future}}),
-                    ),
-                    (true, Some("expired")) => (
-                        "200 OK",
-                        json!({"data": {"app_id": "1234", "is_valid": false, "user_id": "10001", "expires_at": 1}}),
-                    ),
-                    _ => ("200 OK", json!({"data": {"is_valid": false}})),
-                };
-                let body = body.to_string();
-                let response = format!(
-                    "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-                let _ = stream.write_all(response.as_bytes()).await;
-            });
+/// Facebook's token-debug API: "good-token" is valid for app 1234 and account 10001.
+async fn fake_facebook() -> StubServer {
+    let facebook = StubServer::start().await;
+    facebook.respond_with("/debug_token", |request| {
+        if request.method != "GET" {
+            return StubResponse::status(405);
         }
+        let query = &request.query;
+        let app_ok = query.get("access_token").map(String::as_str)
+            == Some(&format!("1234|{APP_SECRET}"));
+        let future = chrono::Utc::now().timestamp() + 3600;
+        let data = match (app_ok, query.get("input_token").map(String::as_str)) {
+            (false, _) => {
+                return StubResponse::json(
+                    400,
+                    &json!({"error": {"message": "bad app credentials"}}),
+                )
+            }
+            (true, Some("good-token")) => {
+                json!({"app_id": "1234", "is_valid": true, "user_id": "10001", "expires_at": future})
+            }
+            (true, Some("other-app")) => {
+                json!({"app_id": "9999", "is_valid": true, "user_id": "10001", "expires_at": future})
+            }
+            (true, Some("expired")) => {
+                json!({"app_id": "1234", "is_valid": false, "user_id": "10001", "expires_at": 1})
+            }
+            _ => json!({"is_valid": false}),
+        };
+        StubResponse::json(200, &json!({ "data": data }))
     });
-    port
+    facebook
 }
 
-async fn spawn_provider_app(facebook_port: u16, corp: &TestKey) -> TestApp {
+/// The two providers (Facebook's API at `facebook_url`, and the OpenID provider `corp`
+/// signing with `corp`), the route `/auth/token`, and the client `truelocal`.
+fn provider_config(facebook_url: &str, corp: &TestKey) -> TestConfig {
+    TestConfig::new()
+        .provider(
+            ProviderConfig::facebook("facebook", "1234", "facebook.secret", facebook_url)
+                .timeout(Duration::from_secs(2)),
+        )
+        .provider(ProviderConfig::oidc(
+            "corp",
+            "https://corp.test",
+            jwk_set(&[corp]),
+            "tessera-at-corp",
+        ))
+        .route(RouteConfig::new("/auth/token", "token"))
+        .client(
+            ClientConfig::new("truelocal")
+                .token_endpoint_auth_methods(&["none"])
+                .grant_types(&["provider"])
+                .scopes(&["profile"])
+                .audience(&["https://profiles.internal"]),
+        )
+}
+
+/// Starts `config` next to the Facebook app secret file it names.
+async fn spawn_provider_app(config: &TestConfig) -> TestApp {
     let dir = Arc::new(tempfile::TempDir::new().unwrap());
     std::fs::write(dir.path().join("facebook.secret"), APP_SECRET).unwrap();
-    let extra = format!(
-        r#"
-[[providers]]
-name = "facebook"
-type = "facebook"
-app_id = "1234"
-app_secret_file = "facebook.secret"
-base_url = "http://127.0.0.1:{facebook_port}"
-timeout = "2s"
-
-[[providers]]
-name = "corp"
-type = "oidc"
-issuer = "https://corp.test"
-jwks = {jwks}
-audience = "tessera-at-corp"
-
-[[routes]]
-path = "/auth/token"
-endpoint = "token"
-
-[[clients]]
-client_id = "truelocal"
-token_endpoint_auth_methods = ["none"]
-grant_types = ["provider"]
-scopes = ["profile"]
-audience = ["https://profiles.internal"]
-"#,
-        jwks = jwks_toml(&[corp])
-    );
-    spawn_in(dir, &format!("{}{extra}", config_text("ES256", "", ""))).await
+    spawn_in(dir, config).await
 }
 
 async fn provider_token(app: &TestApp, body: Value) -> Answer {
-    Answer::from(
-        app.client
-            .post(app.url("/auth/token"))
-            .header("Content-Type", "application/json")
-            .body(body.to_string())
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await
+    app.post_json("/auth/token", &body).await
 }
 
 fn facebook_body(account_id: &str, access_token: &str) -> Value {
@@ -124,7 +95,8 @@ fn facebook_body(account_id: &str, access_token: &str) -> Value {
 #[tokio::test]
 async fn facebook_credentials_become_a_token_when_the_provider_confirms_them() {
     let corp = TestKey::new(SigningAlg::ES256, "corp-key");
-    let app = spawn_provider_app(fake_facebook().await, &corp).await;
+    let facebook = fake_facebook().await;
+    let app = spawn_provider_app(&provider_config(&facebook.url(""), &corp)).await;
     let answer = provider_token(&app, facebook_body("10001", "good-token")).await;
     assert_eq!(answer.status, 200, "{}", answer.json);
     assert_eq!(answer.json["token_type"], "Bearer");
@@ -200,21 +172,62 @@ async fn facebook_credentials_become_a_token_when_the_provider_confirms_them() {
 #[tokio::test]
 async fn a_provider_that_is_down_means_invalid_grant() {
     let corp = TestKey::new(SigningAlg::ES256, "corp-key");
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let app = spawn_provider_app(closed, &corp).await;
-    provider_token(&app, facebook_body("10001", "good-token"))
-        .await
-        .assert_error(400, "invalid_grant", "the provider could not be reached");
+    let facebook = fake_facebook().await;
+    let app = spawn_provider_app(&provider_config(&facebook.url(""), &corp)).await;
+    let good = || facebook_body("10001", "good-token");
+    assert_eq!(provider_token(&app, good()).await.status, 200);
+    assert_eq!(facebook.hits("/debug_token"), 1);
+
+    // Up but failing: no credentials are confirmed.
+    facebook.fail_with(503);
+    provider_token(&app, good()).await.assert_error(
+        400,
+        "invalid_grant",
+        "the provider refused the credentials",
+    );
+    assert_eq!(facebook.hits("/debug_token"), 2);
+
+    // Gone.
+    facebook.stop().await;
+    provider_token(&app, good()).await.assert_error(
+        400,
+        "invalid_grant",
+        "the provider could not be reached",
+    );
+}
+
+#[tokio::test]
+async fn an_oidc_provider_whose_keys_cannot_be_fetched_means_invalid_grant() {
+    let corp = TestKey::new(SigningAlg::ES256, "corp-key");
+    let keys = StubServer::start().await;
+    keys.fail_with(500);
+    let facebook = fake_facebook().await;
+    // The same provider as corp, its keys behind a URL.
+    let config = provider_config(&facebook.url(""), &corp).provider(ProviderConfig {
+        name: "remote-corp".to_owned(),
+        kind: "oidc".to_owned(),
+        issuer: Some("https://corp.test".to_owned()),
+        jwks_uri: Some(keys.url("/jwks")),
+        audience: Some("tessera-at-corp".to_owned()),
+        ..ProviderConfig::default()
+    });
+    let app = spawn_provider_app(&config).await;
+    let now = app.clock_now();
+    let id_token = corp.sign(&json!({"iss": "https://corp.test", "sub": "emp-7", "aud": "tessera-at-corp", "iat": now, "exp": now + 300}));
+    let body = json!({"client_id": "truelocal", "grant_type": "provider", "provider": "remote-corp", "details": {"id_token": id_token}});
+    provider_token(&app, body).await.assert_error(
+        400,
+        "invalid_grant",
+        "the provider's keys could not be fetched",
+    );
+    assert!(keys.hits("/jwks") >= 1, "the keys were asked for");
 }
 
 #[tokio::test]
 async fn an_oidc_providers_id_token_is_verified_against_its_keys() {
     let corp = TestKey::new(SigningAlg::ES256, "corp-key");
-    let app = spawn_provider_app(fake_facebook().await, &corp).await;
+    let facebook = fake_facebook().await;
+    let app = spawn_provider_app(&provider_config(&facebook.url(""), &corp)).await;
     let now = app.clock_now();
     let id_token = |change: &dyn Fn(&mut Value)| {
         let mut claims = json!({"iss": "https://corp.test", "sub": "emp-7", "aud": "tessera-at-corp", "iat": now, "exp": now + 300});

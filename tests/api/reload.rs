@@ -1,39 +1,30 @@
 //! Reloading the configuration in a running server: clients, users, routes and keys follow the
 //! new file at once; an invalid file, or one that changes what needs a restart, changes nothing.
 
-use crate::helpers::*;
+use crate::harness::*;
 use serde_json::json;
 use std::path::Path;
 use std::sync::Arc;
 use tessera::settings::Settings;
 use tessera::state::ReloadError;
 
-/// A route and a client that the first file does not have.
-fn grown_config(reports_hash: &str) -> String {
-    let text = config_text("ES256", "", "");
-    // The reports client's hash replaced (its old secret must stop working at once), one client
-    // and one route added.
-    let start = text.find("[[clients]]\nclient_id = \"reports\"").unwrap();
-    let hash_start = start + text[start..].find("client_secret_hash").unwrap();
-    let hash_end = hash_start + text[hash_start..].find('\n').unwrap();
-    format!(
-        "{}client_secret_hash = \"{reports_hash}\"{}\n{}",
-        &text[..hash_start],
-        &text[hash_end..],
-        r#"
-[[routes]]
-path = "/v2/token"
-endpoint = "token"
-envelope = "meta-data"
-function = "issue"
-
-[[clients]]
-client_id = "newcomer"
-client_secret_hash = "$HASH"
-scopes = ["n"]
-audience = ["https://n.internal"]
-"#
-    )
+/// The standard configuration with the reports client's secret replaced (its old secret must
+/// stop working at once), one client and one route added.
+fn grown_config() -> TestConfig {
+    let mut config = TestConfig::new()
+        .route(RouteConfig {
+            function: Some("issue".to_owned()),
+            ..RouteConfig::new("/v2/token", "token").envelope("meta-data")
+        })
+        .client(
+            ClientConfig::new("newcomer")
+                .secret(OTHER_SECRET)
+                .scopes(&["n"])
+                .audience(&["https://n.internal"]),
+        );
+    assert_eq!(config.clients[0].client_id, "reports");
+    config.clients[0] = config.clients[0].clone().secret(OTHER_SECRET);
+    config
 }
 
 fn reload(app: &TestApp, path: &Path) -> Result<(), ReloadError> {
@@ -44,7 +35,7 @@ fn reload(app: &TestApp, path: &Path) -> Result<(), ReloadError> {
 async fn a_reload_swaps_clients_secrets_and_routes_and_refuses_what_it_cannot_apply() {
     let dir = Arc::new(tempfile::TempDir::new().unwrap());
     let path = dir.path().join("tessera.toml");
-    let app = spawn_in(dir.clone(), &config_text("ES256", "", "")).await;
+    let app = spawn_in(dir.clone(), &TestConfig::new()).await;
     // Verified once: the cache remembers REPORTS_SECRET for reports.
     assert_eq!(app.reports_token(&[]).await.status, 200);
     assert_eq!(
@@ -57,9 +48,7 @@ async fn a_reload_swaps_clients_secrets_and_routes_and_refuses_what_it_cannot_ap
         404
     );
 
-    let other_hash = tessera::oauth::credentials::hash_secret(OTHER_SECRET);
-    let grown = grown_config(&other_hash).replace("$HASH", &other_hash);
-    std::fs::write(&path, &grown).unwrap();
+    grown_config().write_in(dir.path());
     reload(&app, &path).expect("the grown file reloads");
 
     // The old secret's cached verdict belongs to the old hash: refused at once.
@@ -106,11 +95,11 @@ async fn a_reload_swaps_clients_secrets_and_routes_and_refuses_what_it_cannot_ap
     assert_eq!(get.json["data"]["error"], "invalid_request");
 
     // An invalid file: every problem named, nothing changed.
-    std::fs::write(&path, grown.replace("scopes = [\"n\"]", "scops = [\"n\"]")).unwrap();
+    grown_config().raw("tokens.scops", "n").write_in(dir.path());
     let err = reload(&app, &path).unwrap_err();
     assert!(matches!(err, ReloadError::Invalid(_)), "{err}");
     assert!(
-        err.to_string().contains("clients[9].scops: unknown key"),
+        err.to_string().contains("tokens.scops: unknown key"),
         "{err}"
     );
     assert_eq!(
@@ -124,9 +113,9 @@ async fn a_reload_swaps_clients_secrets_and_routes_and_refuses_what_it_cannot_ap
     );
 
     // A change that needs a restart is refused whole: the client it also removes stays.
-    let moved = config_text("ES256", "", "")
-        .replace("listen = \"127.0.0.1:0\"", "listen = \"127.0.0.1:1\"");
-    std::fs::write(&path, format!("{moved}\n[revocation]\ncapacity = 5\n")).unwrap();
+    let mut moved = TestConfig::new().raw("revocation.capacity", 5);
+    moved.listen = "127.0.0.1:1".to_owned();
+    moved.write_in(dir.path());
     let err = reload(&app, &path).unwrap_err();
     match &err {
         ReloadError::NeedsRestart(keys) => assert_eq!(keys, &["listen", "revocation"]),
@@ -135,7 +124,7 @@ async fn a_reload_swaps_clients_secrets_and_routes_and_refuses_what_it_cannot_ap
     assert_eq!(app.get("/v2/token").await.status, 405, "the route stays");
 
     // Back to the first file: the route and the newcomer are gone, the old secret works again.
-    std::fs::write(&path, config_text("ES256", "", "")).unwrap();
+    TestConfig::new().write_in(dir.path());
     reload(&app, &path).expect("the first file reloads");
     assert_eq!(app.reports_token(&[]).await.status, 200);
     assert_eq!(app.get("/v2/token").await.status, 404);
@@ -147,6 +136,10 @@ async fn a_reload_swaps_clients_secrets_and_routes_and_refuses_what_it_cannot_ap
     .assert_error(401, "invalid_client", "the client doesn't exist");
 
     let metrics = app.metrics().await;
+    // The route is labelled with its configured path; 404s with no route stay unmatched.
+    let served = "tessera_http_request_duration_seconds_count{route=\"/v2/token\"}";
+    // POST served, GET refused twice: three requests.
+    assert_eq!(metric(&metrics, served), Some(3.0), "{metrics}");
     for (result, count) in [("ok", 2.0), ("invalid", 1.0), ("restart_required", 1.0)] {
         let line = format!("tessera_config_reloads_total{{result=\"{result}\"}}");
         assert_eq!(metric(&metrics, &line), Some(count), "{result}\n{metrics}");
@@ -155,20 +148,14 @@ async fn a_reload_swaps_clients_secrets_and_routes_and_refuses_what_it_cannot_ap
 
 #[tokio::test]
 async fn a_sign_in_client_without_an_audience_gets_tokens_for_the_userinfo_endpoint() {
-    use crate::authorize::{challenge, query_of, Jar, VERIFIER};
-    let client = format!(
-        r#"
-[[clients]]
-client_id = "sign-in"
-token_endpoint_auth_methods = ["none"]
-grant_types = ["authorization_code"]
-redirect_uris = ["{CALLBACK}"]
-scopes = ["openid", "email"]
-"#
-    );
-    let app = spawn_in(
-        Arc::new(tempfile::TempDir::new().unwrap()),
-        &format!("{}\n{client}", config_text("ES256", "", "")),
+    let app = spawn(
+        &TestConfig::new().client(
+            ClientConfig::new("sign-in")
+                .token_endpoint_auth_methods(&["none"])
+                .grant_types(&["authorization_code"])
+                .redirect_uris(&[CALLBACK])
+                .scopes(&["openid", "email"]),
+        ),
     )
     .await;
     let mut jar = Jar::default();
@@ -202,7 +189,7 @@ scopes = ["openid", "email"]
             ],
         )
         .await;
-    let userinfo_url = format!("{ISSUER}/oauth2/userinfo");
+    let userinfo_url = format!("{}/oauth2/userinfo", app.issuer);
     let claims = app.token_claims(&tokens, &userinfo_url).await;
     assert_eq!(claims["aud"], json!(userinfo_url));
     let userinfo = Answer::from(
@@ -219,12 +206,14 @@ scopes = ["openid", "email"]
     assert_eq!(userinfo.json["email"], "alice@example.com");
 
     // Without openid there is nothing to default to.
-    let text = format!(
-        "{}\n[[clients]]\nclient_id = \"no-aud\"\nclient_secret_hash = \"{}\"\nscopes = [\"a\"]\n",
-        config_text("ES256", "", ""),
-        tessera::oauth::credentials::hash_secret(OTHER_SECRET)
-    );
-    let err = Settings::parse(&text, Path::new("."), Vec::new()).unwrap_err();
+    let err = TestConfig::new()
+        .client(
+            ClientConfig::new("no-aud")
+                .secret(OTHER_SECRET)
+                .scopes(&["a"]),
+        )
+        .parse_in(Path::new("."))
+        .unwrap_err();
     assert!(
         err.problems
             .iter()

@@ -2,10 +2,8 @@
 //! is seen by all; when Redis stops, what needs it fails closed (503) and issuing goes on; when
 //! Redis returns, the replicas recover by themselves.
 
-use crate::assertions::{claims as assertion_claims, jwks_toml, TestKey, ASSERTION_TYPE};
-use crate::helpers::*;
+use crate::harness::*;
 use serde_json::json;
-use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -53,19 +51,11 @@ impl Redis {
     }
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 async fn introspect(client: &reqwest::Client, server: &ServerProcess, token: &str) -> Answer {
     post_form(
         client,
         &server.url("/oauth2/introspect"),
-        ("resource-server", OTHER_SECRET),
+        Some(RESOURCE_SERVER),
         &[("token", token)],
     )
     .await
@@ -75,8 +65,42 @@ async fn token(client: &reqwest::Client, server: &ServerProcess) -> Answer {
     post_form(
         client,
         &server.url("/oauth2/token"),
-        ("reports", REPORTS_SECRET),
+        Some(("reports", REPORTS_SECRET)),
         &[("grant_type", "client_credentials")],
+    )
+    .await
+}
+
+/// client_credentials on `server`, the client authenticating with `assertion`.
+async fn with_assertion(
+    client: &reqwest::Client,
+    server: &ServerProcess,
+    assertion: &str,
+) -> Answer {
+    post_form(
+        client,
+        &server.url("/oauth2/token"),
+        None,
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_assertion_type", ASSERTION_TYPE),
+            ("client_assertion", assertion),
+        ],
+    )
+    .await
+}
+
+/// The refresh grant of the public client `mobile`.
+async fn refresh(client: &reqwest::Client, server: &ServerProcess, token: &str) -> Answer {
+    post_form(
+        client,
+        &server.url("/oauth2/token"),
+        None,
+        &[
+            ("grant_type", "refresh_token"),
+            ("client_id", "mobile"),
+            ("refresh_token", token),
+        ],
     )
     .await
 }
@@ -87,17 +111,21 @@ async fn replicas_share_revocations_through_redis_and_fail_closed_without_it() {
     let redis_dir = tempfile::TempDir::new().unwrap();
     let port = free_port();
     let redis = Redis::start(redis_dir.path(), port);
+    let signer = TestKey::new(SigningAlg::ES256, "replica-key");
     let config = process_config(
         dir.path(),
-        &format!("[revocation]\nbackend = \"redis\"\nurl = \"redis://127.0.0.1:{port}/\"\nkey_prefix = \"t{port}\""),
+        TestConfig::new()
+            .revocation(RevocationConfig::redis(
+                &format!("redis://127.0.0.1:{port}/"),
+                &format!("t{port}"),
+            ))
+            .client(
+                ClientConfig::new("signer")
+                    .token_endpoint_auth_methods(&["private_key_jwt"])
+                    .jwks(jwk_set(&[&signer]))
+                    .audience(&["https://s.internal"]),
+            ),
     );
-    let signer = TestKey::new(SigningAlg::ES256, "replica-key");
-    let mut text = std::fs::read_to_string(&config).unwrap();
-    text.push_str(&format!(
-        "\n[[clients]]\nclient_id = \"signer\"\ntoken_endpoint_auth_methods = [\"private_key_jwt\"]\njwks = {}\naudience = [\"https://s.internal\"]\n",
-        jwks_toml(&[&signer])
-    ));
-    std::fs::write(&config, text).unwrap();
     // The first replica creates the shared keys; the others load them.
     let a = ServerProcess::start(&config);
     let b = ServerProcess::start(&config);
@@ -122,7 +150,7 @@ async fn replicas_share_revocations_through_redis_and_fail_closed_without_it() {
     let answer = post_form(
         &client,
         &a.url("/oauth2/revoke"),
-        ("reports", REPORTS_SECRET),
+        Some(("reports", REPORTS_SECRET)),
         &[("token", &revoked)],
     )
     .await;
@@ -137,99 +165,71 @@ async fn replicas_share_revocations_through_redis_and_fail_closed_without_it() {
             true
         );
     }
-    // The feed of any replica lists it.
-    let feed = client
-        .get(c.url("/oauth2/revocations"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let payload = feed.split('.').nth(1).unwrap();
-    use base64::Engine;
-    let claims: serde_json::Value = serde_json::from_slice(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(payload)
-            .unwrap(),
-    )
-    .unwrap();
-    assert_eq!(claims["revoked"].as_array().unwrap().len(), 1);
+    // Every replica serves the same status list, with the revoked token's bit set: the lists
+    // live in Redis, and the replicas took their indices from it without colliding.
+    let (uri, idx) = status_of(&revoked);
+    let (kept_uri, kept_idx) = status_of(&kept);
+    assert!(
+        uri != kept_uri || idx != kept_idx,
+        "two replicas, two indices"
+    );
+    let path = &uri[uri
+        .find("/oauth2/status-lists/")
+        .expect("a status list path")..];
+    let mut lists = Vec::new();
+    for server in [&a, &b, &c] {
+        let token = client
+            .get(server.url(path))
+            .header("accept", "application/statuslist+jwt")
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let claims = unverified_claims(&token);
+        lists.push(claims["status_list"]["lst"].as_str().unwrap().to_owned());
+    }
+    assert!(
+        lists.iter().all(|lst| *lst == lists[0]),
+        "the same list everywhere"
+    );
+    let view = a_status_list(&lists[0]);
+    assert!(view[(idx / 8) as usize] >> (idx % 8) & 1 == 1);
 
     // An assertion used on A cannot be replayed on B or C.
     let assertion = signer.sign(&assertion_claims("signer", chrono::Utc::now().timestamp()));
-    let with_assertion = |server: &ServerProcess| {
-        let url = server.url("/oauth2/token");
-        let client = client.clone();
-        let assertion = assertion.clone();
-        async move {
-            Answer::from(
-                client
-                    .post(url)
-                    .form(&[
-                        ("grant_type", "client_credentials"),
-                        ("client_assertion_type", ASSERTION_TYPE),
-                        ("client_assertion", assertion.as_str()),
-                    ])
-                    .send()
-                    .await
-                    .unwrap(),
-            )
-            .await
-        }
-    };
-    assert_eq!(with_assertion(&a).await.status, 200);
+    assert_eq!(with_assertion(&client, &a, &assertion).await.status, 200);
     for server in [&b, &c] {
-        with_assertion(server).await.assert_error(
-            401,
-            "invalid_client",
-            "the assertion was used before",
-        );
+        with_assertion(&client, server, &assertion)
+            .await
+            .assert_error(401, "invalid_client", "the assertion was used before");
     }
 
     // A refresh token spent on B cannot be used again on C, and that reuse revokes the family
     // everywhere: the newest token fails on A.
-    let refresh = |server: &ServerProcess, token: String| {
-        let url = server.url("/oauth2/token");
-        let client = client.clone();
-        async move {
-            Answer::from(
-                client
-                    .post(url)
-                    .form(&[
-                        ("grant_type", "refresh_token"),
-                        ("client_id", "mobile"),
-                        ("refresh_token", token.as_str()),
-                    ])
-                    .send()
-                    .await
-                    .unwrap(),
-            )
-            .await
-        }
-    };
-    let login = Answer::from(
-        client
-            .post(a.url("/oauth2/token"))
-            .form(&[
-                ("grant_type", "password"),
-                ("client_id", "mobile"),
-                ("username", "alice"),
-                ("password", ALICE_PASSWORD),
-            ])
-            .send()
-            .await
-            .unwrap(),
+    let login = post_form(
+        &client,
+        &a.url("/oauth2/token"),
+        None,
+        &[
+            ("grant_type", "password"),
+            ("client_id", "mobile"),
+            ("username", "alice"),
+            ("password", ALICE_PASSWORD),
+        ],
     )
     .await;
     let r1 = login.json["refresh_token"].as_str().unwrap().to_owned();
-    let second = refresh(&b, r1.clone()).await;
+    let second = refresh(&client, &b, &r1).await;
     assert_eq!(second.status, 200, "{}", second.json);
     let r2 = second.json["refresh_token"].as_str().unwrap().to_owned();
-    refresh(&c, r1)
-        .await
-        .assert_error(400, "invalid_grant", "the refresh token is not valid");
-    refresh(&a, r2.clone()).await.assert_error(
+    refresh(&client, &c, &r1).await.assert_error(
+        400,
+        "invalid_grant",
+        "the refresh token is not valid",
+    );
+    refresh(&client, &a, &r2).await.assert_error(
         400,
         "invalid_grant",
         "the refresh token is not valid",
@@ -239,25 +239,13 @@ async fn replicas_share_revocations_through_redis_and_fail_closed_without_it() {
     // needs no shared state and goes on.
     redis.stop();
     let fresh = signer.sign(&assertion_claims("signer", chrono::Utc::now().timestamp()));
-    let answer = Answer::from(
-        client
-            .post(a.url("/oauth2/token"))
-            .form(&[
-                ("grant_type", "client_credentials"),
-                ("client_assertion_type", ASSERTION_TYPE),
-                ("client_assertion", fresh.as_str()),
-            ])
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let answer = with_assertion(&client, &a, &fresh).await;
     answer.assert_error(
         503,
         "temporarily_unavailable",
         "the revocation state is unavailable; try again later",
     );
-    refresh(&b, r2).await.assert_error(
+    refresh(&client, &b, &r2).await.assert_error(
         503,
         "temporarily_unavailable",
         "the revocation state is unavailable; try again later",
@@ -270,7 +258,7 @@ async fn replicas_share_revocations_through_redis_and_fail_closed_without_it() {
     post_form(
         &client,
         &c.url("/oauth2/revoke"),
-        ("reports", REPORTS_SECRET),
+        Some(("reports", REPORTS_SECRET)),
         &[("token", &kept)],
     )
     .await
@@ -318,4 +306,17 @@ async fn replicas_share_revocations_through_redis_and_fail_closed_without_it() {
         assert!(server.stop().success());
     }
     redis.stop();
+}
+
+/// The bitstring of a status list's `lst`.
+fn a_status_list(lst: &str) -> Vec<u8> {
+    let compressed =
+        base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, lst).unwrap();
+    let mut bits = Vec::new();
+    std::io::Read::read_to_end(
+        &mut flate2::read::ZlibDecoder::new(compressed.as_slice()),
+        &mut bits,
+    )
+    .unwrap();
+    bits
 }

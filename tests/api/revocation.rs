@@ -1,71 +1,10 @@
 //! RFC 7009 revocation, RFC 7662 introspection, the denylist's capacity rule and the signed
 //! revocation feed, on the memory backend.
 
-use crate::helpers::*;
-use jsonwebtoken::{Algorithm, DecodingKey, Validation};
-use serde_json::{json, Value};
+use crate::harness::*;
+use jsonwebtoken::Algorithm;
+use serde_json::json;
 use std::time::Duration;
-
-const RS: (&str, &str) = ("resource-server", OTHER_SECRET);
-
-impl TestApp {
-    pub async fn revoke(&self, basic: (&str, &str), form: &[(&str, &str)]) -> Answer {
-        post_form(&self.client, &self.url("/oauth2/revoke"), basic, form).await
-    }
-
-    pub async fn introspect(&self, token: &str) -> Answer {
-        post_form(
-            &self.client,
-            &self.url("/oauth2/introspect"),
-            RS,
-            &[("token", token)],
-        )
-        .await
-    }
-
-    pub async fn new_token(&self) -> String {
-        self.reports_token(&[]).await.json["access_token"]
-            .as_str()
-            .unwrap()
-            .to_owned()
-    }
-
-    /// The feed after `since`, its signature verified against the JWKS by an independent library.
-    pub async fn feed(&self, since: Option<&str>) -> Value {
-        let url = match since {
-            Some(cursor) => self.url(&format!("/oauth2/revocations?since={cursor}")),
-            None => self.url("/oauth2/revocations"),
-        };
-        let response = self.client.get(url).send().await.unwrap();
-        assert_eq!(response.status(), 200);
-        assert_eq!(response.headers()["content-type"], "application/jwt");
-        let document = response.text().await.unwrap();
-        let header = jsonwebtoken::decode_header(&document).unwrap();
-        assert_eq!(header.typ.as_deref(), Some("revocations+jwt"));
-        let jwk = find_key(&self.jwks().await, header.kid.as_deref().unwrap()).unwrap();
-        let jwk: jsonwebtoken::jwk::Jwk = serde_json::from_value(jwk).unwrap();
-        let mut validation = Validation::new(Algorithm::ES256);
-        validation.set_issuer(&[ISSUER]);
-        validation.set_required_spec_claims(&["exp", "iss"]);
-        validation.validate_aud = false;
-        jsonwebtoken::decode::<Value>(
-            &document,
-            &DecodingKey::from_jwk(&jwk).unwrap(),
-            &validation,
-        )
-        .expect("the feed verifies against the JWKS")
-        .claims
-    }
-}
-
-fn revoked_jtis(feed: &Value) -> Vec<String> {
-    feed["revoked"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|entry| entry["jti"].as_str().unwrap().to_owned())
-        .collect()
-}
 
 fn inactive(answer: &Answer) {
     assert_eq!(answer.status, 200, "{}", answer.json);
@@ -94,10 +33,11 @@ async fn an_active_token_introspects_with_its_claims() {
         "jti",
         "client_id",
         "scope",
+        "status",
     ] {
         assert_eq!(body[claim], claims[claim], "{claim}");
     }
-    assert_eq!(body.len(), 11);
+    assert_eq!(body.len(), 12);
 }
 
 #[tokio::test]
@@ -129,7 +69,10 @@ async fn a_revoked_token_is_inactive_and_revoking_is_idempotent() {
     assert_eq!(again.status, 200);
     let metrics = app.metrics().await;
     assert_eq!(metric(&metrics, "tessera_revocations_total"), Some(2.0));
-    assert_eq!(metric(&metrics, "tessera_denylist_entries"), Some(1.0));
+    // An access token is revoked by its bit in its status list, not on the denylist.
+    assert_eq!(metric(&metrics, "tessera_denylist_entries"), Some(0.0));
+    assert!(app.status_revoked(&token).await);
+    assert!(!app.status_revoked(&other).await);
 }
 
 #[tokio::test]
@@ -194,10 +137,9 @@ async fn revocation_and_introspection_requests_are_checked() {
             "invalid_client",
             "the client cannot be authenticated with secret basic",
         );
-    post_form(
-        &app.client,
-        &app.url("/oauth2/introspect"),
-        ("reports", REPORTS_SECRET),
+    app.post_form(
+        "/oauth2/introspect",
+        Some(("reports", REPORTS_SECRET)),
         &[("token", "x")],
     )
     .await
@@ -206,7 +148,7 @@ async fn revocation_and_introspection_requests_are_checked() {
         "unauthorized_client",
         "the client reports is not allowed to introspect tokens",
     );
-    post_form(&app.client, &app.url("/oauth2/introspect"), RS, &[])
+    app.post_form("/oauth2/introspect", Some(RESOURCE_SERVER), &[])
         .await
         .assert_error(400, "invalid_request", "no parameter in body request");
     let get = app.get("/oauth2/revoke").await;
@@ -230,31 +172,35 @@ async fn expired_foreign_and_malformed_tokens_are_inactive_with_nothing_else() {
 
 #[tokio::test]
 async fn a_full_denylist_refuses_new_revocations_instead_of_forgetting_live_ones() {
-    let app = spawn_app_with("ES256", "", "[revocation]\ncapacity = 2").await;
-    let tokens = [
-        app.new_token().await,
-        app.new_token().await,
-        app.new_token().await,
-    ];
-    for token in &tokens[..2] {
-        assert_eq!(
-            app.revoke(("reports", REPORTS_SECRET), &[("token", token)])
-                .await
-                .status,
-            200
-        );
+    let app = spawn(&TestConfig::new().revocation(RevocationConfig {
+        capacity: Some(2),
+        ..RevocationConfig::default()
+    }))
+    .await;
+    // Refresh tokens are revoked by family, on the denylist.
+    let mut families = Vec::new();
+    for _ in 0..3 {
+        let login = app
+            .password_grant("alice", ALICE_PASSWORD, Some("reports:read"))
+            .await;
+        families.push(login.str("refresh_token").to_owned());
     }
-    let refused = app
-        .revoke(("reports", REPORTS_SECRET), &[("token", &tokens[2])])
-        .await;
+    for token in &families[..2] {
+        assert_eq!(app.revoke_public("mobile", token).await.status, 200);
+    }
+    let refused = app.revoke_public("mobile", &families[2]).await;
     refused.assert_error(
         503,
         "temporarily_unavailable",
         "the revocation list is full; try again later",
     );
     assert_eq!(refused.header("retry-after"), Some("60"));
-    for token in &tokens[..2] {
-        inactive(&app.introspect(token).await);
+    for token in &families[..2] {
+        app.refresh("mobile", token, None).await.assert_error(
+            400,
+            "invalid_grant",
+            "the refresh token is not valid",
+        );
     }
     assert_eq!(
         metric(
@@ -263,11 +209,13 @@ async fn a_full_denylist_refuses_new_revocations_instead_of_forgetting_live_ones
         ),
         Some(1.0)
     );
-    // Once the revoked tokens expire, their room comes back.
-    app.clock.advance(Duration::from_secs(901));
-    let fresh = app.new_token().await;
+    // Once every token the revoked families could issue has expired, their room comes back.
+    app.clock.advance(Duration::from_secs(31 * 24 * 3600));
+    let login = app
+        .password_grant("alice", ALICE_PASSWORD, Some("reports:read"))
+        .await;
     assert_eq!(
-        app.revoke(("reports", REPORTS_SECRET), &[("token", &fresh)])
+        app.revoke_public("mobile", login.str("refresh_token"))
             .await
             .status,
         200
@@ -275,56 +223,112 @@ async fn a_full_denylist_refuses_new_revocations_instead_of_forgetting_live_ones
 }
 
 #[tokio::test]
-async fn the_revocation_feed_is_signed_pages_by_cursor_and_forgets_expired_entries() {
+async fn status_lists_are_signed_cacheable_and_revocation_sets_the_tokens_bit() {
     let app = spawn_app().await;
-    let empty = app.feed(None).await;
-    assert_eq!(empty["revoked"], json!([]));
-    assert_eq!(empty["more"], false);
-    assert_eq!(empty["iss"], ISSUER);
-
     let first = app.new_token().await;
     let second = app.new_token().await;
-    for token in [&first, &second] {
-        app.revoke(("reports", REPORTS_SECRET), &[("token", token)])
-            .await;
-    }
-    let jti = |token: &str| {
-        let payload = token.split('.').nth(1).unwrap();
-        use base64::Engine;
-        let claims: Value = serde_json::from_slice(
-            &base64::engine::general_purpose::URL_SAFE_NO_PAD
-                .decode(payload)
-                .unwrap(),
-        )
-        .unwrap();
-        (
-            claims["jti"].as_str().unwrap().to_owned(),
-            claims["exp"].as_i64().unwrap(),
-        )
-    };
-    let page = app.feed(Some(empty["next"].as_str().unwrap())).await;
-    assert_eq!(revoked_jtis(&page), [jti(&first).0, jti(&second).0]);
-    assert_eq!(page["revoked"][0]["exp"], jti(&first).1);
+    let (uri, first_idx) = status_of(&first);
+    let (second_uri, second_idx) = status_of(&second);
+    assert_eq!(uri, second_uri, "one window, one list");
+    assert_ne!(first_idx, second_idx);
 
-    // From the cursor: only what came after.
-    let third = app.new_token().await;
-    app.revoke(("reports", REPORTS_SECRET), &[("token", &third)])
-        .await;
-    let next = app.feed(Some(page["next"].as_str().unwrap())).await;
-    assert_eq!(revoked_jtis(&next), [jti(&third).0]);
-    let nothing = app.feed(Some(next["next"].as_str().unwrap())).await;
-    assert_eq!(nothing["revoked"], json!([]));
-    assert_eq!(nothing["next"], next["next"]);
-
-    // Entries leave the feed when their tokens expire.
-    app.clock.advance(Duration::from_secs(901));
-    let later = app.feed(Some("0")).await;
-    assert_eq!(later["revoked"], json!([]));
-
-    let bad = app.get("/oauth2/revocations?since=yesterday").await;
-    bad.assert_error(
-        400,
-        "invalid_request",
-        "the parameter since must be a cursor this endpoint returned",
+    let list = app.status_list(&uri).await;
+    assert_eq!(list.claims["sub"], uri.as_str());
+    assert_eq!(list.claims["iss"], ISSUER);
+    assert_eq!(list.claims["iat"], app.clock_now());
+    assert_eq!(list.claims["exp"], app.clock_now() + 3600);
+    assert_eq!(list.claims["ttl"], 60);
+    assert_eq!(list.cache_control, "public, max-age=60");
+    assert_eq!(
+        list.bits.len(),
+        (1 << 22) / 8,
+        "a whole list, of the configured size"
     );
+    assert!(!list.bit(first_idx) && !list.bit(second_idx));
+
+    app.revoke(("reports", REPORTS_SECRET), &[("token", &first)])
+        .await;
+    // The list is rendered at most once a second: the copy a resource server just fetched
+    // stands until then, and no longer.
+    assert!(!app.status_list(&uri).await.bit(first_idx));
+    app.clock.advance(Duration::from_secs(1));
+    let after = app.status_list(&uri).await;
+    assert!(after.bit(first_idx), "the revoked token's bit is set");
+    assert!(!after.bit(second_idx), "and only its bit");
+    assert_eq!(after.bits.iter().map(|b| b.count_ones()).sum::<u32>(), 1);
+
+    // The aggregation names every list served.
+    let aggregation = app.get("/oauth2/status-lists").await;
+    assert_eq!(aggregation.status, 200);
+    assert_eq!(aggregation.json["status_lists"], json!([uri]));
+
+    // A list is served until every token in it has expired, then no more.
+    let path = uri.strip_prefix(ISSUER).unwrap();
+    let refused = app
+        .client
+        .get(app.url(path))
+        .header("accept", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 406, "only as application/statuslist+jwt");
+    for bad in [
+        "/oauth2/status-lists/nope",
+        "/oauth2/status-lists/0000000a-1-0",
+    ] {
+        app.get(bad)
+            .await
+            .assert_error(404, "invalid_request", "no such status list");
+    }
+    app.clock.advance(Duration::from_secs(2 * 900 + 961 + 60));
+    app.get(path)
+        .await
+        .assert_error(404, "invalid_request", "no such status list");
+    assert_eq!(
+        app.get("/oauth2/status-lists").await.json["status_lists"],
+        json!([])
+    );
+}
+
+#[tokio::test]
+async fn a_status_list_reads_the_same_with_python_zlib_and_jwcrypto() {
+    let app = spawn_app().await;
+    let revoked = app.new_token().await;
+    let kept = app.new_token().await;
+    app.revoke(("reports", REPORTS_SECRET), &[("token", &revoked)])
+        .await;
+    let (uri, revoked_idx) = status_of(&revoked);
+    let (_, kept_idx) = status_of(&kept);
+    let token = app
+        .client
+        .get(app.url(uri.strip_prefix(ISSUER).unwrap()))
+        .header("accept", "application/statuslist+jwt")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let jwks = app.jwks().await;
+    assert!(python_status_bit(&jwks, &token, revoked_idx));
+    assert!(!python_status_bit(&jwks, &token, kept_idx));
+}
+
+#[tokio::test]
+async fn revoking_a_refresh_token_revokes_the_access_token_issued_with_it() {
+    let app = spawn_app().await;
+    let login = app
+        .password_grant("alice", ALICE_PASSWORD, Some("reports:read"))
+        .await;
+    let access = login.str("access_token").to_owned();
+    assert_eq!(app.introspect(&access).await.json["active"], true);
+    assert_eq!(
+        app.revoke_public("mobile", login.str("refresh_token"))
+            .await
+            .status,
+        200
+    );
+    inactive(&app.introspect(&access).await);
+    app.clock.advance(Duration::from_secs(1));
+    assert!(app.status_revoked(&access).await);
 }

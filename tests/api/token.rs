@@ -1,10 +1,11 @@
 //! client_credentials end to end: the response, the token as a resource server sees it, scopes,
 //! audiences, client authentication methods and the secret cache.
 
-use crate::helpers::*;
+use crate::harness::*;
 use jsonwebtoken::Algorithm;
-use serde_json::json;
+use serde_json::{json, Value};
 use std::time::Duration;
+use tessera::jose::SigningAlg;
 
 #[tokio::test]
 async fn basic_authentication_gets_a_token_that_verifies_against_the_jwks() {
@@ -51,30 +52,31 @@ async fn basic_authentication_gets_a_token_that_verifies_against_the_jwks() {
     assert_eq!(claims["scope"], "reports:read");
     let jti = claims["jti"].as_str().unwrap();
     assert!(jti.len() >= 22, "jti carries at least 128 bits: {jti}");
+    // Where a resource server learns of its revocation (Token Status List).
+    let status = &claims["status"]["status_list"];
+    assert!(status["idx"].is_u64(), "{claims}");
+    assert!(status["uri"]
+        .as_str()
+        .unwrap()
+        .starts_with(&format!("{ISSUER}/oauth2/status-lists/")));
+    assert_eq!(status.as_object().unwrap().len(), 2);
     assert_eq!(
         claims.as_object().unwrap().len(),
-        9,
+        10,
         "no other claims: {claims}"
     );
 }
 
-impl TestApp {
-    pub fn clock_now(&self) -> i64 {
-        use tessera::clock::Clock;
-        self.clock.now()
-    }
-}
-
 #[tokio::test]
 async fn every_signing_algorithm_is_verified_by_an_independent_implementation() {
-    for (name, alg) in [
-        ("ES256", Algorithm::ES256),
-        ("ES384", Algorithm::ES384),
-        ("RS256", Algorithm::RS256),
-        ("PS256", Algorithm::PS256),
-        ("EdDSA", Algorithm::EdDSA),
+    for (signing_alg, name, alg) in [
+        (SigningAlg::ES256, "ES256", Algorithm::ES256),
+        (SigningAlg::ES384, "ES384", Algorithm::ES384),
+        (SigningAlg::RS256, "RS256", Algorithm::RS256),
+        (SigningAlg::PS256, "PS256", Algorithm::PS256),
+        (SigningAlg::EdDSA, "EdDSA", Algorithm::EdDSA),
     ] {
-        let app = spawn_app_with(name, "", "").await;
+        let app = spawn(&TestConfig::new().signing_alg(signing_alg)).await;
         let answer = app.reports_token(&[]).await;
         assert_eq!(answer.status, 200, "{name}: {}", answer.json);
         let token = answer.json["access_token"].as_str().unwrap();
@@ -87,38 +89,122 @@ async fn every_signing_algorithm_is_verified_by_an_independent_implementation() 
     }
 }
 
+/// `token` with its payload changed by `change`, header and signature kept.
+fn with_changed_claims(token: &str, change: impl Fn(&mut Value)) -> String {
+    use base64::Engine;
+    let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let parts: Vec<&str> = token.split('.').collect();
+    let mut claims = unverified_claims(token);
+    change(&mut claims);
+    format!(
+        "{}.{}.{}",
+        parts[0],
+        engine.encode(claims.to_string()),
+        parts[2]
+    )
+}
+
+/// The forgeries a resource server must refuse, made from the genuine `token`: a changed claim,
+/// `alg: none` without a signature, and the same claims signed by an impostor under the
+/// issuer's kid.
+fn forgeries_of(token: &str, change: impl Fn(&mut Value)) -> Vec<(&'static str, String)> {
+    use base64::Engine;
+    let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let header = jsonwebtoken::decode_header(token).unwrap();
+    let kid = header.kid.clone().unwrap();
+    let claims = unverified_claims(token);
+    let unsigned = format!(
+        "{}.{}.",
+        engine.encode(json!({"alg": "none", "typ": header.typ, "kid": kid}).to_string()),
+        token.split('.').nth(1).unwrap()
+    );
+    let impostor = TestKey::new(SigningAlg::ES256, &kid);
+    let mut impostor_header = jsonwebtoken::Header::new(Algorithm::ES256);
+    impostor_header.typ = header.typ.clone();
+    impostor_header.kid = Some(kid);
+    let resigned = jsonwebtoken::encode(&impostor_header, &claims, &impostor.encoding).unwrap();
+    vec![
+        ("changed claim", with_changed_claims(token, change)),
+        ("alg none", unsigned),
+        ("impostor key", resigned),
+    ]
+}
+
 #[tokio::test]
-async fn a_tampered_or_foreign_token_does_not_verify() {
+async fn a_tampered_or_foreign_token_does_not_verify_and_no_endpoint_accepts_it() {
     let app = spawn_app().await;
     let other = spawn_app().await;
-    let token = app.reports_token(&[]).await.json["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let token = app.new_token().await;
     // Another issuer's keys do not verify it (its kid is not there).
     let jwks = other.jwks().await;
     let kid = jsonwebtoken::decode_header(&token).unwrap().kid.unwrap();
     assert!(find_key(&jwks, &kid).is_none());
     // A changed claim breaks the signature.
-    let parts: Vec<&str> = token.split('.').collect();
-    use base64::Engine;
-    let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    let mut claims: serde_json::Value =
-        serde_json::from_slice(&engine.decode(parts[1]).unwrap()).unwrap();
-    claims["scope"] = json!("reports:admin");
-    let forged = format!(
-        "{}.{}.{}",
-        parts[0],
-        engine.encode(claims.to_string()),
-        parts[2]
-    );
-    let jwk: jsonwebtoken::jwk::Jwk =
-        serde_json::from_value(find_key(&app.jwks().await, &kid).unwrap()).unwrap();
-    let key = jsonwebtoken::DecodingKey::from_jwk(&jwk).unwrap();
+    let forged = with_changed_claims(&token, |claims| claims["scope"] = json!("reports:admin"));
+    let key = app.decoding_key(&kid).await;
     let mut validation = jsonwebtoken::Validation::new(Algorithm::ES256);
     validation.set_audience(&["billing-api"]);
-    assert!(jsonwebtoken::decode::<serde_json::Value>(&forged, &key, &validation).is_err());
-    assert!(jsonwebtoken::decode::<serde_json::Value>(&token, &key, &validation).is_ok());
+    assert!(jsonwebtoken::decode::<Value>(&forged, &key, &validation).is_err());
+    assert!(jsonwebtoken::decode::<Value>(&token, &key, &validation).is_ok());
+
+    // Tessera itself reads tokens at introspection, userinfo and revocation: a forgery, or a
+    // token of another issuer, is nothing there, while the genuine token still is something.
+    let mut client_forgeries =
+        forgeries_of(&token, |claims| claims["scope"] = json!("reports:admin"));
+    client_forgeries.push(("another issuer", other.new_token().await));
+    let user = app
+        .password_grant("alice", ALICE_PASSWORD, Some("openid email"))
+        .await
+        .str("access_token")
+        .to_owned();
+    let mut user_forgeries = forgeries_of(&user, |claims| claims["sub"] = json!("bob"));
+    let foreign_user = other
+        .password_grant("alice", ALICE_PASSWORD, Some("openid email"))
+        .await;
+    user_forgeries.push((
+        "another issuer",
+        foreign_user.str("access_token").to_owned(),
+    ));
+
+    for (what, forged) in client_forgeries.iter().chain(&user_forgeries) {
+        let answer = app.introspect(forged).await;
+        assert_eq!(answer.status, 200, "{what}: {}", answer.json);
+        assert_eq!(answer.json, json!({"active": false}), "{what}");
+        assert_eq!(answer.header("cache-control"), Some("no-store"), "{what}");
+    }
+    for (what, forged) in &user_forgeries {
+        let answer = app.userinfo(forged).await;
+        assert_eq!(answer.status, 401, "{what}: {}", answer.json);
+        assert_eq!(answer.json["error"], "invalid_token", "{what}");
+        assert!(
+            answer
+                .header("www-authenticate")
+                .is_some_and(|challenge| challenge.contains("error=\"invalid_token\"")),
+            "{what}: {:?}",
+            answer.header("www-authenticate")
+        );
+    }
+    // Revoking a forgery is answered like any unknown token (RFC 7009 2.2) and revokes nothing,
+    // not even the genuine token whose jti it carries.
+    for (what, forged) in &client_forgeries {
+        let answer = app
+            .revoke(("reports", REPORTS_SECRET), &[("token", forged)])
+            .await;
+        assert_eq!(answer.status, 200, "{what}: {}", answer.json);
+    }
+    for (what, forged) in &user_forgeries {
+        let answer = app.revoke_public("mobile", forged).await;
+        assert_eq!(answer.status, 200, "{what}: {}", answer.json);
+    }
+    assert_eq!(
+        metric(&app.metrics().await, "tessera_revocations_total"),
+        Some(0.0)
+    );
+    assert_eq!(app.introspect(&token).await.json["active"], true);
+    assert_eq!(app.introspect(&user).await.json["active"], true);
+    let info = app.userinfo(&user).await;
+    assert_eq!(info.status, 200, "{}", info.json);
+    assert_eq!(info.json["sub"], "alice");
 }
 
 #[tokio::test]
@@ -126,15 +212,10 @@ async fn expiry_follows_the_injected_clock() {
     // An issuer whose clock reads two hours ago: a resource server refuses its token as expired.
     let two_hours_ago = chrono::Utc::now().timestamp() - 7200;
     let dir = std::sync::Arc::new(tempfile::TempDir::new().unwrap());
-    let app = spawn_at(dir, &config_text("ES256", "", ""), two_hours_ago).await;
-    let token = app.reports_token(&[]).await.json["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let app = spawn_at(dir, &TestConfig::new(), two_hours_ago).await;
+    let token = app.new_token().await;
     let kid = jsonwebtoken::decode_header(&token).unwrap().kid.unwrap();
-    let jwk: jsonwebtoken::jwk::Jwk =
-        serde_json::from_value(find_key(&app.jwks().await, &kid).unwrap()).unwrap();
-    let key = jsonwebtoken::DecodingKey::from_jwk(&jwk).unwrap();
+    let key = app.decoding_key(&kid).await;
     let mut validation = jsonwebtoken::Validation::new(Algorithm::ES256);
     validation.set_audience(&["billing-api"]);
     let err = jsonwebtoken::decode::<serde_json::Value>(&token, &key, &validation).unwrap_err();

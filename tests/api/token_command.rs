@@ -1,7 +1,7 @@
 //! `tessera token`: decode, verify against a running issuer, and mint offline with the
 //! configured keys. The binary itself is run; the server is the real one on an ephemeral port.
 
-use crate::helpers::*;
+use crate::harness::*;
 use jsonwebtoken::Algorithm;
 use std::path::Path;
 use std::process::{Output, Stdio};
@@ -36,16 +36,18 @@ fn stdout(output: &Output) -> String {
 
 /// A configuration file naming the test issuer, in its own folder.
 fn config_file(dir: &Path) -> std::path::PathBuf {
-    let path = dir.join("verify.toml");
-    std::fs::write(&path, config_text("ES256", "", "")).unwrap();
-    path
+    TestConfig::new().write_in(dir)
 }
 
 #[tokio::test]
 async fn token_verify_checks_signature_type_audience_expiry_and_status_against_the_issuer() {
-    let app = spawn_app().await;
+    // The issuer is where it listens, so its status lists are fetched from their own URIs.
+    let port = free_port();
+    let mut settings = TestConfig::new().issuer(&format!("http://127.0.0.1:{port}"));
+    settings.listen = format!("127.0.0.1:{port}");
+    let app = spawn(&settings).await;
     let dir = tempfile::TempDir::new().unwrap();
-    let config = config_file(dir.path());
+    let config = settings.write_in(dir.path());
     let token = app.token_claims_and_token().await;
     let verify = |args: Vec<String>, stdin: Option<String>| {
         let config = config.clone();
@@ -56,25 +58,17 @@ async fn token_verify_checks_signature_type_audience_expiry_and_status_against_t
     };
     let server = app.address.clone();
 
-    let valid = verify(
-        vec![
-            "verify".into(),
-            "--server".into(),
-            server.clone(),
-            token.clone(),
-        ],
-        None,
-    )
-    .await;
+    let (uri, idx) = status_of(&token);
+    let valid = verify(vec!["verify".into(), token.clone()], None).await;
     assert_eq!(valid.status.code(), Some(0), "{}", stdout(&valid));
     let text = stdout(&valid);
     for line in [
         "valid access token",
-        "  issuer     https://issuer.test",
+        &format!("  issuer     {}", app.issuer),
         "  client_id  reports",
         "  audience   https://reports.internal https://audit.internal billing-api",
         "  scope      reports:read",
-        "  status     none (the token carries no status list entry)",
+        &format!("  status     valid (index {idx} of {uri})"),
     ] {
         assert!(text.contains(line), "{line:?} not in\n{text}");
     }
@@ -147,6 +141,24 @@ async fn token_verify_checks_signature_type_audience_expiry_and_status_against_t
         );
     }
 
+    // Revoked: its status list bit says so.
+    let revoked = app
+        .revoke(("reports", REPORTS_SECRET), &[("token", &token)])
+        .await;
+    assert_eq!(revoked.status, 200, "{}", revoked.json);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let output = verify(vec!["verify".into(), token.clone()], None).await;
+        if stdout(&output).trim() == "invalid: the token has been revoked" {
+            assert_eq!(output.status.code(), Some(1));
+            break;
+        }
+        // A list is rendered again at most once a second.
+        assert!(std::time::Instant::now() < deadline, "{}", stdout(&output));
+        app.clock.advance(std::time::Duration::from_secs(1));
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+
     // An ID token is not an access token (typ JWT, not at+jwt).
     let answer = app
         .password_grant("alice", ALICE_PASSWORD, Some("openid reports:read"))
@@ -173,7 +185,7 @@ async fn token_verify_refuses_an_expired_token() {
     let start = tessera::clock::SystemClock.now() - 2 * 3600;
     let app = spawn_at(
         Arc::new(tempfile::TempDir::new().unwrap()),
-        &config_text("ES256", "", ""),
+        &TestConfig::new(),
         start,
     )
     .await;
@@ -213,7 +225,7 @@ async fn token_decode_shows_header_and_claims_without_checking() {
 async fn token_mint_signs_offline_with_the_configured_keys_and_the_issuer_rules() {
     let dir = Arc::new(tempfile::TempDir::new().unwrap());
     // The server makes the keys folder; the command signs with the same keys.
-    let app = spawn_in(dir.clone(), &config_text("ES256", "", "")).await;
+    let app = spawn_in(dir.clone(), &TestConfig::new()).await;
     let config = dir.path().join("tessera.toml");
     let minted = token_command(
         &config,

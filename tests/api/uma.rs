@@ -1,57 +1,50 @@
 //! UMA 2.0: permission tickets from the permission endpoint, the UMA grant against the policies
 //! in the configuration, need_info and request_denied, and the older `/token` API's `uma_ticket`.
 
-use crate::helpers::*;
+use crate::harness::*;
 use serde_json::{json, Value};
-use std::sync::Arc;
 use std::time::Duration;
 
 const UMA: &str = "urn:ietf:params:oauth:grant-type:uma-ticket";
 
 async fn spawn_uma_app() -> TestApp {
-    let hash = tessera::oauth::credentials::hash_secret(OTHER_SECRET);
-    let extra = format!(
-        r#"
-[[routes]]
-path = "/token"
-endpoint = "token"
-query_parameters = true
-
-[[uma_resources]]
-id = "album-1"
-resource_server = "photos-rs"
-scopes = ["view", "edit"]
-policies = [
-  {{ users = ["alice"], scopes = ["view"] }},
-  {{ groups = ["staff"] }},
-  {{ clients = ["gallery"], scopes = ["view"] }},
-]
-
-[[clients]]
-client_id = "photos-rs"
-client_secret_hash = "{hash}"
-grant_types = []
-audience = ["https://photos.internal"]
-
-[[clients]]
-client_id = "gallery"
-client_secret_hash = "{hash}"
-grant_types = ["{UMA}"]
-audience = ["https://photos.internal"]
-
-[[clients]]
-client_id = "uma-app"
-token_endpoint_auth_methods = ["none"]
-grant_types = ["password", "uma_ticket"]
-scopes = ["openid"]
-audience = ["https://photos.internal"]
-"#
-    );
-    spawn_in(
-        Arc::new(tempfile::TempDir::new().unwrap()),
-        &format!("{}{extra}", config_text("ES256", "", "")),
-    )
-    .await
+    let config = TestConfig::new()
+        .route(RouteConfig::new("/token", "token").query_parameters())
+        .uma_resource(
+            UmaResourceConfig::new("album-1", "photos-rs")
+                .scopes(&["view", "edit"])
+                .policy(
+                    UmaPolicyConfig::default()
+                        .users(&["alice"])
+                        .scopes(&["view"]),
+                )
+                .policy(UmaPolicyConfig::default().groups(&["staff"]))
+                .policy(
+                    UmaPolicyConfig::default()
+                        .clients(&["gallery"])
+                        .scopes(&["view"]),
+                ),
+        )
+        .client(
+            ClientConfig::new("photos-rs")
+                .secret(OTHER_SECRET)
+                .grant_types(&[])
+                .audience(&["https://photos.internal"]),
+        )
+        .client(
+            ClientConfig::new("gallery")
+                .secret(OTHER_SECRET)
+                .grant_types(&[UMA])
+                .audience(&["https://photos.internal"]),
+        )
+        .client(
+            ClientConfig::new("uma-app")
+                .token_endpoint_auth_methods(&["none"])
+                .grant_types(&["password", "uma_ticket"])
+                .scopes(&["openid"])
+                .audience(&["https://photos.internal"]),
+        );
+    spawn(&config).await
 }
 
 async fn ask_ticket(app: &TestApp, body: Value) -> Answer {

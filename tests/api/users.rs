@@ -1,64 +1,11 @@
 //! Users: the password grant, refresh tokens (rotation, reuse, families), ID tokens, userinfo.
 
-use crate::helpers::*;
+use crate::harness::*;
 use aws_lc_rs::digest;
 use base64::Engine;
-use jsonwebtoken::{Algorithm, DecodingKey, Validation};
-use serde_json::{json, Value};
+use jsonwebtoken::Algorithm;
+use serde_json::json;
 use std::time::Duration;
-
-impl TestApp {
-    /// The password grant from the public client `mobile`.
-    pub async fn password_grant(
-        &self,
-        username: &str,
-        password: &str,
-        scope: Option<&str>,
-    ) -> Answer {
-        let mut form = vec![
-            ("grant_type", "password"),
-            ("client_id", "mobile"),
-            ("username", username),
-            ("password", password),
-        ];
-        if let Some(scope) = scope {
-            form.push(("scope", scope));
-        }
-        self.token_form(None, &form).await
-    }
-
-    pub async fn refresh(&self, client_id: &str, token: &str, scope: Option<&str>) -> Answer {
-        let mut form = vec![
-            ("grant_type", "refresh_token"),
-            ("client_id", client_id),
-            ("refresh_token", token),
-        ];
-        if let Some(scope) = scope {
-            form.push(("scope", scope));
-        }
-        self.token_form(None, &form).await
-    }
-
-    /// Verifies an ID token for `client_id` against the JWKS with jsonwebtoken.
-    pub async fn verify_id_token(&self, token: &str, client_id: &str) -> Value {
-        let header = jsonwebtoken::decode_header(token).unwrap();
-        assert_eq!(header.typ.as_deref(), Some("JWT"));
-        let jwk = find_key(&self.jwks().await, header.kid.as_deref().unwrap()).unwrap();
-        let jwk: jsonwebtoken::jwk::Jwk = serde_json::from_value(jwk).unwrap();
-        let mut validation = Validation::new(Algorithm::ES256);
-        validation.set_issuer(&[ISSUER]);
-        validation.set_audience(&[client_id]);
-        jsonwebtoken::decode::<Value>(token, &DecodingKey::from_jwk(&jwk).unwrap(), &validation)
-            .expect("the ID token verifies")
-            .claims
-    }
-}
-
-fn str_of<'a>(answer: &'a Answer, field: &str) -> &'a str {
-    answer.json[field]
-        .as_str()
-        .unwrap_or_else(|| panic!("no {field} in {}", answer.json))
-}
 
 /// OIDC at_hash, computed here independently: left half of SHA-256, base64url.
 fn at_hash(access_token: &str) -> String {
@@ -82,7 +29,7 @@ async fn a_public_client_gets_user_tokens_with_the_password_grant() {
     assert_eq!(answer.json["scope"], "openid profile email reports:read");
     assert!(answer.json["refresh_token"].is_string());
 
-    let access = str_of(&answer, "access_token");
+    let access = answer.str("access_token");
     let (_, claims) = app
         .verify(access, Algorithm::ES256, "https://reports.internal")
         .await;
@@ -93,9 +40,7 @@ async fn a_public_client_gets_user_tokens_with_the_password_grant() {
     assert_eq!(claims["email"], "alice@example.com");
     assert_eq!(claims["groups"], json!(["staff"]));
 
-    let id = app
-        .verify_id_token(str_of(&answer, "id_token"), "mobile")
-        .await;
+    let id = app.verify_id_token(answer.str("id_token"), "mobile").await;
     assert_eq!(id["sub"], "alice");
     assert_eq!(id["azp"], "mobile");
     assert_eq!(id["auth_time"], now);
@@ -118,9 +63,7 @@ async fn id_token_claims_follow_the_scopes_and_no_openid_means_no_id_token() {
     let answer = app
         .password_grant("alice", ALICE_PASSWORD, Some("openid"))
         .await;
-    let id = app
-        .verify_id_token(str_of(&answer, "id_token"), "mobile")
-        .await;
+    let id = app.verify_id_token(answer.str("id_token"), "mobile").await;
     assert!(
         id.get("email").is_none() && id.get("name").is_none(),
         "{id}"
@@ -180,7 +123,11 @@ async fn wrong_passwords_and_unknown_users_are_refused_alike() {
 
 #[tokio::test]
 async fn password_guessing_is_throttled_per_username_without_checking_passwords() {
-    let app = spawn_app_with("ES256", "", "[user_auth]\nmax_failures_per_user = 2").await;
+    let app = spawn(&TestConfig::new().user_auth(UserAuthConfig {
+        max_failures_per_user: Some(2),
+        ..UserAuthConfig::default()
+    }))
+    .await;
     for guess in ["one", "two"] {
         app.password_grant("alice", guess, None).await.assert_error(
             400,
@@ -207,18 +154,18 @@ async fn password_guessing_is_throttled_per_username_without_checking_passwords(
 async fn refresh_tokens_rotate_and_a_reused_one_revokes_its_family() {
     let app = spawn_app().await;
     let first = app.password_grant("alice", ALICE_PASSWORD, None).await;
-    let r1 = str_of(&first, "refresh_token").to_owned();
+    let r1 = first.str("refresh_token").to_owned();
     // Refresh tokens are sealed: nothing readable inside.
     assert_eq!(r1.split('.').count(), 5);
     assert!(!r1.contains("alice"));
 
     let second = app.refresh("mobile", &r1, None).await;
     assert_eq!(second.status, 200, "{}", second.json);
-    let r2 = str_of(&second, "refresh_token").to_owned();
+    let r2 = second.str("refresh_token").to_owned();
     assert_ne!(r1, r2);
     let (_, claims) = app
         .verify(
-            str_of(&second, "access_token"),
+            second.str("access_token"),
             Algorithm::ES256,
             "https://reports.internal",
         )
@@ -227,7 +174,7 @@ async fn refresh_tokens_rotate_and_a_reused_one_revokes_its_family() {
     assert_eq!(claims["scope"], "openid reports:read");
 
     let third = app.refresh("mobile", &r2, None).await;
-    let r3 = str_of(&third, "refresh_token").to_owned();
+    let r3 = third.str("refresh_token").to_owned();
 
     // r2 again: refused, and the family's newest token r3 dies with it.
     app.refresh("mobile", &r2, None).await.assert_error(
@@ -243,7 +190,7 @@ async fn refresh_tokens_rotate_and_a_reused_one_revokes_its_family() {
     // Another family of the same user is untouched.
     let other = app.password_grant("alice", ALICE_PASSWORD, None).await;
     assert_eq!(
-        app.refresh("mobile", str_of(&other, "refresh_token"), None)
+        app.refresh("mobile", other.str("refresh_token"), None)
             .await
             .status,
         200
@@ -256,7 +203,7 @@ async fn refresh_scopes_narrow_but_never_widen_and_tokens_stay_with_their_client
     let first = app
         .password_grant("alice", ALICE_PASSWORD, Some("openid reports:read"))
         .await;
-    let r1 = str_of(&first, "refresh_token").to_owned();
+    let r1 = first.str("refresh_token").to_owned();
     app.refresh("mobile", &r1, Some("openid reports:write"))
         .await
         .assert_error(
@@ -275,7 +222,7 @@ async fn refresh_scopes_narrow_but_never_widen_and_tokens_stay_with_their_client
             Some(("webapp", OTHER_SECRET)),
             &[
                 ("grant_type", "refresh_token"),
-                ("refresh_token", str_of(&other, "refresh_token")),
+                ("refresh_token", other.str("refresh_token")),
             ],
         )
         .await;
@@ -308,7 +255,7 @@ async fn bad_and_expired_refresh_tokens_are_not_valid() {
     );
     let first = app.password_grant("alice", ALICE_PASSWORD, None).await;
     app.clock.advance(Duration::from_secs(30 * 86400 + 1));
-    app.refresh("mobile", str_of(&first, "refresh_token"), None)
+    app.refresh("mobile", first.str("refresh_token"), None)
         .await
         .assert_error(400, "invalid_grant", "the refresh token is not valid");
 }
@@ -317,14 +264,18 @@ async fn bad_and_expired_refresh_tokens_are_not_valid() {
 async fn refresh_tokens_introspect_and_revoking_one_revokes_its_family() {
     let app = spawn_app().await;
     let first = app.password_grant("alice", ALICE_PASSWORD, None).await;
-    let r1 = str_of(&first, "refresh_token").to_owned();
+    let r1 = first.str("refresh_token").to_owned();
     let active = app.introspect(&r1).await;
     assert_eq!(active.json["active"], true, "{}", active.json);
     assert_eq!(active.json["token_type"], "refresh_token");
     assert_eq!(active.json["client_id"], "mobile");
     assert_eq!(active.json["sub"], "alice");
 
-    let r2 = str_of(&app.refresh("mobile", &r1, None).await, "refresh_token").to_owned();
+    let r2 = app
+        .refresh("mobile", &r1, None)
+        .await
+        .str("refresh_token")
+        .to_owned();
     assert_eq!(
         app.introspect(&r1).await.json,
         json!({"active": false}),
@@ -352,15 +303,7 @@ async fn refresh_tokens_introspect_and_revoking_one_revokes_its_family() {
         revoked.status, 400,
         "the token endpoint is not the revocation endpoint"
     );
-    let answer = Answer::from(
-        app.client
-            .post(app.url("/oauth2/revoke"))
-            .form(&[("client_id", "mobile"), ("token", r2.as_str())])
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let answer = app.revoke_public("mobile", &r2).await;
     assert_eq!(answer.status, 200, "{}", answer.json);
     assert_eq!(app.introspect(&r2).await.json, json!({"active": false}));
     app.refresh("mobile", &r2, None).await.assert_error(
@@ -376,7 +319,7 @@ async fn userinfo_answers_the_scoped_claims_of_a_bearer_token() {
     let answer = app
         .password_grant("alice", ALICE_PASSWORD, Some("openid email"))
         .await;
-    let access = str_of(&answer, "access_token").to_owned();
+    let access = answer.str("access_token").to_owned();
     for response in [
         app.client
             .get(app.url("/oauth2/userinfo"))
@@ -413,15 +356,7 @@ async fn userinfo_answers_the_scoped_claims_of_a_bearer_token() {
         Some("Bearer realm=\"tessera\"")
     );
 
-    let bad = Answer::from(
-        app.client
-            .get(app.url("/oauth2/userinfo"))
-            .bearer_auth("garbage")
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let bad = app.userinfo("garbage").await;
     assert_eq!(bad.status, 401);
     assert_eq!(bad.json["error"], "invalid_token");
     assert!(bad
@@ -432,51 +367,19 @@ async fn userinfo_answers_the_scoped_claims_of_a_bearer_token() {
     let no_openid = app
         .password_grant("alice", ALICE_PASSWORD, Some("reports:read"))
         .await;
-    let forbidden = Answer::from(
-        app.client
-            .get(app.url("/oauth2/userinfo"))
-            .bearer_auth(str_of(&no_openid, "access_token"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let forbidden = app.userinfo(no_openid.str("access_token")).await;
     assert_eq!(forbidden.status, 403);
     assert_eq!(forbidden.json["error"], "insufficient_scope");
 
     // A client token has no user.
     let client_token = app.new_token().await;
-    let answer = Answer::from(
-        app.client
-            .get(app.url("/oauth2/userinfo"))
-            .bearer_auth(&client_token)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let answer = app.userinfo(&client_token).await;
     assert_eq!(answer.status, 401);
 
     // Revoked: refused.
-    let revoked = Answer::from(
-        app.client
-            .post(app.url("/oauth2/revoke"))
-            .form(&[("client_id", "mobile"), ("token", access.as_str())])
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let revoked = app.revoke_public("mobile", &access).await;
     assert_eq!(revoked.status, 200);
-    let after = Answer::from(
-        app.client
-            .get(app.url("/oauth2/userinfo"))
-            .bearer_auth(&access)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let after = app.userinfo(&access).await;
     assert_eq!(after.status, 401);
     assert_eq!(after.json["error"], "invalid_token");
 }

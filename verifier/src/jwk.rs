@@ -18,9 +18,22 @@ const PRIVATE_MEMBERS: [&str; 7] = ["d", "p", "q", "dp", "dq", "qi", "k"];
 /// Smallest RSA modulus accepted, in bytes (2048 bits).
 const MIN_RSA_MODULUS_LEN: usize = 256;
 
+/// The public key's own numbers, for comparing it with a key found elsewhere (the public key
+/// of a client certificate, RFC 8705 `self_signed_tls_client_auth`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PublicKeyMaterial {
+    /// An uncompressed point: `0x04 || x || y`.
+    Ec { point: Vec<u8> },
+    /// The 32-byte public key.
+    Ed25519 { x: Vec<u8> },
+    /// Modulus and exponent, big-endian, without leading zeros.
+    Rsa { n: Vec<u8>, e: Vec<u8> },
+}
+
 /// One public key, parsed for each algorithm it may verify.
 pub struct VerifyingKey {
     kid: Option<String>,
+    public: PublicKeyMaterial,
     /// RSA keys without an `alg` member verify both RS256 and PS256, so each is parsed once.
     parsed: Vec<(Algorithm, ParsedPublicKey)>,
 }
@@ -40,6 +53,11 @@ impl std::fmt::Debug for VerifyingKey {
 impl VerifyingKey {
     pub fn kid(&self) -> Option<&str> {
         self.kid.as_deref()
+    }
+
+    /// The key's numbers.
+    pub fn public_key(&self) -> &PublicKeyMaterial {
+        &self.public
     }
 
     /// The algorithms this key may verify.
@@ -110,8 +128,19 @@ impl VerifyingKey {
         for alg in algorithms {
             parsed.push((alg, parse_public_key(&raw, alg)?));
         }
+        let public = match raw.kty.as_str() {
+            "EC" => PublicKeyMaterial::Ec {
+                point: [vec![0x04], decode(&raw.x)?, decode(&raw.y)?].concat(),
+            },
+            "OKP" => PublicKeyMaterial::Ed25519 { x: decode(&raw.x)? },
+            _ => PublicKeyMaterial::Rsa {
+                n: strip_leading_zeros(&decode(&raw.n)?).to_vec(),
+                e: strip_leading_zeros(&decode(&raw.e)?).to_vec(),
+            },
+        };
         Ok(Some(Self {
             kid: raw.kid,
+            public,
             parsed,
         }))
     }

@@ -122,38 +122,55 @@ pub async fn verify_jws(
     keys: &KeySource,
     policy: &JwsPolicy,
 ) -> Result<VerifiedJws, Error> {
-    let parsed = ParsedJws::parse(token, policy)?;
-    // base64's decode_slice wants room for its conservative length estimate: a few bytes more.
-    let mut signature = [0u8; MAX_SIGNATURE_LEN + 8];
-    let signature_len = URL_SAFE_NO_PAD
-        .decode_slice(parsed.signature, &mut signature)
-        .map_err(|_| Error::Malformed("the signature is not base64url"))?;
-    keys.verify_signature(
-        parsed.header.kid.as_deref(),
-        parsed.header.alg,
-        parsed.signing_input.as_bytes(),
-        &signature[..signature_len],
-    )
-    .await?;
-    let payload = URL_SAFE_NO_PAD
-        .decode(parsed.payload)
-        .map_err(|_| Error::Malformed("the payload is not base64url"))?;
-    Ok(VerifiedJws {
-        header: parsed.header,
-        payload,
-    })
+    UnverifiedJws::parse(token, policy)?.verify(keys).await
 }
 
-/// A compact JWS split and its header checked; nothing verified yet.
-struct ParsedJws<'a> {
+/// A compact JWS split and its header checked against a policy; nothing verified yet. For
+/// callers that must read the claims to know whose keys verify it (a client assertion names
+/// its client): read, pick the key source, then [`UnverifiedJws::verify`].
+#[derive(Debug)]
+pub struct UnverifiedJws<'a> {
     header: JwsHeader,
     signing_input: &'a str,
     payload: &'a str,
     signature: &'a str,
 }
 
-impl<'a> ParsedJws<'a> {
-    fn parse(token: &'a str, policy: &JwsPolicy) -> Result<Self, Error> {
+impl<'a> UnverifiedJws<'a> {
+    pub fn header(&self) -> &JwsHeader {
+        &self.header
+    }
+
+    /// The payload, not yet to be trusted.
+    pub fn unverified_payload(&self) -> Result<Vec<u8>, Error> {
+        URL_SAFE_NO_PAD
+            .decode(self.payload)
+            .map_err(|_| Error::Malformed("the payload is not base64url"))
+    }
+
+    /// Checks the signature with the key of `keys` the header selects.
+    pub async fn verify(self, keys: &KeySource) -> Result<VerifiedJws, Error> {
+        // base64's decode_slice wants room for its conservative length estimate: a few more.
+        let mut signature = [0u8; MAX_SIGNATURE_LEN + 8];
+        let signature_len = URL_SAFE_NO_PAD
+            .decode_slice(self.signature, &mut signature)
+            .map_err(|_| Error::Malformed("the signature is not base64url"))?;
+        keys.verify_signature(
+            self.header.kid.as_deref(),
+            self.header.alg,
+            self.signing_input.as_bytes(),
+            &signature[..signature_len],
+        )
+        .await?;
+        let payload = self.unverified_payload()?;
+        Ok(VerifiedJws {
+            header: self.header,
+            payload,
+        })
+    }
+
+    /// Splits `token` and checks its header against `policy`.
+    pub fn parse(token: &'a str, policy: &JwsPolicy) -> Result<Self, Error> {
         if token.len() > policy.max_token_len {
             return Err(Error::TooLarge(crate::error::Limit::Token));
         }

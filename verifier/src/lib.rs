@@ -59,9 +59,10 @@ pub use claims::{AccessToken, Confirmation, Permission, StatusReference};
 pub use clock::{Clock, ManualClock, SystemClock, UnixTime};
 pub use error::{BearerErrorCode, BindingError, Error, Limit};
 pub use http::HttpConfig;
-pub use jwk::{KeySet, VerifyingKey};
+pub use jwk::{KeySet, PublicKeyMaterial, VerifyingKey};
 pub use jws::{
-    verify_jws, JwsHeader, JwsPolicy, VerifiedJws, DEFAULT_MAX_HEADER_LEN, DEFAULT_MAX_TOKEN_LEN,
+    verify_jws, JwsHeader, JwsPolicy, UnverifiedJws, VerifiedJws, DEFAULT_MAX_HEADER_LEN,
+    DEFAULT_MAX_TOKEN_LEN,
 };
 pub use keys::{KeySource, RemoteKeySet, RemoteKeysConfig, SharedSecret};
 pub use rfc6750::{bearer_token, BearerChallenge, PeerCertificate};

@@ -4,18 +4,19 @@
 //! unauthenticated request cannot fill the replay cache.
 
 use super::{AuthenticatedClient, ClientAuthenticator};
-use crate::jose::{decrypt_assertion, verify_hmac, AssertionAlg, CompactJws};
+use crate::jose::{decrypt_assertion, AssertionAlg, HmacAlg, SigningAlg};
 use crate::oauth::error::{ErrorCode, OAuthError};
-use crate::oauth::foreign_jwt::{audience_matches, verify_signature, SignatureError};
+use crate::oauth::foreign_jwt::{
+    audience_matches, header_alg, parse, policy, verify, ForeignJwtError,
+};
 use crate::oauth::token_kind::ReplayKind;
 use crate::oauth::types::AuthMethod;
 use serde::Deserialize;
 use serde_json::Value;
+use strum::IntoEnumIterator;
 
 pub const JWT_BEARER_CLIENT_ASSERTION: &str =
     "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
-/// A protected header longer than this is refused before it is decoded.
-const MAX_HEADER_LEN: usize = 2048;
 
 fn refused(description: impl Into<std::borrow::Cow<'static, str>>) -> OAuthError {
     OAuthError::invalid_client(description)
@@ -57,26 +58,28 @@ impl ClientAuthenticator<'_> {
             3 => (assertion.to_owned(), false),
             _ => return Err(refused("the client assertion is not a JWS token")),
         };
-        if jws
-            .split('.')
-            .next()
-            .is_some_and(|header| header.len() > MAX_HEADER_LEN)
-        {
-            return Err(refused("the client assertion header is too large"));
-        }
-        let parsed = CompactJws::parse(&jws)
-            .ok_or_else(|| refused("the client assertion is not a JWS token"))?;
-        if parsed.header.crit.is_some() {
-            return Err(refused(
-                "the assertion has critical headers this server does not understand",
-            ));
-        }
-        let alg: AssertionAlg = parsed
-            .header
-            .alg
-            .parse()
-            .map_err(|_| refused("the assertion's algorithm is not allowed"))?;
-        let claims: AssertionClaims = serde_json::from_slice(&parsed.payload)
+        // Every algorithm some client may use; the client's own list is checked once it is known.
+        let policy = policy(
+            SigningAlg::iter()
+                .map(AssertionAlg::Asymmetric)
+                .chain(HmacAlg::iter().map(AssertionAlg::Hmac)),
+            rules.max_size,
+        );
+        let parsed = parse(&jws, &policy).map_err(|err| match err {
+            ForeignJwtError::TooLarge => refused("the client assertion header is too large"),
+            ForeignJwtError::CriticalHeader => {
+                refused("the assertion has critical headers this server does not understand")
+            }
+            ForeignJwtError::AlgorithmNotAllowed => {
+                refused("the assertion's algorithm is not allowed")
+            }
+            _ => refused("the client assertion is not a JWS token"),
+        })?;
+        let alg = header_alg(&parsed);
+        let payload = parsed
+            .unverified_payload()
+            .map_err(|_| refused("the JWS payload cannot be extracted"))?;
+        let claims: AssertionClaims = serde_json::from_slice(&payload)
             .map_err(|_| refused("the JWS payload cannot be extracted"))?;
         let (Some(iss), Some(sub)) = (&claims.iss, &claims.sub) else {
             return Err(refused("the client id passed in JWT is not correct"));
@@ -108,28 +111,25 @@ impl ClientAuthenticator<'_> {
                 client.id
             )));
         }
-        let message = parsed.signing_input.as_bytes();
-        let signature_ok = match alg {
-            AssertionAlg::Hmac(hmac) => client.assertion_secret.as_ref().is_some_and(|secret| {
-                verify_hmac(secret.expose().as_bytes(), hmac, message, &parsed.signature)
-            }),
-            AssertionAlg::Asymmetric(alg) => {
-                match verify_signature(self.fetcher, &client.keys, &parsed, alg).await {
-                    Ok(()) => true,
-                    Err(SignatureError::Invalid) => false,
-                    Err(SignatureError::NoMatchingKey) => {
-                        return Err(refused(
-                            "no registered key of the client matches the assertion",
-                        ))
-                    }
-                    Err(SignatureError::KeysUnavailable) => {
-                        return Err(refused("the signer's keys could not be fetched"))
-                    }
-                }
-            }
+        let keys = match alg {
+            AssertionAlg::Hmac(_) => client.assertion_secret.as_ref(),
+            AssertionAlg::Asymmetric(_) => client.keys.as_ref(),
         };
-        if !signature_ok {
-            return Err(refused("the assertion signature is not valid"));
+        match verify(parsed, keys).await {
+            Ok(_) => {}
+            // No secret to check an HMAC with: nothing it could be signed with is registered.
+            Err(ForeignJwtError::NoMatchingKey) if matches!(alg, AssertionAlg::Hmac(_)) => {
+                return Err(refused("the assertion signature is not valid"))
+            }
+            Err(ForeignJwtError::NoMatchingKey) => {
+                return Err(refused(
+                    "no registered key of the client matches the assertion",
+                ))
+            }
+            Err(ForeignJwtError::KeysUnavailable) => {
+                return Err(refused("the signer's keys could not be fetched"))
+            }
+            Err(_) => return Err(refused("the assertion signature is not valid")),
         }
 
         let now = self.now;

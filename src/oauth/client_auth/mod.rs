@@ -11,7 +11,6 @@ pub use mtls::{certificate_thumbprint, PeerCertificates};
 
 use super::credentials::{CredentialVerifier, Verdict};
 use super::error::{Challenge, OAuthError};
-use super::jwks_fetch::JwksFetcher;
 use super::params::{form_decode, Params};
 use super::types::AuthMethod;
 use crate::clock::UnixTime;
@@ -185,7 +184,6 @@ pub struct ClientAuthenticator<'a> {
     pub secrets: &'a CredentialVerifier,
     /// The issuer's decryption keys (encrypted assertions).
     pub keys: &'a KeyRing,
-    pub fetcher: &'a JwksFetcher,
     /// Assertion replay protection.
     pub revocations: &'a Revocations,
     /// The client CA of `tls_client_auth`, when the TLS listener has one.

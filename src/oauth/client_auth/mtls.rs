@@ -5,12 +5,12 @@
 use super::{AuthenticatedClient, ClientAuthenticator};
 use crate::oauth::error::OAuthError;
 use crate::oauth::types::AuthMethod;
-use crate::registry::{Client, ClientKeys};
+use crate::registry::Client;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use rustls_pki_types::CertificateDer;
-use serde_json::{Map, Value};
 use std::sync::Arc;
+use tessera_verifier::PublicKeyMaterial;
 use x509_parser::prelude::{FromDer, GeneralName, X509Certificate};
 use x509_parser::public_key::PublicKey;
 use x509_parser::time::ASN1Time;
@@ -60,33 +60,19 @@ fn strip_zeros(bytes: &[u8]) -> &[u8] {
     &bytes[start..]
 }
 
-/// Whether the certificate's public key is the key of `jwk`.
-fn key_matches(cert: &X509Certificate<'_>, jwk: &Map<String, Value>) -> bool {
-    let member = |name: &str| {
-        jwk.get(name)
-            .and_then(Value::as_str)
-            .and_then(|value| URL_SAFE_NO_PAD.decode(value).ok())
-    };
+/// Whether the certificate's public key is `key`.
+fn key_matches(cert: &X509Certificate<'_>, key: &PublicKeyMaterial) -> bool {
     let spki = cert.public_key();
-    match (jwk.get("kty").and_then(Value::as_str), spki.parsed()) {
-        (Some("EC"), Ok(PublicKey::EC(point))) => match (member("x"), member("y")) {
-            (Some(x), Some(y)) => {
-                let mut expected = vec![0x04];
-                expected.extend_from_slice(&x);
-                expected.extend_from_slice(&y);
-                point.data() == expected.as_slice()
-            }
-            _ => false,
-        },
-        (Some("RSA"), Ok(PublicKey::RSA(rsa))) => match (member("n"), member("e")) {
-            (Some(n), Some(e)) => {
-                strip_zeros(rsa.modulus) == strip_zeros(&n)
-                    && strip_zeros(rsa.exponent) == strip_zeros(&e)
-            }
-            _ => false,
-        },
-        (Some("OKP"), _) => {
-            member("x").is_some_and(|x| spki.subject_public_key.data.as_ref() == x.as_slice())
+    match (key, spki.parsed()) {
+        (PublicKeyMaterial::Ec { point }, Ok(PublicKey::EC(cert_point))) => {
+            cert_point.data() == point.as_slice()
+        }
+        (PublicKeyMaterial::Rsa { n, e }, Ok(PublicKey::RSA(rsa))) => {
+            strip_zeros(rsa.modulus) == n.as_slice() && strip_zeros(rsa.exponent) == e.as_slice()
+        }
+        (PublicKeyMaterial::Ed25519 { x }, _) => {
+            spki.algorithm.algorithm == x509_parser::oid_registry::OID_SIG_ED25519
+                && spki.subject_public_key.data.as_ref() == x.as_slice()
         }
         _ => false,
     }
@@ -127,17 +113,14 @@ impl ClientAuthenticator<'_> {
             });
                 subject_ok || san_ok
             };
-        let self_signed = !pki
-            && client.allows_method(AuthMethod::SelfSignedTlsClientAuth)
-            && match &client.keys {
-                ClientKeys::None => false,
-                ClientKeys::Static(keys) => keys.iter().any(|jwk| key_matches(&cert, jwk)),
-                ClientKeys::Uri(uri) => self
-                    .fetcher
-                    .keys(uri, false)
-                    .await
-                    .is_ok_and(|keys| keys.iter().any(|jwk| key_matches(&cert, jwk))),
-            };
+        let self_signed =
+            !pki && client.allows_method(AuthMethod::SelfSignedTlsClientAuth)
+                && match &client.keys {
+                    None => false,
+                    Some(keys) => keys.key_set().await.is_ok_and(|set| {
+                        set.keys().any(|key| key_matches(&cert, key.public_key()))
+                    }),
+                };
         if !(pki || self_signed) {
             return Err(refused());
         }

@@ -79,7 +79,7 @@ pub struct AuthorizeHandles<'a> {
     pub users: &'a UserRegistry,
     /// User passwords (throttled per username and per address).
     pub passwords: &'a CredentialVerifier,
-    /// Consent forms answer once.
+    /// Consent forms answer once; codes take their token's status-list entry.
     pub revocations: &'a Revocations,
     /// Length of a session (`[authorize] session_ttl`).
     pub session_ttl_secs: i64,
@@ -149,14 +149,16 @@ impl AuthorizeHandles<'_> {
         }
     }
 
-    fn code_redirect(
+    async fn code_redirect(
         &self,
         request: &AuthorizationRequest,
         sub: &str,
         auth_time: UnixTime,
         status: u16,
     ) -> Result<Answer, OAuthError> {
-        let code = request.code(self.issuer, sub, auth_time)?;
+        let code = request
+            .code(self.issuer, self.revocations, sub, auth_time)
+            .await?;
         Ok(Answer::Redirect {
             location: request.redirect_with(&self.issuer.settings.issuer, &[("code", &code)]),
             status,
@@ -165,7 +167,7 @@ impl AuthorizeHandles<'_> {
 
     /// The user `sub` is signed in (since `auth_time`): consent when the client or the request
     /// wants it, else the code goes back to the client.
-    fn signed_in(
+    async fn signed_in(
         &self,
         mut request: AuthorizationRequest,
         sub: &str,
@@ -193,7 +195,7 @@ impl AuthorizeHandles<'_> {
                 form: self.form(request)?,
             });
         }
-        self.code_redirect(&request, sub, auth_time, status)
+        self.code_redirect(&request, sub, auth_time, status).await
     }
 
     /// The session of a session cookie, if it is ours, current and its user still exists.
@@ -203,7 +205,7 @@ impl AuthorizeHandles<'_> {
     }
 
     /// `GET /oauth2/authorize` with `query`, the browser's CSRF and session cookies.
-    pub fn authorize(
+    pub async fn authorize(
         &self,
         query: &str,
         csrf_cookie: Option<&str>,
@@ -256,7 +258,10 @@ impl AuthorizeHandles<'_> {
             !request.prompt.login && request.accepts_auth_time(session.auth_time, now)
         });
         match session {
-            Some(session) => self.signed_in(request, &session.sub, session.auth_time, FOUND),
+            Some(session) => {
+                self.signed_in(request, &session.sub, session.auth_time, FOUND)
+                    .await
+            }
             None if request.prompt.none => Ok(self.error_redirect(
                 &request,
                 "login_required",
@@ -331,7 +336,9 @@ impl AuthorizeHandles<'_> {
                 let sealed = self.issuer.seal(TokenKind::Session, &session)?;
                 // The session starts with whatever comes next: the code, or the consent page.
                 Ok(Outcome {
-                    answer: self.signed_in(request, &user.username, now, SEE_OTHER)?,
+                    answer: self
+                        .signed_in(request, &user.username, now, SEE_OTHER)
+                        .await?,
                     session: Some(NewSession {
                         sealed,
                         max_age: self.session_ttl_secs,
@@ -387,5 +394,6 @@ impl AuthorizeHandles<'_> {
             ));
         }
         self.code_redirect(&request, &sub, auth_time, SEE_OTHER)
+            .await
     }
 }

@@ -69,8 +69,8 @@ pub fn metadata(settings: &Settings) -> Value {
             .iter()
             .filter(|method| **method != AuthMethod::None.as_str())
             .collect::<Vec<_>>(),
-        // Not a registered metadata name: where offline verifiers poll for revocations.
-        "revocation_feed_endpoint": settings.endpoint(paths::REVOCATIONS),
+        // Token Status List: every list served, for verifiers that prefetch them.
+        "status_list_aggregation_endpoint": settings.endpoint(paths::STATUS_LISTS),
         "grant_types_supported": GrantType::iter()
             // The provider grant exists only with configured providers.
             .filter(|grant| *grant != GrantType::Provider || !settings.providers.is_empty())

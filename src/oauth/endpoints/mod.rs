@@ -4,8 +4,8 @@
 pub mod authorize;
 pub mod discovery;
 pub mod introspect;
-pub mod revocation_feed;
 pub mod revoke;
+pub mod status_list;
 pub mod token;
 pub mod uma_permission;
 pub mod userinfo;

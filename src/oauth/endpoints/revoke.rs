@@ -39,7 +39,7 @@ pub async fn revoke(
         if claims.client_id != client.id {
             return Err(not_yours(&client.id));
         }
-        issuer.revoke_family(revocations, &claims.fid).await
+        issuer.revoke_refresh_token(revocations, &claims).await
     } else {
         return Ok(());
     };

@@ -71,8 +71,12 @@ pub async fn grant(
         .await?
     {
         // Used before: whatever the first exchange got must not outlive this. The refresh
-        // tokens of that exchange are the family the code's id names.
+        // tokens of that exchange are the family the code's id names; its access token took
+        // the status-list entry the code set aside.
         issuer.revoke_family(revocations, &claims.jti).await?;
+        if let Some(status) = &claims.status {
+            revocations.revoke_status(status, issuer.now).await?;
+        }
         return Err(not_correct());
     }
     let user = users.get(&claims.sub).ok_or_else(not_correct)?;
@@ -80,6 +84,7 @@ pub async fn grant(
     let audience = requested_audience(params, client)?;
     issue_user_tokens(
         issuer,
+        revocations,
         UserGrant {
             client,
             user,
@@ -89,6 +94,8 @@ pub async fn grant(
             nonce: claims.nonce.as_deref(),
             family: Some(claims.jti.clone()),
             binding: client.binding.as_deref(),
+            status: claims.status,
         },
     )
+    .await
 }

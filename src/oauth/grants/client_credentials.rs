@@ -5,23 +5,31 @@ use crate::oauth::client_auth::AuthenticatedClient;
 use crate::oauth::error::OAuthError;
 use crate::oauth::issuer::{AccessTokenSpec, Issuer, TokenResponse};
 use crate::oauth::params::Params;
+use crate::revocation::Revocations;
 
-pub fn grant(
+pub async fn grant(
     issuer: &Issuer,
+    revocations: &Revocations,
     client: &AuthenticatedClient,
     params: &Params,
 ) -> Result<TokenResponse, OAuthError> {
     let scopes = requested_scopes(params, &client.scopes, &client.default_scopes)?;
     let audience = requested_audience(params, client)?;
-    let access_token = issuer.access_token(AccessTokenSpec {
-        client,
-        subject: &client.id,
-        scopes: &scopes,
-        audience: &audience,
-        user: None,
-        extra: None,
-        cnf: client.binding.as_deref(),
-        not_after: None,
-    })?;
+    let access_token = issuer
+        .access_token(
+            revocations,
+            AccessTokenSpec {
+                client,
+                subject: &client.id,
+                scopes: &scopes,
+                audience: &audience,
+                user: None,
+                extra: None,
+                cnf: client.binding.as_deref(),
+                not_after: None,
+                status: None,
+            },
+        )
+        .await?;
     Ok(TokenResponse::bearer(access_token, &scopes))
 }

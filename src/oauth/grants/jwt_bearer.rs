@@ -6,7 +6,6 @@ use super::{requested_audience, requested_scopes};
 use crate::oauth::client_auth::AuthenticatedClient;
 use crate::oauth::error::{ErrorCode, OAuthError};
 use crate::oauth::issuer::{AccessTokenSpec, Issuer, TokenResponse};
-use crate::oauth::jwks_fetch::JwksFetcher;
 use crate::oauth::params::Params;
 use crate::oauth::token_kind::ReplayKind;
 use crate::oauth::trusted;
@@ -71,13 +70,12 @@ pub(super) fn limited_audience(
 
 pub async fn grant(
     issuer: &Issuer,
-    fetcher: &JwksFetcher,
     revocations: &Revocations,
     client: &AuthenticatedClient,
     params: &Params,
 ) -> Result<TokenResponse, OAuthError> {
     let assertion = params.require("assertion")?;
-    let jwt = trusted::verify(issuer, fetcher, assertion, "the assertion is not valid").await?;
+    let jwt = trusted::verify(issuer, assertion, "the assertion is not valid").await?;
     let jti = jwt
         .claims
         .get("jti")
@@ -104,15 +102,21 @@ pub async fn grant(
             "the assertion was used before",
         ));
     }
-    let access_token = issuer.access_token(AccessTokenSpec {
-        client,
-        subject: &jwt.subject,
-        scopes: &scopes,
-        audience: &audience,
-        user: None,
-        extra: None,
-        cnf: client.binding.as_deref(),
-        not_after: None,
-    })?;
+    let access_token = issuer
+        .access_token(
+            revocations,
+            AccessTokenSpec {
+                client,
+                subject: &jwt.subject,
+                scopes: &scopes,
+                audience: &audience,
+                user: None,
+                extra: None,
+                cnf: client.binding.as_deref(),
+                not_after: None,
+                status: None,
+            },
+        )
+        .await?;
     Ok(TokenResponse::bearer(access_token, &scopes))
 }

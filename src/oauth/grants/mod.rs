@@ -19,7 +19,6 @@ use super::client_auth::AuthenticatedClient;
 use super::credentials::CredentialVerifier;
 use super::error::{ErrorCode, OAuthError};
 use super::issuer::{random_id, AccessTokenSpec, Issuer, RefreshClaims, TokenResponse};
-use super::jwks_fetch::JwksFetcher;
 use super::params::Params;
 use super::types::{GrantType, ScopeSet};
 use crate::clock::UnixTime;
@@ -34,8 +33,6 @@ pub struct GrantHandles<'a> {
     /// User passwords (throttled per username and per address).
     pub passwords: &'a CredentialVerifier,
     pub revocations: &'a Revocations,
-    /// Trusted issuers' and providers' keys from their `jwks_uri`.
-    pub fetcher: &'a JwksFetcher,
     /// Outbound HTTP (identity providers).
     pub http: &'a reqwest::Client,
     /// The TCP peer (password failures are throttled per address).
@@ -63,14 +60,15 @@ pub async fn issue(
         users,
         passwords,
         revocations,
-        fetcher,
         http,
         peer,
     } = handles;
     match grant_type {
-        GrantType::ClientCredentials => client_credentials::grant(issuer, client, params),
+        GrantType::ClientCredentials => {
+            client_credentials::grant(issuer, revocations, client, params).await
+        }
         GrantType::Password => {
-            password::grant(issuer, users, passwords, *peer, client, params).await
+            password::grant(issuer, users, passwords, revocations, *peer, client, params).await
         }
         GrantType::RefreshToken => {
             refresh_token::grant(issuer, users, revocations, client, params).await
@@ -78,13 +76,11 @@ pub async fn issue(
         GrantType::AuthorizationCode => {
             authorization_code::grant(issuer, users, revocations, client, params).await
         }
-        GrantType::JwtBearer => {
-            jwt_bearer::grant(issuer, fetcher, revocations, client, params).await
-        }
-        GrantType::UmaTicket => uma_ticket::grant(issuer, users, client, params).await,
-        GrantType::Provider => provider::grant(issuer, fetcher, http, client, params).await,
+        GrantType::JwtBearer => jwt_bearer::grant(issuer, revocations, client, params).await,
+        GrantType::UmaTicket => uma_ticket::grant(issuer, users, revocations, client, params).await,
+        GrantType::Provider => provider::grant(issuer, http, revocations, client, params).await,
         GrantType::TokenExchange => {
-            token_exchange::grant(issuer, fetcher, revocations, client, params).await
+            token_exchange::grant(issuer, revocations, client, params).await
         }
     }
 }
@@ -101,25 +97,34 @@ pub struct UserGrant<'a> {
     pub family: Option<String>,
     /// The certificate a mutual-TLS client's tokens are bound to.
     pub binding: Option<&'a str>,
+    /// The access token's status-list entry, set aside when the code was made.
+    pub status: Option<crate::revocation::status_list::StatusRef>,
 }
 
 /// The tokens of a user grant: an access token with the user's claims, a refresh token when the
 /// client may refresh, an ID token when `openid` was granted.
-pub fn issue_user_tokens(
+pub async fn issue_user_tokens(
     issuer: &Issuer,
+    revocations: &Revocations,
     grant: UserGrant<'_>,
 ) -> Result<TokenResponse, OAuthError> {
     let settings = &issuer.settings;
-    let access_token = issuer.access_token(AccessTokenSpec {
-        client: grant.client,
-        subject: &grant.user.username,
-        scopes: &grant.scopes,
-        audience: &grant.audience,
-        user: Some((grant.user, grant.auth_time)),
-        extra: None,
-        cnf: grant.binding,
-        not_after: None,
-    })?;
+    let access_token = issuer
+        .access_token(
+            revocations,
+            AccessTokenSpec {
+                client: grant.client,
+                subject: &grant.user.username,
+                scopes: &grant.scopes,
+                audience: &grant.audience,
+                user: Some((grant.user, grant.auth_time)),
+                extra: None,
+                cnf: grant.binding,
+                not_after: None,
+                status: grant.status,
+            },
+        )
+        .await?;
     let id_token = if grant.scopes.iter().any(|scope| scope.as_str() == "openid") {
         Some(issuer.id_token(
             grant.client,
@@ -144,6 +149,7 @@ pub fn issue_user_tokens(
             exp: issuer.now + settings.tokens.refresh_token_ttl.as_secs() as i64,
             jti: random_id(),
             fid: grant.family.unwrap_or_else(random_id),
+            at_status: Some(access_token.status),
         })?)
     } else {
         None

@@ -10,12 +10,14 @@ use crate::oauth::error::OAuthError;
 use crate::oauth::issuer::{Issuer, TokenResponse};
 use crate::oauth::params::Params;
 use crate::registry::UserRegistry;
+use crate::revocation::Revocations;
 use std::net::IpAddr;
 
 pub async fn grant(
     issuer: &Issuer,
     users: &UserRegistry,
     passwords: &CredentialVerifier,
+    revocations: &Revocations,
     peer: Option<IpAddr>,
     client: &AuthenticatedClient,
     params: &Params,
@@ -41,6 +43,7 @@ pub async fn grant(
         };
     issue_user_tokens(
         issuer,
+        revocations,
         UserGrant {
             client,
             user,
@@ -50,6 +53,8 @@ pub async fn grant(
             nonce: None,
             family: None,
             binding: client.binding.as_deref(),
+            status: None,
         },
     )
+    .await
 }

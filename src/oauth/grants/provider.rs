@@ -6,16 +6,19 @@
 
 use super::{requested_audience, requested_scopes};
 use crate::clock::UnixTime;
-use crate::jose::CompactJws;
+use crate::jose::{SigningAlg, MAX_JWS_LEN};
 use crate::oauth::client_auth::AuthenticatedClient;
 use crate::oauth::error::{ErrorCode, OAuthError};
-use crate::oauth::foreign_jwt::{audience_matches, verify_signature, SignatureError};
+use crate::oauth::foreign_jwt::{
+    asymmetric_policy, audience_matches, parse, verify, ForeignJwtError,
+};
 use crate::oauth::issuer::{AccessTokenSpec, Issuer, TokenResponse};
-use crate::oauth::jwks_fetch::JwksFetcher;
 use crate::oauth::params::Params;
 use crate::registry::ClientKeys;
 use crate::registry::{Provider, ProviderKind};
+use crate::revocation::Revocations;
 use serde_json::{Map, Value};
+use strum::IntoEnumIterator;
 
 fn invalid(description: impl Into<std::borrow::Cow<'static, str>>) -> OAuthError {
     OAuthError::new(ErrorCode::InvalidGrant, description)
@@ -83,7 +86,6 @@ async fn facebook(
 
 /// OIDC: an ID token signed by the provider, for the configured audience, current. Returns `sub`.
 async fn oidc(
-    fetcher: &JwksFetcher,
     own: &Issuer,
     issuer: &str,
     keys: &ClientKeys,
@@ -92,20 +94,17 @@ async fn oidc(
 ) -> Result<String, OAuthError> {
     let id_token = detail(details, "id_token")?;
     let not_valid = || invalid("the ID token is not valid");
-    let jws = CompactJws::parse(&id_token).ok_or_else(not_valid)?;
-    if jws.header.crit.is_some() {
-        return Err(not_valid());
-    }
-    let alg = jws.header.alg.parse().map_err(|_| not_valid())?;
-    match verify_signature(fetcher, keys, &jws, alg).await {
-        Ok(()) => {}
-        Err(SignatureError::KeysUnavailable) => {
+    let every_alg: Vec<SigningAlg> = SigningAlg::iter().collect();
+    let jws =
+        parse(&id_token, &asymmetric_policy(&every_alg, MAX_JWS_LEN)).map_err(|_| not_valid())?;
+    let verified = match verify(jws, keys.as_ref()).await {
+        Ok(verified) => verified,
+        Err(ForeignJwtError::KeysUnavailable) => {
             return Err(invalid("the provider's keys could not be fetched"))
         }
-        Err(SignatureError::NoMatchingKey | SignatureError::Invalid) => return Err(not_valid()),
-    }
-    let claims: Map<String, Value> =
-        serde_json::from_slice(&jws.payload).map_err(|_| not_valid())?;
+        Err(_) => return Err(not_valid()),
+    };
+    let claims: Map<String, Value> = verified.claims().map_err(|_| not_valid())?;
     if claims.get("iss").and_then(Value::as_str) != Some(issuer) {
         return Err(invalid("the ID token comes from another issuer"));
     }
@@ -133,8 +132,8 @@ async fn oidc(
 
 pub async fn grant(
     issuer: &Issuer,
-    fetcher: &JwksFetcher,
     http: &reqwest::Client,
+    revocations: &Revocations,
     client: &AuthenticatedClient,
     params: &Params,
 ) -> Result<TokenResponse, OAuthError> {
@@ -169,7 +168,7 @@ pub async fn grant(
             issuer: provider_issuer,
             keys,
             audience,
-        } => oidc(fetcher, issuer, provider_issuer, keys, audience, details).await?,
+        } => oidc(issuer, provider_issuer, keys, audience, details).await?,
     };
     let subject = format!("{}:{account}", provider.name);
     let scopes = requested_scopes(params, &client.scopes, &client.default_scopes)?;
@@ -177,16 +176,22 @@ pub async fn grant(
     // Which provider vouched for the subject: userinfo answers for it.
     let mut extra = Map::new();
     extra.insert("idp".into(), Value::from(provider.name.as_str()));
-    let access_token = issuer.access_token(AccessTokenSpec {
-        client,
-        subject: &subject,
-        scopes: &scopes,
-        audience: &audience,
-        user: None,
-        extra: Some(&extra),
-        cnf: client.binding.as_deref(),
-        not_after: None,
-    })?;
+    let access_token = issuer
+        .access_token(
+            revocations,
+            AccessTokenSpec {
+                client,
+                subject: &subject,
+                scopes: &scopes,
+                audience: &audience,
+                user: None,
+                extra: Some(&extra),
+                cnf: client.binding.as_deref(),
+                not_after: None,
+                status: None,
+            },
+        )
+        .await?;
     let mut response = TokenResponse::bearer(access_token, &scopes);
     response.profile_subject = Some(subject);
     Ok(response)

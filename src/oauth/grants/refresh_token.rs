@@ -35,6 +35,9 @@ pub async fn grant(
     let granted = ScopeSet::parse(&claims.scope).map_err(|_| not_valid())?;
     let scopes = requested_scopes(params, &granted, &granted)?;
     if issuer.is_revoked(revocations, &claims).await? {
+        // A member of a revoked family: whoever holds it, the access token that came with it
+        // goes too.
+        issuer.revoke_refresh_token(revocations, &claims).await?;
         return Err(not_valid());
     }
     if !revocations
@@ -42,12 +45,13 @@ pub async fn grant(
         .await?
     {
         // A spent token again: someone holds a copy. Cut the whole family off.
-        issuer.revoke_family(revocations, &claims.fid).await?;
+        issuer.revoke_refresh_token(revocations, &claims).await?;
         tracing::warn!(client_id = %client.id, "a spent refresh token was presented again: its family is revoked");
         return Err(not_valid());
     }
     issue_user_tokens(
         issuer,
+        revocations,
         UserGrant {
             client,
             user,
@@ -57,6 +61,8 @@ pub async fn grant(
             nonce: None,
             family: Some(claims.fid),
             binding: client.binding.as_deref(),
+            status: None,
         },
     )
+    .await
 }

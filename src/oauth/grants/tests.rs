@@ -8,7 +8,6 @@ use crate::oauth::client_auth::AuthenticatedClient;
 use crate::oauth::credentials::{hash_secret, CredentialVerifier};
 use crate::oauth::error::ErrorCode;
 use crate::oauth::issuer::Issuer;
-use crate::oauth::jwks_fetch::JwksFetcher;
 use crate::oauth::params::Params;
 use crate::oauth::tokens::{AccessTokenClaims, Reading};
 use crate::oauth::types::{AuthMethod, GrantType, ScopeSet};
@@ -24,7 +23,6 @@ struct Fixture {
     keys: Arc<KeyRing>,
     revocations: Revocations,
     passwords: CredentialVerifier,
-    fetcher: JwksFetcher,
     http: reqwest::Client,
 }
 
@@ -45,9 +43,9 @@ impl Fixture {
             claims: Default::default(),
         }]);
         Self {
-            revocations: Revocations::new(&settings.revocation).unwrap(),
+            revocations: Revocations::new(&settings.revocation, settings.status_list_layout())
+                .unwrap(),
             passwords: CredentialVerifier::new(&settings.user_auth),
-            fetcher: JwksFetcher::new(&settings.client_assertions),
             http: reqwest::Client::new(),
             keys: Arc::new(KeyRing::in_memory(SigningAlg::ES256, NOW).unwrap()),
             settings: Arc::new(settings),
@@ -77,7 +75,6 @@ impl Fixture {
             users: &self.settings.users,
             passwords: &self.passwords,
             revocations: &self.revocations,
-            fetcher: &self.fetcher,
             http: &self.http,
             peer: None,
         };
@@ -132,6 +129,7 @@ async fn a_refresh_token_works_once_and_its_reuse_revokes_the_family() {
 
     let tokens = super::issue_user_tokens(
         &issuer,
+        &fixture.revocations,
         super::UserGrant {
             client: &fixture.client(),
             user: fixture.settings.users.get("ada").unwrap(),
@@ -141,8 +139,10 @@ async fn a_refresh_token_works_once_and_its_reuse_revokes_the_family() {
             nonce: None,
             family: None,
             binding: None,
+            status: None,
         },
     )
+    .await
     .unwrap();
     let spent = tokens.refresh_token.unwrap();
     let form = format!("refresh_token={spent}&scope=read");

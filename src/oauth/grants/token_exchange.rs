@@ -8,7 +8,6 @@ use super::{requested_audience, requested_scopes};
 use crate::oauth::client_auth::AuthenticatedClient;
 use crate::oauth::error::OAuthError;
 use crate::oauth::issuer::{AccessTokenSpec, Issuer, TokenResponse};
-use crate::oauth::jwks_fetch::JwksFetcher;
 use crate::oauth::params::Params;
 use crate::oauth::tokens::{AccessTokenClaims, Reading};
 use crate::oauth::trusted;
@@ -37,7 +36,6 @@ struct Party {
 /// The handles reading a presented token needs.
 struct Readers<'a> {
     issuer: &'a Issuer,
-    fetcher: &'a JwksFetcher,
     revocations: &'a Revocations,
 }
 
@@ -64,7 +62,7 @@ async fn read(
             return Err(OAuthError::invalid_grant(what))
         }
         Reading::Invalid => {
-            let jwt = trusted::verify(readers.issuer, readers.fetcher, token, what).await?;
+            let jwt = trusted::verify(readers.issuer, token, what).await?;
             return Ok(Party {
                 sub: jwt.subject,
                 scopes: None,
@@ -89,14 +87,12 @@ async fn read(
 
 pub async fn grant(
     issuer: &Issuer,
-    fetcher: &JwksFetcher,
     revocations: &Revocations,
     client: &AuthenticatedClient,
     params: &Params,
 ) -> Result<TokenResponse, OAuthError> {
     let readers = Readers {
         issuer,
-        fetcher,
         revocations,
     };
     let binding = client.binding.as_deref();
@@ -164,17 +160,23 @@ pub async fn grant(
         }
         (None, None) => {}
     }
-    let access_token = issuer.access_token(AccessTokenSpec {
-        client,
-        subject: &subject.sub,
-        scopes: &scopes,
-        audience: &audience,
-        user: None,
-        extra: (!extra.is_empty()).then_some(&extra),
-        cnf: binding,
-        // The exchanged token never outlives the subject token.
-        not_after: Some(subject.exp),
-    })?;
+    let access_token = issuer
+        .access_token(
+            revocations,
+            AccessTokenSpec {
+                client,
+                subject: &subject.sub,
+                scopes: &scopes,
+                audience: &audience,
+                user: None,
+                extra: (!extra.is_empty()).then_some(&extra),
+                cnf: binding,
+                // The exchanged token never outlives the subject token.
+                not_after: Some(subject.exp),
+                status: None,
+            },
+        )
+        .await?;
     let mut response = TokenResponse::bearer(access_token, &scopes);
     response.issued_token_type = Some(ACCESS_TOKEN_TYPE);
     Ok(response)

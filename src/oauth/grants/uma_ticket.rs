@@ -11,6 +11,7 @@ use crate::oauth::tokens::IdTokenClaims;
 use crate::oauth::types::ScopeSet;
 use crate::oauth::uma::{granted_scopes, needs_a_user, Party, Permission, TicketClaims};
 use crate::registry::{User, UserRegistry};
+use crate::revocation::Revocations;
 use serde_json::{json, Map};
 
 /// The user an ID token of ours names, when it was issued to `client_id`.
@@ -30,6 +31,7 @@ fn claim_token_user<'u>(
 pub async fn grant(
     issuer: &Issuer,
     users: &UserRegistry,
+    revocations: &Revocations,
     client: &AuthenticatedClient,
     params: &Params,
 ) -> Result<TokenResponse, OAuthError> {
@@ -94,15 +96,21 @@ pub async fn grant(
     let subject = user.map_or(client.id.as_str(), |user| user.username.as_str());
     let audience = requested_audience(params, client)?;
     let no_scopes = ScopeSet::default();
-    let access_token = issuer.access_token(AccessTokenSpec {
-        client,
-        subject,
-        scopes: &no_scopes,
-        audience: &audience,
-        user: None,
-        extra: Some(&extra),
-        cnf: client.binding.as_deref(),
-        not_after: None,
-    })?;
+    let access_token = issuer
+        .access_token(
+            revocations,
+            AccessTokenSpec {
+                client,
+                subject,
+                scopes: &no_scopes,
+                audience: &audience,
+                user: None,
+                extra: Some(&extra),
+                cnf: client.binding.as_deref(),
+                not_after: None,
+                status: None,
+            },
+        )
+        .await?;
     Ok(TokenResponse::bearer(access_token, &no_scopes))
 }

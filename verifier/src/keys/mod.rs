@@ -38,6 +38,15 @@ impl KeySource {
         Ok(KeySource::SharedSecret(SharedSecret::new(secret)?))
     }
 
+    /// The public keys as they are now (none for a shared secret).
+    pub async fn key_set(&self) -> Result<Arc<KeySet>, Error> {
+        match self {
+            KeySource::Static(set) => Ok(set.clone()),
+            KeySource::Remote(remote) => remote.current_keys().await,
+            KeySource::SharedSecret(_) => Ok(Arc::new(KeySet::default())),
+        }
+    }
+
     /// Verifies `signature` over `message` with the key `kid`/`alg` select.
     pub(crate) async fn verify_signature(
         &self,

@@ -132,7 +132,7 @@ impl RemoteKeysConfig {
 
 /// A set and the times that govern it, all by the configured clock.
 struct Snapshot {
-    keys: KeySet,
+    keys: Arc<KeySet>,
     /// When a background refresh is due.
     refresh_at: UnixTime,
     /// Max-age plus staleness: past this the set is not used.
@@ -250,6 +250,30 @@ impl RemoteKeySet {
             .is_some_and(|snapshot| snapshot.keys.contains_kid(kid))
     }
 
+    /// The set as it is now, fetched first when it is not loaded or too old to use.
+    async fn usable_snapshot(&self, now: UnixTime) -> Result<Arc<Snapshot>, Error> {
+        let inner = &self.inner;
+        let snapshot = match inner.current.load_full() {
+            Some(current) if now <= current.usable_until => current,
+            _ => {
+                // Too old to use: this caller needs a fetch, and waits for it.
+                let fetched = inner.fetch_unless_failed_recently(now).await?;
+                self.start_background_refresh();
+                fetched
+            }
+        };
+        if now >= snapshot.refresh_at {
+            inner.wake_background.notify_one();
+        }
+        Ok(snapshot)
+    }
+
+    /// The keys as they are now (fetched first when not loaded yet or too old to use).
+    pub async fn current_keys(&self) -> Result<Arc<KeySet>, Error> {
+        let now = self.inner.config.clock.now();
+        Ok(self.usable_snapshot(now).await?.keys.clone())
+    }
+
     pub(crate) async fn verify_signature(
         &self,
         kid: Option<&str>,
@@ -259,19 +283,7 @@ impl RemoteKeySet {
     ) -> Result<(), Error> {
         let inner = &self.inner;
         let now = inner.config.clock.now();
-        let mut snapshot = inner.current.load_full();
-        if snapshot
-            .as_ref()
-            .is_none_or(|current| now > current.usable_until)
-        {
-            // Too old to use: this verification needs a fetch, and waits for it.
-            snapshot = Some(inner.fetch_unless_failed_recently(now).await?);
-            self.start_background_refresh();
-        }
-        let mut snapshot = snapshot.expect("a snapshot was loaded above");
-        if now >= snapshot.refresh_at {
-            inner.wake_background.notify_one();
-        }
+        let mut snapshot = self.usable_snapshot(now).await?;
         if matches!(snapshot.keys.select(kid, alg), Selection::Absent) {
             if inner.may_refetch_for_unknown_kid(now) {
                 snapshot = inner
@@ -379,7 +391,7 @@ impl Inner {
             .clamp(config.min_max_age, config.max_max_age)
             .as_secs() as i64;
         Ok(Snapshot {
-            keys,
+            keys: Arc::new(keys),
             refresh_at: now + max_age * 3 / 4,
             usable_until: now + max_age + config.max_staleness.as_secs() as i64,
         })

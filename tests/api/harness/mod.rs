@@ -1,0 +1,39 @@
+//! Test harness: the real server on an ephemeral port, a real HTTP client, an injected clock,
+//! and a resource server's view of tokens (JWKS over HTTP, verified with jsonwebtoken's
+//! RustCrypto backend, not the aws-lc-rs code that signed them).
+//!
+//! One module per topic, all imported by the tests with `use crate::harness::*`:
+//! - `config`, `records`: the configuration file as typed values, read by the real loader;
+//! - `app`: the app on an ephemeral port, generic requests, `Answer`;
+//! - `client`, `login`, `resource_server`: what a client, a browser and a resource server do;
+//! - `jose`: keys and JWE of the other parties, by independent libraries;
+//! - `stub`: a stub HTTP server for the parties Tessera calls;
+//! - `process`: `tessera serve` as a process of its own.
+
+mod app;
+mod client;
+mod config;
+mod jose;
+mod login;
+mod process;
+mod records;
+mod resource_server;
+mod stub;
+
+pub use app::*;
+pub use config::*;
+pub use jose::*;
+pub use login::*;
+pub use process::*;
+pub use records::*;
+pub use resource_server::*;
+pub use stub::*;
+
+pub const ISSUER: &str = "https://issuer.test";
+pub const REPORTS_SECRET: &str = "reports-secret-0123456789";
+/// A secret full of characters that RFC 6749 2.3.1 form-encoding changes.
+pub const SPECIAL_ID: &str = "svc:one two";
+pub const SPECIAL_SECRET: &str = "p@ss:w+rd%/&=é";
+pub const OTHER_SECRET: &str = "other-secret-0123456789";
+pub const ALICE_PASSWORD: &str = "correct horse battery staple";
+pub const CALLBACK: &str = "http://127.0.0.1:9/callback";

@@ -131,7 +131,7 @@ async fn get_only_endpoints_answer_other_methods_with_405_and_allow() {
         "/.well-known/openid-configuration",
         "/.well-known/oauth-authorization-server",
         "/.well-known/uma2-configuration",
-        "/oauth2/revocations",
+        "/oauth2/status-lists",
         "/healthz",
         "/readyz",
         "/metrics",
@@ -148,6 +148,16 @@ async fn get_only_endpoints_answer_other_methods_with_405_and_allow() {
             assert!(response.text().await.unwrap().is_empty());
         }
     }
-    // A path that is nothing at all stays 404.
+    // So does a status list, whose path names it.
+    let response = app
+        .client
+        .delete(app.url("/oauth2/status-lists/any-id"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 405);
+    assert_eq!(response.headers()["allow"], "GET");
+    // A path that is nothing at all stays 404; the feed that status lists replaced is gone.
     assert_eq!(app.get("/.well-known/nothing").await.status, 404);
+    assert_eq!(app.get("/oauth2/revocations").await.status, 404);
 }

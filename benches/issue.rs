@@ -186,6 +186,7 @@ fn jwe_benches(c: &mut Criterion) {
         jti: tessera::oauth::issuer::random_id(),
         fid: tessera::oauth::issuer::random_id(),
         at_status: None,
+        sid: None,
     };
     c.bench_function("seal_refresh_token", |b| {
         b.iter(|| black_box(state.issuer().refresh_token(black_box(&claims)).unwrap()))

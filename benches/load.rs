@@ -19,6 +19,9 @@ use tessera::clock::SystemClock;
 use tessera::settings::Settings;
 use tessera::startup::Application;
 
+#[path = "load/device_pool.rs"]
+mod device_pool;
+
 const LOCAL_CLIENT_ID: &str = "bench";
 const LOCAL_CLIENT_SECRET: &str = "bench-secret-3a1f9c2e7b5d4f6a8c0e1b2d3f4a5b6c";
 
@@ -41,6 +44,11 @@ enum Shape {
     PrivateKeyJwt,
     /// The same with the assertion encrypted to the issuer (ECDH-ES+A256KW, A256GCM).
     EncryptedAssertion,
+    /// RFC 8628 polling of device codes the user has not answered yet (each polled again
+    /// within its 1 s interval gets slow_down: both are the answers a poll is for).
+    DevicePending,
+    /// RFC 8628 polling of approved device codes, each request one not exchanged before.
+    DeviceApproved,
 }
 
 #[derive(Clone, Copy)]
@@ -50,7 +58,7 @@ struct Scenario {
     shape: Shape,
 }
 
-const SCENARIOS: [Scenario; 10] = [
+const SCENARIOS: [Scenario; 12] = [
     Scenario {
         name: "client_credentials basic ES256",
         alg: "ES256",
@@ -100,6 +108,16 @@ const SCENARIOS: [Scenario; 10] = [
         name: "revoke ES256",
         alg: "ES256",
         shape: Shape::Revoke,
+    },
+    Scenario {
+        name: "device_code poll pending ES256",
+        alg: "ES256",
+        shape: Shape::DevicePending,
+    },
+    Scenario {
+        name: "device_code poll approved ES256",
+        alg: "ES256",
+        shape: Shape::DeviceApproved,
     },
 ];
 
@@ -167,6 +185,11 @@ enum Pool {
         count: usize,
         encrypted: bool,
     },
+    /// Device codes of the public client, pending or approved.
+    DeviceCodes {
+        count: usize,
+        approved: bool,
+    },
 }
 
 /// In the server process: starts Tessera in this process and mints the scenario's pool.
@@ -204,6 +227,8 @@ keys_dir = "keys"
 signing_alg = "{alg}"
 [log]
 level = "warn"
+[device]
+interval = "1s"
 [[clients]]
 client_id = "{LOCAL_CLIENT_ID}"
 client_secret_hash = "{hash}"
@@ -225,7 +250,7 @@ access_token_encryption = {{ jwk = {{ {sealed_jwk} }}, alg = "ECDH-ES+A256KW" }}
 [[clients]]
 client_id = "{LOCAL_CLIENT_ID}-public"
 token_endpoint_auth_methods = ["none"]
-grant_types = ["password", "refresh_token"]
+grant_types = ["password", "refresh_token", "urn:ietf:params:oauth:grant-type:device_code"]
 scopes = ["openid", "reports:read"]
 audience = ["https://reports.internal"]
 [[clients]]
@@ -336,6 +361,7 @@ claims = {{ email = "bench@example.com" }}
                                 auth_time: tessera::clock::Clock::now(&SystemClock),
                                 nonce: None,
                                 family: None,
+                                sid: None,
                                 binding: None,
                                 status: None,
                             };
@@ -349,6 +375,9 @@ claims = {{ email = "bench@example.com" }}
                             tokens.push(issued.refresh_token.unwrap());
                         }
                         tokens
+                    }
+                    Pool::DeviceCodes { count, approved } => {
+                        device_pool::device_codes(&state, count, approved).await
                     }
                 };
                 sender.send((app.port(), app.handle(), tokens)).unwrap();
@@ -397,6 +426,14 @@ fn pool_of(shape: Shape) -> Pool {
         Shape::EncryptedAssertion => Pool::Assertions {
             count: 60_000,
             encrypted: true,
+        },
+        Shape::DevicePending => Pool::DeviceCodes {
+            count: 20_000,
+            approved: false,
+        },
+        Shape::DeviceApproved => Pool::DeviceCodes {
+            count: 120_000,
+            approved: true,
         },
         _ => Pool::Empty,
     }
@@ -471,6 +508,8 @@ struct Template {
     /// For revocations and refreshes: a fresh token in each body, after this prefix.
     pool: Option<Arc<TokenPool>>,
     pool_prefix: &'static str,
+    /// Success is a pending device's 400 (`authorization_pending`, `slow_down`), not a 200.
+    poll_answers: bool,
 }
 
 impl Template {
@@ -499,6 +538,7 @@ impl Template {
                 )),
                 pool: None,
                 pool_prefix: "",
+                poll_answers: false,
             },
             Shape::Revoke => Template {
                 host: target.host.clone(),
@@ -508,6 +548,7 @@ impl Template {
                 body: Bytes::new(),
                 pool: target.pool.clone(),
                 pool_prefix: "token=",
+                poll_answers: false,
             },
             Shape::Refresh => Template {
                 host: target.host.clone(),
@@ -517,6 +558,17 @@ impl Template {
                 body: Bytes::new(),
                 pool: target.pool.clone(),
                 pool_prefix: "grant_type=refresh_token&client_id=bench-public&refresh_token=",
+                poll_answers: false,
+            },
+            Shape::DevicePending | Shape::DeviceApproved => Template {
+                host: target.host.clone(),
+                path: target.path.clone(),
+                authorization: None,
+                content_type: "application/x-www-form-urlencoded",
+                body: Bytes::new(),
+                pool: target.pool.clone(),
+                pool_prefix: "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Adevice_code&client_id=bench-public&device_code=",
+                poll_answers: matches!(shape, Shape::DevicePending),
             },
             Shape::PrivateKeyJwt | Shape::EncryptedAssertion => Template {
                 host: target.host.clone(),
@@ -526,6 +578,7 @@ impl Template {
                 body: Bytes::new(),
                 pool: target.pool.clone(),
                 pool_prefix: "grant_type=client_credentials&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&client_assertion=",
+                poll_answers: false,
             },
             Shape::EncryptedAccess => Template {
                 host: target.host.clone(),
@@ -535,6 +588,7 @@ impl Template {
                 body: Bytes::from_static(b"grant_type=client_credentials"),
                 pool: None,
                 pool_prefix: "",
+                poll_answers: false,
             },
             Shape::BasicForm => Template {
                 host: target.host.clone(),
@@ -551,6 +605,7 @@ impl Template {
                 body: Bytes::from_static(b"grant_type=client_credentials"),
                 pool: None,
                 pool_prefix: "",
+                poll_answers: false,
             },
             Shape::PostJson => Template {
                 host: target.host.clone(),
@@ -567,6 +622,7 @@ impl Template {
                 ),
                 pool: None,
                 pool_prefix: "",
+                poll_answers: false,
             },
         }
     }
@@ -611,15 +667,22 @@ async fn send(sender: &mut Sender, template: &Template) -> bool {
     }
     match sender.send_request(template.request()).await {
         Ok(response) => {
-            let ok = response.status() == 200;
+            let status = response.status();
             let body = response.into_body().collect().await;
+            let Ok(body) = body.map(|body| body.to_bytes()) else {
+                return false;
+            };
+            if template.poll_answers {
+                // A device that must go on polling: the answers it is for.
+                return status == 400
+                    && (body.starts_with(b"{\"error\":\"authorization_pending\"")
+                        || body.starts_with(b"{\"error\":\"slow_down\""));
+            }
             // A token, an active introspection, or the empty body of a revocation.
-            ok && body.is_ok_and(|body| {
-                let body = body.to_bytes();
-                body.is_empty()
+            status == 200
+                && (body.is_empty()
                     || body.starts_with(b"{\"access_token\"")
-                    || body.windows(13).any(|w| w == b"\"active\":true")
-            })
+                    || body.windows(13).any(|w| w == b"\"active\":true"))
         }
         Err(_) => false,
     }
@@ -756,6 +819,7 @@ fn run(scenario: Scenario, target: &Target, connections: usize, seconds: u64) {
         Shape::Introspect => "introspections/s",
         Shape::Revoke => "revocations/s",
         Shape::Refresh => "refreshes/s",
+        Shape::DevicePending => "polls/s",
         _ => "tokens/s",
     };
     let repeats = target
@@ -764,7 +828,11 @@ fn run(scenario: Scenario, target: &Target, connections: usize, seconds: u64) {
         .filter(|_| {
             matches!(
                 scenario.shape,
-                Shape::Revoke | Shape::Refresh | Shape::PrivateKeyJwt | Shape::EncryptedAssertion
+                Shape::Revoke
+                    | Shape::Refresh
+                    | Shape::PrivateKeyJwt
+                    | Shape::EncryptedAssertion
+                    | Shape::DeviceApproved
             )
         })
         .map(|pool| format!(", {} with a spent token", pool.repeats()))

@@ -40,6 +40,14 @@ pub enum ErrorCode {
     NeedInfo,
     /// UMA 2.0: the policies deny the request (403).
     RequestDenied,
+    /// RFC 8628 3.5: the user has not yet approved or denied the device.
+    AuthorizationPending,
+    /// RFC 8628 3.5: polling too fast; the interval grows by 5 seconds.
+    SlowDown,
+    /// RFC 8628 3.5 (and RFC 6749 4.1.2.1): the user denied the request.
+    AccessDenied,
+    /// RFC 8628 3.5: the device code has expired.
+    ExpiredToken,
 }
 
 impl ErrorCode {
@@ -57,6 +65,10 @@ impl ErrorCode {
             ErrorCode::TemporarilyUnavailable => "temporarily_unavailable",
             ErrorCode::NeedInfo => "need_info",
             ErrorCode::RequestDenied => "request_denied",
+            ErrorCode::AuthorizationPending => "authorization_pending",
+            ErrorCode::SlowDown => "slow_down",
+            ErrorCode::AccessDenied => "access_denied",
+            ErrorCode::ExpiredToken => "expired_token",
             ErrorCode::ServerError => "server_error",
         }
     }

@@ -119,6 +119,9 @@ pub struct RefreshClaims {
     pub jti: String,
     /// The family: every refresh token descended from one grant shares it.
     pub fid: String,
+    /// The browser session the grant came from, carried into refreshed ID tokens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
     /// The status of the access token issued with this refresh token: revoking this refresh
     /// token revokes that access token too.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -346,7 +349,9 @@ impl Issuer {
             .ok()
     }
 
-    /// An OpenID Connect ID token for `client` about `user`.
+    /// An OpenID Connect ID token for `client` about `user`, naming the browser session `sid`
+    /// it came from (Back-Channel Logout 1.0 2.1).
+    #[allow(clippy::too_many_arguments)]
     pub fn id_token(
         &self,
         client: &Client,
@@ -354,6 +359,7 @@ impl Issuer {
         scopes: &ScopeSet,
         auth_time: UnixTime,
         nonce: Option<&str>,
+        sid: Option<&str>,
         access_token: &str,
     ) -> Result<String, OAuthError> {
         let signer = self.signer()?;
@@ -373,6 +379,9 @@ impl Issuer {
         }
         if let Some(nonce) = nonce {
             claims.insert("nonce".to_owned(), Value::from(nonce));
+        }
+        if let Some(sid) = sid {
+            claims.insert("sid".to_owned(), Value::from(sid));
         }
         signer.sign(TokenKind::Id, &claims).map_err(|err| {
             OAuthError::server_error(format!("the ID token could not be signed: {err}"))

@@ -26,11 +26,18 @@ pub enum RevocationId<'a> {
     /// Every refresh token of a family (and the code it came from), on the denylist; only the
     /// issuer checks it.
     Family(&'a str),
+    /// A browser session (`sid`) that was logged out; only the issuer checks it.
+    Session(&'a str),
 }
 
 /// The denylist key of a refresh-token family.
 fn family_key(fid: &str) -> String {
     format!("family:{fid}")
+}
+
+/// The denylist key of a logged-out browser session.
+fn session_key(sid: &str) -> String {
+    format!("session:{sid}")
 }
 
 /// The claims of a kind of token of ours, as the reader checks them.
@@ -135,6 +142,9 @@ impl Issuer {
             Some(RevocationId::Family(fid)) => {
                 revocations.is_revoked(&family_key(fid), self.now).await
             }
+            Some(RevocationId::Session(sid)) => {
+                revocations.is_revoked(&session_key(sid), self.now).await
+            }
             Some(RevocationId::Status { uri, idx }) => match self.status_list_of(uri) {
                 Some(list) => {
                     revocations
@@ -179,6 +189,16 @@ impl Issuer {
             Some(status) => revocations.revoke_status(status, self.now).await,
             None => Ok(()),
         }
+    }
+
+    /// Refuses the browser session `sid` from now until `exp`, when it would have ended.
+    pub async fn revoke_session(
+        &self,
+        revocations: &Revocations,
+        sid: &str,
+        exp: UnixTime,
+    ) -> Result<(), RevocationError> {
+        revocations.revoke(&session_key(sid), exp, self.now).await
     }
 
     /// Revokes every refresh token of family `fid`, for as long as its newest member could live.

@@ -1,119 +1,131 @@
-//! The single-process backend: moka caches whose entries expire with the tokens they name.
-//! Capacity is counted exactly (an eviction listener gives entries back), and a full store
-//! refuses: moka is never allowed to evict a live revocation. Access tokens are revoked in the
-//! status lists (`status_list.rs`), not here.
+//! The single-process backend: ids that expire with the tokens they name, counted exactly, and a
+//! full store refuses rather than forget a live entry. Access tokens are revoked in the status
+//! lists (`status_list.rs`), not here.
+//!
+//! An id is kept as a 64-bit keyed hash (SipHash under a per-process random key) with its
+//! expiry: 8 + 8 bytes and a bucket of an expiry index, whatever the id's length. Two ids that
+//! hash alike only ever make the store answer "revoked" or "used" for the second: a refusal,
+//! never an acceptance, and a random key means no one can aim for it.
 
 use super::RevocationError;
 use crate::clock::UnixTime;
-use moka::notification::RemovalCause;
-use moka::sync::Cache;
-use moka::Expiry;
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Mutex;
 
-/// A cached id's expiry: `exp` decides (by the application's clock); `ttl` only tells moka when
-/// to reclaim the memory.
-#[derive(Debug, Clone, Copy)]
-struct Expiring {
-    exp: UnixTime,
-    ttl: Duration,
+/// Shards, so workers rarely wait for each other.
+const SHARDS: usize = 16;
+
+/// The keyed hashes are already uniform: the maps use them as they are.
+#[derive(Default)]
+struct Identity(u64);
+
+impl Hasher for Identity {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, _: &[u8]) {
+        unreachable!("only u64 keys are hashed")
+    }
+
+    fn write_u64(&mut self, value: u64) {
+        self.0 = value;
+    }
 }
 
-struct UntilExp;
+#[derive(Default)]
+struct Shard {
+    expiries: HashMap<u64, UnixTime, BuildHasherDefault<Identity>>,
+    /// The ids that expire at each second, to give their room back.
+    by_expiry: BTreeMap<UnixTime, Vec<u64>>,
+    swept_at: UnixTime,
+}
 
-impl<K> Expiry<K, Expiring> for UntilExp {
-    fn expire_after_create(&self, _: &K, value: &Expiring, _: Instant) -> Option<Duration> {
-        Some(value.ttl)
+impl Shard {
+    /// Forgets what expired by `now` (once per second).
+    fn sweep(&mut self, now: UnixTime, live: &AtomicU64) {
+        if self.swept_at == now {
+            return;
+        }
+        self.swept_at = now;
+        while let Some(entry) = self.by_expiry.first_entry() {
+            if *entry.key() > now {
+                break;
+            }
+            let (exp, ids) = entry.remove_entry();
+            for id in ids {
+                // Unless it was used again since, with a later expiry.
+                if self.expiries.get(&id) == Some(&exp) {
+                    self.expiries.remove(&id);
+                    live.fetch_sub(1, Ordering::Relaxed);
+                }
+            }
+        }
     }
 }
 
 /// A bounded set of ids, each until its own expiry.
 struct ExpiringSet {
-    cache: Cache<String, Expiring>,
-    live: Arc<AtomicU64>,
+    keys: RandomState,
+    shards: Box<[Mutex<Shard>]>,
+    live: AtomicU64,
     capacity: u64,
-    /// When the set last looked for entries expired by the application's clock (which moka,
-    /// on its own clock, may not have reclaimed yet).
-    last_sweep: Mutex<Option<UnixTime>>,
 }
 
 impl ExpiringSet {
     fn new(capacity: u64) -> Self {
-        let live = Arc::new(AtomicU64::new(0));
-        let released = live.clone();
-        let cache = Cache::builder()
-            .expire_after(UntilExp)
-            .eviction_listener(move |_, _, cause| {
-                if cause != RemovalCause::Replaced {
-                    released.fetch_sub(1, Ordering::Relaxed);
-                }
-            })
-            .build();
         Self {
-            cache,
-            live,
+            keys: RandomState::new(),
+            shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
+            live: AtomicU64::new(0),
             capacity,
-            last_sweep: Mutex::new(None),
         }
     }
 
-    /// Makes room held by entries whose `exp` has passed; at most once per second, since it
-    /// walks the whole set.
-    fn sweep(&self, now: UnixTime) {
-        {
-            let mut last = self.last_sweep.lock().expect("never poisoned");
-            if *last == Some(now) {
-                return;
-            }
-            *last = Some(now);
-        }
-        for (id, entry) in self.cache.iter() {
-            if entry.exp <= now {
-                self.cache.invalidate(id.as_str());
-            }
-        }
-        self.cache.run_pending_tasks();
+    fn locate(&self, id: &str) -> (u64, std::sync::MutexGuard<'_, Shard>) {
+        let hash = self.keys.hash_one(id);
+        let shard = self.shards[hash as usize % SHARDS]
+            .lock()
+            .expect("never poisoned");
+        (hash, shard)
     }
 
-    /// Inserts `id`; `Ok(false)` when it was there already.
-    fn insert(&self, id: String, exp: UnixTime, now: UnixTime) -> Result<bool, RevocationError> {
-        if self.cache.get(&id).is_some_and(|entry| entry.exp > now) {
+    /// Inserts `id` until `exp`; `Ok(false)` when it was there already.
+    fn insert(&self, id: &str, exp: UnixTime, now: UnixTime) -> Result<bool, RevocationError> {
+        let (hash, mut shard) = self.locate(id);
+        shard.sweep(now, &self.live);
+        if shard.expiries.get(&hash).is_some_and(|known| *known > now) {
             return Ok(false);
         }
         if self.live.load(Ordering::Relaxed) >= self.capacity {
-            // Expired entries give their room back only once moka runs its maintenance.
-            self.cache.run_pending_tasks();
-            if self.live.load(Ordering::Relaxed) >= self.capacity {
-                self.sweep(now);
+            // Other shards may hold expired entries not swept yet.
+            drop(shard);
+            for other in self.shards.iter() {
+                other.lock().expect("never poisoned").sweep(now, &self.live);
             }
             if self.live.load(Ordering::Relaxed) >= self.capacity {
                 return Err(RevocationError::Full);
             }
+            shard = self.locate(id).1;
         }
-        let value = Expiring {
-            exp,
-            ttl: Duration::from_secs((exp - now).max(1) as u64),
-        };
-        let entry = self.cache.entry(id).or_insert(value);
-        if entry.is_fresh() {
+        if shard.expiries.insert(hash, exp).is_none() {
             self.live.fetch_add(1, Ordering::Relaxed);
-            return Ok(true);
         }
-        // Present but expired by the application's clock: it may be used again.
-        if entry.value().exp <= now {
-            self.cache.insert(entry.key().clone(), value);
-            return Ok(true);
-        }
-        Ok(false)
+        shard.by_expiry.entry(exp).or_default().push(hash);
+        Ok(true)
     }
 
     fn contains(&self, id: &str, now: UnixTime) -> bool {
-        self.cache.get(id).is_some_and(|entry| entry.exp > now)
+        let (hash, shard) = self.locate(id);
+        shard.expiries.get(&hash).is_some_and(|exp| *exp > now)
     }
 }
 
 pub struct MemoryStore {
+    /// The device flow's pending authorizations (`device_memory.rs`).
+    pub(super) devices: super::device_memory::DeviceTable,
     denylist: ExpiringSet,
     used: ExpiringSet,
 }
@@ -121,13 +133,14 @@ pub struct MemoryStore {
 impl MemoryStore {
     pub fn new(capacity: u64, replay_capacity: u64) -> Self {
         Self {
+            devices: super::device_memory::DeviceTable::new(replay_capacity),
             denylist: ExpiringSet::new(capacity),
             used: ExpiringSet::new(replay_capacity),
         }
     }
 
     pub fn revoke(&self, id: &str, exp: UnixTime, now: UnixTime) -> Result<(), RevocationError> {
-        self.denylist.insert(id.to_owned(), exp, now).map(|_| ())
+        self.denylist.insert(id, exp, now).map(|_| ())
     }
 
     pub fn is_used(&self, key: &str, now: UnixTime) -> bool {
@@ -140,7 +153,7 @@ impl MemoryStore {
 
     pub fn first_use(
         &self,
-        key: String,
+        key: &str,
         exp: UnixTime,
         now: UnixTime,
     ) -> Result<bool, RevocationError> {
@@ -173,10 +186,10 @@ mod tests {
         store.revoke("a", 100, 0).unwrap();
         assert!(store.is_revoked("a", 99));
         assert!(!store.is_revoked("a", 100));
-        assert!(store.first_use("code:x".into(), 100, 0).unwrap());
-        assert!(!store.first_use("code:x".into(), 100, 50).unwrap());
+        assert!(store.first_use("code:x", 100, 0).unwrap());
+        assert!(!store.first_use("code:x", 100, 50).unwrap());
         assert!(
-            store.first_use("code:x".into(), 300, 150).unwrap(),
+            store.first_use("code:x", 300, 150).unwrap(),
             "expired: usable"
         );
     }

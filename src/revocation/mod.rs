@@ -10,6 +10,9 @@
 //! forgotten while live: a full store refuses new entries instead of evicting old ones, and an
 //! unreachable Redis makes every question that needs it fail closed.
 
+mod device;
+mod device_memory;
+mod device_redis;
 mod memory;
 mod redis_status;
 mod redis_store;
@@ -18,6 +21,7 @@ pub mod status_list;
 use crate::clock::UnixTime;
 use crate::oauth::ReplayKind;
 use crate::settings::{RevocationBackend, RevocationSettings};
+pub use device::{DeviceState, PendingDevice, Poll};
 pub use memory::MemoryStore;
 pub use redis_store::RedisStore;
 use status_list::{Layout, ListId, MemoryStatusLists, Snapshot, StatusRef};
@@ -89,7 +93,7 @@ impl Revocations {
     ) -> Result<bool, RevocationError> {
         let key = format!("{}:{id}", kind.namespace());
         match self {
-            Revocations::Memory(store, _) => store.first_use(key, exp, now),
+            Revocations::Memory(store, _) => store.first_use(&key, exp, now),
             Revocations::Redis(store) => store.first_use(&key, exp.max(now + 1)).await,
         }
     }

@@ -9,10 +9,12 @@ mod authorize;
 mod client_assertions;
 mod clients;
 mod credentials;
+mod device;
 mod encryption;
 mod env;
 mod keys;
 mod log;
+mod logout;
 mod problems;
 mod providers;
 mod resources;
@@ -32,9 +34,11 @@ mod values;
 pub use authorize::AuthorizeSettings;
 pub use client_assertions::ClientAssertionSettings;
 pub use credentials::CredentialSettings;
+pub use device::DeviceSettings;
 pub use env::ENV_PREFIX;
 pub use keys::KeySettings;
 pub use log::{LogFormat, LogSettings};
+pub use logout::{LogoutSettings, LOGOUT_TOKEN_TTL_SECS};
 pub use problems::{ConfigError, ConfigProblem};
 pub use revocation::{RevocationBackend, RevocationSettings};
 pub use server::ServerSettings;
@@ -74,6 +78,8 @@ pub struct Settings {
     pub users: UserRegistry,
     pub resources: ResourceRegistry,
     pub authorize: AuthorizeSettings,
+    pub device: DeviceSettings,
+    pub logout: LogoutSettings,
     pub client_assertions: ClientAssertionSettings,
     pub trusted_issuers: TrustedIssuerRegistry,
     pub tls: Option<TlsSettings>,
@@ -107,6 +113,7 @@ impl Settings {
             .access_token_ttl
             .max(self.tokens.id_token_ttl)
             .max(longest_client)
+            .max(Duration::from_secs(LOGOUT_TOKEN_TTL_SECS as u64))
             + Duration::from_secs(60);
         self.token_retention = self
             .access_retention
@@ -222,6 +229,8 @@ struct RawSettings {
     status_lists: status_lists::RawStatusLists,
     user_auth: credentials::RawUserAuth,
     authorize: authorize::RawAuthorize,
+    device: device::RawDevice,
+    logout: logout::RawLogout,
     client_assertions: client_assertions::RawClientAssertions,
     trusted_issuers: Vec<trusted_issuers::RawTrustedIssuer>,
     tls: Option<tls::RawTls>,
@@ -253,6 +262,8 @@ impl RawSettings {
             .client_assertions
             .validate(&mut problems.at("client_assertions"));
         let authorize = self.authorize.validate(&mut problems.at("authorize"));
+        let device = self.device.validate(&mut problems.at("device"));
+        let logout = self.logout.validate(&mut problems.at("logout"));
         let log = self.log.validate(&mut problems.at("log"));
         let revocation = self.revocation.validate(&mut problems.at("revocation"));
         let status_lists = self.status_lists.validate(&mut problems.at("status_lists"));
@@ -305,6 +316,8 @@ impl RawSettings {
                 users,
                 resources,
                 authorize,
+                device,
+                logout,
                 client_assertions,
                 trusted_issuers,
                 tls,

@@ -273,7 +273,9 @@ fn base_of(path: &str, fixtures: &Fixtures, extra: &str) -> Option<String> {
     Some(match path {
         "" => String::new(),
         "server" | "tokens" | "keys" | "client_auth" | "user_auth" | "authorize"
-        | "client_assertions" | "log" | "revocation" | "status_lists" => format!("[{path}]"),
+        | "client_assertions" | "device" | "logout" | "log" | "revocation" | "status_lists" => {
+            format!("[{path}]")
+        }
         "tls" => "[tls]\ncert_file = \"tls.pem\"\nkey_file = \"tls.key\"".to_owned(),
         "clients" => format!("[[clients]]\n{client}"),
         "clients.access_token_encryption" => {

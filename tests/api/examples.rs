@@ -85,7 +85,7 @@ async fn the_complete_example_serves_what_it_configures() {
         started["routes"],
         "/token /token/introspect /api/v1.1/oauth/token /api/v1.1/oauth/revoke"
     );
-    assert_eq!(started["clients"], 14);
+    assert_eq!(started["clients"], 15);
     assert_eq!(started["users"], 2);
     assert_eq!(started["providers"], 5);
 
@@ -110,6 +110,21 @@ async fn the_complete_example_serves_what_it_configures() {
     assert_eq!(
         enveloped.json["data"]["scope"],
         "reports:read reports:write"
+    );
+    // The command-line tool starts the device flow as a public client.
+    let device = post_form(
+        &client,
+        &server.url("/oauth2/device_authorization"),
+        None,
+        &[("client_id", "reports-cli"), ("scope", "openid reports:read")],
+    )
+    .await;
+    assert_eq!(device.status, 200, "{}", device.json);
+    assert_eq!(device.json["expires_in"], 600);
+    assert_eq!(device.json["interval"], 5);
+    assert_eq!(
+        device.json["verification_uri"],
+        "https://id.example.com/oauth2/device"
     );
     assert!(server.stop().success());
 }

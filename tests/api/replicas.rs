@@ -11,12 +11,12 @@ use tessera::jose::SigningAlg;
 
 /// A redis-server of the test's own, on a free loopback port, persisting to an append-only
 /// file so a restart keeps its data.
-struct Redis {
+pub struct Redis {
     child: Child,
 }
 
 impl Redis {
-    fn start(dir: &Path, port: u16) -> Redis {
+    pub fn start(dir: &Path, port: u16) -> Redis {
         let binary = ["/usr/bin/redis-server", "/usr/local/bin/redis-server"]
             .into_iter()
             .find(|path| Path::new(path).exists())
@@ -44,7 +44,7 @@ impl Redis {
         Redis { child }
     }
 
-    fn stop(mut self) {
+    pub fn stop(mut self) {
         // SAFETY: kill(2) on our own child.
         unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
         self.child.wait().unwrap();

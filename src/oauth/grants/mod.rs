@@ -5,6 +5,7 @@
 
 mod authorization_code;
 mod client_credentials;
+mod device_code;
 mod jwt_bearer;
 mod password;
 mod provider;
@@ -82,6 +83,9 @@ pub async fn issue(
         GrantType::TokenExchange => {
             token_exchange::grant(issuer, revocations, client, params).await
         }
+        GrantType::DeviceCode => {
+            device_code::grant(issuer, users, revocations, client, params).await
+        }
     }
 }
 
@@ -95,6 +99,8 @@ pub struct UserGrant<'a> {
     pub nonce: Option<&'a str>,
     /// The refresh token family this grant continues (a new one when `None`).
     pub family: Option<String>,
+    /// The browser session the grant came from (`sid` of its ID tokens).
+    pub sid: Option<String>,
     /// The certificate a mutual-TLS client's tokens are bound to.
     pub binding: Option<&'a str>,
     /// The access token's status-list entry, set aside when the code was made.
@@ -132,6 +138,7 @@ pub async fn issue_user_tokens(
             &grant.scopes,
             grant.auth_time,
             grant.nonce,
+            grant.sid.as_deref(),
             &access_token.token,
         )?)
     } else {
@@ -149,6 +156,7 @@ pub async fn issue_user_tokens(
             exp: issuer.now + settings.tokens.refresh_token_ttl.as_secs() as i64,
             jti: random_id(),
             fid: grant.family.unwrap_or_else(random_id),
+            sid: grant.sid.clone(),
             at_status: Some(access_token.status),
         })?)
     } else {

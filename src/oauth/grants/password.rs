@@ -52,6 +52,7 @@ pub async fn grant(
             auth_time: issuer.now,
             nonce: None,
             family: None,
+            sid: None,
             binding: client.binding.as_deref(),
             status: None,
         },

@@ -60,6 +60,7 @@ pub async fn grant(
             auth_time: claims.auth_time,
             nonce: None,
             family: Some(claims.fid),
+            sid: claims.sid,
             binding: client.binding.as_deref(),
             status: None,
         },

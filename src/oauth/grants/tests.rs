@@ -138,6 +138,7 @@ async fn a_refresh_token_works_once_and_its_reuse_revokes_the_family() {
             auth_time: NOW,
             nonce: None,
             family: None,
+            sid: None,
             binding: None,
             status: None,
         },

@@ -224,8 +224,12 @@ async fn token_decode_shows_header_and_claims_without_checking() {
 #[tokio::test]
 async fn token_mint_signs_offline_with_the_configured_keys_and_the_issuer_rules() {
     let dir = Arc::new(tempfile::TempDir::new().unwrap());
-    // The server makes the keys folder; the command signs with the same keys.
-    let app = spawn_in(dir.clone(), &TestConfig::new()).await;
+    // The server makes the keys folder; the command signs with the same keys. The issuer is
+    // where it listens, so the minted token's status list is fetched from the server.
+    let port = free_port();
+    let mut settings = TestConfig::new().issuer(&format!("http://127.0.0.1:{port}"));
+    settings.listen = format!("127.0.0.1:{port}");
+    let app = spawn_in(dir.clone(), &settings).await;
     let config = dir.path().join("tessera.toml");
     let minted = token_command(
         &config,
@@ -260,6 +264,43 @@ async fn token_mint_signs_offline_with_the_configured_keys_and_the_issuer_rules(
         claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(),
         900
     );
+
+    // With the memory backend its status entry is in a list no server has given out: the
+    // running server serves that list with the bit unset, so the token reads as valid, and
+    // revoking it there sets the bit.
+    let verified = token_command(
+        &config,
+        &["verify", "--audience", "https://audit.internal", &token],
+        None,
+    )
+    .await;
+    let (uri, idx) = status_of(&token);
+    assert_eq!(verified.status.code(), Some(0), "{}", stdout(&verified));
+    assert!(
+        stdout(&verified).contains(&format!("  status     valid (index {idx} of {uri})")),
+        "{}",
+        stdout(&verified)
+    );
+    let revoked = app
+        .revoke(("reports", REPORTS_SECRET), &[("token", &token)])
+        .await;
+    assert_eq!(revoked.status, 200, "{}", revoked.json);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let output = token_command(
+            &config,
+            &["verify", "--audience", "https://audit.internal", &token],
+            None,
+        )
+        .await;
+        if stdout(&output).trim() == "invalid: the token has been revoked" {
+            break;
+        }
+        // A list is rendered again at most once a second.
+        assert!(std::time::Instant::now() < deadline, "{}", stdout(&output));
+        app.clock.advance(std::time::Duration::from_secs(1));
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
 
     // A user token carries the user's claims, and the running server takes it at userinfo.
     let user = token_command(

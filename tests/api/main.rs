@@ -18,6 +18,7 @@ mod logout;
 mod mtls;
 mod openapi;
 mod provider;
+mod readme;
 mod reload;
 mod replicas;
 mod resource_server;

@@ -96,7 +96,7 @@ impl Application {
             address = %format!("http://{}:{port}", settings.listen.ip()),
             issuer = %settings.issuer,
             tls = %tls_address,
-            revocation = %settings.revocation.backend.describe(),
+            revocation = %state.revocations.describe(),
             routes = %routes.join(" "),
             clients = settings.clients.len(),
             users = settings.users.len(),

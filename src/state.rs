@@ -16,6 +16,7 @@ use crate::oauth::endpoints::device::DeviceHandles;
 use crate::oauth::endpoints::logout::LogoutHandles;
 use crate::oauth::endpoints::status_list::RenderedLists;
 use crate::oauth::grants::GrantHandles;
+use crate::oauth::hash_pool::HashPool;
 use crate::oauth::issuer::Issuer;
 use crate::revocation::Revocations;
 use crate::settings::{ConfigError, Settings};
@@ -43,16 +44,27 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(settings: Settings, keys: KeyRing, clock: Arc<dyn Clock>) -> Result<Self, String> {
+        // One argon2 pool for client secrets and user passwords: one bound on its memory.
+        let hashes = HashPool::new(&settings.server);
+        let revocations = Revocations::new(&settings.revocation, settings.status_list_layout())?;
         Ok(Self {
-            revocations: Revocations::new(&settings.revocation, settings.status_list_layout())?,
+            credentials: CredentialVerifier::for_clients(
+                &settings.client_auth,
+                hashes.clone(),
+                revocations.shared_counters("client"),
+            ),
+            user_credentials: CredentialVerifier::for_users(
+                &settings.user_auth,
+                hashes,
+                revocations.shared_counters("user"),
+            ),
+            revocations,
             status_lists: RenderedLists::default(),
             http: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .map_err(|err| format!("the HTTP client: {err}"))?,
             client_ca: None,
-            credentials: CredentialVerifier::new(&settings.client_auth),
-            user_credentials: CredentialVerifier::new(&settings.user_auth),
             keys: ArcSwap::from_pointee(keys),
             metrics: Metrics::new(),
             settings: ArcSwap::from_pointee(settings),

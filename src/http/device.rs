@@ -27,7 +27,7 @@ pub async fn authorization(
         &issuer,
         &state.revocations,
         &params,
-        client_proof(&req),
+        client_proof(&req, &issuer.settings.server.trusted_proxies),
     )
     .await?;
     Ok(no_store(HttpResponse::Ok()).json(response))

@@ -8,6 +8,7 @@ mod device;
 mod discovery;
 mod error;
 mod extract;
+mod forwarded;
 mod health;
 mod introspect;
 mod jwks;

@@ -259,7 +259,7 @@ impl BrowserPost {
             params: crate::oauth::params::Params::from_form(&body)?,
             csrf,
             session,
-            peer: req.peer_addr().map(|addr| addr.ip()),
+            peer: super::forwarded::client_address(req, &state.settings().server.trusted_proxies),
         })
     }
 }

@@ -26,8 +26,8 @@ pub(super) async fn serve_route(
 ) -> Result<HttpResponse, OAuthError> {
     let body = read_body(req, payload, state.settings().server.max_body_bytes).await?;
     let params = params(req, &body, route)?;
-    let proof = client_proof(req);
     let issuer = state.issuer();
+    let proof = client_proof(req, &issuer.settings.server.trusted_proxies);
     let authenticator = state.client_authenticator(&issuer);
     let grants = state.grant_handles(&issuer, proof.peer);
     let options = TokenOptions {

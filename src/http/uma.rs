@@ -18,7 +18,13 @@ pub async fn serve(
     let body = read_body(&req, payload, state.settings().server.max_body_bytes).await?;
     let issuer = state.issuer();
     let authenticator = state.client_authenticator(&issuer);
-    let ticket = permission(&authenticator, &issuer, &body, client_proof(&req)).await?;
+    let ticket = permission(
+        &authenticator,
+        &issuer,
+        &body,
+        client_proof(&req, &issuer.settings.server.trusted_proxies),
+    )
+    .await?;
     Ok(no_store(HttpResponse::build(StatusCode::CREATED)).json(json!({ "ticket": ticket })))
 }
 

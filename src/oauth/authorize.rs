@@ -472,10 +472,12 @@ impl AuthorizationRequest {
         ScopeSet::parse(&self.scope).unwrap_or_default()
     }
 
-    /// Whether a session that began at `auth_time` is recent enough for `max_age`.
+    /// Whether a session that began at `auth_time` is recent enough for `max_age`. Times are
+    /// whole seconds, so a session made this very second is 0 seconds old: `max_age=0` must
+    /// still ask for the password (OIDC Core 3.1.2.1: it means the same as `prompt=login`).
     pub fn accepts_auth_time(&self, auth_time: UnixTime, now: UnixTime) -> bool {
         self.max_age
-            .is_none_or(|max_age| now - auth_time <= max_age)
+            .is_none_or(|max_age| max_age > 0 && now - auth_time <= max_age)
     }
 
     /// The redirect carrying `pairs`, plus `state` and `iss` (RFC 9207).

@@ -16,6 +16,7 @@ pub mod endpoints;
 pub mod error;
 pub mod foreign_jwt;
 pub mod grants;
+pub mod hash_pool;
 pub mod inspect;
 pub mod issuer;
 pub mod mint;

@@ -1,41 +1,9 @@
+use super::SecretHash;
 use crate::jose::AssertionAlg;
 use crate::oauth::types::{AuthMethod, GrantType, ScopeSet};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
-
-/// An argon2id PHC string, checked at load time: a client secret's or a user password's.
-#[derive(Clone, PartialEq, Eq)]
-pub struct SecretHash(String);
-
-impl SecretHash {
-    /// `made_by` is the command that makes such a hash, named when `phc` is not one at all.
-    pub fn parse(phc: &str, made_by: &str) -> Result<SecretHash, String> {
-        let hash = argon2::PasswordHash::new(phc)
-            .map_err(|err| format!("not a PHC string ({err}); make one with `{made_by}`"))?;
-        if hash.algorithm.as_str() != "argon2id" {
-            return Err(format!(
-                "the hash algorithm must be argon2id, not {}",
-                hash.algorithm
-            ));
-        }
-        if hash.hash.is_none() {
-            return Err("the PHC string has no hash".to_owned());
-        }
-        Ok(SecretHash(phc.to_owned()))
-    }
-
-    pub fn as_phc(&self) -> &str {
-        &self.0
-    }
-}
-
-// Never print a hash: it is an offline brute-force target.
-impl std::fmt::Debug for SecretHash {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("SecretHash(..)")
-    }
-}
 
 /// The public keys a client, a trusted issuer or a provider signs with: a set from `jwks` or
 /// `jwks_file` (parsed once at load), or its `jwks_uri` (fetched on first use, kept fresh);

@@ -40,7 +40,7 @@ pub use keys::KeySettings;
 pub use log::{LogFormat, LogSettings};
 pub use logout::{LogoutSettings, LOGOUT_TOKEN_TTL_SECS};
 pub use problems::{ConfigError, ConfigProblem};
-pub use revocation::{RevocationBackend, RevocationSettings};
+pub use revocation::{RedisTarget, RevocationBackend, RevocationSettings};
 pub use server::ServerSettings;
 pub use status_lists::StatusListSettings;
 pub use tls::TlsSettings;
@@ -265,7 +265,9 @@ impl RawSettings {
         let device = self.device.validate(&mut problems.at("device"));
         let logout = self.logout.validate(&mut problems.at("logout"));
         let log = self.log.validate(&mut problems.at("log"));
-        let revocation = self.revocation.validate(&mut problems.at("revocation"));
+        let revocation = self
+            .revocation
+            .validate(&mut problems.at("revocation"), base_dir);
         let status_lists = self.status_lists.validate(&mut problems.at("status_lists"));
         let tls = self
             .tls

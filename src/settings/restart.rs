@@ -10,6 +10,19 @@ impl Settings {
         let checks = [
             ("listen", self.listen != next.listen),
             ("server.workers", self.server.workers != next.server.workers),
+            // The argon2 pool's workers, queue and wait are fixed when it is made.
+            (
+                "server.argon2_workers",
+                self.server.argon2_workers != next.server.argon2_workers,
+            ),
+            (
+                "server.argon2_queue",
+                self.server.argon2_queue != next.server.argon2_queue,
+            ),
+            (
+                "server.argon2_wait",
+                self.server.argon2_wait != next.server.argon2_wait,
+            ),
             // The TLS listener, its certificate and its client CA were loaded when it was bound.
             ("tls", self.tls != next.tls),
             // The store and its connection are made once.

@@ -2,8 +2,8 @@
 //! page (code, sign-in, consent), polling with every answer it can get, the tokens exactly once,
 //! the throttle on guessed user codes, and two replicas sharing the pending state in Redis.
 
+use crate::harness::Redis;
 use crate::harness::*;
-use crate::replicas::Redis;
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -34,7 +34,15 @@ fn every_example_configuration_passes_config_check() {
         .iter()
         .map(|file| file.file_name().unwrap().to_string_lossy().into_owned())
         .collect();
-    assert_eq!(names, ["complete.toml", "minimal.toml", "replicas.toml"]);
+    assert_eq!(
+        names,
+        [
+            "complete.toml",
+            "minimal.toml",
+            "replicas-cluster.toml",
+            "replicas.toml"
+        ]
+    );
     for file in files {
         // Keys of their own, so that what a developer's keys/ holds does not matter.
         let keys = tempfile::TempDir::new().unwrap();
@@ -116,7 +124,10 @@ async fn the_complete_example_serves_what_it_configures() {
         &client,
         &server.url("/oauth2/device_authorization"),
         None,
-        &[("client_id", "reports-cli"), ("scope", "openid reports:read")],
+        &[
+            ("client_id", "reports-cli"),
+            ("scope", "openid reports:read"),
+        ],
     )
     .await;
     assert_eq!(device.status, 200, "{}", device.json);

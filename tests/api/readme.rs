@@ -26,11 +26,16 @@ fn blocks_of(readme: &str, section: &str) -> Vec<(String, String)> {
 
 #[test]
 fn the_readme_stays_a_newcomers_page() {
-    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
-        .unwrap();
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
     let lines = readme.lines().count();
     assert!(lines <= 250, "README.md has {lines} lines");
-    for section in ["Standards", "Quick start", "Try it with curl", "Documentation"] {
+    for section in [
+        "Standards",
+        "Quick start",
+        "Try it with curl",
+        "Documentation",
+    ] {
         assert!(readme.contains(&format!("\n## {section}\n")), "{section}");
     }
     let commands: Vec<String> = blocks_of(&readme, "Quick start")
@@ -139,7 +144,10 @@ async fn the_readme_curl_session_runs_as_printed_against_the_shipped_config() {
     for claim in ["sub", "aud", "client_id", "scope"] {
         assert_eq!(claims[claim], example[claim], "{claim}");
     }
-    assert_eq!(claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(), 900);
+    assert_eq!(
+        claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(),
+        900
+    );
     assert!(claims["status"]["status_list"]["uri"]
         .as_str()
         .unwrap()
@@ -150,11 +158,7 @@ async fn the_readme_curl_session_runs_as_printed_against_the_shipped_config() {
     let decoded = decoded.next().unwrap().unwrap();
     assert_eq!(decoded["header"]["typ"], "at+jwt");
     assert_eq!(decoded["claims"], claims);
-    assert!(
-        block(2).contains("\nvalid access token\n"),
-        "{}",
-        block(2)
-    );
+    assert!(block(2).contains("\nvalid access token\n"), "{}", block(2));
 
     // The JWK Set names the token's key; the metadata is this issuer's.
     let mut published = serde_json::Deserializer::from_str(block(3)).into_iter::<Value>();

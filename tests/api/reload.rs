@@ -113,12 +113,16 @@ async fn a_reload_swaps_clients_secrets_and_routes_and_refuses_what_it_cannot_ap
     );
 
     // A change that needs a restart is refused whole: the client it also removes stays.
-    let mut moved = TestConfig::new().raw("revocation.capacity", 5);
+    let mut moved = TestConfig::new()
+        .raw("revocation.capacity", 5)
+        .raw("server.argon2_workers", 7);
     moved.listen = "127.0.0.1:1".to_owned();
     moved.write_in(dir.path());
     let err = reload(&app, &path).unwrap_err();
     match &err {
-        ReloadError::NeedsRestart(keys) => assert_eq!(keys, &["listen", "revocation"]),
+        ReloadError::NeedsRestart(keys) => {
+            assert_eq!(keys, &["listen", "server.argon2_workers", "revocation"])
+        }
         other => panic!("{other}"),
     }
     assert_eq!(app.get("/v2/token").await.status, 405, "the route stays");
@@ -215,10 +219,9 @@ async fn a_sign_in_client_without_an_audience_gets_tokens_for_the_userinfo_endpo
         .parse_in(Path::new("."))
         .unwrap_err();
     assert!(
-        err.problems
-            .iter()
-            .any(|problem| problem.path
-                == format!("clients[{}].audience", standard_clients().len())),
+        err.problems.iter().any(
+            |problem| problem.path == format!("clients[{}].audience", standard_clients().len())
+        ),
         "{err:?}"
     );
 }

@@ -9,7 +9,7 @@ mod mtls;
 pub use assertion::JWT_BEARER_CLIENT_ASSERTION;
 pub use mtls::{certificate_thumbprint, PeerCertificates};
 
-use super::credentials::{CredentialVerifier, Verdict};
+use super::credentials::{overloaded, CredentialVerifier, Verdict};
 use super::error::{Challenge, OAuthError};
 use super::params::{form_decode, Params};
 use super::types::AuthMethod;
@@ -273,13 +273,13 @@ impl ClientAuthenticator<'_> {
         let (verdict, path) = self
             .secrets
             .verify(&subject, hash, secret, proof.peer, self.now)
-            .await
-            .map_err(|_| OAuthError::server_error("the server is shutting down"))?;
+            .await;
         self.metrics.record_client_auth(path);
         match (verdict, client) {
             (Verdict::Valid, Some(client)) => {
                 Ok(AuthenticatedClient::by(Arc::clone(client), method))
             }
+            (Verdict::Overloaded { retry_after }, _) => Err(overloaded(retry_after)),
             (Verdict::Throttled { retry_after }, _) => Err(refused(
                 OAuthError::invalid_client("too many failed client authentications; retry later")
                     .throttled(retry_after),

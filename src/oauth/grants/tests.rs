@@ -7,6 +7,7 @@ use crate::keys::KeyRing;
 use crate::oauth::client_auth::AuthenticatedClient;
 use crate::oauth::credentials::{hash_secret, CredentialVerifier};
 use crate::oauth::error::ErrorCode;
+use crate::oauth::hash_pool::HashPool;
 use crate::oauth::issuer::Issuer;
 use crate::oauth::params::Params;
 use crate::oauth::tokens::{AccessTokenClaims, Reading};
@@ -45,7 +46,11 @@ impl Fixture {
         Self {
             revocations: Revocations::new(&settings.revocation, settings.status_list_layout())
                 .unwrap(),
-            passwords: CredentialVerifier::new(&settings.user_auth),
+            passwords: CredentialVerifier::for_users(
+                &settings.user_auth,
+                HashPool::new(&settings.server),
+                None,
+            ),
             http: reqwest::Client::new(),
             keys: Arc::new(KeyRing::in_memory(SigningAlg::ES256, NOW).unwrap()),
             settings: Arc::new(settings),

@@ -19,8 +19,8 @@ pub struct ServerProcess {
     pub address: String,
     /// The "listening" event: what the server says is on.
     pub started: serde_json::Value,
-    /// Every JSON log event after it, as it arrives.
-    pub log: std::sync::Arc<std::sync::Mutex<Vec<serde_json::Value>>>,
+    /// Every line it logged so far.
+    logs: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl ServerProcess {
@@ -42,6 +42,7 @@ impl ServerProcess {
             .spawn()
             .unwrap();
         let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        let logs = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
         let started = loop {
             let line = lines
                 .next()
@@ -49,55 +50,61 @@ impl ServerProcess {
                 .unwrap();
             assert!(!line.contains(REPORTS_SECRET) && !line.contains(OTHER_SECRET));
             let event: serde_json::Value = serde_json::from_str(&line).unwrap();
+            logs.lock().unwrap().push(line);
             if event["message"] == "listening" {
                 break event;
             }
         };
         let address = started["address"].as_str().unwrap().to_owned();
         // Keep draining the log so the server never blocks on a full pipe.
-        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-        let kept = log.clone();
+        let kept = logs.clone();
         std::thread::spawn(move || {
             for line in lines.map_while(Result::ok) {
-                if let Ok(event) = serde_json::from_str(&line) {
-                    kept.lock().unwrap().push(event);
-                }
+                kept.lock().unwrap().push(line);
             }
         });
         ServerProcess {
             child,
             address,
             started,
-            log,
+            logs,
         }
     }
 
-    /// Waits up to 10 seconds for a log event whose message contains `text`, and returns it.
-    pub fn wait_for_log(&self, text: &str) -> serde_json::Value {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    /// The log lines (JSON) so far.
+    pub fn logs(&self) -> Vec<serde_json::Value> {
+        self.logs
+            .lock()
+            .unwrap()
+            .iter()
+            .filter_map(|line| serde_json::from_str(line).ok())
+            .collect()
+    }
+
+    /// The first log event whose message contains `needle`, waiting up to `timeout` for it.
+    pub fn wait_for_log(&self, needle: &str, timeout: std::time::Duration) -> serde_json::Value {
+        let deadline = std::time::Instant::now() + timeout;
         loop {
-            let found = self
-                .log
-                .lock()
-                .unwrap()
-                .iter()
-                .find(|event| event["message"].as_str().is_some_and(|m| m.contains(text)))
-                .cloned();
+            let found = self.logs().into_iter().find(|event| {
+                event["message"]
+                    .as_str()
+                    .is_some_and(|message| message.contains(needle))
+            });
             if let Some(event) = found {
                 return event;
             }
             assert!(
                 std::time::Instant::now() < deadline,
-                "no log event with {text:?}"
+                "no log line with {needle:?} in {:#?}",
+                self.logs()
             );
-            std::thread::sleep(std::time::Duration::from_millis(20));
+            std::thread::sleep(std::time::Duration::from_millis(50));
         }
     }
 
-    /// Every log event so far must keep secrets out.
+    /// Every line logged so far keeps secrets out.
     pub fn assert_log_has_no_secret(&self) {
-        for event in self.log.lock().unwrap().iter() {
-            let line = event.to_string();
+        for line in self.logs.lock().unwrap().iter() {
             assert!(!line.contains(REPORTS_SECRET) && !line.contains(OTHER_SECRET));
         }
     }
@@ -116,6 +123,16 @@ impl ServerProcess {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
+    }
+}
+
+/// A test that fails midway leaves no server behind.
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
     }
 }
 

@@ -579,6 +579,12 @@ pub fn standard_clients() -> Vec<ClientConfig> {
             .grant_types(&[])
             .scopes(&["a"])
             .audience(&["https://a.internal"]),
+        ClientConfig::new("keyed")
+            .client_secret_hash(&tessera::oauth::credentials::hash_generated_secret(
+                KEYED_SECRET,
+            ))
+            .scopes(&["reports:read"])
+            .audience(&["https://reports.internal"]),
     ]
 }
 

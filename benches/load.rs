@@ -21,6 +21,8 @@ use tessera::startup::Application;
 
 #[path = "load/device_pool.rs"]
 mod device_pool;
+#[path = "support/dpop_proofs.rs"]
+mod dpop_proofs;
 
 const LOCAL_CLIENT_ID: &str = "bench";
 const LOCAL_CLIENT_SECRET: &str = "bench-secret-3a1f9c2e7b5d4f6a8c0e1b2d3f4a5b6c";
@@ -49,6 +51,8 @@ enum Shape {
     DevicePending,
     /// RFC 8628 polling of approved device codes, each request one not exchanged before.
     DeviceApproved,
+    /// client_secret_basic with a DPoP proof (ES256), each request a fresh proof.
+    DpopBasic,
 }
 
 #[derive(Clone, Copy)]
@@ -58,11 +62,16 @@ struct Scenario {
     shape: Shape,
 }
 
-const SCENARIOS: [Scenario; 12] = [
+const SCENARIOS: [Scenario; 13] = [
     Scenario {
         name: "client_credentials basic ES256",
         alg: "ES256",
         shape: Shape::BasicForm,
+    },
+    Scenario {
+        name: "client_credentials basic+DPoP ES256",
+        alg: "ES256",
+        shape: Shape::DpopBasic,
     },
     Scenario {
         name: "client_credentials json-post ES256",
@@ -190,6 +199,8 @@ enum Pool {
         count: usize,
         approved: bool,
     },
+    /// DPoP proofs (ES256) of one client key.
+    DpopProofs(usize),
 }
 
 /// In the server process: starts Tessera in this process and mints the scenario's pool.
@@ -229,6 +240,9 @@ signing_alg = "{alg}"
 level = "warn"
 [device]
 interval = "1s"
+[dpop]
+# The proofs are made before the run.
+iat_window = "10m"
 [[clients]]
 client_id = "{LOCAL_CLIENT_ID}"
 client_secret_hash = "{hash}"
@@ -282,6 +296,11 @@ claims = {{ email = "bench@example.com" }}
                     .clone();
                 let tokens: Vec<String> = match pool {
                     Pool::Empty => Vec::new(),
+                    Pool::DpopProofs(n) => dpop_proofs::proofs(
+                        n,
+                        "https://issuer.bench/oauth2/token",
+                        tessera::clock::Clock::now(&SystemClock),
+                    ),
                     Pool::AccessTokens(n) => {
                         let mut tokens = Vec::with_capacity(n);
                         for _ in 0..n {
@@ -292,7 +311,7 @@ claims = {{ email = "bench@example.com" }}
                                 audience: &client.audience,
                                 user: None,
                                 extra: None,
-                                cnf: None,
+                                cnf: &tessera::oauth::client_auth::Binding::None,
                                 not_after: None,
                                 status: None,
                             };
@@ -362,7 +381,7 @@ claims = {{ email = "bench@example.com" }}
                                 nonce: None,
                                 family: None,
                                 sid: None,
-                                binding: None,
+                                binding: &tessera::oauth::client_auth::Binding::None,
                                 status: None,
                             };
                             let issued = tessera::oauth::grants::issue_user_tokens(
@@ -435,6 +454,7 @@ fn pool_of(shape: Shape) -> Pool {
             count: 120_000,
             approved: true,
         },
+        Shape::DpopBasic => Pool::DpopProofs(150_000),
         _ => Pool::Empty,
     }
 }
@@ -510,6 +530,8 @@ struct Template {
     pool_prefix: &'static str,
     /// Success is a pending device's 400 (`authorization_pending`, `slow_down`), not a 200.
     poll_answers: bool,
+    /// A fresh DPoP proof in each request's `DPoP` header.
+    proofs: Option<Arc<TokenPool>>,
 }
 
 impl Template {
@@ -539,6 +561,7 @@ impl Template {
                 pool: None,
                 pool_prefix: "",
                 poll_answers: false,
+                proofs: None,
             },
             Shape::Revoke => Template {
                 host: target.host.clone(),
@@ -549,6 +572,7 @@ impl Template {
                 pool: target.pool.clone(),
                 pool_prefix: "token=",
                 poll_answers: false,
+                proofs: None,
             },
             Shape::Refresh => Template {
                 host: target.host.clone(),
@@ -559,6 +583,7 @@ impl Template {
                 pool: target.pool.clone(),
                 pool_prefix: "grant_type=refresh_token&client_id=bench-public&refresh_token=",
                 poll_answers: false,
+                proofs: None,
             },
             Shape::DevicePending | Shape::DeviceApproved => Template {
                 host: target.host.clone(),
@@ -569,6 +594,7 @@ impl Template {
                 pool: target.pool.clone(),
                 pool_prefix: "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Adevice_code&client_id=bench-public&device_code=",
                 poll_answers: matches!(shape, Shape::DevicePending),
+                proofs: None,
             },
             Shape::PrivateKeyJwt | Shape::EncryptedAssertion => Template {
                 host: target.host.clone(),
@@ -579,6 +605,7 @@ impl Template {
                 pool: target.pool.clone(),
                 pool_prefix: "grant_type=client_credentials&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&client_assertion=",
                 poll_answers: false,
+                proofs: None,
             },
             Shape::EncryptedAccess => Template {
                 host: target.host.clone(),
@@ -589,6 +616,11 @@ impl Template {
                 pool: None,
                 pool_prefix: "",
                 poll_answers: false,
+                proofs: None,
+            },
+            Shape::DpopBasic => Template {
+                proofs: target.pool.clone(),
+                ..Template::new(target, Shape::BasicForm)
             },
             Shape::BasicForm => Template {
                 host: target.host.clone(),
@@ -606,6 +638,7 @@ impl Template {
                 pool: None,
                 pool_prefix: "",
                 poll_answers: false,
+                proofs: None,
             },
             Shape::PostJson => Template {
                 host: target.host.clone(),
@@ -623,6 +656,7 @@ impl Template {
                 pool: None,
                 pool_prefix: "",
                 poll_answers: false,
+                proofs: None,
             },
         }
     }
@@ -633,6 +667,9 @@ impl Template {
             .header(CONTENT_TYPE, self.content_type);
         if let Some(authorization) = &self.authorization {
             request = request.header(AUTHORIZATION, authorization.as_str());
+        }
+        if let Some(proofs) = &self.proofs {
+            request = request.header("DPoP", proofs.take());
         }
         let body = match &self.pool {
             Some(pool) => Bytes::from(format!("{}{}", self.pool_prefix, pool.take())),
@@ -833,6 +870,7 @@ fn run(scenario: Scenario, target: &Target, connections: usize, seconds: u64) {
                     | Shape::PrivateKeyJwt
                     | Shape::EncryptedAssertion
                     | Shape::DeviceApproved
+                    | Shape::DpopBasic
             )
         })
         .map(|pool| format!(", {} with a spent token", pool.repeats()))

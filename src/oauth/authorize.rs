@@ -71,6 +71,9 @@ pub struct AuthorizationRequest {
     pub code_challenge_method: Option<ChallengeMethod>,
     pub prompt: Prompt,
     pub max_age: Option<i64>,
+    /// RFC 9449 10: the thumbprint of the DPoP key the code will be bound to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dpop_jkt: Option<String>,
     /// Binds the form to the browser's CSRF cookie.
     pub csrf: String,
     /// Tells one rendered form from another (consent forms answer once).
@@ -192,6 +195,9 @@ pub struct CodeClaims {
     /// The refresh-token family of the client in that session (else the code's `jti`).
     #[serde(default)]
     pub fid: Option<String>,
+    /// RFC 9449 10: the code is exchanged only with a DPoP proof by this key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dpop_jkt: Option<String>,
 }
 
 impl CodeClaims {
@@ -233,6 +239,14 @@ impl OwnClaims for CodeClaims {
     fn exp(&self) -> UnixTime {
         self.exp
     }
+}
+
+/// A base64url SHA-256 digest: what an RFC 7638 thumbprint (`dpop_jkt`) looks like.
+fn is_sha256_thumbprint(value: &str) -> bool {
+    value.len() == 43
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// `code_verifier` / `code_challenge` syntax (RFC 7636 4.1): 43 to 128 unreserved characters.
@@ -409,6 +423,13 @@ pub fn validate(
             ));
         }
     }
+    let dpop_jkt = params.get("dpop_jkt");
+    if dpop_jkt.is_some_and(|jkt| !is_sha256_thumbprint(jkt)) {
+        return Err(redirect_error(
+            "invalid_request",
+            "the dpop_jkt parameter must be a JWK SHA-256 thumbprint (43 base64url characters)",
+        ));
+    }
     let max_age = match params.get("max_age") {
         None => None,
         Some(text) => Some(
@@ -430,6 +451,7 @@ pub fn validate(
         code_challenge_method,
         prompt,
         max_age,
+        dpop_jkt: dpop_jkt.map(str::to_owned),
         csrf,
         form_id: super::issuer::random_id(),
         signed_in: None,
@@ -456,6 +478,7 @@ impl AuthorizationRequest {
             code_challenge_method: None,
             prompt: Prompt::default(),
             max_age: None,
+            dpop_jkt: None,
             csrf: String::new(),
             form_id: String::new(),
             signed_in: None,
@@ -532,6 +555,7 @@ impl AuthorizationRequest {
                 status: Some(status),
                 sid: Some(session.sid.clone()),
                 fid: Some(session.fid.clone()),
+                dpop_jkt: self.dpop_jkt.clone(),
             },
         )
     }

@@ -2,6 +2,7 @@
 //! same rules as the token endpoint (a registered client, scopes and audiences it may have, the
 //! user's claims for a user token), signed and, where configured, encrypted by the `Issuer`.
 
+use super::client_auth::Binding;
 use super::error::OAuthError;
 use super::grants::{requested_audience, requested_scopes};
 use super::issuer::{AccessToken, AccessTokenSpec, Issuer};
@@ -57,7 +58,7 @@ pub async fn mint(
         audience: &audience,
         user: user.map(|user| (user.as_ref(), issuer.now)),
         extra: None,
-        cnf: None,
+        cnf: &Binding::None,
         not_after: None,
         status: None,
     };

@@ -12,6 +12,7 @@ pub mod browser;
 pub mod client_auth;
 pub mod credentials;
 pub mod device;
+pub mod dpop;
 pub mod endpoints;
 pub mod error;
 pub mod foreign_jwt;

@@ -92,6 +92,9 @@ impl TokenKind {
     }
 }
 
+/// The `typ` of a DPoP proof (RFC 9449 4.2): a JWT clients sign, never the issuer.
+pub const DPOP_PROOF_TYP: &str = "dpop+jwt";
+
 /// What an id that may be used only once belongs to; the replay store keeps each namespace apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ReplayKind {
@@ -109,6 +112,9 @@ pub enum ReplayKind {
     DeviceCode,
     /// An answered logout confirmation form.
     LogoutForm,
+    /// A DPoP proof (`jkt:jti`: its key's thumbprint and its id, so one client's ids never
+    /// collide with another's).
+    DpopProof,
 }
 
 impl ReplayKind {
@@ -123,6 +129,7 @@ impl ReplayKind {
             ReplayKind::JwtBearer => "jwt-bearer",
             ReplayKind::DeviceCode => "device-code",
             ReplayKind::LogoutForm => "logout-form",
+            ReplayKind::DpopProof => "dpop",
         }
     }
 }

@@ -5,6 +5,7 @@
 //! token's family on the denylist). Revoking is here too, so every path that revokes (reuse of a
 //! spent token, reuse of a code, RFC 7009) does it the same way.
 
+use super::client_auth::Binding;
 use super::issuer::{Issuer, RefreshClaims};
 use super::token_kind::{Protection, TokenKind};
 use crate::clock::UnixTime;
@@ -248,12 +249,21 @@ pub struct StatusListClaim {
 }
 
 impl AccessTokenClaims {
-    /// The certificate thumbprint the token is bound to (RFC 8705 3.1), if any.
-    pub fn certificate_thumbprint(&self) -> Option<&str> {
-        self.other
-            .get("cnf")
-            .and_then(|cnf| cnf.get("x5t#S256"))
-            .and_then(Value::as_str)
+    /// What the token is bound to: a certificate (RFC 8705 3.1), a DPoP key (RFC 9449 6.1), or
+    /// nothing.
+    pub fn binding(&self) -> Binding {
+        let member = |name: &str| {
+            self.other
+                .get("cnf")
+                .and_then(|cnf| cnf.get(name))
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        };
+        match (member("jkt"), member("x5t#S256")) {
+            (Some(jkt), _) => Binding::Dpop(jkt),
+            (None, Some(x5t)) => Binding::Certificate(x5t),
+            (None, None) => Binding::None,
+        }
     }
 }
 

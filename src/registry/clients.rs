@@ -72,6 +72,8 @@ pub struct Client {
     /// `tls_client_auth`: the certificate subject DN, or a DNS SAN, that names this client.
     pub tls_subject_dn: Option<String>,
     pub tls_san_dns: Option<String>,
+    /// RFC 9449 5.2: every token request of this client must carry a DPoP proof.
+    pub dpop_bound_access_tokens: bool,
 }
 
 impl Client {
@@ -101,6 +103,7 @@ impl Client {
             require_encrypted_assertion: false,
             tls_subject_dn: None,
             tls_san_dns: None,
+            dpop_bound_access_tokens: false,
         }
     }
 

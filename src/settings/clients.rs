@@ -43,6 +43,7 @@ pub(super) struct RawClient {
     require_encrypted_assertion: bool,
     tls_client_auth_subject_dn: Option<String>,
     tls_client_auth_san_dns: Option<String>,
+    dpop_bound_access_tokens: bool,
 }
 
 /// Every client, ids unique; `tls` is the `[tls]` section when the file has one, `tls_settings`
@@ -176,6 +177,7 @@ impl RawClient {
             require_encrypted_assertion: self.require_encrypted_assertion,
             tls_subject_dn: self.tls_client_auth_subject_dn.clone(),
             tls_san_dns: self.tls_client_auth_san_dns.clone(),
+            dpop_bound_access_tokens: self.dpop_bound_access_tokens,
         })
     }
 

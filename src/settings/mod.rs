@@ -10,6 +10,7 @@ mod client_assertions;
 mod clients;
 mod credentials;
 mod device;
+mod dpop;
 mod encryption;
 mod env;
 mod keys;
@@ -35,6 +36,7 @@ pub use authorize::AuthorizeSettings;
 pub use client_assertions::ClientAssertionSettings;
 pub use credentials::CredentialSettings;
 pub use device::DeviceSettings;
+pub use dpop::DpopSettings;
 pub use env::ENV_PREFIX;
 pub use keys::KeySettings;
 pub use log::{LogFormat, LogSettings};
@@ -74,6 +76,8 @@ pub struct Settings {
     pub log: LogSettings,
     pub revocation: RevocationSettings,
     pub status_lists: StatusListSettings,
+    /// DPoP proofs (RFC 9449).
+    pub dpop: DpopSettings,
     pub clients: ClientRegistry,
     pub users: UserRegistry,
     pub resources: ResourceRegistry,
@@ -139,6 +143,15 @@ impl Settings {
     /// The token endpoint URL (an accepted assertion audience, and in discovery).
     pub fn endpoint(&self, path: &str) -> String {
         format!("{}{path}", self.issuer)
+    }
+
+    /// The URL of `path` as a client addresses it: on the issuer's base, or on the mutual-TLS
+    /// listener's (`[tls] base_url`) for a request that came in there.
+    pub fn addressed_url(&self, via_tls: bool, path: &str) -> String {
+        match (&self.tls, via_tls) {
+            (Some(tls), true) => format!("{}{path}", tls.base_url),
+            _ => self.endpoint(path),
+        }
     }
 
     /// The configuration of an issuer at `issuer` with every default and nothing registered,
@@ -227,6 +240,7 @@ struct RawSettings {
     log: log::RawLog,
     revocation: revocation::RawRevocation,
     status_lists: status_lists::RawStatusLists,
+    dpop: dpop::RawDpop,
     user_auth: credentials::RawUserAuth,
     authorize: authorize::RawAuthorize,
     device: device::RawDevice,
@@ -269,6 +283,7 @@ impl RawSettings {
             .revocation
             .validate(&mut problems.at("revocation"), base_dir);
         let status_lists = self.status_lists.validate(&mut problems.at("status_lists"));
+        let dpop = self.dpop.validate(&mut problems.at("dpop"));
         let tls = self
             .tls
             .as_ref()
@@ -314,6 +329,7 @@ impl RawSettings {
                 log,
                 revocation,
                 status_lists,
+                dpop,
                 clients,
                 users,
                 resources,

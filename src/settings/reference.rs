@@ -273,7 +273,8 @@ fn base_of(path: &str, fixtures: &Fixtures, extra: &str) -> Option<String> {
     Some(match path {
         "" => String::new(),
         "server" | "tokens" | "keys" | "client_auth" | "user_auth" | "authorize"
-        | "client_assertions" | "device" | "logout" | "log" | "revocation" | "status_lists" => {
+        | "client_assertions" | "device" | "logout" | "dpop" | "log" | "revocation"
+        | "status_lists" => {
             format!("[{path}]")
         }
         "tls" => "[tls]\ncert_file = \"tls.pem\"\nkey_file = \"tls.key\"".to_owned(),

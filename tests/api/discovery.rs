@@ -48,6 +48,7 @@ async fn both_metadata_documents_list_exactly_what_is_supported() {
                 "prompt_values_supported": ["none", "login", "consent", "select_account"],
                 "authorization_response_iss_parameter_supported": true,
                 "id_token_signing_alg_values_supported": ["ES256"],
+                "dpop_signing_alg_values_supported": ["ES256", "ES384", "RS256", "PS256", "EdDSA"],
                 "claims_supported": [
                     "at_hash", "aud", "auth_time", "azp", "email", "email_verified", "exp", "groups",
                     "iat", "iss", "name", "nonce", "sid", "sub",

@@ -96,6 +96,13 @@ pub fn metadata(settings: &Settings) -> Value {
         "authorization_response_iss_parameter_supported": true,
         "id_token_signing_alg_values_supported": [settings.tokens.signing_alg.as_str()],
         "claims_supported": claims,
+        // RFC 9449 5.1: the algorithms a DPoP proof may use.
+        "dpop_signing_alg_values_supported": settings
+            .dpop
+            .signing_algs
+            .iter()
+            .map(|alg| alg.as_str())
+            .collect::<Vec<_>>(),
         "scopes_supported": scopes,
         "subject_types_supported": ["public"],
     });

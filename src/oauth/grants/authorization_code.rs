@@ -5,6 +5,7 @@
 use super::{issue_user_tokens, requested_audience, UserGrant};
 use crate::oauth::authorize::{is_pkce_value, is_well_formed_redirect, pkce_matches, CodeClaims};
 use crate::oauth::client_auth::AuthenticatedClient;
+use crate::oauth::dpop::require_key;
 use crate::oauth::error::{ErrorCode, OAuthError};
 use crate::oauth::issuer::{Issuer, TokenResponse};
 use crate::oauth::params::Params;
@@ -66,6 +67,10 @@ pub async fn grant(
         }
         _ => {}
     }
+    // RFC 9449 10: a code bound at the authorization endpoint (`dpop_jkt`) needs that key.
+    if let Some(jkt) = &claims.dpop_jkt {
+        require_key(&client.binding, jkt, "authorization code")?;
+    }
     if !revocations
         .first_use(ReplayKind::Code, &claims.jti, claims.exp, issuer.now)
         .await?
@@ -94,7 +99,7 @@ pub async fn grant(
             nonce: claims.nonce.as_deref(),
             family: Some(claims.family().to_owned()),
             sid: claims.sid.clone(),
-            binding: client.binding.as_deref(),
+            binding: &client.binding,
             status: claims.status,
         },
     )

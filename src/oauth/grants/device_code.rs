@@ -104,7 +104,7 @@ pub async fn grant(
             nonce: None,
             family: Some(signed_in.fid),
             sid: Some(signed_in.sid),
-            binding: client.binding.as_deref(),
+            binding: &client.binding,
             status: None,
         },
     )

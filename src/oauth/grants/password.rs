@@ -53,7 +53,7 @@ pub async fn grant(
             nonce: None,
             family: None,
             sid: None,
-            binding: client.binding.as_deref(),
+            binding: &client.binding,
             status: None,
         },
     )

@@ -11,6 +11,7 @@
 //! - `forged`: tokens as an attacker makes them from real ones;
 //! - `example_api`: the verifier crate's `resource_server` example, started against the app;
 //! - `scripts`: the resource servers of docs/resource-servers.md, in Python and Node;
+//! - `dpop`: a DPoP client's keys and proofs, made by jwcrypto;
 //! - `stub`: a stub HTTP server for the parties Tessera calls;
 //! - `process`: `tessera serve` as a process of its own;
 //! - `redis`: redis-server processes: single, TLS, and a 3-node cluster.
@@ -18,6 +19,7 @@
 mod app;
 mod client;
 mod config;
+mod dpop;
 mod example_api;
 mod forged;
 mod jose;
@@ -32,6 +34,7 @@ mod stub;
 
 pub use app::*;
 pub use config::*;
+pub use dpop::*;
 pub use example_api::*;
 pub use forged::*;
 pub use jose::*;

@@ -64,9 +64,16 @@ pub struct ClientConfig {
     pub backchannel_logout_uri: Option<String>,
     #[serde(skip_serializing_if = "is_default")]
     pub backchannel_logout_session_required: bool,
+    #[serde(skip_serializing_if = "is_default")]
+    pub dpop_bound_access_tokens: bool,
 }
 
 impl ClientConfig {
+    pub fn dpop_bound_access_tokens(mut self) -> Self {
+        self.dpop_bound_access_tokens = true;
+        self
+    }
+
     pub fn new(client_id: &str) -> ClientConfig {
         ClientConfig {
             client_id: client_id.to_owned(),

@@ -29,6 +29,7 @@ mod replicas;
 mod resource_server;
 mod resource_server_docs;
 mod revocation;
+mod secret_checks;
 mod token;
 mod token_command;
 mod uma;

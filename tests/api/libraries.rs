@@ -1,7 +1,7 @@
 //! The client libraries people already use, with their defaults, against the real server:
 //! authlib (Python) and openid-client (Node.js) authenticate with `private_key_jwt` and
-//! `client_secret_jwt` exactly as they do out of the box. Their scripts are in tests/clients/;
-//! .ci/run installs the packages they need.
+//! `client_secret_jwt` exactly as they do out of the box. Their scripts are in tests/interop/
+//! (with the DPoP client of tests/api/interop.rs); .ci/run installs the packages they need.
 
 use crate::harness::*;
 use serde_json::Value;
@@ -12,7 +12,7 @@ use tokio::process::Command;
 const HMAC_SECRET: &str = "a-shared-secret-of-at-least-32-bytes-0123456789";
 
 fn clients_dir() -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop")
 }
 
 /// Runs a client script and reads the one JSON line it prints (without blocking the server,

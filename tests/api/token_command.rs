@@ -34,6 +34,30 @@ fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
+/// Revokes `token` (the reports client's) at `app`, then runs `tessera token verify` on it
+/// (with `args`) until it answers that the token has been revoked, moving the clock a second
+/// at a time: a list is rendered again at most once a second.
+async fn revoke_and_see_it_refused(app: &TestApp, config: &Path, token: &str, args: &[&str]) {
+    let revoked = app
+        .revoke(("reports", REPORTS_SECRET), &[("token", token)])
+        .await;
+    assert_eq!(revoked.status, 200, "{}", revoked.json);
+    let mut verify = vec!["verify"];
+    verify.extend_from_slice(args);
+    verify.push(token);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let output = token_command(config, &verify, None).await;
+        if stdout(&output).trim() == "invalid: the token has been revoked" {
+            assert_eq!(output.status.code(), Some(1));
+            return;
+        }
+        assert!(std::time::Instant::now() < deadline, "{}", stdout(&output));
+        app.clock.advance(std::time::Duration::from_secs(1));
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
+
 /// A configuration file naming the test issuer, in its own folder.
 fn config_file(dir: &Path) -> std::path::PathBuf {
     TestConfig::new().write_in(dir)
@@ -148,22 +172,7 @@ async fn token_verify_checks_signature_type_audience_expiry_and_status_against_t
     }
 
     // Revoked: its status list bit says so.
-    let revoked = app
-        .revoke(("reports", REPORTS_SECRET), &[("token", &token)])
-        .await;
-    assert_eq!(revoked.status, 200, "{}", revoked.json);
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    loop {
-        let output = verify(vec!["verify".into(), token.clone()], None).await;
-        if stdout(&output).trim() == "invalid: the token has been revoked" {
-            assert_eq!(output.status.code(), Some(1));
-            break;
-        }
-        // A list is rendered again at most once a second.
-        assert!(std::time::Instant::now() < deadline, "{}", stdout(&output));
-        app.clock.advance(std::time::Duration::from_secs(1));
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    }
+    revoke_and_see_it_refused(&app, &config, &token, &[]).await;
 
     // An ID token is not an access token (typ JWT, not at+jwt).
     let answer = app
@@ -287,26 +296,13 @@ async fn token_mint_signs_offline_with_the_configured_keys_and_the_issuer_rules(
         "{}",
         stdout(&verified)
     );
-    let revoked = app
-        .revoke(("reports", REPORTS_SECRET), &[("token", &token)])
-        .await;
-    assert_eq!(revoked.status, 200, "{}", revoked.json);
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    loop {
-        let output = token_command(
-            &config,
-            &["verify", "--audience", "https://audit.internal", &token],
-            None,
-        )
-        .await;
-        if stdout(&output).trim() == "invalid: the token has been revoked" {
-            break;
-        }
-        // A list is rendered again at most once a second.
-        assert!(std::time::Instant::now() < deadline, "{}", stdout(&output));
-        app.clock.advance(std::time::Duration::from_secs(1));
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    }
+    revoke_and_see_it_refused(
+        &app,
+        &config,
+        &token,
+        &["--audience", "https://audit.internal"],
+    )
+    .await;
 
     // A user token carries the user's claims, and the running server takes it at userinfo.
     let user = token_command(

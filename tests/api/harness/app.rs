@@ -70,9 +70,12 @@ pub async fn spawn_changed(
         address,
         issuer,
         tls_port,
-        // Redirects are answers under test, never followed.
+        // Redirects are answers under test, never followed. An idle connection is dropped
+        // well before the server's 5-second keep-alive closes it, so that a request after a
+        // slow step (a Python proof on a loaded machine) never races that close.
         client: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            .pool_idle_timeout(std::time::Duration::from_secs(2))
             .build()
             .unwrap(),
         clock,

@@ -16,6 +16,7 @@ mod logout;
 mod metrics;
 pub mod observe;
 mod pages;
+mod par;
 mod revoke;
 mod status_lists;
 mod token;
@@ -73,6 +74,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(post_resource(paths::TOKEN, token::serve))
         .service(post_resource(paths::REVOKE, revoke::serve))
         .service(post_resource(paths::INTROSPECT, introspect::serve))
+        .service(post_resource(paths::PAR, par::serve))
         .service(
             web::resource(paths::AUTHORIZE)
                 .route(web::get().to(authorize::get))

@@ -63,7 +63,8 @@ impl DpopRequest<'_> {
 /// Where a proof is checked, which decides how its refusals read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Endpoint {
-    /// The token endpoint (and the like): 400, with `DPoP-Nonce` for `use_dpop_nonce` (5, 8).
+    /// The token endpoint (and the like: the pushed authorization request endpoint, 10.1): 400,
+    /// with `DPoP-Nonce` for `use_dpop_nonce` (5, 8).
     Token,
     /// An endpoint that takes an access token: 401 with the `DPoP` challenge (7.1, 9), and the
     /// `Bearer` one beside it when `bearer` tokens are accepted too.
@@ -232,6 +233,12 @@ impl<'a> DpopChecker<'a> {
     async fn verified(&self, proof: &str) -> Result<(String, ProofClaims), OAuthError> {
         let policy = foreign_jwt::asymmetric_policy(&self.settings().signing_algs, MAX_PROOF_LEN);
         let jws = foreign_jwt::parse(proof, &policy).map_err(|err| self.unverified(err))?;
+        // The security profile's algorithms whatever the list says (config check narrows it).
+        if !(self.issuer.settings).allows_assertion_alg(foreign_jwt::header_alg(&jws)) {
+            return Err(self.invalid(
+                "the FAPI 2.0 profile accepts DPoP proofs signed with PS256, ES256 or EdDSA only",
+            ));
+        }
         if jws.header().typ.as_deref() != Some(DPOP_PROOF_TYP) {
             return Err(self.invalid("the DPoP proof's typ must be dpop+jwt"));
         }

@@ -23,6 +23,7 @@ pub mod issuer;
 pub mod mint;
 pub mod params;
 pub mod paths;
+pub mod profile;
 pub mod token_kind;
 pub mod tokens;
 pub mod trusted;

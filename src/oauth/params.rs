@@ -61,6 +61,33 @@ impl Params {
         self.text.is_empty() && self.objects.is_empty()
     }
 
+    /// Every text parameter, in order.
+    pub fn pairs(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.text
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_str()))
+    }
+
+    /// Parameters made from `pairs` that were checked when they were first read (a pushed
+    /// request's, back from its seal).
+    pub fn from_checked_pairs(pairs: Vec<(String, String)>) -> Params {
+        Params {
+            text: pairs,
+            objects: Vec::new(),
+        }
+    }
+
+    /// The text parameters, in order, for storing (see `from_checked_pairs`).
+    pub fn into_pairs(self) -> Vec<(String, String)> {
+        self.text
+    }
+
+    /// Drops every value of `name`.
+    pub fn remove(&mut self, name: &str) {
+        self.text.retain(|(key, _)| key != name);
+        self.objects.retain(|(key, _)| key != name);
+    }
+
     /// Sets a single-valued parameter, replacing its value.
     pub fn set(&mut self, name: &str, value: String) {
         self.text.retain(|(key, _)| key != name);
@@ -268,19 +295,23 @@ pub fn route_params(
     Ok(params)
 }
 
+/// The media type of a `Content-Type` value, without parameters, lowercase.
+fn essence(content_type: Option<&str>) -> String {
+    content_type
+        .unwrap_or_default()
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase()
+}
+
 /// The parameters of a body, by its content type (the `Content-Type` header's value).
 pub fn parse_body(content_type: Option<&str>, body: &[u8]) -> Result<Params, OAuthError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(OAuthError::invalid_request("no parameter in body request"));
     }
-    let content_type = content_type.unwrap_or_default();
-    let essence = content_type
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase();
-    match essence.as_str() {
+    match essence(content_type).as_str() {
         "application/x-www-form-urlencoded" => Params::from_form(body),
         "application/json" => Params::from_json(body),
         "" => Err(OAuthError::invalid_request(
@@ -290,6 +321,16 @@ pub fn parse_body(content_type: Option<&str>, body: &[u8]) -> Result<Params, OAu
             "the content type is not supported; send application/x-www-form-urlencoded or application/json",
         )),
     }
+}
+
+/// The parameters of a body that must be a form (`application/x-www-form-urlencoded`).
+pub fn parse_form_body(content_type: Option<&str>, body: &[u8]) -> Result<Params, OAuthError> {
+    if essence(content_type) != "application/x-www-form-urlencoded" {
+        return Err(OAuthError::invalid_request(
+            "the content type is not supported; send application/x-www-form-urlencoded",
+        ));
+    }
+    parse_body(content_type, body)
 }
 
 #[cfg(test)]

@@ -20,30 +20,31 @@ use strum::IntoEnumIterator;
 pub(super) struct RawClient {
     client_id: Option<String>,
     client_secret_hash: Option<String>,
-    token_endpoint_auth_methods: Option<Vec<String>>,
-    grant_types: Option<Vec<String>>,
+    pub(super) token_endpoint_auth_methods: Option<Vec<String>>,
+    pub(super) grant_types: Option<Vec<String>>,
     scopes: Vec<String>,
     default_scopes: Option<Vec<String>>,
     audience: Vec<String>,
     access_token_ttl: Option<String>,
     introspect: bool,
-    redirect_uris: Vec<String>,
+    pub(super) redirect_uris: Vec<String>,
     post_logout_redirect_uris: Vec<String>,
     backchannel_logout_uri: Option<String>,
     backchannel_logout_session_required: bool,
-    allow_plain_pkce: bool,
+    pub(super) allow_plain_pkce: bool,
     consent: bool,
     access_token_encryption: Option<RawEncryption>,
     jwks: Option<toml::Table>,
     jwks_file: Option<String>,
-    jwks_uri: Option<String>,
-    token_endpoint_auth_signing_algs: Option<Vec<String>>,
+    pub(super) jwks_uri: Option<String>,
+    pub(super) token_endpoint_auth_signing_algs: Option<Vec<String>>,
     client_secret_env: Option<String>,
     client_secret_file: Option<String>,
     require_encrypted_assertion: bool,
     tls_client_auth_subject_dn: Option<String>,
     tls_client_auth_san_dns: Option<String>,
     dpop_bound_access_tokens: bool,
+    pub(super) require_pushed_authorization_requests: Option<bool>,
 }
 
 /// Every client, ids unique; `tls` is the `[tls]` section when the file has one, `tls_settings`
@@ -178,6 +179,9 @@ impl RawClient {
             tls_subject_dn: self.tls_client_auth_subject_dn.clone(),
             tls_san_dns: self.tls_client_auth_san_dns.clone(),
             dpop_bound_access_tokens: self.dpop_bound_access_tokens,
+            require_pushed_authorization_requests: self
+                .require_pushed_authorization_requests
+                .unwrap_or(false),
         })
     }
 

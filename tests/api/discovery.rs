@@ -17,6 +17,8 @@ async fn both_metadata_documents_list_exactly_what_is_supported() {
             json!({
                 "issuer": ISSUER,
                 "authorization_endpoint": format!("{ISSUER}/oauth2/authorize"),
+                "pushed_authorization_request_endpoint": format!("{ISSUER}/oauth2/par"),
+                "require_pushed_authorization_requests": false,
                 "token_endpoint": format!("{ISSUER}/oauth2/token"),
                 "userinfo_endpoint": format!("{ISSUER}/oauth2/userinfo"),
                 "jwks_uri": format!("{ISSUER}/.well-known/jwks.json"),

@@ -38,6 +38,7 @@ fn every_example_configuration_passes_config_check() {
         names,
         [
             "complete.toml",
+            "fapi2.toml",
             "minimal.toml",
             "replicas-cluster.toml",
             "replicas.toml"

@@ -68,7 +68,9 @@ pub use jws::{
     DEFAULT_MAX_TOKEN_LEN,
 };
 pub use keys::{KeySource, RemoteKeySet, RemoteKeysConfig, SharedSecret};
-pub use rfc6750::{bearer_token, BearerChallenge, PeerCertificate};
+pub use rfc6750::{
+    authorization_token, bearer_token, AuthScheme, BearerChallenge, PeerCertificate,
+};
 pub use status::{StatusList, StatusListConfig};
 
 #[cfg(feature = "jwe")]

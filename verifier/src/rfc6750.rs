@@ -16,11 +16,12 @@ use crate::error::{BearerErrorCode, DpopError, Error};
 /// assert!(bearer_token("Bearer a b").is_err());
 /// ```
 pub fn bearer_token(header_value: &str) -> Result<&str, &'static str> {
-    match authorization_token(header_value) {
-        Ok((AuthScheme::Bearer, token)) => Ok(token),
-        Ok((AuthScheme::Dpop, _)) => Err("the Authorization header is not a Bearer token"),
-        Err(description) => Err(description),
+    let not_bearer = "the Authorization header is not a Bearer token";
+    let (scheme, _) = header_value.split_once(' ').ok_or(not_bearer)?;
+    if !scheme.eq_ignore_ascii_case("Bearer") {
+        return Err(not_bearer);
     }
+    authorization_token(header_value).map(|(_, token)| token)
 }
 
 /// The scheme an access token came with in the `Authorization` header.

@@ -1,6 +1,8 @@
 //! Tessera: a stateless OAuth 2.0 / OpenID-style token issuer.
 
 pub mod clock;
+#[doc(hidden)]
+pub mod fuzz_targets;
 pub mod http;
 pub mod jose;
 pub mod keys;

@@ -74,8 +74,12 @@ enum KeysCommand {
 
 #[derive(Subcommand)]
 enum ClientCommand {
-    /// Print a fresh 256-bit client secret and its `client_secret_hash` line.
+    /// Print a fresh 256-bit client secret and its `client_secret_hash` line (the keyed
+    /// `hmac-sha256` format: as safe as argon2 for a random 256-bit secret, and cheap to check).
     Secret,
+    /// Read a secret someone chose from standard input and print its argon2id
+    /// `client_secret_hash` line (a chosen secret may be guessable: it gets the slow hash).
+    SecretHash,
 }
 
 #[derive(Subcommand)]
@@ -93,7 +97,8 @@ fn main() -> ExitCode {
             client_secret();
             Ok(ExitCode::SUCCESS)
         }
-        Command::User(UserCommand::PasswordHash) => password_hash(),
+        Command::Client(ClientCommand::SecretHash) => hash_stdin("secret", "client_secret_hash"),
+        Command::User(UserCommand::PasswordHash) => hash_stdin("password", "password_hash"),
         Command::Config(ConfigCommand::Check) => config_check(&cli.config),
     };
     result.unwrap_or_else(|err| {
@@ -239,25 +244,26 @@ fn client_secret() {
         .fill(&mut bytes)
         .expect("the system random source works");
     let secret = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
-    let hash = tessera::oauth::credentials::hash_secret(&secret);
+    let hash = tessera::oauth::credentials::hash_generated_secret(&secret);
     println!("# The client secret, shown this once: give it to the client, keep no copy.");
     println!("client_secret = \"{secret}\"");
     println!("# For the client's [[clients]] entry in the configuration:");
     println!("client_secret_hash = \"{hash}\"");
 }
 
-fn password_hash() -> anyhow::Result<ExitCode> {
-    let mut password = String::new();
+/// The argon2id hash of the first line of standard input (a `what`), as the `field = "..."` line.
+fn hash_stdin(what: &str, field: &str) -> anyhow::Result<ExitCode> {
+    let mut line = String::new();
     std::io::stdin()
-        .read_line(&mut password)
-        .context("reading the password from standard input")?;
-    let password = password.trim_end_matches(['\r', '\n']);
-    if password.is_empty() {
-        eprintln!("error: an empty password");
+        .read_line(&mut line)
+        .with_context(|| format!("reading the {what} from standard input"))?;
+    let secret = line.trim_end_matches(['\r', '\n']);
+    if secret.is_empty() {
+        eprintln!("error: an empty {what}");
         return Ok(ExitCode::from(2));
     }
-    let hash = tessera::oauth::credentials::hash_secret(password);
-    println!("password_hash = \"{hash}\"");
+    let hash = tessera::oauth::credentials::hash_secret(secret);
+    println!("{field} = \"{hash}\"");
     Ok(ExitCode::SUCCESS)
 }
 

@@ -2,7 +2,7 @@
 
 use crate::oauth::credentials::Path;
 use crate::oauth::ErrorCode;
-use crate::revocation::RevocationError;
+use crate::revocation::{RedisHealth, RevocationError};
 use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry,
     TextEncoder,
@@ -19,6 +19,9 @@ pub struct Metrics {
     revocations: IntCounter,
     revocation_refusals: IntCounterVec,
     denylist_entries: IntGauge,
+    redis_up: IntGauge,
+    redis_failures: IntCounter,
+    redis_recoveries: IntCounter,
 }
 
 impl Default for Metrics {
@@ -50,7 +53,7 @@ impl Metrics {
         );
         let client_auth = counter(
             "tessera_client_secret_checks_total",
-            "Client secret checks, by how they were answered (cached, argon2, throttled).",
+            "Client secret checks, by how they were answered (keyed, cached, argon2, unknown, throttled, shed).",
             &["path"],
         );
         let key_reloads = counter(
@@ -79,6 +82,32 @@ impl Metrics {
         registry
             .register(Box::new(denylist_entries.clone()))
             .expect("metric names are unique");
+        let gauge = |name: &str, help: &str| {
+            let gauge = IntGauge::new(name, help).expect("metric definitions are valid");
+            registry
+                .register(Box::new(gauge.clone()))
+                .expect("metric names are unique");
+            gauge
+        };
+        let plain_counter = |name: &str, help: &str| {
+            let counter = IntCounter::new(name, help).expect("metric definitions are valid");
+            registry
+                .register(Box::new(counter.clone()))
+                .expect("metric names are unique");
+            counter
+        };
+        let redis_up = gauge(
+            "tessera_redis_up",
+            "1 when the configured Redis answered its last command, 0 while it cannot be reached.",
+        );
+        let redis_failures = plain_counter(
+            "tessera_redis_failures_total",
+            "Redis commands that failed (unreachable, timed out, or refused by Redis).",
+        );
+        let redis_recoveries = plain_counter(
+            "tessera_redis_recoveries_total",
+            "Times Redis answered again after being unreachable.",
+        );
         let request_duration = HistogramVec::new(
             HistogramOpts::new(
                 "tessera_http_request_duration_seconds",
@@ -104,6 +133,9 @@ impl Metrics {
             revocations,
             revocation_refusals,
             denylist_entries,
+            redis_up,
+            redis_failures,
+            redis_recoveries,
         }
     }
 
@@ -147,6 +179,16 @@ impl Metrics {
 
     pub fn set_denylist_entries(&self, entries: u64) {
         self.denylist_entries.set(entries as i64);
+    }
+
+    /// The Redis connection's state, as it is now.
+    pub fn set_redis(&self, health: &RedisHealth) {
+        self.redis_up.set(i64::from(health.up));
+        let catch_up = |counter: &IntCounter, total: u64| {
+            counter.inc_by(total.saturating_sub(counter.get()));
+        };
+        catch_up(&self.redis_failures, health.failures);
+        catch_up(&self.redis_recoveries, health.recoveries);
     }
 
     /// The Prometheus text exposition of every metric.

@@ -89,6 +89,7 @@ impl Application {
             address = %format!("http://{}:{port}", state.settings().listen.ip()),
             issuer = %state.settings().issuer,
             clients = state.settings().clients.len(),
+            revocation = %state.revocations.describe(),
             "listening"
         );
         Ok(Application {

@@ -8,11 +8,15 @@ use crate::clock::{Clock, UnixTime};
 use crate::jose::KeyError;
 use crate::keys::KeyRing;
 use crate::metrics::Metrics;
+use crate::oauth::browser::BrowserHandles;
 use crate::oauth::client_auth::ClientAuthenticator;
 use crate::oauth::credentials::CredentialVerifier;
 use crate::oauth::endpoints::authorize::AuthorizeHandles;
+use crate::oauth::endpoints::device::DeviceHandles;
+use crate::oauth::endpoints::logout::LogoutHandles;
 use crate::oauth::endpoints::status_list::RenderedLists;
 use crate::oauth::grants::GrantHandles;
+use crate::oauth::hash_pool::HashPool;
 use crate::oauth::issuer::Issuer;
 use crate::revocation::Revocations;
 use crate::settings::Settings;
@@ -40,16 +44,27 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(settings: Settings, keys: KeyRing, clock: Arc<dyn Clock>) -> Result<Self, String> {
+        // One argon2 pool for client secrets and user passwords: one bound on its memory.
+        let hashes = HashPool::new(&settings.server);
+        let revocations = Revocations::new(&settings.revocation, settings.status_list_layout())?;
         Ok(Self {
-            revocations: Revocations::new(&settings.revocation, settings.status_list_layout())?,
+            credentials: CredentialVerifier::for_clients(
+                &settings.client_auth,
+                hashes.clone(),
+                revocations.shared_counters("client"),
+            ),
+            user_credentials: CredentialVerifier::for_users(
+                &settings.user_auth,
+                hashes,
+                revocations.shared_counters("user"),
+            ),
+            revocations,
             status_lists: RenderedLists::default(),
             http: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .map_err(|err| format!("the HTTP client: {err}"))?,
             client_ca: None,
-            credentials: CredentialVerifier::new(&settings.client_auth),
-            user_credentials: CredentialVerifier::new(&settings.user_auth),
             keys: ArcSwap::from_pointee(keys),
             metrics: Metrics::new(),
             settings: ArcSwap::from_pointee(settings),
@@ -110,15 +125,38 @@ impl AppState {
         }
     }
 
-    /// What the authorization endpoint and its forms use.
-    pub fn authorize_handles<'a>(&'a self, issuer: &'a Issuer) -> AuthorizeHandles<'a> {
-        AuthorizeHandles {
+    /// What every browser page (login, device verification, logout) uses.
+    pub fn browser_handles<'a>(&'a self, issuer: &'a Issuer) -> BrowserHandles<'a> {
+        BrowserHandles {
             issuer,
-            clients: &issuer.settings.clients,
             users: &issuer.settings.users,
             passwords: &self.user_credentials,
             revocations: &self.revocations,
             session_ttl_secs: issuer.settings.authorize.session_ttl.as_secs() as i64,
+        }
+    }
+
+    /// What the authorization endpoint and its forms use.
+    pub fn authorize_handles<'a>(&'a self, issuer: &'a Issuer) -> AuthorizeHandles<'a> {
+        AuthorizeHandles {
+            browser: self.browser_handles(issuer),
+            clients: &issuer.settings.clients,
+        }
+    }
+
+    /// What the device verification page uses.
+    pub fn device_handles<'a>(&'a self, issuer: &'a Issuer) -> DeviceHandles<'a> {
+        DeviceHandles {
+            browser: self.browser_handles(issuer),
+            settings: &issuer.settings.device,
+        }
+    }
+
+    /// What the end-session endpoint uses.
+    pub fn logout_handles<'a>(&'a self, issuer: &'a Issuer) -> LogoutHandles<'a> {
+        LogoutHandles {
+            browser: self.browser_handles(issuer),
+            clients: &issuer.settings.clients,
         }
     }
 

@@ -79,10 +79,16 @@ pub fn server_config(
     Ok((config, client_ca))
 }
 
-/// Records the client certificate chain of each TLS connection.
+/// Marks a connection that came in on the mutual-TLS listener: its requests were addressed to
+/// `[tls] base_url` (what a DPoP proof's `htu` names).
+#[derive(Debug, Clone, Copy)]
+pub struct TlsConnection;
+
+/// Records which connections are TLS ones, and the client certificate chain of each.
 pub fn on_connect(connection: &dyn Any, data: &mut Extensions) {
     use actix_tls::accept::rustls_0_23::TlsStream;
     if let Some(stream) = connection.downcast_ref::<TlsStream<actix_web::rt::net::TcpStream>>() {
+        data.insert(TlsConnection);
         let (_, session) = stream.get_ref();
         if let Some(certs) = session.peer_certificates() {
             data.insert(PeerCertificates(

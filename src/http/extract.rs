@@ -1,14 +1,20 @@
 //! What the web layer takes from a request before the protocol sees it: the body (bounded), its
 //! parameters by content type (and the query string where a route takes them), the
-//! `Authorization` header, the TCP peer and the TLS client certificates.
+//! `Authorization` and `DPoP` headers, the client's address, the listener and the TLS client
+//! certificates.
 
+use super::forwarded::client_address;
+use crate::oauth::bearer::Possession;
 use crate::oauth::client_auth::{ClientProof, PeerCertificates};
+use crate::oauth::dpop::{DpopRequest, DPOP_HEADER};
 use crate::oauth::error::status;
 use crate::oauth::params::{parse_body, route_params, Params};
 use crate::oauth::OAuthError;
 use crate::registry::CompatRoute;
+use crate::tls::TlsConnection;
 use actix_web::http::header;
 use actix_web::{web, HttpRequest};
+use ipnet::IpNet;
 
 /// Reads a request body of at most `limit` bytes; a larger one is 413 with an OAuth error body.
 pub async fn read_body(
@@ -69,11 +75,33 @@ pub fn authorization(req: &HttpRequest) -> Option<&[u8]> {
         .map(|value| value.as_bytes())
 }
 
-/// Whatever besides its parameters may prove the client of `req`.
-pub fn client_proof(req: &HttpRequest) -> ClientProof<'_> {
+/// Whatever besides its parameters may prove the client of `req`; its address is the one
+/// `trusted_proxies` vouch for.
+pub fn client_proof<'a>(req: &'a HttpRequest, trusted_proxies: &[IpNet]) -> ClientProof<'a> {
     ClientProof {
         authorization: authorization(req),
-        peer: req.peer_addr().map(|addr| addr.ip()),
+        peer: client_address(req, trusted_proxies),
+        certificates: req.conn_data::<PeerCertificates>(),
+    }
+}
+
+/// The DPoP side of `req`: its `DPoP` header(s), method, path and listener.
+pub fn dpop_request(req: &HttpRequest) -> DpopRequest<'_> {
+    let mut proofs = req.headers().get_all(DPOP_HEADER);
+    let proof = proofs.next().map(|value| value.as_bytes());
+    DpopRequest {
+        proof,
+        repeated: proofs.next().is_some(),
+        method: req.method().as_str(),
+        path: req.path(),
+        via_tls: req.conn_data::<TlsConnection>().is_some(),
+    }
+}
+
+/// What `req` holds that a bound access token may need: its DPoP proof, its TLS certificate.
+pub fn possession(req: &HttpRequest) -> Possession<'_> {
+    Possession {
+        dpop: dpop_request(req),
         certificates: req.conn_data::<PeerCertificates>(),
     }
 }

@@ -32,7 +32,7 @@ pub(super) async fn serve_route(
         &issuer,
         &state.revocations,
         &params,
-        client_proof(req),
+        client_proof(req, &issuer.settings.server.trusted_proxies),
     )
     .await?;
     Ok(no_store(HttpResponse::Ok()).json(answer))

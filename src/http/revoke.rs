@@ -33,7 +33,7 @@ pub(super) async fn serve_route(
         &state.revocations,
         &state.metrics,
         &params,
-        client_proof(req),
+        client_proof(req, &issuer.settings.server.trusted_proxies),
     )
     .await?;
     Ok(no_store(HttpResponse::Ok()).finish())

@@ -1,30 +1,34 @@
-//! Verifying shared secrets (client secrets and user passwords) against argon2id hashes
-//! without paying argon2 on the hot path and without letting a flood of guesses burn the CPU.
+//! Verifying shared secrets (client secrets and user passwords) without letting a flood of
+//! guesses become a weapon, and without letting someone else's failures refuse a correct secret.
 //!
-//! - A verified secret is remembered, keyed by a keyed hash (HMAC-SHA256 under a per-process
-//!   random key) of who presented it and what; the secret itself is never stored.
-//! - A refused secret is remembered too, in its own cache, so failures cannot evict successes.
-//! - An unknown subject is checked against a dummy hash of the same cost: same time as a wrong
-//!   secret.
-//! - Failures are counted per subject and per source address over a window; past the limit a new
-//!   secret is refused with `Retry-After` and no argon2 at all. Secrets already verified still
-//!   pass, so an attacker cannot lock a working client out.
-//! - argon2 runs on the blocking pool, never on an HTTP worker.
+//! - A keyed hash (the 256-bit secrets `tessera client secret` makes) is checked on every
+//!   request: it costs one HMAC.
+//! - An argon2 hash is checked on the bounded `HashPool`; a verified secret is remembered, keyed
+//!   by a keyed hash (HMAC-SHA256 under a per-process random key) of who presented it and what,
+//!   the secret itself never stored. A refused one is remembered in its own cache, so failures
+//!   cannot evict successes.
+//! - Failures are counted per subject and per source address over a window. For clients, the
+//!   count only turns a refusal into 429 with `Retry-After`: a correct secret is always checked,
+//!   so no one can lock a client out, even right after a restart. A client id that does not exist
+//!   is answered at once (its error says so anyway) and counted against the address only. For
+//!   users, whose passwords can be guessed, a subject or address past its limit gets no check at
+//!   all, and an unknown username is checked against a dummy hash, as long as a wrong password.
 
 use super::error::OAuthError;
+use super::hash_pool::{dummy_hash, HashPool, Overloaded};
 use crate::clock::UnixTime;
-use crate::registry::{SecretHash, User, UserRegistry};
+use crate::registry::{Argon2Hash, SecretHash, User, UserRegistry};
+use crate::revocation::{FailureCounters, SharedCounters, ThrottleKey};
 use crate::settings::CredentialSettings;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
 use aws_lc_rs::hmac;
-use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 use moka::sync::Cache;
 use std::net::IpAddr;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
 type CacheKey = [u8; 32];
+
+/// Failure windows held per verifier (each a few dozen bytes).
+const MAX_WINDOWS: u64 = 100_000;
 
 /// The outcome of presenting a secret.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,75 +39,102 @@ pub enum Verdict {
     Throttled {
         retry_after: u64,
     },
+    /// The argon2 pool is full: try again in this many seconds.
+    Overloaded {
+        retry_after: u64,
+    },
 }
 
 /// How a verdict was reached (for metrics).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Path {
+    /// A keyed hash, checked at once.
+    Keyed,
+    /// A remembered argon2 verdict.
     Cached,
     Hashed,
+    /// No such client: nothing to check.
+    Unknown,
+    /// Refused before any check (users past their limit).
     Throttled,
+    /// Shed: the argon2 pool was full.
+    Shed,
 }
 
 impl Path {
     pub fn as_str(self) -> &'static str {
         match self {
+            Path::Keyed => "keyed",
             Path::Cached => "cached",
             Path::Hashed => "argon2",
+            Path::Unknown => "unknown",
             Path::Throttled => "throttled",
+            Path::Shed => "shed",
         }
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum FailureKey {
-    Subject(String),
-    Address(IpAddr),
-}
-
-struct FailureWindow {
-    started_at: UnixTime,
-    count: AtomicU32,
+/// Whose secrets a verifier checks, which decides what throttling may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Policy {
+    /// Client secrets: a correct one always passes; unknown clients are not hashed.
+    Clients,
+    /// User passwords: past a limit, no check; unknown users are hashed against the dummy.
+    Users,
 }
 
 pub struct CredentialVerifier {
+    policy: Policy,
     mac_key: hmac::Key,
     verified: Cache<CacheKey, ()>,
     refused: Cache<CacheKey, ()>,
-    failures: Cache<FailureKey, Arc<FailureWindow>>,
-    dummy_hash: String,
-    window_secs: i64,
+    failures: FailureCounters,
+    pool: HashPool,
+    dummy: Arc<Argon2Hash>,
     max_per_subject: u32,
     max_per_address: u32,
 }
 
-/// A fresh argon2id PHC string for `secret` (OWASP parameters: 19 MiB, 2 passes, 1 lane).
+/// A fresh argon2id PHC string for `secret` (OWASP parameters: 19 MiB, 2 passes, 1 lane), for
+/// user passwords and chosen client secrets.
 pub fn hash_secret(secret: &str) -> String {
-    let mut salt = [0u8; 16];
-    SystemRandom::new()
-        .fill(&mut salt)
-        .expect("the system random source works");
-    let salt = SaltString::encode_b64(&salt).expect("16 bytes is a valid salt");
-    Argon2::default()
-        .hash_password(secret.as_bytes(), &salt)
-        .expect("argon2 with default parameters hashes")
-        .to_string()
+    super::hash_pool::argon2_phc(secret)
 }
 
-fn argon2_matches(phc: &str, presented: &str) -> bool {
-    PasswordHash::new(phc)
-        .and_then(|hash| Argon2::default().verify_password(presented.as_bytes(), &hash))
-        .is_ok()
+/// A fresh keyed-format PHC string for a generated 256-bit secret.
+pub fn hash_generated_secret(secret: &str) -> String {
+    SecretHash::keyed(secret)
 }
 
 impl CredentialVerifier {
-    pub fn new(settings: &CredentialSettings) -> Self {
-        let rng = SystemRandom::new();
+    /// Client secrets, with `pool` for their argon2 checks, counting failures in `shared`
+    /// (Redis) when given.
+    pub fn for_clients(
+        settings: &CredentialSettings,
+        pool: HashPool,
+        shared: Option<SharedCounters>,
+    ) -> Self {
+        Self::new(Policy::Clients, settings, pool, shared)
+    }
+
+    /// User passwords, the same way.
+    pub fn for_users(
+        settings: &CredentialSettings,
+        pool: HashPool,
+        shared: Option<SharedCounters>,
+    ) -> Self {
+        Self::new(Policy::Users, settings, pool, shared)
+    }
+
+    fn new(
+        policy: Policy,
+        settings: &CredentialSettings,
+        pool: HashPool,
+        shared: Option<SharedCounters>,
+    ) -> Self {
+        let rng = aws_lc_rs::rand::SystemRandom::new();
         let mac_key =
             hmac::Key::generate(hmac::HMAC_SHA256, &rng).expect("the system random source works");
-        let mut dummy = [0u8; 32];
-        rng.fill(&mut dummy)
-            .expect("the system random source works");
         let secret_cache = |capacity| {
             Cache::builder()
                 .max_capacity(capacity)
@@ -111,18 +142,13 @@ impl CredentialVerifier {
                 .build()
         };
         Self {
+            policy,
             mac_key,
             verified: secret_cache(settings.secret_cache_capacity),
             refused: secret_cache(settings.secret_cache_capacity),
-            failures: Cache::builder()
-                .max_capacity(100_000)
-                .time_to_live(settings.failure_window)
-                .build(),
-            dummy_hash: hash_secret(&base64::Engine::encode(
-                &base64::engine::general_purpose::STANDARD,
-                dummy,
-            )),
-            window_secs: settings.failure_window.as_secs() as i64,
+            failures: FailureCounters::new(settings.failure_window, MAX_WINDOWS, shared),
+            pool,
+            dummy: dummy_hash(),
             max_per_subject: settings.max_failures_per_subject,
             max_per_address: settings.max_failures_per_address,
         }
@@ -141,7 +167,7 @@ impl CredentialVerifier {
     }
 
     /// Checks `presented` for `subject` (a namespaced name such as `client:reports`) against
-    /// `hash`; `None` means the subject does not exist, which is checked against a dummy hash.
+    /// `hash`; `None` means the subject does not exist.
     pub async fn verify(
         &self,
         subject: &str,
@@ -149,69 +175,102 @@ impl CredentialVerifier {
         presented: &str,
         peer: Option<IpAddr>,
         now: UnixTime,
-    ) -> Result<(Verdict, Path), tokio::task::JoinError> {
-        let key = self.cache_key(subject, presented);
-        if hash.is_some() && self.verified.contains_key(&key) {
-            return Ok((Verdict::Valid, Path::Cached));
-        }
-        if let Some(retry_after) = self.throttled(subject, peer, now) {
-            return Ok((Verdict::Throttled { retry_after }, Path::Throttled));
-        }
-        if self.refused.contains_key(&key) {
-            self.record_failure(subject, peer, now);
-            return Ok((Verdict::Invalid, Path::Cached));
-        }
-        let phc = hash
-            .map_or(self.dummy_hash.as_str(), SecretHash::as_phc)
-            .to_owned();
-        let presented = presented.to_owned();
-        let matches = tokio::task::spawn_blocking(move || argon2_matches(&phc, &presented)).await?;
-        if matches && hash.is_some() {
-            self.verified.insert(key, ());
-            Ok((Verdict::Valid, Path::Hashed))
-        } else {
-            self.refused.insert(key, ());
-            self.record_failure(subject, peer, now);
-            Ok((Verdict::Invalid, Path::Hashed))
-        }
-    }
-
-    fn window(&self, key: FailureKey, now: UnixTime) -> Arc<FailureWindow> {
-        self.failures.get_with(key, || {
-            Arc::new(FailureWindow {
-                started_at: now,
-                count: AtomicU32::new(0),
-            })
-        })
-    }
-
-    fn record_failure(&self, subject: &str, peer: Option<IpAddr>, now: UnixTime) {
-        self.window(FailureKey::Subject(subject.to_owned()), now)
-            .count
-            .fetch_add(1, Ordering::Relaxed);
-        if let Some(address) = peer {
-            self.window(FailureKey::Address(address), now)
-                .count
-                .fetch_add(1, Ordering::Relaxed);
-        }
-    }
-
-    /// Seconds until the busiest exhausted window (subject or address) ends, if any is exhausted.
-    fn throttled(&self, subject: &str, peer: Option<IpAddr>, now: UnixTime) -> Option<u64> {
-        let exhausted = |key: FailureKey, limit: u32| {
-            self.failures
-                .get(&key)
-                .filter(|window| window.count.load(Ordering::Relaxed) >= limit)
-                .map(|window| (window.started_at + self.window_secs - now).max(1) as u64)
+    ) -> (Verdict, Path) {
+        let keys = Keys {
+            subject: ThrottleKey::subject(subject),
+            address: peer.map(ThrottleKey::address),
         };
-        let by_subject = exhausted(
-            FailureKey::Subject(subject.to_owned()),
-            self.max_per_subject,
-        );
-        let by_address =
-            peer.and_then(|address| exhausted(FailureKey::Address(address), self.max_per_address));
+        let cache_key = self.cache_key(subject, presented);
+        if self.policy == Policy::Users {
+            if hash.is_some() && self.verified.contains_key(&cache_key) {
+                return (Verdict::Valid, Path::Cached);
+            }
+            if let Some(retry_after) = self.exhausted(keys, now).await {
+                return (Verdict::Throttled { retry_after }, Path::Throttled);
+            }
+        }
+        let argon2 = match hash {
+            None if self.policy == Policy::Clients => {
+                // Only the address is counted: made-up ids would each hold a window.
+                return (self.failed(keys, false, now).await, Path::Unknown);
+            }
+            None => {
+                let verdict = match self.pool.matches(self.dummy.clone(), presented).await {
+                    Err(Overloaded { retry_after }) => Verdict::Overloaded { retry_after },
+                    Ok(_) => self.failed(keys, true, now).await,
+                };
+                return (verdict, Path::Hashed);
+            }
+            Some(SecretHash::Keyed { .. }) => {
+                let verdict = match hash.and_then(|hash| hash.keyed_matches(presented)) {
+                    Some(true) => Verdict::Valid,
+                    _ => self.failed(keys, true, now).await,
+                };
+                return (verdict, Path::Keyed);
+            }
+            Some(SecretHash::Argon2(argon2)) => argon2,
+        };
+        if self.verified.contains_key(&cache_key) {
+            return (Verdict::Valid, Path::Cached);
+        }
+        if self.refused.contains_key(&cache_key) {
+            return (self.failed(keys, true, now).await, Path::Cached);
+        }
+        match self.pool.matches(Arc::clone(argon2), presented).await {
+            Err(Overloaded { retry_after }) => (Verdict::Overloaded { retry_after }, Path::Shed),
+            Ok(true) => {
+                self.verified.insert(cache_key, ());
+                (Verdict::Valid, Path::Hashed)
+            }
+            Ok(false) => {
+                self.refused.insert(cache_key, ());
+                (self.failed(keys, true, now).await, Path::Hashed)
+            }
+        }
+    }
+
+    /// Counts a failure (of the subject too when `subject_counts`); the answer it gets: 429 once
+    /// either count is past its limit, else a plain refusal.
+    async fn failed(&self, keys: Keys, subject_counts: bool, now: UnixTime) -> Verdict {
+        let mut retry_after = None;
+        if subject_counts {
+            let count = self.failures.record(keys.subject, now).await;
+            if count.failures > self.max_per_subject {
+                retry_after = Some(count.retry_after);
+            }
+        }
+        if let Some(address) = keys.address {
+            let count = self.failures.record(address, now).await;
+            if count.failures > self.max_per_address {
+                retry_after = retry_after.max(Some(count.retry_after));
+            }
+        }
+        match retry_after {
+            Some(retry_after) => Verdict::Throttled { retry_after },
+            None => Verdict::Invalid,
+        }
+    }
+
+    /// Seconds until the later exhausted window (subject or address) ends, if one is exhausted.
+    async fn exhausted(&self, keys: Keys, now: UnixTime) -> Option<u64> {
+        let subject = self.failures.count(keys.subject, now).await;
+        let by_subject = (subject.failures >= self.max_per_subject).then_some(subject.retry_after);
+        let by_address = match keys.address {
+            Some(key) => {
+                let address = self.failures.count(key, now).await;
+                (address.failures >= self.max_per_address).then_some(address.retry_after)
+            }
+            None => None,
+        };
         by_subject.max(by_address)
     }
+}
+
+/// The counters one presentation touches.
+#[derive(Clone, Copy)]
+struct Keys {
+    subject: ThrottleKey,
+    address: Option<ThrottleKey>,
 }
 
 /// What checking a user's password found.
@@ -244,11 +303,21 @@ pub async fn check_user_password<'u>(
             peer,
             now,
         )
-        .await
-        .map_err(|_| OAuthError::server_error("the server is shutting down"))?;
+        .await;
     Ok(match (verdict, user) {
         (Verdict::Valid, Some(user)) => PasswordCheck::Valid(user),
         (Verdict::Throttled { retry_after }, _) => PasswordCheck::Throttled { retry_after },
+        (Verdict::Overloaded { retry_after }, _) => return Err(overloaded(retry_after)),
         _ => PasswordCheck::Invalid,
     })
+}
+
+/// 503 for a check the argon2 pool had no room for: the server's load, not the caller's mistake.
+pub fn overloaded(retry_after: u64) -> OAuthError {
+    OAuthError::new(
+        super::error::ErrorCode::TemporarilyUnavailable,
+        "too many secret checks are in progress; retry later",
+    )
+    .with_status(super::error::status::SERVICE_UNAVAILABLE)
+    .with_retry_after(retry_after)
 }

@@ -53,10 +53,9 @@ pub async fn verify(
     }
     match verify_signature(jws, trusted.keys.as_ref()).await {
         Ok(_) => {}
+        // The trusted issuer's failure, not the client's: the client did authenticate.
         Err(ForeignJwtError::KeysUnavailable) => {
-            return Err(OAuthError::invalid_client(
-                "the signer's keys could not be fetched",
-            ))
+            return Err(invalid("the issuer's keys could not be fetched"))
         }
         Err(_) => return Err(not_valid()),
     }

@@ -1,41 +1,9 @@
+use super::SecretHash;
 use crate::jose::AssertionAlg;
 use crate::oauth::types::{AuthMethod, GrantType, ScopeSet};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
-
-/// An argon2id PHC string, checked at load time: a client secret's or a user password's.
-#[derive(Clone, PartialEq, Eq)]
-pub struct SecretHash(String);
-
-impl SecretHash {
-    /// `made_by` is the command that makes such a hash, named when `phc` is not one at all.
-    pub fn parse(phc: &str, made_by: &str) -> Result<SecretHash, String> {
-        let hash = argon2::PasswordHash::new(phc)
-            .map_err(|err| format!("not a PHC string ({err}); make one with `{made_by}`"))?;
-        if hash.algorithm.as_str() != "argon2id" {
-            return Err(format!(
-                "the hash algorithm must be argon2id, not {}",
-                hash.algorithm
-            ));
-        }
-        if hash.hash.is_none() {
-            return Err("the PHC string has no hash".to_owned());
-        }
-        Ok(SecretHash(phc.to_owned()))
-    }
-
-    pub fn as_phc(&self) -> &str {
-        &self.0
-    }
-}
-
-// Never print a hash: it is an offline brute-force target.
-impl std::fmt::Debug for SecretHash {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("SecretHash(..)")
-    }
-}
 
 /// The public keys a client, a trusted issuer or a provider signs with: a set from `jwks` or
 /// `jwks_file` (parsed once at load), or its `jwks_uri` (fetched on first use, kept fresh);
@@ -81,6 +49,12 @@ pub struct Client {
     pub may_introspect: bool,
     /// Exact redirect URIs for the authorization code flow.
     pub redirect_uris: Vec<String>,
+    /// Exact URIs RP-initiated logout may send the browser back to.
+    pub post_logout_redirect_uris: Vec<String>,
+    /// Where back-channel logout tokens are posted when a session it joined ends.
+    pub backchannel_logout_uri: Option<String>,
+    /// The client wants `sid` in its logout tokens (Tessera always sends it).
+    pub backchannel_logout_session_required: bool,
     /// PKCE `plain` is refused unless this is set.
     pub allow_plain_pkce: bool,
     /// Show a consent page after login instead of implying consent.
@@ -98,6 +72,8 @@ pub struct Client {
     /// `tls_client_auth`: the certificate subject DN, or a DNS SAN, that names this client.
     pub tls_subject_dn: Option<String>,
     pub tls_san_dns: Option<String>,
+    /// RFC 9449 5.2: every token request of this client must carry a DPoP proof.
+    pub dpop_bound_access_tokens: bool,
 }
 
 impl Client {
@@ -115,6 +91,9 @@ impl Client {
             access_token_ttl: None,
             may_introspect: false,
             redirect_uris: Vec::new(),
+            post_logout_redirect_uris: Vec::new(),
+            backchannel_logout_uri: None,
+            backchannel_logout_session_required: false,
             allow_plain_pkce: false,
             consent: false,
             access_token_encryption: None,
@@ -124,6 +103,7 @@ impl Client {
             require_encrypted_assertion: false,
             tls_subject_dn: None,
             tls_san_dns: None,
+            dpop_bound_access_tokens: false,
         }
     }
 

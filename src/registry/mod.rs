@@ -6,14 +6,16 @@ mod clients;
 mod providers;
 mod resources;
 mod routes;
+mod secret_hash;
 mod trusted_issuers;
 mod uma;
 mod users;
 
-pub use clients::{Client, ClientKeys, ClientRegistry, RawSecret, SecretHash};
+pub use clients::{Client, ClientKeys, ClientRegistry, RawSecret};
 pub use providers::{Provider, ProviderKind, ProviderRegistry};
 pub use resources::{Resource, ResourceRegistry};
 pub use routes::{CompatRoute, Envelope, RouteEndpoint};
+pub use secret_hash::{Argon2Hash, SecretHash};
 pub use trusted_issuers::{TrustedIssuer, TrustedIssuerRegistry};
 pub use uma::{UmaPolicy, UmaResource, UmaResourceRegistry};
 pub use users::{User, UserRegistry, RESERVED_CLAIMS};

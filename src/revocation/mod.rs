@@ -10,17 +10,25 @@
 //! forgotten while live: a full store refuses new entries instead of evicting old ones, and an
 //! unreachable Redis makes every question that needs it fail closed.
 
+mod device;
+mod device_memory;
+mod device_redis;
 mod memory;
+mod redis_conn;
 mod redis_status;
 mod redis_store;
 pub mod status_list;
+mod throttle;
 
 use crate::clock::UnixTime;
 use crate::oauth::ReplayKind;
 use crate::settings::{RevocationBackend, RevocationSettings};
+pub use device::{DeviceState, PendingDevice, Poll};
 pub use memory::MemoryStore;
+pub use redis_conn::{display_address, RedisConn, RedisHealth};
 pub use redis_store::RedisStore;
 use status_list::{Layout, ListId, MemoryStatusLists, Snapshot, StatusRef};
+pub use throttle::{FailureCount, FailureCounters, SharedCounters, ThrottleKey};
 
 /// Why the revocation state could not answer.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -49,9 +57,11 @@ impl Revocations {
                 // The memory backend's lists are this process's own: a fresh epoch per start.
                 MemoryStatusLists::new(layout, status_list::random_epoch()),
             ),
-            RevocationBackend::Redis { url, key_prefix } => {
-                Revocations::Redis(RedisStore::new(url, key_prefix, layout)?)
-            }
+            RevocationBackend::Redis {
+                target,
+                key_prefix,
+                tls_ca,
+            } => Revocations::Redis(RedisStore::new(target, tls_ca.clone(), key_prefix, layout)?),
         })
     }
 
@@ -159,6 +169,41 @@ impl Revocations {
         match self {
             Revocations::Memory(_, lists) => Ok(lists.served_lists(now)),
             Revocations::Redis(store) => store.served_lists(now).await,
+        }
+    }
+
+    /// Throttle counters of `kind` (`client`, `user`) shared through Redis, with that backend.
+    pub fn shared_counters(&self, kind: &str) -> Option<SharedCounters> {
+        match self {
+            Revocations::Memory(..) => None,
+            Revocations::Redis(store) => Some(SharedCounters::new(
+                store.conn().clone(),
+                format!("{}:throttle:{kind}", store.prefix()),
+            )),
+        }
+    }
+
+    /// What the state lives in, for the startup log.
+    pub fn describe(&self) -> String {
+        match self {
+            Revocations::Memory(..) => "memory (this process only)".to_owned(),
+            Revocations::Redis(store) => format!("Redis at {}", store.conn().target().describe()),
+        }
+    }
+
+    /// The Redis connection's health, with the Redis backend.
+    pub fn redis_health(&self) -> Option<RedisHealth> {
+        match self {
+            Revocations::Memory(..) => None,
+            Revocations::Redis(store) => Some(store.conn().health()),
+        }
+    }
+
+    /// Whether the shared store answers now: always with memory, a PING with Redis.
+    pub async fn reachable(&self) -> bool {
+        match self {
+            Revocations::Memory(..) => true,
+            Revocations::Redis(store) => store.conn().ping().await,
         }
     }
 

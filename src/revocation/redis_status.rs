@@ -5,6 +5,7 @@
 //! the next replica to notice makes a new one, so indices already handed out are never handed
 //! out again.
 
+use super::redis_conn::Connection;
 use super::redis_store::{unavailable, RedisStore};
 use super::status_list::{random_epoch, Layout, ListId, Snapshot, StatusRef};
 use super::RevocationError;
@@ -82,8 +83,52 @@ impl StatusState {
 
     /// A list's bitmap and version share a hash slot.
     fn list_keys(&self, id: &ListId) -> (String, String) {
-        let tag = format!("{{{}:sl:{id}}}", self.prefix);
-        (format!("{tag}:bits"), format!("{tag}:version"))
+        list_keys(&self.prefix, id)
+    }
+
+    /// What re-writes the bits this replica knows are set, after Redis lost them.
+    pub(super) fn rewriter(&self) -> BitRewriter {
+        BitRewriter {
+            prefix: self.prefix.clone(),
+            layout: self.layout,
+            set_bit: self.set_bit.clone(),
+            known: self.known_revoked.clone(),
+        }
+    }
+}
+
+fn list_keys(prefix: &str, id: &ListId) -> (String, String) {
+    let tag = format!("{{{prefix}:sl:{id}}}");
+    (format!("{tag}:bits"), format!("{tag}:version"))
+}
+
+/// The revoked bits a replica has seen, to set again in a Redis that came back empty.
+#[derive(Clone)]
+pub(super) struct BitRewriter {
+    prefix: String,
+    layout: Layout,
+    set_bit: redis::Script,
+    known: Cache<(ListId, u32), ()>,
+}
+
+impl BitRewriter {
+    /// Sets every known bit again (setting a set bit changes nothing); how many were sent.
+    pub(super) async fn rewrite(&self, connection: &mut Connection) -> usize {
+        let mut written = 0;
+        for (entry, ()) in self.known.iter() {
+            let (list, idx) = *entry;
+            let (bits, version) = list_keys(&self.prefix, &list);
+            let done: Result<i64, _> = self
+                .set_bit
+                .key(bits)
+                .key(version)
+                .arg(idx)
+                .arg(self.layout.served_until(list.window))
+                .invoke_async(connection)
+                .await;
+            written += usize::from(done.is_ok());
+        }
+        written
     }
 }
 

@@ -1,22 +1,22 @@
-//! The shared backend for replicas: Redis, through one multiplexed connection that reconnects
-//! by itself. Entries expire in Redis with the tokens they name (`EXAT`). Known revocations are
+//! The shared backend for replicas: Redis, through the one connection `redis_conn.rs` owns
+//! (which reconnects by itself, and logs and counts failures and recoveries). Entries expire in Redis with the tokens they name (`EXAT`). Known revocations are
 //! also cached locally (a revocation never comes undone); "not revoked" is never cached, so
 //! every replica sees a revocation made on any other at once. The status lists' part of this
 //! store is in `redis_status.rs`.
 
+use super::redis_conn::{Connection, RedisConn};
 use super::redis_status::StatusState;
 use super::status_list::Layout;
 use super::RevocationError;
 use crate::clock::UnixTime;
+use crate::settings::RedisTarget;
 use moka::sync::Cache;
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::AsyncCommands;
+use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::OnceCell;
 
 pub struct RedisStore {
-    client: redis::Client,
-    connection: OnceCell<ConnectionManager>,
+    conn: Arc<RedisConn>,
     prefix: String,
     known_revoked: Cache<String, UnixTime>,
     pub(super) status: StatusState,
@@ -27,36 +27,78 @@ pub(super) fn unavailable(err: redis::RedisError) -> RevocationError {
 }
 
 impl RedisStore {
-    pub fn new(url: &str, prefix: &str, layout: Layout) -> Result<Self, String> {
-        let client = redis::Client::open(url).map_err(|err| format!("bad Redis URL: {err}"))?;
-        Ok(Self {
-            client,
-            connection: OnceCell::new(),
+    pub fn new(
+        target: &RedisTarget,
+        tls_ca: Option<Vec<u8>>,
+        prefix: &str,
+        layout: Layout,
+    ) -> Result<Self, String> {
+        let store = Self {
+            conn: RedisConn::new(target.clone(), tls_ca)?,
             prefix: prefix.to_owned(),
             status: StatusState::new(prefix, layout),
             known_revoked: Cache::builder()
                 .max_capacity(100_000)
                 .time_to_live(Duration::from_secs(3600))
                 .build(),
-        })
+        };
+        store.rewrite_on_recovery();
+        Ok(store)
+    }
+
+    /// A Redis that comes back may have lost its data (a restart without persistence): each
+    /// replica then sets again every revocation it knows of, its own and those it has seen, so
+    /// none comes undone while a replica that knew it is running.
+    fn rewrite_on_recovery(&self) {
+        let denylist = self.known_revoked.clone();
+        let bits = self.status.rewriter();
+        let prefix = self.prefix.clone();
+        let address = self.conn.target().describe();
+        self.conn.on_recovery(Box::new(move |mut connection| {
+            let (denylist, bits, prefix, address) = (
+                denylist.clone(),
+                bits.clone(),
+                prefix.clone(),
+                address.clone(),
+            );
+            Box::pin(async move {
+                let mut written = 0;
+                for (id, exp) in denylist.iter() {
+                    let done: Result<Option<String>, _> = redis::cmd("SET")
+                        .arg(format!("{prefix}:revoked:{id}"))
+                        .arg(exp)
+                        .arg("EXAT")
+                        .arg(exp)
+                        .arg("NX")
+                        .query_async(&mut connection)
+                        .await;
+                    written += usize::from(done.is_ok());
+                }
+                written += bits.rewrite(&mut connection).await;
+                tracing::info!(
+                    redis = %address,
+                    revocations = written,
+                    "set again the revocations this replica knows, in case Redis lost them"
+                );
+            })
+        }));
     }
 
     /// The shared connection, made on first use; if Redis is down, the next call tries again.
-    pub(super) async fn connection(&self) -> Result<ConnectionManager, RevocationError> {
-        self.connection
-            .get_or_try_init(|| async {
-                let config = ConnectionManagerConfig::new()
-                    .set_connection_timeout(Some(Duration::from_millis(500)))
-                    .set_response_timeout(Some(Duration::from_millis(500)))
-                    .set_number_of_retries(1);
-                ConnectionManager::new_with_config(self.client.clone(), config).await
-            })
-            .await
-            .cloned()
-            .map_err(unavailable)
+    pub(super) async fn connection(&self) -> Result<Connection, RevocationError> {
+        self.conn.connection().await
     }
 
-    fn key(&self, kind: &str, id: &str) -> String {
+    /// The connection itself: its health, and for the throttle counters.
+    pub fn conn(&self) -> &Arc<RedisConn> {
+        &self.conn
+    }
+
+    pub(super) fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    pub(super) fn key(&self, kind: &str, id: &str) -> String {
         format!("{}:{kind}:{id}", self.prefix)
     }
 

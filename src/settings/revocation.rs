@@ -1,8 +1,10 @@
-//! `[revocation]`: where the denylist and the replay caches live.
+//! `[revocation]`: where the shared state lives (status lists, denylist, replay caches,
+//! throttle counters): this process, or Redis (one server, TLS or not, or a Redis Cluster).
 
 use super::problems::Problems;
 use crate::names::not_one_of;
 use serde::Deserialize;
+use std::path::Path;
 use strum::{EnumIter, EnumString, IntoStaticStr};
 
 #[derive(Deserialize, Default)]
@@ -11,6 +13,8 @@ pub(super) struct RawRevocation {
     backend: Option<String>,
     url: Option<String>,
     key_prefix: Option<String>,
+    cluster_nodes: Option<Vec<String>>,
+    tls_ca_file: Option<String>,
     capacity: Option<u64>,
     replay_capacity: Option<u64>,
 }
@@ -28,7 +32,22 @@ pub enum RevocationBackend {
     /// In this process: fine for one node.
     Memory,
     /// Shared by every replica.
-    Redis { url: String, key_prefix: String },
+    Redis {
+        target: RedisTarget,
+        key_prefix: String,
+        /// PEM CA certificates a `rediss://` server's certificate must chain to (else the
+        /// system's roots).
+        tls_ca: Option<Vec<u8>>,
+    },
+}
+
+/// Where Redis is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RedisTarget {
+    /// One server: `redis://` or `rediss://` (TLS).
+    Single(String),
+    /// A Redis Cluster, by some of its nodes (the others are discovered).
+    Cluster(Vec<String>),
 }
 
 #[derive(Debug, Clone)]
@@ -41,9 +60,9 @@ pub struct RevocationSettings {
 }
 
 impl RawRevocation {
-    pub(super) fn validate(&self, problems: &mut Problems) -> RevocationSettings {
+    pub(super) fn validate(&self, problems: &mut Problems, base_dir: &Path) -> RevocationSettings {
         let settings = RevocationSettings {
-            backend: self.backend(problems),
+            backend: self.backend(problems, base_dir),
             capacity: self.capacity.unwrap_or(1_000_000),
             replay_capacity: self.replay_capacity.unwrap_or(1_000_000),
         };
@@ -53,7 +72,7 @@ impl RawRevocation {
         settings
     }
 
-    fn backend(&self, problems: &mut Problems) -> RevocationBackend {
+    fn backend(&self, problems: &mut Problems, base_dir: &Path) -> RevocationBackend {
         let name = match self.backend.as_deref() {
             None => BackendName::Memory,
             Some(text) => match text.parse() {
@@ -66,31 +85,81 @@ impl RawRevocation {
         };
         match name {
             BackendName::Memory => {
-                if self.url.is_some() {
-                    problems.push("url", "only used with backend = \"redis\"");
+                for (field, set) in [
+                    ("url", self.url.is_some()),
+                    ("cluster_nodes", self.cluster_nodes.is_some()),
+                    ("tls_ca_file", self.tls_ca_file.is_some()),
+                ] {
+                    if set {
+                        problems.push(field, "only used with backend = \"redis\"");
+                    }
                 }
                 RevocationBackend::Memory
             }
-            BackendName::Redis => match &self.url {
-                Some(url) if url.starts_with("redis://") => RevocationBackend::Redis {
-                    url: url.clone(),
-                    key_prefix: self
-                        .key_prefix
-                        .clone()
-                        .unwrap_or_else(|| "tessera".to_owned()),
-                },
-                Some(_) => {
-                    problems.push(
-                        "url",
-                        "must be a redis:// URL (TLS to Redis is not built in)",
-                    );
-                    RevocationBackend::Memory
+            BackendName::Redis => {
+                let target = match (&self.url, &self.cluster_nodes) {
+                    (Some(url), None) => problems
+                        .check("url", redis_url(url))
+                        .map(|url| RedisTarget::Single(url.to_owned())),
+                    (None, Some(nodes)) if !nodes.is_empty() => {
+                        let mut checked = Vec::new();
+                        for (index, node) in nodes.iter().enumerate() {
+                            if let Some(url) =
+                                problems.check(&format!("cluster_nodes[{index}]"), redis_url(node))
+                            {
+                                checked.push(url.to_owned());
+                            }
+                        }
+                        (checked.len() == nodes.len()).then_some(RedisTarget::Cluster(checked))
+                    }
+                    (Some(_), Some(_)) => {
+                        problems.push(
+                            "",
+                            "set url (one server) or cluster_nodes (a Redis Cluster), not both",
+                        );
+                        None
+                    }
+                    _ => {
+                        problems.push(
+                            "url",
+                            "is required with backend = \"redis\" (or cluster_nodes)",
+                        );
+                        None
+                    }
+                };
+                let tls_ca = self.tls_ca_file.as_ref().and_then(|file| {
+                    let full = base_dir.join(file);
+                    problems.check(
+                        "tls_ca_file",
+                        std::fs::read(&full)
+                            .map_err(|err| format!("cannot read {}: {err}", full.display())),
+                    )
+                });
+                match target {
+                    Some(target) => RevocationBackend::Redis {
+                        target,
+                        key_prefix: self
+                            .key_prefix
+                            .clone()
+                            .unwrap_or_else(|| "tessera".to_owned()),
+                        tls_ca,
+                    },
+                    None => RevocationBackend::Memory,
                 }
-                None => {
-                    problems.push("url", "is required with backend = \"redis\"");
-                    RevocationBackend::Memory
-                }
-            },
+            }
         }
+    }
+}
+
+/// A `redis://` or `rediss://` (TLS) URL.
+fn redis_url(url: &str) -> Result<&str, String> {
+    match url::Url::parse(url) {
+        Ok(parsed) if ["redis", "rediss"].contains(&parsed.scheme()) && parsed.host().is_some() => {
+            Ok(url)
+        }
+        _ => Err(format!(
+            "'{}' is not a redis:// or rediss:// URL",
+            crate::revocation::display_address(url)
+        )),
     }
 }

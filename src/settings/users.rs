@@ -59,10 +59,17 @@ impl RawUser {
             );
             return None;
         };
-        problems.check(
-            "password_hash",
-            SecretHash::parse(hash, "tessera user password-hash"),
-        )
+        let parsed = SecretHash::parse(hash, "tessera user password-hash").and_then(|parsed| {
+            match parsed {
+                SecretHash::Argon2(_) => Ok(parsed),
+                // A person's password can be guessed: only a slow hash protects it.
+                SecretHash::Keyed { .. } => Err(
+                    "a password needs an argon2id hash; make one with `tessera user password-hash`"
+                        .to_owned(),
+                ),
+            }
+        });
+        problems.check("password_hash", parsed)
     }
 
     /// The claims, none of them one Tessera sets itself.

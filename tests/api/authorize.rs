@@ -120,6 +120,35 @@ async fn prompt_consent_asks_even_a_client_that_needs_no_consent() {
 }
 
 #[tokio::test]
+async fn max_age_zero_asks_for_the_password_even_within_the_second_of_sign_in() {
+    let app = spawn_app().await;
+    let mut jar = Jar::default();
+    let challenge = challenge(VERIFIER);
+    let page = app
+        .authorize(&mut jar, &mobile_query(&challenge, &[]))
+        .await;
+    assert_eq!(
+        app.sign_in(&mut jar, &page, "alice", ALICE_PASSWORD)
+            .await
+            .status,
+        303
+    );
+    // The clock has not moved: the session is 0 whole seconds old.
+    let fresh = app
+        .authorize(&mut jar, &mobile_query(&challenge, &[("max_age", "0")]))
+        .await;
+    assert_eq!(fresh.status, 200, "max_age=0 always asks for the password");
+    assert!(fresh.json.as_str().unwrap().contains("Sign in"));
+    let within = app
+        .authorize(&mut jar, &mobile_query(&challenge, &[("max_age", "1")]))
+        .await;
+    assert_eq!(
+        within.status, 302,
+        "a session of the same second is within max_age=1"
+    );
+}
+
+#[tokio::test]
 async fn a_session_skips_the_form_unless_prompt_or_max_age_say_otherwise() {
     let app = spawn_app().await;
     let mut jar = Jar::default();

@@ -40,6 +40,11 @@ fn config_check_names_every_problem_with_its_path_and_serve_refuses_the_same() {
                 .audience(&["x"]),
         )
         .write_in(dir.path());
+    // The added client comes after the standard ones.
+    let duplicate = format!(
+        "clients[{}].client_id: duplicate client id 'reports'",
+        standard_clients().len()
+    );
     for command in [&["config", "check"][..], &["serve"][..]] {
         let output = tessera(&config, command);
         assert_eq!(output.status.code(), Some(2), "{command:?}");
@@ -48,7 +53,7 @@ fn config_check_names_every_problem_with_its_path_and_serve_refuses_the_same() {
             "colour: unknown key",
             "tokens.access_token_ttl: 'fifteen minutes' is not a duration",
             "tokens.signing_alg: unknown signing algorithm 'none'",
-            "clients[9].client_id: duplicate client id 'reports'",
+            duplicate.as_str(),
         ] {
             assert!(
                 stderr.contains(expected),
@@ -101,6 +106,78 @@ fn config_check_reports_a_missing_or_broken_key_and_passes_a_good_config() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("sig-bad.jwk"));
 }
 
+/// Runs `tessera <command> <subcommand>`, feeding `input` as one line on standard input, and
+/// returns the hash of the `field = "..."` line it prints (which must not echo the input).
+fn hash_from_stdin(config: &Path, command: [&str; 2], input: &str, field: &str) -> String {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .args(command)
+        .arg("--config")
+        .arg(config)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{input}\n").as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success());
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(!stdout.contains(input));
+    stdout
+        .trim()
+        .strip_prefix(&format!("{field} = \""))
+        .and_then(|rest| rest.strip_suffix('"'))
+        .unwrap_or_else(|| panic!("{stdout}"))
+        .to_owned()
+}
+
+#[tokio::test]
+async fn client_secret_hash_gives_a_chosen_secret_an_argon2_hash_that_authenticates() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let config = TestConfig::new().write_in(dir.path());
+    let hash = hash_from_stdin(
+        &config,
+        ["client", "secret-hash"],
+        "a chosen secret",
+        "client_secret_hash",
+    );
+    let hash = hash.as_str();
+    assert!(
+        hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+        "{hash}"
+    );
+    let app = spawn(
+        &TestConfig::new().client(
+            ClientConfig::new("chosen")
+                .client_secret_hash(hash)
+                .scopes(&["x"])
+                .audience(&["https://x.internal"]),
+        ),
+    )
+    .await;
+    let answer = app
+        .token_form(
+            Some(("chosen", "a chosen secret")),
+            &[("grant_type", "client_credentials")],
+        )
+        .await;
+    assert_eq!(answer.status, 200, "{}", answer.json);
+    // A user password in the keyed format is refused: a password can be guessed.
+    let keyed = tessera::oauth::credentials::hash_generated_secret("pw");
+    let config = TestConfig::new()
+        .user(UserConfig::new("carol").password_hash(&keyed))
+        .write_in(dir.path());
+    let output = tessera(&config, &["config", "check"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr)
+        .contains("a password needs an argon2id hash; make one with `tessera user password-hash`"));
+}
+
 #[tokio::test]
 async fn client_secret_prints_a_secret_whose_hash_authenticates() {
     let dir = tempfile::TempDir::new().unwrap();
@@ -119,7 +196,10 @@ async fn client_secret_prints_a_secret_whose_hash_authenticates() {
     let secret = value("client_secret");
     let hash = value("client_secret_hash");
     assert_eq!(secret.len(), 43, "256 bits, base64url");
-    assert!(hash.starts_with("$argon2id$"));
+    assert!(
+        hash.starts_with("$hmac-sha256$v=1$"),
+        "the keyed format: {hash}"
+    );
     assert!(!hash.contains(&secret));
 
     let app = spawn(
@@ -320,31 +400,15 @@ async fn serve_reloads_keys_on_sighup_without_dropping_a_request() {
 
 #[tokio::test]
 async fn user_password_hash_reads_standard_input_and_the_hash_signs_in() {
-    use std::io::Write;
     let dir = tempfile::TempDir::new().unwrap();
     let config = TestConfig::new().write_in(dir.path());
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tessera"))
-        .args(["user", "password-hash", "--config"])
-        .arg(&config)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"a long passphrase\n")
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    assert!(output.status.success());
-    let stdout = String::from_utf8(output.stdout).unwrap();
-    let hash = stdout
-        .trim()
-        .strip_prefix("password_hash = \"")
-        .and_then(|rest| rest.strip_suffix('"'))
-        .unwrap_or_else(|| panic!("{stdout}"));
-    assert!(!stdout.contains("a long passphrase"));
+    let hash = hash_from_stdin(
+        &config,
+        ["user", "password-hash"],
+        "a long passphrase",
+        "password_hash",
+    );
+    let hash = hash.as_str();
     let app = spawn(&TestConfig::new().user(UserConfig::new("carol").password_hash(hash))).await;
     assert_eq!(
         app.password_grant("carol", "a long passphrase", None)

@@ -369,7 +369,7 @@ async fn missing_or_malformed_credentials_are_401() {
 }
 
 #[tokio::test]
-async fn failed_authentications_are_throttled_per_client_without_locking_out_a_verified_secret() {
+async fn failures_past_the_client_limit_get_429_but_the_correct_secret_always_passes() {
     let app = spawn(&TestConfig::new().client_auth(ClientAuthConfig {
         max_failures_per_client: Some(3),
         max_failures_per_address: Some(100),
@@ -377,8 +377,7 @@ async fn failed_authentications_are_throttled_per_client_without_locking_out_a_v
         ..ClientAuthConfig::default()
     }))
     .await;
-    // The real client authenticates once: its secret is now remembered.
-    assert_eq!(app.reports_token(&[]).await.status, 200);
+    // As right after a restart: the real client's secret was never verified by this process.
     for i in 0..3 {
         app.token_form(
             Some(("reports", &format!("guess-{i}"))),
@@ -404,24 +403,35 @@ async fn failed_authentications_are_throttled_per_client_without_locking_out_a_v
     );
     let retry: u64 = throttled.header("retry-after").unwrap().parse().unwrap();
     assert!((1..=60).contains(&retry), "Retry-After {retry}");
-    // No argon2 ran for the throttled guess.
-    let metrics = app.metrics().await;
-    assert_eq!(
-        metric(
-            &metrics,
-            r#"tessera_client_secret_checks_total{path="argon2"}"#
-        ),
-        Some(4.0)
+    // Someone else's failures do not refuse the client's own secret, checked for the first time.
+    let first = app.reports_token(&[]).await;
+    assert_eq!(first.status, 200, "{}", first.json);
+    // Guesses go on getting 429 while the window lasts; the secret, now remembered, still passes.
+    app.token_form(
+        Some(("reports", "guess-4")),
+        &[("grant_type", "client_credentials")],
+    )
+    .await
+    .assert_error(
+        429,
+        "invalid_client",
+        "too many failed client authentications; retry later",
     );
-    assert_eq!(
-        metric(
-            &metrics,
-            r#"tessera_client_secret_checks_total{path="throttled"}"#
-        ),
-        Some(1.0)
-    );
-    // The verified secret still works.
     assert_eq!(app.reports_token(&[]).await.status, 200);
+    let metrics = app.metrics().await;
+    let checks = |path: &str| {
+        metric(
+            &metrics,
+            &format!(r#"tessera_client_secret_checks_total{{path="{path}"}}"#),
+        )
+    };
+    assert_eq!(
+        checks("argon2"),
+        Some(6.0),
+        "five guesses and the first real check"
+    );
+    assert_eq!(checks("cached"), Some(1.0));
+    assert_eq!(checks("throttled"), None);
     // Other clients are not affected by the per-client limit.
     let other = app
         .token_form(
@@ -437,7 +447,8 @@ async fn failed_authentications_are_throttled_per_client_without_locking_out_a_v
 }
 
 #[tokio::test]
-async fn failed_authentications_are_throttled_per_source_address() {
+async fn unknown_clients_cost_no_hashing_and_an_address_past_its_limit_still_gets_its_secrets_checked(
+) {
     let app = spawn(&TestConfig::new().client_auth(ClientAuthConfig {
         max_failures_per_client: Some(100),
         max_failures_per_address: Some(4),
@@ -455,7 +466,7 @@ async fn failed_authentications_are_throttled_per_source_address() {
     }
     let answer = app
         .token_form(
-            Some(("reports", "another-guess")),
+            Some(("probe-4", "x")),
             &[("grant_type", "client_credentials")],
         )
         .await;
@@ -465,6 +476,134 @@ async fn failed_authentications_are_throttled_per_source_address() {
         "too many failed client authentications; retry later",
     );
     assert!(answer.header("retry-after").is_some());
+    let guess = app
+        .token_form(
+            Some(("reports", "another-guess")),
+            &[("grant_type", "client_credentials")],
+        )
+        .await;
+    guess.assert_error(
+        429,
+        "invalid_client",
+        "too many failed client authentications; retry later",
+    );
+    // Behind one load balancer every client shares the address: the real one is not refused.
+    let real = app.reports_token(&[]).await;
+    assert_eq!(real.status, 200, "{}", real.json);
+    let metrics = app.metrics().await;
+    assert_eq!(
+        metric(
+            &metrics,
+            r#"tessera_client_secret_checks_total{path="unknown"}"#
+        ),
+        Some(5.0)
+    );
+    assert_eq!(
+        metric(
+            &metrics,
+            r#"tessera_client_secret_checks_total{path="argon2"}"#
+        ),
+        Some(2.0),
+        "only the known client's two secrets were hashed"
+    );
+}
+
+#[tokio::test]
+async fn a_keyed_secret_is_checked_on_every_request_without_argon2() {
+    let app = spawn_app().await;
+    for _ in 0..3 {
+        let answer = app
+            .token_form(
+                Some(("keyed", KEYED_SECRET)),
+                &[("grant_type", "client_credentials")],
+            )
+            .await;
+        assert_eq!(answer.status, 200, "{}", answer.json);
+    }
+    let mut wrong = KEYED_SECRET.to_owned();
+    wrong.replace_range(..1, if wrong.starts_with('A') { "B" } else { "A" });
+    app.token_form(
+        Some(("keyed", &wrong)),
+        &[("grant_type", "client_credentials")],
+    )
+    .await
+    .assert_error(
+        401,
+        "invalid_client",
+        "the client cannot be authenticated with secret basic",
+    );
+    let metrics = app.metrics().await;
+    assert_eq!(
+        metric(
+            &metrics,
+            r#"tessera_client_secret_checks_total{path="keyed"}"#
+        ),
+        Some(4.0)
+    );
+    assert_eq!(
+        metric(
+            &metrics,
+            r#"tessera_client_secret_checks_total{path="argon2"}"#
+        ),
+        None
+    );
+}
+
+#[tokio::test]
+async fn argon2_checks_past_the_pool_and_its_queue_are_shed_with_503() {
+    let app = spawn(
+        &TestConfig::new()
+            .server(ServerConfig {
+                argon2_workers: Some(1),
+                argon2_queue: Some(0),
+                ..ServerConfig::default()
+            })
+            .client_auth(ClientAuthConfig {
+                max_failures_per_client: Some(1000),
+                ..ClientAuthConfig::default()
+            }),
+    )
+    .await;
+    let guesses = (0..12).map(|i| {
+        let app = &app;
+        async move {
+            app.token_form(
+                Some(("reports", &format!("flood-{i}"))),
+                &[("grant_type", "client_credentials")],
+            )
+            .await
+        }
+    });
+    let answers = futures_util::future::join_all(guesses).await;
+    let shed: Vec<_> = answers
+        .iter()
+        .filter(|answer| answer.status == 503)
+        .collect();
+    assert!(
+        !shed.is_empty(),
+        "one worker and no queue must shed some of 12 checks"
+    );
+    for answer in &shed {
+        answer.assert_error(
+            503,
+            "temporarily_unavailable",
+            "too many secret checks are in progress; retry later",
+        );
+        assert_eq!(answer.header("retry-after"), Some("1"));
+    }
+    assert!(answers
+        .iter()
+        .all(|answer| answer.status == 503 || answer.status == 401));
+    // Once the burst is over, the pool checks again.
+    assert_eq!(app.reports_token(&[]).await.status, 200);
+    let metrics = app.metrics().await;
+    assert_eq!(
+        metric(
+            &metrics,
+            r#"tessera_client_secret_checks_total{path="shed"}"#
+        ),
+        Some(shed.len() as f64)
+    );
 }
 
 #[tokio::test]
@@ -504,4 +643,75 @@ async fn errors_are_counted_by_code() {
         ),
         Some(1.0)
     );
+}
+
+/// An unknown client's failed request from `forwarded` (an `X-Forwarded-For` or `Forwarded`
+/// header) to `app`.
+async fn probe_via(app: &TestApp, header: (&str, &str)) -> Answer {
+    Answer::from(
+        app.client
+            .post(app.url("/oauth2/token"))
+            .header("Authorization", basic_header("nobody", "x"))
+            .header(header.0, header.1)
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn addresses_come_from_forwarded_headers_only_through_trusted_proxies() {
+    let limit = ClientAuthConfig {
+        max_failures_per_address: Some(2),
+        ..ClientAuthConfig::default()
+    };
+    let proxied = spawn(
+        &TestConfig::new()
+            .server(ServerConfig {
+                trusted_proxies: Some(vec!["127.0.0.0/8".into(), "10.0.0.0/8".into()]),
+                ..ServerConfig::default()
+            })
+            .client_auth(limit.clone()),
+    )
+    .await;
+    let xff = "x-forwarded-for";
+    for _ in 0..2 {
+        probe_via(&proxied, (xff, "203.0.113.9"))
+            .await
+            .assert_error(401, "invalid_client", "the client doesn't exist");
+    }
+    let throttled = "too many failed client authentications; retry later";
+    probe_via(&proxied, (xff, "203.0.113.9"))
+        .await
+        .assert_error(429, "invalid_client", throttled);
+    // Another client behind the same proxy has its own count.
+    probe_via(&proxied, (xff, "203.0.113.10"))
+        .await
+        .assert_error(401, "invalid_client", "the client doesn't exist");
+    // The same client through two proxies, or named by RFC 7239's header.
+    probe_via(&proxied, (xff, "203.0.113.9, 10.1.2.3"))
+        .await
+        .assert_error(429, "invalid_client", throttled);
+    probe_via(&proxied, ("forwarded", "for=203.0.113.9;proto=https"))
+        .await
+        .assert_error(429, "invalid_client", throttled);
+    // A hop the client wrote itself, in front of what the proxy saw, changes nothing.
+    probe_via(&proxied, (xff, "198.51.100.1, 203.0.113.9"))
+        .await
+        .assert_error(429, "invalid_client", throttled);
+
+    // Without trusted proxies the headers are ignored: every probe is the loopback peer's.
+    let direct = spawn(&TestConfig::new().client_auth(limit)).await;
+    for address in ["203.0.113.1", "203.0.113.2"] {
+        probe_via(&direct, (xff, address)).await.assert_error(
+            401,
+            "invalid_client",
+            "the client doesn't exist",
+        );
+    }
+    probe_via(&direct, (xff, "203.0.113.3"))
+        .await
+        .assert_error(429, "invalid_client", throttled);
 }

@@ -406,3 +406,53 @@ async fn token_exchange_requests_are_checked() {
     .await
     .assert_error(400, "invalid_grant", "the subject token is not valid");
 }
+
+#[tokio::test]
+async fn a_trusted_issuer_whose_keys_cannot_be_fetched_is_invalid_grant_not_invalid_client() {
+    let idp = TestKey::new(SigningAlg::ES256, "idp-key");
+    let closed = free_port();
+    let config = TestConfig::new()
+        .trusted_issuer(TrustedIssuerConfig {
+            jwks_uri: Some(format!("http://127.0.0.1:{closed}/jwks")),
+            ..TrustedIssuerConfig::new(IDP)
+                .scopes(&["reports:read"])
+                .audience(&["https://reports.internal"])
+        })
+        .client(
+            ClientConfig::new("relay")
+                .secret(OTHER_SECRET)
+                .grant_types(&[JWT_BEARER, TOKEN_EXCHANGE])
+                .scopes(&["reports:read"])
+                .audience(&["https://reports.internal"]),
+        );
+    let app = spawn(&config).await;
+    let now = app.clock_now();
+    let jwt = idp.sign(&json!({
+        "iss": IDP, "sub": "user-1", "aud": ISSUER, "iat": now, "exp": now + 300, "jti": "j-1",
+    }));
+    // The client authenticated; the trusted issuer is what failed.
+    app.token_form(
+        Some(("relay", OTHER_SECRET)),
+        &[("grant_type", JWT_BEARER), ("assertion", &jwt)],
+    )
+    .await
+    .assert_error(
+        400,
+        "invalid_grant",
+        "the issuer's keys could not be fetched",
+    );
+    app.token_form(
+        Some(("relay", OTHER_SECRET)),
+        &[
+            ("grant_type", TOKEN_EXCHANGE),
+            ("subject_token", &jwt),
+            ("subject_token_type", JWT),
+        ],
+    )
+    .await
+    .assert_error(
+        400,
+        "invalid_grant",
+        "the issuer's keys could not be fetched",
+    );
+}

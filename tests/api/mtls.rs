@@ -153,3 +153,59 @@ async fn clients_authenticate_with_certificates_and_get_bound_tokens() {
         .unwrap()
         .contains(&json!("self_signed_tls_client_auth")));
 }
+
+#[tokio::test]
+async fn dpop_proofs_on_the_tls_listener_name_its_base_url() {
+    let pki = Pki::new();
+    let (identity, _, _) = pki.client("mtls-client", true);
+    let config = TestConfig::new()
+        .tls(TlsConfig {
+            listen: "127.0.0.1:0".to_owned(),
+            cert_file: "server.pem".to_owned(),
+            key_file: "server-key.pem".to_owned(),
+            client_ca_file: Some("client-ca.pem".to_owned()),
+            base_url: "https://mtls.issuer.test".to_owned(),
+        })
+        .client(
+            ClientConfig::new("pki-client")
+                .token_endpoint_auth_methods(&["tls_client_auth"])
+                .tls_client_auth_subject_dn("CN=mtls-client")
+                .audience(&["https://m.internal"]),
+        );
+    let app = spawn_in(pki.dir.clone(), &config).await;
+    let url = format!(
+        "https://localhost:{}/oauth2/token",
+        app.tls_port.expect("a TLS listener")
+    );
+    let key = DpopKey::new("ES256");
+    let send = |proof: String| {
+        let client = pki.http(Some(&identity));
+        let url = url.clone();
+        async move {
+            let request = client.post(url).header("DPoP", proof).form(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", "pki-client"),
+            ]);
+            Answer::from(request.send().await.unwrap()).await
+        }
+    };
+    let now = app.clock_now();
+    // The alias the client was told of, not the issuer's URL.
+    let at_issuer = key.sign(proof_claims("POST", &format!("{ISSUER}/oauth2/token"), now));
+    send(at_issuer).await.assert_error(
+        400,
+        "invalid_dpop_proof",
+        "the DPoP proof's htu is not the URL of this request",
+    );
+    let at_alias = key.sign(proof_claims(
+        "POST",
+        "https://mtls.issuer.test/oauth2/token",
+        now,
+    ));
+    let answer = send(at_alias).await;
+    assert_eq!(answer.status, 200, "{}", answer.json);
+    // The explicit proof wins over the certificate: the token is bound to the key only.
+    assert_eq!(answer.str("token_type"), "DPoP");
+    let claims = app.token_claims(&answer, "https://m.internal").await;
+    assert_eq!(claims["cnf"], json!({ "jkt": key.jkt }));
+}

@@ -264,3 +264,33 @@ async fn an_oidc_providers_id_token_is_verified_against_its_keys() {
         .await
         .assert_error(400, "invalid_grant", "the ID token is not valid");
 }
+
+#[tokio::test]
+async fn an_oidc_provider_whose_jwks_uri_cannot_be_fetched_is_invalid_grant_not_invalid_client() {
+    let corp = TestKey::new(SigningAlg::ES256, "corp-key");
+    let closed = free_port();
+    let config = TestConfig::new()
+        .provider(ProviderConfig {
+            jwks: None,
+            jwks_uri: Some(format!("http://127.0.0.1:{closed}/jwks")),
+            ..ProviderConfig::oidc("corp", "https://corp.test", json!({}), "tessera-at-corp")
+        })
+        .route(RouteConfig::new("/auth/token", "token"))
+        .client(
+            ClientConfig::new("truelocal")
+                .token_endpoint_auth_methods(&["none"])
+                .grant_types(&["provider"])
+                .scopes(&["profile"])
+                .audience(&["https://profiles.internal"]),
+        );
+    let app = spawn(&config).await;
+    let now = app.clock_now();
+    let id_token = corp.sign(&json!({"iss": "https://corp.test", "sub": "emp-7", "aud": "tessera-at-corp", "iat": now, "exp": now + 300}));
+    let body = json!({"client_id": "truelocal", "grant_type": "provider", "provider": "corp", "details": {"id_token": id_token}});
+    // The client (a public one) is who it says; the provider is what failed.
+    provider_token(&app, body).await.assert_error(
+        400,
+        "invalid_grant",
+        "the provider's keys could not be fetched",
+    );
+}

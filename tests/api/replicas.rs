@@ -1,55 +1,11 @@
 //! Three `tessera serve` processes sharing one keys folder and a real Redis: a revocation on one
 //! is seen by all; when Redis stops, what needs it fails closed (503) and issuing goes on; when
-//! Redis returns, the replicas recover by themselves.
+//! Redis returns, the replicas recover by themselves, before the next request.
 
 use crate::harness::*;
 use serde_json::json;
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tessera::jose::SigningAlg;
-
-/// A redis-server of the test's own, on a free loopback port, persisting to an append-only
-/// file so a restart keeps its data.
-struct Redis {
-    child: Child,
-}
-
-impl Redis {
-    fn start(dir: &Path, port: u16) -> Redis {
-        let binary = ["/usr/bin/redis-server", "/usr/local/bin/redis-server"]
-            .into_iter()
-            .find(|path| Path::new(path).exists())
-            .expect("redis-server is not installed (.ci/run installs the redis-server package)");
-        let child = Command::new(binary)
-            .args([
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-            ])
-            .args(["--appendonly", "yes", "--appendfsync", "always", "--dir"])
-            .arg(dir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "redis-server did not start");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        Redis { child }
-    }
-
-    fn stop(mut self) {
-        // SAFETY: kill(2) on our own child.
-        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
-        self.child.wait().unwrap();
-    }
-}
 
 async fn introspect(client: &reqwest::Client, server: &ServerProcess, token: &str) -> Answer {
     post_form(
@@ -274,33 +230,23 @@ async fn replicas_share_revocations_through_redis_and_fail_closed_without_it() {
         json!({"active": false})
     );
 
-    // Redis returns (with its data): the replicas recover by themselves.
+    // Redis returns (with its data): each replica notices by itself, so the very first request
+    // it gets afterwards is served.
     let redis = Redis::start(redis_dir.path(), port);
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        let answer = introspect(&client, &b, &kept).await;
-        if answer.status == 200 {
-            assert_eq!(answer.json["active"], true);
-            break;
-        }
-        assert!(Instant::now() < deadline, "no recovery: {}", answer.json);
-        tokio::time::sleep(Duration::from_millis(100)).await;
+    for server in [&a, &b, &c] {
+        server.wait_for_log("Redis answers again", Duration::from_secs(10));
     }
+    let answer = introspect(&client, &b, &kept).await;
+    assert_eq!(answer.status, 200, "{}", answer.json);
+    assert_eq!(answer.json["active"], true);
     for server in [&b, &c] {
-        let deadline = Instant::now() + Duration::from_secs(15);
-        loop {
-            let answer = introspect(&client, server, &revoked).await;
-            if answer.status == 200 {
-                assert_eq!(
-                    answer.json,
-                    json!({"active": false}),
-                    "the revocation survived"
-                );
-                break;
-            }
-            assert!(Instant::now() < deadline, "no recovery: {}", answer.json);
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        let answer = introspect(&client, server, &revoked).await;
+        assert_eq!(answer.status, 200, "{}", answer.json);
+        assert_eq!(
+            answer.json,
+            json!({"active": false}),
+            "the revocation survived"
+        );
     }
     for server in [a, b, c] {
         assert!(server.stop().success());
@@ -319,4 +265,41 @@ fn a_status_list(lst: &str) -> Vec<u8> {
     )
     .unwrap();
     bits
+}
+
+/// Two replicas on one keys folder and one Redis: a DPoP proof spent on one is refused by the
+/// other (RFC 9449 11.1), and the nonce one made is taken by the other.
+#[tokio::test]
+async fn a_dpop_proof_is_used_once_across_replicas() {
+    let redis_dir = tempfile::TempDir::new().unwrap();
+    let port = free_port();
+    let redis = Redis::start(redis_dir.path(), port);
+    let dir = std::sync::Arc::new(tempfile::TempDir::new().unwrap());
+    let config = TestConfig::new()
+        .revocation(RevocationConfig::redis(
+            &format!("redis://127.0.0.1:{port}/"),
+            &format!("d{port}"),
+        ))
+        .raw("dpop.require_nonce", true);
+    let start = tessera::clock::Clock::now(&tessera::clock::SystemClock);
+    let a = spawn_at(dir.clone(), &config, start).await;
+    let b = spawn_at(dir.clone(), &config, start).await;
+    let key = DpopKey::new("ES256");
+    let form = [("grant_type", "client_credentials")];
+    let basic = Some(("reports", REPORTS_SECRET));
+
+    let no_nonce = key.proof(&a, "POST", "/oauth2/token", json!({}));
+    let refused = a.token_dpop(basic, &no_nonce, &form).await;
+    assert_eq!(refused.json["error"], "use_dpop_nonce");
+    let nonce = refused.header("dpop-nonce").unwrap().to_owned();
+    let proof = key.proof(&a, "POST", "/oauth2/token", json!({ "nonce": nonce }));
+    let first = b.token_dpop(basic, &proof, &form).await;
+    assert_eq!(first.status, 200, "{}", first.json);
+    assert_eq!(first.str("token_type"), "DPoP");
+    a.token_dpop(basic, &proof, &form).await.assert_error(
+        400,
+        "invalid_dpop_proof",
+        "the DPoP proof has been used before",
+    );
+    redis.stop();
 }

@@ -4,9 +4,10 @@
 use super::{issue, GrantHandles};
 use crate::jose::SigningAlg;
 use crate::keys::KeyRing;
-use crate::oauth::client_auth::AuthenticatedClient;
+use crate::oauth::client_auth::{AuthenticatedClient, Binding};
 use crate::oauth::credentials::{hash_secret, CredentialVerifier};
 use crate::oauth::error::ErrorCode;
+use crate::oauth::hash_pool::HashPool;
 use crate::oauth::issuer::Issuer;
 use crate::oauth::params::Params;
 use crate::oauth::tokens::{AccessTokenClaims, Reading};
@@ -45,7 +46,11 @@ impl Fixture {
         Self {
             revocations: Revocations::new(&settings.revocation, settings.status_list_layout())
                 .unwrap(),
-            passwords: CredentialVerifier::new(&settings.user_auth),
+            passwords: CredentialVerifier::for_users(
+                &settings.user_auth,
+                HashPool::new(&settings.server),
+                None,
+            ),
             http: reqwest::Client::new(),
             keys: Arc::new(KeyRing::in_memory(SigningAlg::ES256, NOW).unwrap()),
             settings: Arc::new(settings),
@@ -60,7 +65,7 @@ impl Fixture {
         AuthenticatedClient {
             client: self.settings.clients.get("app").unwrap().clone(),
             method: AuthMethod::None,
-            binding: None,
+            binding: Binding::None,
         }
     }
 
@@ -138,7 +143,8 @@ async fn a_refresh_token_works_once_and_its_reuse_revokes_the_family() {
             auth_time: NOW,
             nonce: None,
             family: None,
-            binding: None,
+            sid: None,
+            binding: &Binding::None,
             status: None,
         },
     )

@@ -233,6 +233,14 @@ pub struct ServerConfig {
     pub max_body_bytes: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub workers: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub argon2_workers: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub argon2_queue: Option<u64>,
+    #[serde(with = "duration", skip_serializing_if = "Option::is_none")]
+    pub argon2_wait: Option<Duration>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trusted_proxies: Option<Vec<String>>,
 }
 
 #[derive(Serialize, Clone, Debug, Default, PartialEq)]
@@ -304,6 +312,10 @@ pub struct RevocationConfig {
     pub url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key_prefix: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cluster_nodes: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_ca_file: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub capacity: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]

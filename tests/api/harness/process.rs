@@ -17,6 +17,8 @@ pub fn free_port() -> u16 {
 pub struct ServerProcess {
     pub child: std::process::Child,
     pub address: String,
+    /// Every line it logged so far.
+    logs: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl ServerProcess {
@@ -32,6 +34,7 @@ impl ServerProcess {
             .spawn()
             .unwrap();
         let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        let logs = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
         let address = loop {
             let line = lines
                 .next()
@@ -39,13 +42,54 @@ impl ServerProcess {
                 .unwrap();
             assert!(!line.contains(REPORTS_SECRET) && !line.contains(OTHER_SECRET));
             let event: serde_json::Value = serde_json::from_str(&line).unwrap();
+            logs.lock().unwrap().push(line);
             if event["message"] == "listening" {
                 break event["address"].as_str().unwrap().to_owned();
             }
         };
         // Keep draining the log so the server never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
-        ServerProcess { child, address }
+        let kept = logs.clone();
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                kept.lock().unwrap().push(line);
+            }
+        });
+        ServerProcess {
+            child,
+            address,
+            logs,
+        }
+    }
+
+    /// The log lines (JSON) so far.
+    pub fn logs(&self) -> Vec<serde_json::Value> {
+        self.logs
+            .lock()
+            .unwrap()
+            .iter()
+            .filter_map(|line| serde_json::from_str(line).ok())
+            .collect()
+    }
+
+    /// The first log event whose message contains `needle`, waiting up to `timeout` for it.
+    pub fn wait_for_log(&self, needle: &str, timeout: std::time::Duration) -> serde_json::Value {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            let found = self.logs().into_iter().find(|event| {
+                event["message"]
+                    .as_str()
+                    .is_some_and(|message| message.contains(needle))
+            });
+            if let Some(event) = found {
+                return event;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no log line with {needle:?} in {:#?}",
+                self.logs()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
     }
 
     pub fn signal(&self, signal: i32) {
@@ -62,6 +106,16 @@ impl ServerProcess {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
+    }
+}
+
+/// A test that fails midway leaves no server behind.
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
     }
 }
 

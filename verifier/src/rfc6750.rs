@@ -3,7 +3,7 @@
 //! `DPoP-Nonce` header and the status code of a refusal. The actix and tower glue both answer
 //! through this.
 
-use crate::error::{BearerErrorCode, DpopError, Error};
+use crate::error::{BearerErrorCode, Error};
 
 /// The token of an `Authorization` header value `Bearer <token>` (scheme case-insensitive,
 /// RFC 9110 11.1). `Err` carries the `invalid_request` description.
@@ -271,7 +271,7 @@ pub(crate) struct Presented<'a> {
     pub method: &'a str,
     pub path: &'a str,
     /// The `DPoP` header's proof (see [`dpop_proof`](crate::dpop_proof)).
-    pub dpop: Result<Option<&'a str>, DpopError>,
+    pub dpop: Result<Option<&'a str>, crate::DpopError>,
     /// The client certificate of the request's mutual-TLS connection (DER).
     pub certificate: Option<&'a [u8]>,
 }
@@ -348,7 +348,7 @@ impl Guard {
             AuthScheme::Dpop => {
                 let proof = presented
                     .dpop
-                    .and_then(|proof| proof.ok_or(DpopError::Missing))
+                    .and_then(|proof| proof.ok_or(crate::DpopError::Missing))
                     .map_err(|err| refused(Error::Dpop(err)))?;
                 let request = crate::DpopRequest::new(proof, presented.method, presented.path);
                 crate::Proof::Dpop(match presented.certificate {
@@ -371,6 +371,7 @@ impl Guard {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::DpopError;
 
     #[test]
     fn challenges_follow_rfc_6750() {

@@ -119,7 +119,8 @@ impl DpopConfig {
         self
     }
 
-    /// How many proofs the replay cache holds (default 1,000,000, about 64 bytes each). A proof
+    /// How many proofs the replay cache holds (default 1,000,000; 70 bytes resident each as
+    /// measured by `benches/verify.rs`, about 80 MB when full). A proof
     /// stays in it for the window plus the leeway after its `iat`, so the default serves about
     /// 8,000 DPoP requests per second with the default window and leeway; when it is full,
     /// proofs are refused with 503 rather than an entry forgotten.

@@ -65,7 +65,7 @@ fn benches(c: &mut Criterion) {
         let authenticated = AuthenticatedClient {
             client: client.clone(),
             method: AuthMethod::ClientSecretBasic,
-            binding: None,
+            binding: tessera::oauth::client_auth::Binding::None,
         };
         let body = b"grant_type=client_credentials&scope=reports:read";
 
@@ -94,7 +94,7 @@ fn benches(c: &mut Criterion) {
                             audience: &client.audience,
                             user: None,
                             extra: None,
-                            cnf: None,
+                            cnf: &tessera::oauth::client_auth::Binding::None,
                             not_after: None,
                             status: None,
                         },
@@ -114,7 +114,7 @@ fn benches(c: &mut Criterion) {
                 audience: &client.audience,
                 user: None,
                 extra: None,
-                cnf: None,
+                cnf: &tessera::oauth::client_auth::Binding::None,
                 not_after: None,
                 status: None,
             },
@@ -157,7 +157,7 @@ fn jwe_benches(c: &mut Criterion) {
             audience: &client.audience,
             user: None,
             extra: None,
-            cnf: None,
+            cnf: &tessera::oauth::client_auth::Binding::None,
             not_after: None,
             status: None,
         },
@@ -186,6 +186,8 @@ fn jwe_benches(c: &mut Criterion) {
         jti: tessera::oauth::issuer::random_id(),
         fid: tessera::oauth::issuer::random_id(),
         at_status: None,
+        sid: None,
+        jkt: None,
     };
     c.bench_function("seal_refresh_token", |b| {
         b.iter(|| black_box(state.issuer().refresh_token(black_box(&claims)).unwrap()))

@@ -19,6 +19,11 @@ use tessera::clock::SystemClock;
 use tessera::settings::Settings;
 use tessera::startup::Application;
 
+#[path = "load/device_pool.rs"]
+mod device_pool;
+#[path = "support/dpop_proofs.rs"]
+mod dpop_proofs;
+
 const LOCAL_CLIENT_ID: &str = "bench";
 const LOCAL_CLIENT_SECRET: &str = "bench-secret-3a1f9c2e7b5d4f6a8c0e1b2d3f4a5b6c";
 
@@ -41,6 +46,13 @@ enum Shape {
     PrivateKeyJwt,
     /// The same with the assertion encrypted to the issuer (ECDH-ES+A256KW, A256GCM).
     EncryptedAssertion,
+    /// RFC 8628 polling of device codes the user has not answered yet (each polled again
+    /// within its 1 s interval gets slow_down: both are the answers a poll is for).
+    DevicePending,
+    /// RFC 8628 polling of approved device codes, each request one not exchanged before.
+    DeviceApproved,
+    /// client_secret_basic with a DPoP proof (ES256), each request a fresh proof.
+    DpopBasic,
 }
 
 #[derive(Clone, Copy)]
@@ -50,11 +62,16 @@ struct Scenario {
     shape: Shape,
 }
 
-const SCENARIOS: [Scenario; 10] = [
+const SCENARIOS: [Scenario; 13] = [
     Scenario {
         name: "client_credentials basic ES256",
         alg: "ES256",
         shape: Shape::BasicForm,
+    },
+    Scenario {
+        name: "client_credentials basic+DPoP ES256",
+        alg: "ES256",
+        shape: Shape::DpopBasic,
     },
     Scenario {
         name: "client_credentials json-post ES256",
@@ -100,6 +117,16 @@ const SCENARIOS: [Scenario; 10] = [
         name: "revoke ES256",
         alg: "ES256",
         shape: Shape::Revoke,
+    },
+    Scenario {
+        name: "device_code poll pending ES256",
+        alg: "ES256",
+        shape: Shape::DevicePending,
+    },
+    Scenario {
+        name: "device_code poll approved ES256",
+        alg: "ES256",
+        shape: Shape::DeviceApproved,
     },
 ];
 
@@ -167,6 +194,13 @@ enum Pool {
         count: usize,
         encrypted: bool,
     },
+    /// Device codes of the public client, pending or approved.
+    DeviceCodes {
+        count: usize,
+        approved: bool,
+    },
+    /// DPoP proofs (ES256) of one client key.
+    DpopProofs(usize),
 }
 
 /// In the server process: starts Tessera in this process and mints the scenario's pool.
@@ -204,6 +238,11 @@ keys_dir = "keys"
 signing_alg = "{alg}"
 [log]
 level = "warn"
+[device]
+interval = "1s"
+[dpop]
+# The proofs are made before the run.
+iat_window = "10m"
 [[clients]]
 client_id = "{LOCAL_CLIENT_ID}"
 client_secret_hash = "{hash}"
@@ -225,7 +264,7 @@ access_token_encryption = {{ jwk = {{ {sealed_jwk} }}, alg = "ECDH-ES+A256KW" }}
 [[clients]]
 client_id = "{LOCAL_CLIENT_ID}-public"
 token_endpoint_auth_methods = ["none"]
-grant_types = ["password", "refresh_token"]
+grant_types = ["password", "refresh_token", "urn:ietf:params:oauth:grant-type:device_code"]
 scopes = ["openid", "reports:read"]
 audience = ["https://reports.internal"]
 [[clients]]
@@ -257,6 +296,11 @@ claims = {{ email = "bench@example.com" }}
                     .clone();
                 let tokens: Vec<String> = match pool {
                     Pool::Empty => Vec::new(),
+                    Pool::DpopProofs(n) => dpop_proofs::proofs(
+                        n,
+                        "https://issuer.bench/oauth2/token",
+                        tessera::clock::Clock::now(&SystemClock),
+                    ),
                     Pool::AccessTokens(n) => {
                         let mut tokens = Vec::with_capacity(n);
                         for _ in 0..n {
@@ -267,7 +311,7 @@ claims = {{ email = "bench@example.com" }}
                                 audience: &client.audience,
                                 user: None,
                                 extra: None,
-                                cnf: None,
+                                cnf: &tessera::oauth::client_auth::Binding::None,
                                 not_after: None,
                                 status: None,
                             };
@@ -336,7 +380,8 @@ claims = {{ email = "bench@example.com" }}
                                 auth_time: tessera::clock::Clock::now(&SystemClock),
                                 nonce: None,
                                 family: None,
-                                binding: None,
+                                sid: None,
+                                binding: &tessera::oauth::client_auth::Binding::None,
                                 status: None,
                             };
                             let issued = tessera::oauth::grants::issue_user_tokens(
@@ -349,6 +394,9 @@ claims = {{ email = "bench@example.com" }}
                             tokens.push(issued.refresh_token.unwrap());
                         }
                         tokens
+                    }
+                    Pool::DeviceCodes { count, approved } => {
+                        device_pool::device_codes(&state, count, approved).await
                     }
                 };
                 sender.send((app.port(), app.handle(), tokens)).unwrap();
@@ -398,6 +446,15 @@ fn pool_of(shape: Shape) -> Pool {
             count: 60_000,
             encrypted: true,
         },
+        Shape::DevicePending => Pool::DeviceCodes {
+            count: 20_000,
+            approved: false,
+        },
+        Shape::DeviceApproved => Pool::DeviceCodes {
+            count: 120_000,
+            approved: true,
+        },
+        Shape::DpopBasic => Pool::DpopProofs(150_000),
         _ => Pool::Empty,
     }
 }
@@ -471,6 +528,10 @@ struct Template {
     /// For revocations and refreshes: a fresh token in each body, after this prefix.
     pool: Option<Arc<TokenPool>>,
     pool_prefix: &'static str,
+    /// Success is a pending device's 400 (`authorization_pending`, `slow_down`), not a 200.
+    poll_answers: bool,
+    /// A fresh DPoP proof in each request's `DPoP` header.
+    proofs: Option<Arc<TokenPool>>,
 }
 
 impl Template {
@@ -499,6 +560,8 @@ impl Template {
                 )),
                 pool: None,
                 pool_prefix: "",
+                poll_answers: false,
+                proofs: None,
             },
             Shape::Revoke => Template {
                 host: target.host.clone(),
@@ -508,6 +571,8 @@ impl Template {
                 body: Bytes::new(),
                 pool: target.pool.clone(),
                 pool_prefix: "token=",
+                poll_answers: false,
+                proofs: None,
             },
             Shape::Refresh => Template {
                 host: target.host.clone(),
@@ -517,6 +582,19 @@ impl Template {
                 body: Bytes::new(),
                 pool: target.pool.clone(),
                 pool_prefix: "grant_type=refresh_token&client_id=bench-public&refresh_token=",
+                poll_answers: false,
+                proofs: None,
+            },
+            Shape::DevicePending | Shape::DeviceApproved => Template {
+                host: target.host.clone(),
+                path: target.path.clone(),
+                authorization: None,
+                content_type: "application/x-www-form-urlencoded",
+                body: Bytes::new(),
+                pool: target.pool.clone(),
+                pool_prefix: "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Adevice_code&client_id=bench-public&device_code=",
+                poll_answers: matches!(shape, Shape::DevicePending),
+                proofs: None,
             },
             Shape::PrivateKeyJwt | Shape::EncryptedAssertion => Template {
                 host: target.host.clone(),
@@ -526,6 +604,8 @@ impl Template {
                 body: Bytes::new(),
                 pool: target.pool.clone(),
                 pool_prefix: "grant_type=client_credentials&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&client_assertion=",
+                poll_answers: false,
+                proofs: None,
             },
             Shape::EncryptedAccess => Template {
                 host: target.host.clone(),
@@ -535,6 +615,12 @@ impl Template {
                 body: Bytes::from_static(b"grant_type=client_credentials"),
                 pool: None,
                 pool_prefix: "",
+                poll_answers: false,
+                proofs: None,
+            },
+            Shape::DpopBasic => Template {
+                proofs: target.pool.clone(),
+                ..Template::new(target, Shape::BasicForm)
             },
             Shape::BasicForm => Template {
                 host: target.host.clone(),
@@ -551,6 +637,8 @@ impl Template {
                 body: Bytes::from_static(b"grant_type=client_credentials"),
                 pool: None,
                 pool_prefix: "",
+                poll_answers: false,
+                proofs: None,
             },
             Shape::PostJson => Template {
                 host: target.host.clone(),
@@ -567,6 +655,8 @@ impl Template {
                 ),
                 pool: None,
                 pool_prefix: "",
+                poll_answers: false,
+                proofs: None,
             },
         }
     }
@@ -577,6 +667,9 @@ impl Template {
             .header(CONTENT_TYPE, self.content_type);
         if let Some(authorization) = &self.authorization {
             request = request.header(AUTHORIZATION, authorization.as_str());
+        }
+        if let Some(proofs) = &self.proofs {
+            request = request.header("DPoP", proofs.take());
         }
         let body = match &self.pool {
             Some(pool) => Bytes::from(format!("{}{}", self.pool_prefix, pool.take())),
@@ -611,15 +704,22 @@ async fn send(sender: &mut Sender, template: &Template) -> bool {
     }
     match sender.send_request(template.request()).await {
         Ok(response) => {
-            let ok = response.status() == 200;
+            let status = response.status();
             let body = response.into_body().collect().await;
+            let Ok(body) = body.map(|body| body.to_bytes()) else {
+                return false;
+            };
+            if template.poll_answers {
+                // A device that must go on polling: the answers it is for.
+                return status == 400
+                    && (body.starts_with(b"{\"error\":\"authorization_pending\"")
+                        || body.starts_with(b"{\"error\":\"slow_down\""));
+            }
             // A token, an active introspection, or the empty body of a revocation.
-            ok && body.is_ok_and(|body| {
-                let body = body.to_bytes();
-                body.is_empty()
+            status == 200
+                && (body.is_empty()
                     || body.starts_with(b"{\"access_token\"")
-                    || body.windows(13).any(|w| w == b"\"active\":true")
-            })
+                    || body.windows(13).any(|w| w == b"\"active\":true"))
         }
         Err(_) => false,
     }
@@ -756,6 +856,7 @@ fn run(scenario: Scenario, target: &Target, connections: usize, seconds: u64) {
         Shape::Introspect => "introspections/s",
         Shape::Revoke => "revocations/s",
         Shape::Refresh => "refreshes/s",
+        Shape::DevicePending => "polls/s",
         _ => "tokens/s",
     };
     let repeats = target
@@ -764,7 +865,12 @@ fn run(scenario: Scenario, target: &Target, connections: usize, seconds: u64) {
         .filter(|_| {
             matches!(
                 scenario.shape,
-                Shape::Revoke | Shape::Refresh | Shape::PrivateKeyJwt | Shape::EncryptedAssertion
+                Shape::Revoke
+                    | Shape::Refresh
+                    | Shape::PrivateKeyJwt
+                    | Shape::EncryptedAssertion
+                    | Shape::DeviceApproved
+                    | Shape::DpopBasic
             )
         })
         .map(|pool| format!(", {} with a spent token", pool.repeats()))

@@ -8,9 +8,12 @@ use crate::clock::{Clock, UnixTime};
 use crate::jose::KeyError;
 use crate::keys::KeyRing;
 use crate::metrics::Metrics;
+use crate::oauth::browser::BrowserHandles;
 use crate::oauth::client_auth::ClientAuthenticator;
 use crate::oauth::credentials::CredentialVerifier;
 use crate::oauth::endpoints::authorize::AuthorizeHandles;
+use crate::oauth::endpoints::device::DeviceHandles;
+use crate::oauth::endpoints::logout::LogoutHandles;
 use crate::oauth::endpoints::status_list::RenderedLists;
 use crate::oauth::grants::GrantHandles;
 use crate::oauth::hash_pool::HashPool;
@@ -122,15 +125,38 @@ impl AppState {
         }
     }
 
-    /// What the authorization endpoint and its forms use.
-    pub fn authorize_handles<'a>(&'a self, issuer: &'a Issuer) -> AuthorizeHandles<'a> {
-        AuthorizeHandles {
+    /// What every browser page (login, device verification, logout) uses.
+    pub fn browser_handles<'a>(&'a self, issuer: &'a Issuer) -> BrowserHandles<'a> {
+        BrowserHandles {
             issuer,
-            clients: &issuer.settings.clients,
             users: &issuer.settings.users,
             passwords: &self.user_credentials,
             revocations: &self.revocations,
             session_ttl_secs: issuer.settings.authorize.session_ttl.as_secs() as i64,
+        }
+    }
+
+    /// What the authorization endpoint and its forms use.
+    pub fn authorize_handles<'a>(&'a self, issuer: &'a Issuer) -> AuthorizeHandles<'a> {
+        AuthorizeHandles {
+            browser: self.browser_handles(issuer),
+            clients: &issuer.settings.clients,
+        }
+    }
+
+    /// What the device verification page uses.
+    pub fn device_handles<'a>(&'a self, issuer: &'a Issuer) -> DeviceHandles<'a> {
+        DeviceHandles {
+            browser: self.browser_handles(issuer),
+            settings: &issuer.settings.device,
+        }
+    }
+
+    /// What the end-session endpoint uses.
+    pub fn logout_handles<'a>(&'a self, issuer: &'a Issuer) -> LogoutHandles<'a> {
+        LogoutHandles {
+            browser: self.browser_handles(issuer),
+            clients: &issuer.settings.clients,
         }
     }
 

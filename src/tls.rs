@@ -7,79 +7,14 @@ use crate::oauth::client_auth::PeerCertificates;
 use crate::settings::TlsSettings;
 use actix_web::dev::Extensions;
 use anyhow::Context;
-use rustls::client::danger::HandshakeSignatureValid;
-use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, UnixTime};
-use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
+use rustls::server::danger::ClientCertVerifier;
 use rustls::server::WebPkiClientVerifier;
-use rustls::{DigitallySignedStruct, DistinguishedName, RootCertStore, SignatureScheme};
+use rustls::RootCertStore;
 use std::any::Any;
 use std::sync::Arc;
-
-/// Asks for a client certificate, requires none, and checks only that the client holds the
-/// certificate's key.
-#[derive(Debug)]
-struct OfferClientAuth {
-    provider: Arc<CryptoProvider>,
-}
-
-impl ClientCertVerifier for OfferClientAuth {
-    fn offer_client_auth(&self) -> bool {
-        true
-    }
-
-    fn client_auth_mandatory(&self) -> bool {
-        false
-    }
-
-    fn root_hint_subjects(&self) -> &[DistinguishedName] {
-        &[]
-    }
-
-    fn verify_client_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _now: UnixTime,
-    ) -> Result<ClientCertVerified, rustls::Error> {
-        Ok(ClientCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.provider
-            .signature_verification_algorithms
-            .supported_schemes()
-    }
-}
+use tessera_verifier::tls::OfferClientAuth;
 
 /// Checks client certificate chains against the configured client CA.
 pub struct ClientCa(Arc<dyn ClientCertVerifier>);
@@ -138,16 +73,22 @@ pub fn server_config(
     };
     let config = rustls::ServerConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()?
-        .with_client_cert_verifier(Arc::new(OfferClientAuth { provider }))
+        .with_client_cert_verifier(Arc::new(OfferClientAuth::new(provider)))
         .with_single_cert(certs, key)
         .context("the TLS certificate and key do not fit")?;
     Ok((config, client_ca))
 }
 
-/// Records the client certificate chain of each TLS connection.
+/// Marks a connection that came in on the mutual-TLS listener: its requests were addressed to
+/// `[tls] base_url` (what a DPoP proof's `htu` names).
+#[derive(Debug, Clone, Copy)]
+pub struct TlsConnection;
+
+/// Records which connections are TLS ones, and the client certificate chain of each.
 pub fn on_connect(connection: &dyn Any, data: &mut Extensions) {
     use actix_tls::accept::rustls_0_23::TlsStream;
     if let Some(stream) = connection.downcast_ref::<TlsStream<actix_web::rt::net::TcpStream>>() {
+        data.insert(TlsConnection);
         let (_, session) = stream.get_ref();
         if let Some(certs) = session.peer_certificates() {
             data.insert(PeerCertificates(

@@ -3,7 +3,7 @@
 //! `Retry-After` headers it calls for. The error code rides in the response's extensions for the
 //! metrics middleware.
 
-use crate::oauth::error::Challenge;
+use crate::oauth::error::{Challenge, Scheme};
 use crate::oauth::OAuthError;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
@@ -13,6 +13,9 @@ use serde::Serialize;
 /// The realm of every challenge.
 pub const REALM: &str = "tessera";
 
+/// RFC 9449 8.1: the header that hands a client the nonce for its next DPoP proof.
+pub const DPOP_NONCE: &str = "DPoP-Nonce";
+
 #[derive(Serialize)]
 struct ErrorBody<'a> {
     error: &'a str,
@@ -21,20 +24,50 @@ struct ErrorBody<'a> {
     ticket: Option<&'a str>,
 }
 
-fn challenge(error: &OAuthError, challenge: &Challenge) -> String {
+/// `, error="...", error_description="..."[, scope="..."]`: the error part of a challenge.
+fn error_params(error: &OAuthError, scope: Option<&str>) -> String {
+    let mut value = format!(
+        ", error=\"{}\", error_description=\"{}\"",
+        error.code.as_str(),
+        error.description.replace(['"', '\\'], "")
+    );
+    if let Some(scope) = scope {
+        value.push_str(&format!(", scope=\"{scope}\""));
+    }
+    value
+}
+
+/// The `WWW-Authenticate` values of a challenge: one per scheme offered.
+fn challenges(error: &OAuthError, challenge: &Challenge) -> Vec<String> {
     match challenge {
-        Challenge::Basic => format!("Basic realm=\"{REALM}\", charset=\"UTF-8\""),
-        Challenge::BearerMissing => format!("Bearer realm=\"{REALM}\""),
-        Challenge::Bearer { scope } => {
-            let mut value = format!(
-                "Bearer realm=\"{REALM}\", error=\"{}\", error_description=\"{}\"",
-                error.code.as_str(),
-                error.description.replace(['"', '\\'], "")
-            );
-            if let Some(scope) = scope {
-                value.push_str(&format!(", scope=\"{scope}\""));
+        Challenge::Basic => vec![format!("Basic realm=\"{REALM}\", charset=\"UTF-8\"")],
+        Challenge::BearerMissing => vec![format!("Bearer realm=\"{REALM}\"")],
+        Challenge::Bearer { scope } => vec![format!(
+            "Bearer realm=\"{REALM}\"{}",
+            error_params(error, *scope)
+        )],
+        Challenge::Dpop {
+            algs,
+            bearer,
+            error_in,
+            scope,
+        } => {
+            let named = |scheme: Scheme| {
+                if *error_in == Some(scheme) {
+                    error_params(error, *scope)
+                } else {
+                    String::new()
+                }
+            };
+            let mut values = Vec::with_capacity(2);
+            if *bearer {
+                values.push(format!("Bearer realm=\"{REALM}\"{}", named(Scheme::Bearer)));
             }
-            value
+            values.push(format!(
+                "DPoP realm=\"{REALM}\", algs=\"{algs}\"{}",
+                named(Scheme::Dpop)
+            ));
+            values
         }
     }
 }
@@ -49,16 +82,23 @@ impl ResponseError for OAuthError {
         response
             .insert_header((header::CACHE_CONTROL, "no-store"))
             .insert_header((header::PRAGMA, "no-cache"));
-        if let Some(kind) = &self.challenge {
-            if let Ok(value) = HeaderValue::from_str(&challenge(self, kind)) {
-                response.insert_header((header::WWW_AUTHENTICATE, value));
+        if let Some(kind) = self.challenge.as_deref() {
+            for value in challenges(self, kind) {
+                if let Ok(value) = HeaderValue::from_str(&value) {
+                    response.append_header((header::WWW_AUTHENTICATE, value));
+                }
+            }
+        }
+        if let Some(nonce) = &self.dpop_nonce {
+            if let Ok(value) = HeaderValue::from_str(nonce) {
+                response.insert_header((DPOP_NONCE, value));
             }
         }
         if let Some(seconds) = self.retry_after {
             response.insert_header((header::RETRY_AFTER, seconds.to_string()));
         }
         // No credentials at all: a bare challenge, no error (RFC 6750 3.1).
-        if self.challenge == Some(Challenge::BearerMissing) {
+        if self.challenge.as_deref().is_some_and(Challenge::is_bare) {
             return response.finish();
         }
         let mut response = response.json(ErrorBody {

@@ -1,13 +1,17 @@
 //! What the web layer takes from a request before the protocol sees it: the body (bounded), its
 //! parameters by content type (and the query string where a route takes them), the
-//! `Authorization` header, the client's address and the TLS client certificates.
+//! `Authorization` and `DPoP` headers, the client's address, the listener and the TLS client
+//! certificates.
 
 use super::forwarded::client_address;
+use crate::oauth::bearer::Possession;
 use crate::oauth::client_auth::{ClientProof, PeerCertificates};
+use crate::oauth::dpop::{DpopRequest, DPOP_HEADER};
 use crate::oauth::error::status;
 use crate::oauth::params::{parse_body, route_params, Params};
 use crate::oauth::OAuthError;
 use crate::registry::CompatRoute;
+use crate::tls::TlsConnection;
 use actix_web::http::header;
 use actix_web::{web, HttpRequest};
 use ipnet::IpNet;
@@ -77,6 +81,27 @@ pub fn client_proof<'a>(req: &'a HttpRequest, trusted_proxies: &[IpNet]) -> Clie
     ClientProof {
         authorization: authorization(req),
         peer: client_address(req, trusted_proxies),
+        certificates: req.conn_data::<PeerCertificates>(),
+    }
+}
+
+/// The DPoP side of `req`: its `DPoP` header(s), method, path and listener.
+pub fn dpop_request(req: &HttpRequest) -> DpopRequest<'_> {
+    let mut proofs = req.headers().get_all(DPOP_HEADER);
+    let proof = proofs.next().map(|value| value.as_bytes());
+    DpopRequest {
+        proof,
+        repeated: proofs.next().is_some(),
+        method: req.method().as_str(),
+        path: req.path(),
+        via_tls: req.conn_data::<TlsConnection>().is_some(),
+    }
+}
+
+/// What `req` holds that a bound access token may need: its DPoP proof, its TLS certificate.
+pub fn possession(req: &HttpRequest) -> Possession<'_> {
+    Possession {
+        dpop: dpop_request(req),
         certificates: req.conn_data::<PeerCertificates>(),
     }
 }

@@ -4,6 +4,7 @@
 
 mod authorize;
 mod compat;
+mod device;
 mod discovery;
 mod error;
 mod extract;
@@ -11,8 +12,10 @@ mod forwarded;
 mod health;
 mod introspect;
 mod jwks;
+mod logout;
 mod metrics;
 pub mod observe;
+mod pages;
 mod revoke;
 mod status_lists;
 mod token;
@@ -57,6 +60,20 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             web::resource(paths::AUTHORIZE)
                 .route(web::get().to(authorize::get))
                 .route(web::post().to(authorize::post)),
+        )
+        .service(post_resource(
+            paths::DEVICE_AUTHORIZATION,
+            device::authorization,
+        ))
+        .service(
+            web::resource(paths::DEVICE)
+                .route(web::get().to(device::page))
+                .route(web::post().to(device::submit)),
+        )
+        .service(
+            web::resource(paths::LOGOUT)
+                .route(web::get().to(logout::get))
+                .route(web::post().to(logout::post)),
         )
         .service(
             web::resource(paths::USERINFO)

@@ -1,7 +1,9 @@
 //! `POST /oauth2/token` and the compatible routes onto it: extract, call the endpoint, write the
-//! token response (and the `Location` of a provider subject's profile).
+//! token response (and the `Location` of a provider subject's profile, the `DPoP-Nonce` for the
+//! next proof).
 
-use super::extract::{client_proof, params, read_body};
+use super::error::DPOP_NONCE;
+use super::extract::{client_proof, dpop_request, params, read_body};
 use crate::oauth::endpoints::token::{token, TokenOptions};
 use crate::oauth::{paths, OAuthError};
 use crate::registry::CompatRoute;
@@ -39,6 +41,7 @@ pub(super) async fn serve_route(
         &state.metrics,
         params,
         proof,
+        dpop_request(req),
         options,
     )
     .await?;
@@ -50,6 +53,9 @@ pub(super) async fn serve_route(
             .map_err(|_| OAuthError::server_error("the issuer URL is not valid"))?;
         profile.query_pairs_mut().append_pair("sub", subject);
         answer.insert_header((header::LOCATION, profile.as_str()));
+    }
+    if let Some(nonce) = &response.dpop_nonce {
+        answer.insert_header((DPOP_NONCE, nonce.as_str()));
     }
     Ok(answer
         .insert_header((header::CACHE_CONTROL, "no-store"))

@@ -69,9 +69,15 @@ fn required_members(kty: &str) -> Result<&'static [&'static str], KeyError> {
 
 /// RFC 7638 JWK thumbprint (SHA-256, base64url): the `kid` of every Tessera key.
 pub fn thumbprint(jwk: &Jwk) -> Result<String, KeyError> {
-    let members = jwk.as_ref();
-    let mut canonical = String::from("{");
-    for (i, name) in required_members(jwk.key_type())?.iter().enumerate() {
+    thumbprint_of(jwk.key_type(), jwk.as_ref())
+}
+
+/// RFC 7638 thumbprint of a JWK given as its JSON members (a DPoP proof's `jwk`, the `cnf.jkt`
+/// of RFC 9449): the required members of `kty`, in lexicographic order, hashed with SHA-256.
+pub fn thumbprint_of(kty: &str, members: &Map<String, Value>) -> Result<String, KeyError> {
+    let mut canonical = String::with_capacity(160);
+    canonical.push('{');
+    for (i, name) in required_members(kty)?.iter().enumerate() {
         let value = members
             .get(*name)
             .and_then(Value::as_str)

@@ -12,7 +12,7 @@ pub use jwe::{
 };
 pub use jwk::{
     generate_encryption_key, generate_secret_key, generate_signing_key, has_private_members,
-    public_jwk, thumbprint, Jwk,
+    public_jwk, thumbprint, thumbprint_of, Jwk,
 };
 pub use jws::{CompactJws, JwsHeader, JwsSigner, MAX_JWS_LEN};
 

@@ -21,6 +21,7 @@ use crate::jose::{
     Jwk, JwsHeader, JwsSigner, KeyError, KeyManagementAlg, SigningAlg,
 };
 use crate::names::names;
+use aws_lc_rs::{hkdf, hmac};
 use serde_json::{Map, Value};
 use std::path::Path;
 use std::time::Duration;
@@ -44,6 +45,31 @@ pub struct EncryptionKey {
 pub struct SecretKey {
     pub kid: String,
     pub jwk: Jwk,
+    /// A MAC key derived from it (HKDF-SHA256), for values the issuer checks itself without
+    /// storing them (DPoP nonces): every replica sharing the keys folder derives the same one.
+    pub mac: hmac::Key,
+}
+
+/// The HKDF `info` of the derived MAC key: changing it changes every derived value.
+const MAC_KEY_INFO: &[u8] = b"tessera derived MAC key v1";
+
+/// HKDF-SHA256 of the secret key's bytes into a MAC key.
+fn derive_mac_key(jwk: &Jwk) -> Result<hmac::Key, KeyError> {
+    use base64::Engine;
+    let secret = jwk
+        .parameter("k")
+        .and_then(Value::as_str)
+        .and_then(|k| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(k)
+                .ok()
+        })
+        .ok_or_else(|| KeyError::new("the secret key has no usable 'k' member"))?;
+    let prk = hkdf::Salt::new(hkdf::HKDF_SHA256, &[]).extract(&secret);
+    let okm = prk
+        .expand(&[MAC_KEY_INFO], hmac::HMAC_SHA256)
+        .map_err(|_| KeyError::new("the MAC key could not be derived"))?;
+    Ok(hmac::Key::from(okm))
 }
 
 pub struct KeyRing {
@@ -112,6 +138,7 @@ impl KeyRing {
                     jwk: key.jwk,
                 }),
                 KeyPurpose::Secret => secrets.push(SecretKey {
+                    mac: derive_mac_key(&key.jwk).map_err(in_file)?,
                     kid: key.kid,
                     jwk: key.jwk,
                 }),
@@ -156,6 +183,11 @@ impl KeyRing {
         self.secrets
             .last()
             .expect("a ring holds at least one secret key")
+    }
+
+    /// Every secret key, newest first: what any of them made can be checked.
+    pub fn secrets_newest_first(&self) -> impl Iterator<Item = &SecretKey> {
+        self.secrets.iter().rev()
     }
 
     /// Every secret key, to open what any of them encrypted.

@@ -6,7 +6,7 @@ use super::error::OAuthError;
 use super::issuer::Issuer;
 use super::params::Params;
 use super::token_kind::TokenKind;
-use super::tokens::OwnClaims;
+use super::tokens::{OwnClaims, RevocationId};
 use super::types::{GrantType, ScopeSet};
 use crate::clock::UnixTime;
 use crate::registry::{Client, ClientRegistry};
@@ -71,23 +71,104 @@ pub struct AuthorizationRequest {
     pub code_challenge_method: Option<ChallengeMethod>,
     pub prompt: Prompt,
     pub max_age: Option<i64>,
+    /// RFC 9449 10: the thumbprint of the DPoP key the code will be bound to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dpop_jkt: Option<String>,
     /// Binds the form to the browser's CSRF cookie.
     pub csrf: String,
     /// Tells one rendered form from another (consent forms answer once).
     #[serde(default)]
     pub form_id: String,
     /// Set once the user has signed in (the consent step carries it).
-    pub sub: Option<String>,
-    pub auth_time: Option<UnixTime>,
+    #[serde(default)]
+    pub signed_in: Option<SignedIn>,
     pub exp: UnixTime,
 }
 
-/// A signed-in browser: the encrypted session cookie's content.
+/// How many clients one session remembers; a further client asks the user to sign in again
+/// (starting a new session), so the session cookie stays well under the 4 KiB browsers keep.
+pub const MAX_SESSION_CLIENTS: usize = 16;
+/// The most bytes of client ids one session remembers (ids may be up to 255 bytes).
+const MAX_SESSION_CLIENT_ID_BYTES: usize = 1024;
+
+/// A signed-in browser: the encrypted session cookie's content. It remembers the clients the
+/// user signed into with it, so that logging out reaches them (no server state).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Session {
     pub sub: String,
     pub auth_time: UnixTime,
     pub exp: UnixTime,
+    /// OpenID Connect `sid`: names the session in ID tokens and logout tokens.
+    #[serde(default)]
+    pub sid: String,
+    #[serde(default)]
+    pub clients: Vec<SessionClient>,
+}
+
+/// A client signed into with a session, and the refresh-token family its grants from this
+/// session belong to (revoked when the session is logged out).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionClient {
+    pub client_id: String,
+    pub fid: String,
+}
+
+impl Session {
+    /// A new session for `sub`, signed in at `now`.
+    pub fn new(sub: &str, now: UnixTime, ttl_secs: i64) -> Self {
+        Self {
+            sub: sub.to_owned(),
+            auth_time: now,
+            exp: now + ttl_secs,
+            sid: super::issuer::random_id(),
+            clients: Vec::new(),
+        }
+    }
+
+    /// The family of `client_id`'s grants from this session, if it joined.
+    pub fn family(&self, client_id: &str) -> Option<&str> {
+        self.clients
+            .iter()
+            .find(|client| client.client_id == client_id)
+            .map(|client| client.fid.as_str())
+    }
+
+    /// Whether `client_id` has joined, or there is room for it to.
+    pub fn can_join(&self, client_id: &str) -> bool {
+        let used: usize = self.clients.iter().map(|c| c.client_id.len()).sum();
+        self.family(client_id).is_some()
+            || (self.clients.len() < MAX_SESSION_CLIENTS
+                && used + client_id.len() <= MAX_SESSION_CLIENT_ID_BYTES)
+    }
+
+    /// Records that `client_id` signed in with this session; its family, and whether the
+    /// session changed. `None` when the session has no room (see [`Session::can_join`]).
+    pub fn join(&mut self, client_id: &str) -> Option<(String, bool)> {
+        if let Some(fid) = self.family(client_id) {
+            return Some((fid.to_owned(), false));
+        }
+        if !self.can_join(client_id) {
+            return None;
+        }
+        let fid = super::issuer::random_id();
+        self.clients.push(SessionClient {
+            client_id: client_id.to_owned(),
+            fid: fid.clone(),
+        });
+        Some((fid, true))
+    }
+
+    /// Joins `client_id` (see [`Session::join`]) and says who its grants are for.
+    pub fn sign_into(&mut self, client_id: &str) -> Option<(SignedIn, bool)> {
+        let (fid, changed) = self.join(client_id)?;
+        let signed_in = SignedIn {
+            sub: self.sub.clone(),
+            auth_time: self.auth_time,
+            sid: self.sid.clone(),
+            fid,
+        };
+        Some((signed_in, changed))
+    }
 }
 
 /// The content of an authorization code.
@@ -108,6 +189,22 @@ pub struct CodeClaims {
     /// now: if the code is used twice, that token is revoked with it.
     #[serde(default)]
     pub status: Option<StatusRef>,
+    /// The session the code came from.
+    #[serde(default)]
+    pub sid: Option<String>,
+    /// The refresh-token family of the client in that session (else the code's `jti`).
+    #[serde(default)]
+    pub fid: Option<String>,
+    /// RFC 9449 10: the code is exchanged only with a DPoP proof by this key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dpop_jkt: Option<String>,
+}
+
+impl CodeClaims {
+    /// The refresh-token family of what this code is exchanged for.
+    pub fn family(&self) -> &str {
+        self.fid.as_deref().unwrap_or(&self.jti)
+    }
 }
 
 impl OwnClaims for AuthorizationRequest {
@@ -124,6 +221,12 @@ impl OwnClaims for Session {
     fn exp(&self) -> UnixTime {
         self.exp
     }
+
+    /// A logged-out session stays refused until it would have expired, even where a copy of
+    /// its cookie survives.
+    fn revocation_id(&self) -> Option<RevocationId<'_>> {
+        Some(RevocationId::Session(&self.sid))
+    }
 }
 
 impl OwnClaims for CodeClaims {
@@ -136,6 +239,14 @@ impl OwnClaims for CodeClaims {
     fn exp(&self) -> UnixTime {
         self.exp
     }
+}
+
+/// A base64url SHA-256 digest: what an RFC 7638 thumbprint (`dpop_jkt`) looks like.
+fn is_sha256_thumbprint(value: &str) -> bool {
+    value.len() == 43
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// `code_verifier` / `code_challenge` syntax (RFC 7636 4.1): 43 to 128 unreserved characters.
@@ -312,6 +423,13 @@ pub fn validate(
             ));
         }
     }
+    let dpop_jkt = params.get("dpop_jkt");
+    if dpop_jkt.is_some_and(|jkt| !is_sha256_thumbprint(jkt)) {
+        return Err(redirect_error(
+            "invalid_request",
+            "the dpop_jkt parameter must be a JWK SHA-256 thumbprint (43 base64url characters)",
+        ));
+    }
     let max_age = match params.get("max_age") {
         None => None,
         Some(text) => Some(
@@ -333,10 +451,10 @@ pub fn validate(
         code_challenge_method,
         prompt,
         max_age,
+        dpop_jkt: dpop_jkt.map(str::to_owned),
         csrf,
         form_id: super::issuer::random_id(),
-        sub: None,
-        auth_time: None,
+        signed_in: None,
         exp: now + FORM_TTL_SECS,
     })
 }
@@ -360,10 +478,10 @@ impl AuthorizationRequest {
             code_challenge_method: None,
             prompt: Prompt::default(),
             max_age: None,
+            dpop_jkt: None,
             csrf: String::new(),
             form_id: String::new(),
-            sub: None,
-            auth_time: None,
+            signed_in: None,
             exp: now,
         }
     }
@@ -411,13 +529,12 @@ impl AuthorizationRequest {
         )
     }
 
-    /// Issues the code for `sub` who signed in at `auth_time`.
+    /// Issues the code for the user of `session`, in which the client has the family `fid`.
     pub async fn code(
         &self,
         issuer: &Issuer,
         revocations: &Revocations,
-        sub: &str,
-        auth_time: UnixTime,
+        session: &SignedIn,
     ) -> Result<String, OAuthError> {
         let now = issuer.now;
         let status = revocations.allocate_status(now).await?;
@@ -428,17 +545,30 @@ impl AuthorizationRequest {
                 client_id: self.client_id.clone(),
                 redirect_uri: self.redirect_uri.clone(),
                 scope: self.scope.clone(),
-                sub: sub.to_owned(),
-                auth_time,
+                sub: session.sub.clone(),
+                auth_time: session.auth_time,
                 nonce: self.nonce.clone(),
                 code_challenge: self.code_challenge.clone(),
                 code_challenge_method: self.code_challenge_method,
                 exp: now + issuer.settings.authorize.code_ttl.as_secs() as i64,
                 jti: super::issuer::random_id(),
                 status: Some(status),
+                sid: Some(session.sid.clone()),
+                fid: Some(session.fid.clone()),
+                dpop_jkt: self.dpop_jkt.clone(),
             },
         )
     }
+}
+
+/// Who a grant from a browser session is for: the user, when they signed in, the session, and
+/// the client's refresh-token family in it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedIn {
+    pub sub: String,
+    pub auth_time: UnixTime,
+    pub sid: String,
+    pub fid: String,
 }
 
 #[cfg(test)]

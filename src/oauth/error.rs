@@ -40,6 +40,18 @@ pub enum ErrorCode {
     NeedInfo,
     /// UMA 2.0: the policies deny the request (403).
     RequestDenied,
+    /// RFC 8628 3.5: the user has not yet approved or denied the device.
+    AuthorizationPending,
+    /// RFC 8628 3.5: polling too fast; the interval grows by 5 seconds.
+    SlowDown,
+    /// RFC 8628 3.5 (and RFC 6749 4.1.2.1): the user denied the request.
+    AccessDenied,
+    /// RFC 8628 3.5: the device code has expired.
+    ExpiredToken,
+    /// RFC 9449 5 and 7.1: the DPoP proof is missing where one is needed, or not valid.
+    InvalidDpopProof,
+    /// RFC 9449 8 and 9: the proof must carry the server's nonce (sent in `DPoP-Nonce`).
+    UseDpopNonce,
 }
 
 impl ErrorCode {
@@ -57,6 +69,12 @@ impl ErrorCode {
             ErrorCode::TemporarilyUnavailable => "temporarily_unavailable",
             ErrorCode::NeedInfo => "need_info",
             ErrorCode::RequestDenied => "request_denied",
+            ErrorCode::AuthorizationPending => "authorization_pending",
+            ErrorCode::SlowDown => "slow_down",
+            ErrorCode::AccessDenied => "access_denied",
+            ErrorCode::ExpiredToken => "expired_token",
+            ErrorCode::InvalidDpopProof => "invalid_dpop_proof",
+            ErrorCode::UseDpopNonce => "use_dpop_nonce",
             ErrorCode::ServerError => "server_error",
         }
     }
@@ -83,6 +101,35 @@ pub enum Challenge {
     Bearer { scope: Option<&'static str> },
     /// RFC 6750 3.1: the request carried no credentials at all, so the answer names no error.
     BearerMissing,
+    /// RFC 9449 7.1: the `DPoP` challenge with the proof algorithms accepted, and the `Bearer`
+    /// one beside it where a bearer token could do too (7.2). The error is named in the
+    /// challenge of the scheme `error_in` says; `None`: the request carried no token at all,
+    /// so the answer names no error.
+    Dpop {
+        algs: String,
+        bearer: bool,
+        error_in: Option<Scheme>,
+        scope: Option<&'static str>,
+    },
+}
+
+/// The `Authorization` schemes that present an access token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scheme {
+    /// RFC 6750 (or the `access_token` form field).
+    Bearer,
+    /// RFC 9449 7.1, with a DPoP proof beside it.
+    Dpop,
+}
+
+impl Challenge {
+    /// Whether the answer is only the challenge, without an error body (RFC 6750 3.1).
+    pub fn is_bare(&self) -> bool {
+        matches!(
+            self,
+            Challenge::BearerMissing | Challenge::Dpop { error_in: None, .. }
+        )
+    }
 }
 
 /// A protocol error. Descriptions never carry a secret or a token.
@@ -91,11 +138,14 @@ pub struct OAuthError {
     pub code: ErrorCode,
     pub description: Cow<'static, str>,
     pub status: u16,
-    pub challenge: Option<Challenge>,
+    /// Boxed: most errors have none, and every `Result` of the protocol carries this type.
+    pub challenge: Option<Box<Challenge>>,
     /// `Retry-After` seconds, for throttled or unavailable answers.
     pub retry_after: Option<u64>,
     /// UMA `need_info`: the permission ticket to continue with.
     pub ticket: Option<String>,
+    /// RFC 9449 8: the nonce the client must put in its next DPoP proof (`DPoP-Nonce`).
+    pub dpop_nonce: Option<String>,
 }
 
 impl OAuthError {
@@ -107,6 +157,7 @@ impl OAuthError {
             challenge: None,
             retry_after: None,
             ticket: None,
+            dpop_nonce: None,
         }
     }
 
@@ -144,7 +195,12 @@ impl OAuthError {
     }
 
     pub fn with_challenge(mut self, challenge: Challenge) -> Self {
-        self.challenge = Some(challenge);
+        self.challenge = Some(Box::new(challenge));
+        self
+    }
+
+    pub fn with_dpop_nonce(mut self, nonce: String) -> Self {
+        self.dpop_nonce = Some(nonce);
         self
     }
 

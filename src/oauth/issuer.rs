@@ -2,6 +2,7 @@
 //! ring's active key (then encrypted when the client or the resource asks for it); ID tokens
 //! follow OpenID Connect Core; refresh tokens are JWEs the issuer encrypts to itself.
 
+use super::client_auth::Binding;
 use super::error::OAuthError;
 use super::paths;
 use super::token_kind::{Protection, TokenKind};
@@ -31,8 +32,8 @@ pub struct AccessTokenSpec<'a> {
     pub user: Option<(&'a User, UnixTime)>,
     /// Other claims (`act` for delegation).
     pub extra: Option<&'a Map<String, Value>>,
-    /// The certificate thumbprint a mutual-TLS client's token is bound to.
-    pub cnf: Option<&'a str>,
+    /// What the token is bound to: a mutual-TLS client's certificate, a DPoP key, or nothing.
+    pub cnf: &'a Binding,
     /// The token may not outlive this (a token exchange's subject token).
     pub not_after: Option<UnixTime>,
     /// Its status-list entry, when one was set aside for it (a code's); else a new one.
@@ -51,11 +52,23 @@ struct StatusListClaim<'a> {
     uri: &'a str,
 }
 
-/// RFC 8705 3.1 confirmation.
+/// The `cnf` claim: RFC 8705 3.1 (a certificate) or RFC 9449 6.1 (a DPoP key).
 #[derive(Serialize)]
-struct Confirmation<'a> {
+enum Confirmation<'a> {
     #[serde(rename = "x5t#S256")]
-    x5t_s256: &'a str,
+    Certificate(&'a str),
+    #[serde(rename = "jkt")]
+    Dpop(&'a str),
+}
+
+impl<'a> Confirmation<'a> {
+    fn of(binding: &'a Binding) -> Option<Self> {
+        match binding {
+            Binding::None => None,
+            Binding::Certificate(x5t) => Some(Confirmation::Certificate(x5t)),
+            Binding::Dpop(jkt) => Some(Confirmation::Dpop(jkt)),
+        }
+    }
 }
 
 /// A signed (maybe encrypted) access token and what the response says of it.
@@ -66,6 +79,8 @@ pub struct AccessToken {
     pub expires_in: u64,
     /// Its status-list entry (refresh tokens carry it, to revoke it with them).
     pub status: StatusRef,
+    /// `Bearer`, or `DPoP` for a token bound to a DPoP key (RFC 9449 5).
+    pub token_type: &'static str,
 }
 
 /// RFC 9068 section 2.2 claims.
@@ -119,10 +134,17 @@ pub struct RefreshClaims {
     pub jti: String,
     /// The family: every refresh token descended from one grant shares it.
     pub fid: String,
+    /// The browser session the grant came from, carried into refreshed ID tokens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
     /// The status of the access token issued with this refresh token: revoking this refresh
     /// token revokes that access token too.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub at_status: Option<StatusRef>,
+    /// RFC 9449 5: a public client's refresh token is bound to the DPoP key it was issued
+    /// with; using it needs a proof by that key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jkt: Option<String>,
 }
 
 impl OwnClaims for RefreshClaims {
@@ -307,7 +329,7 @@ impl Issuer {
                 .map(|(user, _)| &user.claims)
                 .filter(|claims| !claims.is_empty()),
             extra: spec.extra,
-            cnf: spec.cnf.map(|x5t_s256| Confirmation { x5t_s256 }),
+            cnf: Confirmation::of(spec.cnf),
             status: StatusClaim {
                 status_list: StatusListClaim {
                     idx: status.idx,
@@ -329,6 +351,10 @@ impl Issuer {
             jti,
             expires_in: ttl,
             status,
+            token_type: match spec.cnf {
+                Binding::Dpop(_) => "DPoP",
+                _ => "Bearer",
+            },
         })
     }
 
@@ -346,7 +372,9 @@ impl Issuer {
             .ok()
     }
 
-    /// An OpenID Connect ID token for `client` about `user`.
+    /// An OpenID Connect ID token for `client` about `user`, naming the browser session `sid`
+    /// it came from (Back-Channel Logout 1.0 2.1).
+    #[allow(clippy::too_many_arguments)]
     pub fn id_token(
         &self,
         client: &Client,
@@ -354,6 +382,7 @@ impl Issuer {
         scopes: &ScopeSet,
         auth_time: UnixTime,
         nonce: Option<&str>,
+        sid: Option<&str>,
         access_token: &str,
     ) -> Result<String, OAuthError> {
         let signer = self.signer()?;
@@ -373,6 +402,9 @@ impl Issuer {
         }
         if let Some(nonce) = nonce {
             claims.insert("nonce".to_owned(), Value::from(nonce));
+        }
+        if let Some(sid) = sid {
+            claims.insert("sid".to_owned(), Value::from(sid));
         }
         signer.sign(TokenKind::Id, &claims).map_err(|err| {
             OAuthError::server_error(format!("the ID token could not be signed: {err}"))
@@ -404,19 +436,24 @@ pub struct TokenResponse {
     /// names its userinfo URL in `Location`.
     #[serde(skip)]
     pub profile_subject: Option<String>,
+    /// RFC 9449 8.2: the DPoP nonce for the client's next proof (`DPoP-Nonce`).
+    #[serde(skip)]
+    pub dpop_nonce: Option<String>,
 }
 
 impl TokenResponse {
-    pub fn bearer(access_token: AccessToken, scopes: &ScopeSet) -> Self {
+    /// The answer for `access_token` granted `scopes`; its `token_type` is the token's.
+    pub fn issued(access_token: AccessToken, scopes: &ScopeSet) -> Self {
         Self {
             access_token: access_token.token,
-            token_type: "Bearer",
+            token_type: access_token.token_type,
             expires_in: access_token.expires_in,
             scope: scopes.to_string(),
             refresh_token: None,
             id_token: None,
             issued_token_type: None,
             profile_subject: None,
+            dpop_nonce: None,
         }
     }
 }

@@ -6,9 +6,13 @@
 //! Leaf modules any layer may use: `types`, `paths`, `token_kind`, `error`.
 
 pub mod authorize;
+pub mod backchannel;
 pub mod bearer;
+pub mod browser;
 pub mod client_auth;
 pub mod credentials;
+pub mod device;
+pub mod dpop;
 pub mod endpoints;
 pub mod error;
 pub mod foreign_jwt;

@@ -6,6 +6,12 @@ pub const AUTHORIZE: &str = "/oauth2/authorize";
 pub const USERINFO: &str = "/oauth2/userinfo";
 pub const REVOKE: &str = "/oauth2/revoke";
 pub const INTROSPECT: &str = "/oauth2/introspect";
+/// RFC 8628 3.1: where a device asks for a device code and a user code.
+pub const DEVICE_AUTHORIZATION: &str = "/oauth2/device_authorization";
+/// RFC 8628 3.3: the verification page, where the user enters the user code.
+pub const DEVICE: &str = "/oauth2/device";
+/// OpenID Connect RP-Initiated Logout: the `end_session_endpoint`.
+pub const LOGOUT: &str = "/oauth2/logout";
 /// The status list aggregation (every list served), and each list below it by id.
 pub const STATUS_LISTS: &str = "/oauth2/status-lists";
 pub const UMA_PERMISSION: &str = "/uma/permission";
@@ -19,7 +25,7 @@ pub const METRICS: &str = "/metrics";
 
 /// The paths of the core endpoints a compatible route may not take over (a route may mount the
 /// token endpoint at its own path only as it is: plain, without query parameters).
-pub const CORE: [&str; 9] = [
+pub const CORE: [&str; 12] = [
     TOKEN,
     REVOKE,
     INTROSPECT,
@@ -29,6 +35,9 @@ pub const CORE: [&str; 9] = [
     JWKS,
     OPENID_CONFIGURATION,
     AUTHORIZATION_SERVER_METADATA,
+    DEVICE_AUTHORIZATION,
+    DEVICE,
+    LOGOUT,
 ];
 
 /// Where the login and session cookies are sent: every path of the authorization flow.

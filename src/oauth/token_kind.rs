@@ -13,6 +13,8 @@ pub enum TokenKind {
     UmaTicket,
     /// An IETF Token Status List token (signed, read by resource servers).
     StatusList,
+    /// OpenID Connect Back-Channel Logout token (signed, read by the client).
+    Logout,
     /// Refresh token (sealed to the issuer).
     Refresh,
     /// Authorization code (sealed to the issuer).
@@ -21,6 +23,12 @@ pub enum TokenKind {
     AuthorizationForm,
     /// The signed-in browser's session cookie (sealed).
     Session,
+    /// RFC 8628 device code (sealed; comes back when the device polls).
+    DeviceCode,
+    /// The pending device authorization a verification page's form carries (sealed).
+    DeviceForm,
+    /// The logout request a logout confirmation form carries (sealed).
+    LogoutForm,
 }
 
 /// How a kind of token is protected.
@@ -34,11 +42,12 @@ pub enum Protection {
 
 impl TokenKind {
     /// Every kind the issuer signs (their JWS headers are encoded once per key).
-    pub const SIGNED: [TokenKind; 4] = [
+    pub const SIGNED: [TokenKind; 5] = [
         TokenKind::Access,
         TokenKind::Id,
         TokenKind::UmaTicket,
         TokenKind::StatusList,
+        TokenKind::Logout,
     ];
 
     /// The `typ` header of the kind.
@@ -48,22 +57,32 @@ impl TokenKind {
             TokenKind::Id => "JWT",
             TokenKind::UmaTicket => "uma-ticket+jwt",
             TokenKind::StatusList => "statuslist+jwt",
+            // Back-Channel Logout 1.0 section 2.4 (explicit typing against cross-JWT confusion).
+            TokenKind::Logout => "logout+jwt",
             TokenKind::Refresh => "rt+jwe",
             TokenKind::Code => "code+jwe",
             TokenKind::AuthorizationForm => "authz+jwe",
             TokenKind::Session => "session+jwe",
+            TokenKind::DeviceCode => "device-code+jwe",
+            TokenKind::DeviceForm => "device-form+jwe",
+            TokenKind::LogoutForm => "logout-form+jwe",
         }
     }
 
     pub const fn protection(self) -> Protection {
         match self {
-            TokenKind::Access | TokenKind::Id | TokenKind::UmaTicket | TokenKind::StatusList => {
-                Protection::Signed
-            }
+            TokenKind::Access
+            | TokenKind::Id
+            | TokenKind::UmaTicket
+            | TokenKind::StatusList
+            | TokenKind::Logout => Protection::Signed,
             TokenKind::Refresh
             | TokenKind::Code
             | TokenKind::AuthorizationForm
-            | TokenKind::Session => Protection::Sealed,
+            | TokenKind::Session
+            | TokenKind::DeviceCode
+            | TokenKind::DeviceForm
+            | TokenKind::LogoutForm => Protection::Sealed,
         }
     }
 
@@ -72,6 +91,9 @@ impl TokenKind {
         Self::SIGNED.iter().position(|kind| *kind == self)
     }
 }
+
+/// The `typ` of a DPoP proof (RFC 9449 4.2): a JWT clients sign, never the issuer.
+pub const DPOP_PROOF_TYP: &str = "dpop+jwt";
 
 /// What an id that may be used only once belongs to; the replay store keeps each namespace apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -86,6 +108,13 @@ pub enum ReplayKind {
     ClientAssertion,
     /// A JWT bearer grant assertion (`iss:jti`).
     JwtBearer,
+    /// A device code exchanged for tokens (`jti`).
+    DeviceCode,
+    /// An answered logout confirmation form.
+    LogoutForm,
+    /// A DPoP proof (`jkt:jti`: its key's thumbprint and its id, so one client's ids never
+    /// collide with another's).
+    DpopProof,
 }
 
 impl ReplayKind {
@@ -98,6 +127,9 @@ impl ReplayKind {
             ReplayKind::Consent => "consent",
             ReplayKind::ClientAssertion => "assertion",
             ReplayKind::JwtBearer => "jwt-bearer",
+            ReplayKind::DeviceCode => "device-code",
+            ReplayKind::LogoutForm => "logout-form",
+            ReplayKind::DpopProof => "dpop",
         }
     }
 }

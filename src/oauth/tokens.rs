@@ -5,6 +5,7 @@
 //! token's family on the denylist). Revoking is here too, so every path that revokes (reuse of a
 //! spent token, reuse of a code, RFC 7009) does it the same way.
 
+use super::client_auth::Binding;
 use super::issuer::{Issuer, RefreshClaims};
 use super::token_kind::{Protection, TokenKind};
 use crate::clock::UnixTime;
@@ -26,11 +27,18 @@ pub enum RevocationId<'a> {
     /// Every refresh token of a family (and the code it came from), on the denylist; only the
     /// issuer checks it.
     Family(&'a str),
+    /// A browser session (`sid`) that was logged out; only the issuer checks it.
+    Session(&'a str),
 }
 
 /// The denylist key of a refresh-token family.
 fn family_key(fid: &str) -> String {
     format!("family:{fid}")
+}
+
+/// The denylist key of a logged-out browser session.
+fn session_key(sid: &str) -> String {
+    format!("session:{sid}")
 }
 
 /// The claims of a kind of token of ours, as the reader checks them.
@@ -135,6 +143,9 @@ impl Issuer {
             Some(RevocationId::Family(fid)) => {
                 revocations.is_revoked(&family_key(fid), self.now).await
             }
+            Some(RevocationId::Session(sid)) => {
+                revocations.is_revoked(&session_key(sid), self.now).await
+            }
             Some(RevocationId::Status { uri, idx }) => match self.status_list_of(uri) {
                 Some(list) => {
                     revocations
@@ -179,6 +190,16 @@ impl Issuer {
             Some(status) => revocations.revoke_status(status, self.now).await,
             None => Ok(()),
         }
+    }
+
+    /// Refuses the browser session `sid` from now until `exp`, when it would have ended.
+    pub async fn revoke_session(
+        &self,
+        revocations: &Revocations,
+        sid: &str,
+        exp: UnixTime,
+    ) -> Result<(), RevocationError> {
+        revocations.revoke(&session_key(sid), exp, self.now).await
     }
 
     /// Revokes every refresh token of family `fid`, for as long as its newest member could live.
@@ -228,12 +249,21 @@ pub struct StatusListClaim {
 }
 
 impl AccessTokenClaims {
-    /// The certificate thumbprint the token is bound to (RFC 8705 3.1), if any.
-    pub fn certificate_thumbprint(&self) -> Option<&str> {
-        self.other
-            .get("cnf")
-            .and_then(|cnf| cnf.get("x5t#S256"))
-            .and_then(Value::as_str)
+    /// What the token is bound to: a certificate (RFC 8705 3.1), a DPoP key (RFC 9449 6.1), or
+    /// nothing.
+    pub fn binding(&self) -> Binding {
+        let member = |name: &str| {
+            self.other
+                .get("cnf")
+                .and_then(|cnf| cnf.get(name))
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        };
+        match (member("jkt"), member("x5t#S256")) {
+            (Some(jkt), _) => Binding::Dpop(jkt),
+            (None, Some(x5t)) => Binding::Certificate(x5t),
+            (None, None) => Binding::None,
+        }
     }
 }
 

@@ -112,6 +112,9 @@ pub enum GrantType {
     /// RFC 8693.
     #[strum(serialize = "urn:ietf:params:oauth:grant-type:token-exchange")]
     TokenExchange,
+    /// RFC 8628 3.4: a device code, polled for until the user approves.
+    #[strum(serialize = "urn:ietf:params:oauth:grant-type:device_code")]
+    DeviceCode,
     /// An external identity provider's credentials (older token APIs' `provider` grant).
     Provider,
     /// UMA 2.0: a permission ticket for a requesting party token. An older token API calls it
@@ -203,7 +206,7 @@ mod tests {
         );
         assert_eq!(
             "implicit".parse::<GrantType>().unwrap_err(),
-            "unsupported grant type 'implicit' (supported: authorization_code, client_credentials, password, refresh_token, urn:ietf:params:oauth:grant-type:jwt-bearer, urn:ietf:params:oauth:grant-type:token-exchange, provider, urn:ietf:params:oauth:grant-type:uma-ticket)"
+            "unsupported grant type 'implicit' (supported: authorization_code, client_credentials, password, refresh_token, urn:ietf:params:oauth:grant-type:jwt-bearer, urn:ietf:params:oauth:grant-type:token-exchange, urn:ietf:params:oauth:grant-type:device_code, provider, urn:ietf:params:oauth:grant-type:uma-ticket)"
         );
         assert_eq!(
             AuthMethod::SelfSignedTlsClientAuth.as_str(),

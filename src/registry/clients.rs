@@ -49,6 +49,12 @@ pub struct Client {
     pub may_introspect: bool,
     /// Exact redirect URIs for the authorization code flow.
     pub redirect_uris: Vec<String>,
+    /// Exact URIs RP-initiated logout may send the browser back to.
+    pub post_logout_redirect_uris: Vec<String>,
+    /// Where back-channel logout tokens are posted when a session it joined ends.
+    pub backchannel_logout_uri: Option<String>,
+    /// The client wants `sid` in its logout tokens (Tessera always sends it).
+    pub backchannel_logout_session_required: bool,
     /// PKCE `plain` is refused unless this is set.
     pub allow_plain_pkce: bool,
     /// Show a consent page after login instead of implying consent.
@@ -66,6 +72,8 @@ pub struct Client {
     /// `tls_client_auth`: the certificate subject DN, or a DNS SAN, that names this client.
     pub tls_subject_dn: Option<String>,
     pub tls_san_dns: Option<String>,
+    /// RFC 9449 5.2: every token request of this client must carry a DPoP proof.
+    pub dpop_bound_access_tokens: bool,
 }
 
 impl Client {
@@ -83,6 +91,9 @@ impl Client {
             access_token_ttl: None,
             may_introspect: false,
             redirect_uris: Vec::new(),
+            post_logout_redirect_uris: Vec::new(),
+            backchannel_logout_uri: None,
+            backchannel_logout_session_required: false,
             allow_plain_pkce: false,
             consent: false,
             access_token_encryption: None,
@@ -92,6 +103,7 @@ impl Client {
             require_encrypted_assertion: false,
             tls_subject_dn: None,
             tls_san_dns: None,
+            dpop_bound_access_tokens: false,
         }
     }
 

@@ -124,6 +124,8 @@ impl ExpiringSet {
 }
 
 pub struct MemoryStore {
+    /// The device flow's pending authorizations (`device_memory.rs`).
+    pub(super) devices: super::device_memory::DeviceTable,
     denylist: ExpiringSet,
     used: ExpiringSet,
 }
@@ -131,6 +133,7 @@ pub struct MemoryStore {
 impl MemoryStore {
     pub fn new(capacity: u64, replay_capacity: u64) -> Self {
         Self {
+            devices: super::device_memory::DeviceTable::new(replay_capacity),
             denylist: ExpiringSet::new(capacity),
             used: ExpiringSet::new(replay_capacity),
         }

@@ -10,6 +10,9 @@
 //! forgotten while live: a full store refuses new entries instead of evicting old ones, and an
 //! unreachable Redis makes every question that needs it fail closed.
 
+mod device;
+mod device_memory;
+mod device_redis;
 mod memory;
 mod redis_conn;
 mod redis_status;
@@ -20,6 +23,7 @@ mod throttle;
 use crate::clock::UnixTime;
 use crate::oauth::ReplayKind;
 use crate::settings::{RevocationBackend, RevocationSettings};
+pub use device::{DeviceState, PendingDevice, Poll};
 pub use memory::MemoryStore;
 pub use redis_conn::{display_address, RedisConn, RedisHealth};
 pub use redis_store::RedisStore;

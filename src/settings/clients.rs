@@ -28,6 +28,9 @@ pub(super) struct RawClient {
     access_token_ttl: Option<String>,
     introspect: bool,
     redirect_uris: Vec<String>,
+    post_logout_redirect_uris: Vec<String>,
+    backchannel_logout_uri: Option<String>,
+    backchannel_logout_session_required: bool,
     allow_plain_pkce: bool,
     consent: bool,
     access_token_encryption: Option<RawEncryption>,
@@ -40,6 +43,7 @@ pub(super) struct RawClient {
     require_encrypted_assertion: bool,
     tls_client_auth_subject_dn: Option<String>,
     tls_client_auth_san_dns: Option<String>,
+    dpop_bound_access_tokens: bool,
 }
 
 /// Every client, ids unique; `tls` is the `[tls]` section when the file has one, `tls_settings`
@@ -136,6 +140,11 @@ impl RawClient {
             self.hmac_keys(problems, assertion_secret, assertion_algs);
         self.check_method_rules(problems, &auth_methods, &grant_types, &keys);
         let redirect_uris = self.redirect_uris(problems, &grant_types);
+        let post_logout_redirect_uris = absolute_uris(
+            &mut problems.at("post_logout_redirect_uris"),
+            &self.post_logout_redirect_uris,
+        );
+        let backchannel_logout_uri = self.backchannel_logout_uri(problems);
         let access_token_ttl =
             optional_duration(problems, "access_token_ttl", self.access_token_ttl.as_ref());
         let access_token_encryption = self
@@ -153,6 +162,9 @@ impl RawClient {
             access_token_ttl,
             may_introspect: self.introspect,
             redirect_uris,
+            post_logout_redirect_uris,
+            backchannel_logout_uri,
+            backchannel_logout_session_required: self.backchannel_logout_session_required,
             allow_plain_pkce: self.allow_plain_pkce,
             consent: self.consent,
             access_token_encryption,
@@ -162,6 +174,7 @@ impl RawClient {
             require_encrypted_assertion: self.require_encrypted_assertion,
             tls_subject_dn: self.tls_client_auth_subject_dn.clone(),
             tls_san_dns: self.tls_client_auth_san_dns.clone(),
+            dpop_bound_access_tokens: self.dpop_bound_access_tokens,
         })
     }
 
@@ -359,16 +372,7 @@ impl RawClient {
     }
 
     fn redirect_uris(&self, problems: &mut Problems, grant_types: &[GrantType]) -> Vec<String> {
-        let mut redirect_uris = Vec::new();
-        let mut listed = problems.at("redirect_uris");
-        for (i, uri) in self.redirect_uris.iter().enumerate() {
-            match url::Url::parse(uri) {
-                Ok(url) if url.fragment().is_none() => redirect_uris.push(uri.clone()),
-                _ => listed
-                    .item(i)
-                    .push("", "must be an absolute URI without a fragment"),
-            }
-        }
+        let redirect_uris = absolute_uris(&mut problems.at("redirect_uris"), &self.redirect_uris);
         if grant_types.contains(&GrantType::AuthorizationCode) && redirect_uris.is_empty() {
             problems.push(
                 "redirect_uris",
@@ -377,4 +381,37 @@ impl RawClient {
         }
         redirect_uris
     }
+
+    /// Back-Channel Logout 1.0 2.2: an absolute http(s) URL without a fragment.
+    fn backchannel_logout_uri(&self, problems: &mut Problems) -> Option<String> {
+        let uri = self.backchannel_logout_uri.as_ref()?;
+        match url::Url::parse(uri) {
+            Ok(url) if matches!(url.scheme(), "https" | "http") && url.fragment().is_none() => {
+                Some(uri.clone())
+            }
+            _ => {
+                problems.push(
+                    "backchannel_logout_uri",
+                    "must be an absolute http(s) URL without a fragment",
+                );
+                None
+            }
+        }
+    }
+}
+
+/// The absolute URIs without a fragment of a list (redirect URIs), each problem at its index.
+fn absolute_uris(listed: &mut Problems, uris: &[String]) -> Vec<String> {
+    let mut valid = Vec::new();
+    for (i, uri) in uris.iter().enumerate() {
+        match url::Url::parse(uri) {
+            Ok(url) if url.fragment().is_none() && !url.cannot_be_a_base() => {
+                valid.push(uri.clone())
+            }
+            _ => listed
+                .item(i)
+                .push("", "must be an absolute URI without a fragment"),
+        }
+    }
+    valid
 }

@@ -9,10 +9,13 @@ mod authorize;
 mod client_assertions;
 mod clients;
 mod credentials;
+mod device;
+mod dpop;
 mod encryption;
 mod env;
 mod keys;
 mod log;
+mod logout;
 mod problems;
 mod providers;
 mod resources;
@@ -31,9 +34,12 @@ mod values;
 pub use authorize::AuthorizeSettings;
 pub use client_assertions::ClientAssertionSettings;
 pub use credentials::CredentialSettings;
+pub use device::DeviceSettings;
+pub use dpop::DpopSettings;
 pub use env::ENV_PREFIX;
 pub use keys::KeySettings;
 pub use log::{LogFormat, LogSettings};
+pub use logout::{LogoutSettings, LOGOUT_TOKEN_TTL_SECS};
 pub use problems::{ConfigError, ConfigProblem};
 pub use revocation::{RedisTarget, RevocationBackend, RevocationSettings};
 pub use server::ServerSettings;
@@ -69,10 +75,14 @@ pub struct Settings {
     pub log: LogSettings,
     pub revocation: RevocationSettings,
     pub status_lists: StatusListSettings,
+    /// DPoP proofs (RFC 9449).
+    pub dpop: DpopSettings,
     pub clients: ClientRegistry,
     pub users: UserRegistry,
     pub resources: ResourceRegistry,
     pub authorize: AuthorizeSettings,
+    pub device: DeviceSettings,
+    pub logout: LogoutSettings,
     pub client_assertions: ClientAssertionSettings,
     pub trusted_issuers: TrustedIssuerRegistry,
     pub tls: Option<TlsSettings>,
@@ -106,6 +116,7 @@ impl Settings {
             .access_token_ttl
             .max(self.tokens.id_token_ttl)
             .max(longest_client)
+            .max(Duration::from_secs(LOGOUT_TOKEN_TTL_SECS as u64))
             + Duration::from_secs(60);
         self.token_retention = self
             .access_retention
@@ -131,6 +142,15 @@ impl Settings {
     /// The token endpoint URL (an accepted assertion audience, and in discovery).
     pub fn endpoint(&self, path: &str) -> String {
         format!("{}{path}", self.issuer)
+    }
+
+    /// The URL of `path` as a client addresses it: on the issuer's base, or on the mutual-TLS
+    /// listener's (`[tls] base_url`) for a request that came in there.
+    pub fn addressed_url(&self, via_tls: bool, path: &str) -> String {
+        match (&self.tls, via_tls) {
+            (Some(tls), true) => format!("{}{path}", tls.base_url),
+            _ => self.endpoint(path),
+        }
     }
 
     /// The configuration of an issuer at `issuer` with every default and nothing registered,
@@ -219,8 +239,11 @@ struct RawSettings {
     log: log::RawLog,
     revocation: revocation::RawRevocation,
     status_lists: status_lists::RawStatusLists,
+    dpop: dpop::RawDpop,
     user_auth: credentials::RawUserAuth,
     authorize: authorize::RawAuthorize,
+    device: device::RawDevice,
+    logout: logout::RawLogout,
     client_assertions: client_assertions::RawClientAssertions,
     trusted_issuers: Vec<trusted_issuers::RawTrustedIssuer>,
     tls: Option<tls::RawTls>,
@@ -252,11 +275,14 @@ impl RawSettings {
             .client_assertions
             .validate(&mut problems.at("client_assertions"));
         let authorize = self.authorize.validate(&mut problems.at("authorize"));
+        let device = self.device.validate(&mut problems.at("device"));
+        let logout = self.logout.validate(&mut problems.at("logout"));
         let log = self.log.validate(&mut problems.at("log"));
         let revocation = self
             .revocation
             .validate(&mut problems.at("revocation"), base_dir);
         let status_lists = self.status_lists.validate(&mut problems.at("status_lists"));
+        let dpop = self.dpop.validate(&mut problems.at("dpop"));
         let tls = self
             .tls
             .as_ref()
@@ -296,10 +322,13 @@ impl RawSettings {
                 log,
                 revocation,
                 status_lists,
+                dpop,
                 clients,
                 users,
                 resources,
                 authorize,
+                device,
+                logout,
                 client_assertions,
                 trusted_issuers,
                 tls,

@@ -6,19 +6,6 @@ use crate::registry::{CompatRoute, Envelope, RouteEndpoint};
 use serde::Deserialize;
 use std::collections::HashSet;
 
-/// The paths the core endpoints are mounted at.
-const CORE_PATHS: [&str; 9] = [
-    "/oauth2/token",
-    "/oauth2/revoke",
-    "/oauth2/introspect",
-    "/oauth2/revocations",
-    "/oauth2/authorize",
-    "/oauth2/userinfo",
-    "/.well-known/jwks.json",
-    "/.well-known/openid-configuration",
-    "/.well-known/oauth-authorization-server",
-];
-
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub(super) struct RawRoute {
@@ -46,7 +33,9 @@ pub(super) fn validate_routes(raws: &[RawRoute], problems: &mut Problems) -> Vec
                 None
             }
         };
-        if path.is_some_and(|path| CORE_PATHS.contains(&path)) && raw.endpoint.is_some() {
+        if path.is_some_and(|path| crate::oauth::paths::CORE.contains(&path))
+            && raw.endpoint.is_some()
+        {
             // The core JSON-capable token endpoint already serves it: allowed only as plain.
             if raw.envelope.as_deref().unwrap_or("plain") != "plain" || raw.query_parameters {
                 problems.push(

@@ -296,3 +296,71 @@ audience = ["x"]
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn device_and_logout_settings_have_defaults_bounds_and_client_uris() {
+    let settings = parse("issuer = \"https://id.example\"").unwrap();
+    assert_eq!(settings.tokens.device_code_ttl, Duration::from_secs(600));
+    assert_eq!(settings.device.interval, Duration::from_secs(5));
+    assert_eq!(settings.device.max_user_code_failures_per_address, 10);
+    assert_eq!(settings.logout.backchannel_timeout, Duration::from_secs(5));
+    let text = format!(
+        r#"
+issuer = "https://id.example"
+[tokens]
+device_code_ttl = "2h"
+[device]
+interval = "2m"
+max_user_code_failures_per_address = 0
+[logout]
+backchannel_timeout = "5m"
+[[clients]]
+client_id = "tv"
+token_endpoint_auth_methods = ["none"]
+grant_types = ["urn:ietf:params:oauth:grant-type:device_code"]
+audience = ["x"]
+post_logout_redirect_uris = ["https://ok.example/out", "not a uri"]
+backchannel_logout_uri = "ftp://rp.example/logout"
+[[clients]]
+client_id = "rp"
+client_secret_hash = "{HASH}"
+audience = ["x"]
+backchannel_logout_uri = "https://rp.example/logout#frag"
+"#
+    );
+    let found = paths(parse(&text).unwrap_err());
+    assert_eq!(
+        found,
+        [
+            "tokens.device_code_ttl",
+            "device.interval",
+            "device.max_user_code_failures_per_address",
+            "logout.backchannel_timeout",
+            "clients[0].post_logout_redirect_uris[1]",
+            "clients[0].backchannel_logout_uri",
+            "clients[1].backchannel_logout_uri",
+        ]
+    );
+    let good = parse(
+        r#"
+issuer = "https://id.example"
+[[clients]]
+client_id = "tv"
+token_endpoint_auth_methods = ["none"]
+grant_types = ["urn:ietf:params:oauth:grant-type:device_code", "refresh_token"]
+audience = ["x"]
+post_logout_redirect_uris = ["https://ok.example/out"]
+backchannel_logout_uri = "https://rp.example/logout?tenant=1"
+backchannel_logout_session_required = true
+"#,
+    )
+    .unwrap();
+    let tv = good.clients.get("tv").unwrap();
+    assert!(tv.allows_grant(crate::oauth::types::GrantType::DeviceCode));
+    assert_eq!(tv.post_logout_redirect_uris, ["https://ok.example/out"]);
+    assert_eq!(
+        tv.backchannel_logout_uri.as_deref(),
+        Some("https://rp.example/logout?tenant=1")
+    );
+    assert!(tv.backchannel_logout_session_required);
+}

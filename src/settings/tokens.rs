@@ -12,6 +12,7 @@ pub(super) struct RawTokens {
     access_token_ttl: Option<String>,
     refresh_token_ttl: Option<String>,
     id_token_ttl: Option<String>,
+    device_code_ttl: Option<String>,
     signing_alg: Option<String>,
 }
 
@@ -20,12 +21,14 @@ pub struct TokenSettings {
     pub access_token_ttl: Duration,
     pub refresh_token_ttl: Duration,
     pub id_token_ttl: Duration,
+    /// RFC 8628: how long a device code (and the user code behind it) can be approved and polled.
+    pub device_code_ttl: Duration,
     pub signing_alg: SigningAlg,
 }
 
 impl RawTokens {
     pub(super) fn validate(&self, problems: &mut Problems) -> TokenSettings {
-        TokenSettings {
+        let settings = TokenSettings {
             access_token_ttl: duration_or(
                 problems,
                 "access_token_ttl",
@@ -44,12 +47,24 @@ impl RawTokens {
                 self.id_token_ttl.as_ref(),
                 Duration::from_secs(15 * 60),
             ),
+            device_code_ttl: duration_or(
+                problems,
+                "device_code_ttl",
+                self.device_code_ttl.as_ref(),
+                Duration::from_secs(10 * 60),
+            ),
             signing_alg: match &self.signing_alg {
                 None => SigningAlg::ES256,
                 Some(text) => problems
                     .check("signing_alg", text.parse())
                     .unwrap_or(SigningAlg::ES256),
             },
+        };
+        // A person types the user code on another device: minutes, not days, or guessing
+        // pays off over the code's lifetime.
+        if settings.device_code_ttl > Duration::from_secs(3600) {
+            problems.push("device_code_ttl", "must be at most 1h");
         }
+        settings
     }
 }

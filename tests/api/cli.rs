@@ -40,6 +40,11 @@ fn config_check_names_every_problem_with_its_path_and_serve_refuses_the_same() {
                 .audience(&["x"]),
         )
         .write_in(dir.path());
+    // The added client comes after the standard ones.
+    let duplicate = format!(
+        "clients[{}].client_id: duplicate client id 'reports'",
+        standard_clients().len()
+    );
     for command in [&["config", "check"][..], &["serve"][..]] {
         let output = tessera(&config, command);
         assert_eq!(output.status.code(), Some(2), "{command:?}");
@@ -48,7 +53,7 @@ fn config_check_names_every_problem_with_its_path_and_serve_refuses_the_same() {
             "colour: unknown key",
             "tokens.access_token_ttl: 'fifteen minutes' is not a duration",
             "tokens.signing_alg: unknown signing algorithm 'none'",
-            "clients[10].client_id: duplicate client id 'reports'",
+            duplicate.as_str(),
         ] {
             assert!(
                 stderr.contains(expected),

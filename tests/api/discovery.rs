@@ -27,9 +27,16 @@ async fn both_metadata_documents_list_exactly_what_is_supported() {
                 "introspection_endpoint_auth_methods_supported":
                     ["client_secret_basic", "client_secret_post", "private_key_jwt", "client_secret_jwt"],
                 "status_list_aggregation_endpoint": format!("{ISSUER}/oauth2/status-lists"),
+                "device_authorization_endpoint": format!("{ISSUER}/oauth2/device_authorization"),
+                "end_session_endpoint": format!("{ISSUER}/oauth2/logout"),
+                "backchannel_logout_supported": true,
+                "backchannel_logout_session_supported": true,
+                "frontchannel_logout_supported": false,
+                "frontchannel_logout_session_supported": false,
                 "grant_types_supported": [
                     "authorization_code", "client_credentials", "password", "refresh_token",
                     "urn:ietf:params:oauth:grant-type:jwt-bearer", "urn:ietf:params:oauth:grant-type:token-exchange",
+                    "urn:ietf:params:oauth:grant-type:device_code",
                 ],
                 "token_endpoint_auth_methods_supported":
                     ["client_secret_basic", "client_secret_post", "private_key_jwt", "client_secret_jwt", "none"],
@@ -41,9 +48,10 @@ async fn both_metadata_documents_list_exactly_what_is_supported() {
                 "prompt_values_supported": ["none", "login", "consent", "select_account"],
                 "authorization_response_iss_parameter_supported": true,
                 "id_token_signing_alg_values_supported": ["ES256"],
+                "dpop_signing_alg_values_supported": ["ES256", "ES384", "RS256", "PS256", "EdDSA"],
                 "claims_supported": [
                     "at_hash", "aud", "auth_time", "azp", "email", "email_verified", "exp", "groups",
-                    "iat", "iss", "name", "nonce", "sub",
+                    "iat", "iss", "name", "nonce", "sid", "sub",
                 ],
                 "scopes_supported": [
                     "a", "email", "openid", "profile", "reports:admin", "reports:read", "reports:write", "special",

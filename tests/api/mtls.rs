@@ -1,97 +1,8 @@
-//! Mutual TLS (RFC 8705): certificates made here with rcgen, a real TLS connection from
+//! Mutual TLS (RFC 8705): certificates made with rcgen (harness/pki.rs), a real TLS connection from
 //! reqwest, tokens bound to the certificate (`cnf.x5t#S256`).
 
 use crate::harness::*;
-use base64::Engine;
-use rcgen::{
-    BasicConstraints, CertificateParams, DistinguishedName, DnType, IsCa, Issuer, KeyPair,
-};
 use serde_json::json;
-use std::sync::Arc;
-
-struct Pki {
-    dir: Arc<tempfile::TempDir>,
-    server_pem: String,
-    ca_issuer: Issuer<'static, KeyPair>,
-}
-
-fn dn(common_name: &str) -> DistinguishedName {
-    let mut dn = DistinguishedName::new();
-    dn.push(DnType::CommonName, common_name);
-    dn
-}
-
-impl Pki {
-    fn new() -> Pki {
-        let dir = Arc::new(tempfile::TempDir::new().unwrap());
-        let server = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
-        std::fs::write(dir.path().join("server.pem"), server.cert.pem()).unwrap();
-        std::fs::write(
-            dir.path().join("server-key.pem"),
-            server.signing_key.serialize_pem(),
-        )
-        .unwrap();
-        let ca_key = KeyPair::generate().unwrap();
-        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
-        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        params.distinguished_name = dn("Tessera test client CA");
-        let ca_cert = params.self_signed(&ca_key).unwrap();
-        std::fs::write(dir.path().join("client-ca.pem"), ca_cert.pem()).unwrap();
-        Pki {
-            dir,
-            server_pem: server.cert.pem(),
-            ca_issuer: Issuer::new(params, ca_key),
-        }
-    }
-
-    /// A client certificate with `common_name`, from the client CA or self-signed; its PEM
-    /// identity (certificate and key), DER, and key pair.
-    fn client(&self, common_name: &str, from_ca: bool) -> (String, Vec<u8>, KeyPair) {
-        let key = KeyPair::generate().unwrap();
-        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
-        params.distinguished_name = dn(common_name);
-        let cert = if from_ca {
-            params.signed_by(&key, &self.ca_issuer).unwrap()
-        } else {
-            params.self_signed(&key).unwrap()
-        };
-        (
-            format!("{}{}", cert.pem(), key.serialize_pem()),
-            cert.der().to_vec(),
-            key,
-        )
-    }
-
-    fn http(&self, identity: Option<&str>) -> reqwest::Client {
-        let mut builder = reqwest::Client::builder()
-            .use_rustls_tls()
-            .tls_built_in_root_certs(false)
-            .add_root_certificate(
-                reqwest::Certificate::from_pem(self.server_pem.as_bytes()).unwrap(),
-            );
-        if let Some(identity) = identity {
-            builder = builder.identity(reqwest::Identity::from_pem(identity.as_bytes()).unwrap());
-        }
-        builder.build().unwrap()
-    }
-}
-
-/// The public JWK of an rcgen P-256 key pair.
-fn public_jwk(key: &KeyPair) -> serde_json::Value {
-    let raw = key.public_key_raw();
-    let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    json!({
-        "kty": "EC",
-        "crv": "P-256",
-        "x": engine.encode(&raw[1..33]),
-        "y": engine.encode(&raw[33..65]),
-    })
-}
-
-fn thumbprint(der: &[u8]) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, der))
-}
 
 #[tokio::test]
 async fn clients_authenticate_with_certificates_and_get_bound_tokens() {
@@ -99,13 +10,7 @@ async fn clients_authenticate_with_certificates_and_get_bound_tokens() {
     let (pki_identity, pki_der, _) = pki.client("mtls-client", true);
     let (self_identity, self_der, self_key) = pki.client("anything", false);
     let config = TestConfig::new()
-        .tls(TlsConfig {
-            listen: "127.0.0.1:0".to_owned(),
-            cert_file: "server.pem".to_owned(),
-            key_file: "server-key.pem".to_owned(),
-            client_ca_file: Some("client-ca.pem".to_owned()),
-            base_url: "https://localhost:8443".to_owned(),
-        })
+        .tls(Pki::tls_listener())
         .client(
             ClientConfig::new("pki-client")
                 .token_endpoint_auth_methods(&["tls_client_auth"])
@@ -247,4 +152,60 @@ async fn clients_authenticate_with_certificates_and_get_bound_tokens() {
         .as_array()
         .unwrap()
         .contains(&json!("self_signed_tls_client_auth")));
+}
+
+#[tokio::test]
+async fn dpop_proofs_on_the_tls_listener_name_its_base_url() {
+    let pki = Pki::new();
+    let (identity, _, _) = pki.client("mtls-client", true);
+    let config = TestConfig::new()
+        .tls(TlsConfig {
+            listen: "127.0.0.1:0".to_owned(),
+            cert_file: "server.pem".to_owned(),
+            key_file: "server-key.pem".to_owned(),
+            client_ca_file: Some("client-ca.pem".to_owned()),
+            base_url: "https://mtls.issuer.test".to_owned(),
+        })
+        .client(
+            ClientConfig::new("pki-client")
+                .token_endpoint_auth_methods(&["tls_client_auth"])
+                .tls_client_auth_subject_dn("CN=mtls-client")
+                .audience(&["https://m.internal"]),
+        );
+    let app = spawn_in(pki.dir.clone(), &config).await;
+    let url = format!(
+        "https://localhost:{}/oauth2/token",
+        app.tls_port.expect("a TLS listener")
+    );
+    let key = DpopKey::new("ES256");
+    let send = |proof: String| {
+        let client = pki.http(Some(&identity));
+        let url = url.clone();
+        async move {
+            let request = client.post(url).header("DPoP", proof).form(&[
+                ("grant_type", "client_credentials"),
+                ("client_id", "pki-client"),
+            ]);
+            Answer::from(request.send().await.unwrap()).await
+        }
+    };
+    let now = app.clock_now();
+    // The alias the client was told of, not the issuer's URL.
+    let at_issuer = key.sign(proof_claims("POST", &format!("{ISSUER}/oauth2/token"), now));
+    send(at_issuer).await.assert_error(
+        400,
+        "invalid_dpop_proof",
+        "the DPoP proof's htu is not the URL of this request",
+    );
+    let at_alias = key.sign(proof_claims(
+        "POST",
+        "https://mtls.issuer.test/oauth2/token",
+        now,
+    ));
+    let answer = send(at_alias).await;
+    assert_eq!(answer.status, 200, "{}", answer.json);
+    // The explicit proof wins over the certificate: the token is bound to the key only.
+    assert_eq!(answer.str("token_type"), "DPoP");
+    let claims = app.token_claims(&answer, "https://m.internal").await;
+    assert_eq!(claims["cnf"], json!({ "jkt": key.jkt }));
 }

@@ -266,3 +266,40 @@ fn a_status_list(lst: &str) -> Vec<u8> {
     .unwrap();
     bits
 }
+
+/// Two replicas on one keys folder and one Redis: a DPoP proof spent on one is refused by the
+/// other (RFC 9449 11.1), and the nonce one made is taken by the other.
+#[tokio::test]
+async fn a_dpop_proof_is_used_once_across_replicas() {
+    let redis_dir = tempfile::TempDir::new().unwrap();
+    let port = free_port();
+    let redis = Redis::start(redis_dir.path(), port);
+    let dir = std::sync::Arc::new(tempfile::TempDir::new().unwrap());
+    let config = TestConfig::new()
+        .revocation(RevocationConfig::redis(
+            &format!("redis://127.0.0.1:{port}/"),
+            &format!("d{port}"),
+        ))
+        .raw("dpop.require_nonce", true);
+    let start = tessera::clock::Clock::now(&tessera::clock::SystemClock);
+    let a = spawn_at(dir.clone(), &config, start).await;
+    let b = spawn_at(dir.clone(), &config, start).await;
+    let key = DpopKey::new("ES256");
+    let form = [("grant_type", "client_credentials")];
+    let basic = Some(("reports", REPORTS_SECRET));
+
+    let no_nonce = key.proof(&a, "POST", "/oauth2/token", json!({}));
+    let refused = a.token_dpop(basic, &no_nonce, &form).await;
+    assert_eq!(refused.json["error"], "use_dpop_nonce");
+    let nonce = refused.header("dpop-nonce").unwrap().to_owned();
+    let proof = key.proof(&a, "POST", "/oauth2/token", json!({ "nonce": nonce }));
+    let first = b.token_dpop(basic, &proof, &form).await;
+    assert_eq!(first.status, 200, "{}", first.json);
+    assert_eq!(first.str("token_type"), "DPoP");
+    a.token_dpop(basic, &proof, &form).await.assert_error(
+        400,
+        "invalid_dpop_proof",
+        "the DPoP proof has been used before",
+    );
+    redis.stop();
+}

@@ -352,8 +352,11 @@ async fn userinfo_answers_the_scoped_claims_of_a_bearer_token() {
     .await;
     assert_eq!(none.status, 401);
     assert_eq!(
-        none.header("www-authenticate"),
-        Some("Bearer realm=\"tessera\"")
+        none.challenges(),
+        [
+            "Bearer realm=\"tessera\"",
+            "DPoP realm=\"tessera\", algs=\"ES256 ES384 RS256 PS256 EdDSA\""
+        ]
     );
 
     let bad = app.userinfo("garbage").await;

@@ -289,6 +289,12 @@ impl KeySet {
         Self { keys }
     }
 
+    /// A set of one key: the key a JWT carries itself (a DPoP proof's `jwk` header), parsed by
+    /// the caller once it decided to trust that key for that JWT.
+    pub fn single(key: VerifyingKey) -> Self {
+        Self { keys: vec![key] }
+    }
+
     pub fn len(&self) -> usize {
         self.keys.len()
     }

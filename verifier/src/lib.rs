@@ -11,7 +11,7 @@
 //! | encryption (feature `jwe`) | nested JWTs in a JWE to the resource server's key | `DecryptionKey` |
 //! | sender constraint | `cnf.x5t#S256` against the client certificate | [`Proof`] |
 //! | revocation | IETF Token Status List, cached, fail closed | [`StatusListConfig`] |
-//! | glue | actix-web (feature `actix`), tower (feature `tower`): RFC 6750 answers | `actix`, `tower` modules |
+//! | glue | actix-web (feature `actix`), tower (feature `tower`): RFC 6750 answers; rustls: client certificates for bound tokens | `actix`, `tower`, `tls` modules |
 //!
 //! Verification never calls the issuer on the hot path: keys are parsed once when a set loads
 //! and refreshed in the background; status lists are cached for their `ttl`.
@@ -43,6 +43,7 @@ mod jws;
 mod keys;
 mod rfc6750;
 mod status;
+pub mod tls;
 
 #[cfg(feature = "jwe")]
 mod jwe;

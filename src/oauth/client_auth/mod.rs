@@ -37,13 +37,41 @@ pub struct ClientProof<'a> {
     pub certificates: Option<&'a PeerCertificates>,
 }
 
-/// An authenticated client: who, how, and the certificate its tokens are bound to when it
-/// authenticated with TLS (RFC 8705 3).
+/// What the tokens of a request are bound to: whether, and how, they are sender-constrained.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Binding {
+    /// Bearer tokens: whoever holds them may use them.
+    #[default]
+    None,
+    /// RFC 8705 3: the SHA-256 thumbprint of the client certificate (`cnf.x5t#S256`).
+    Certificate(String),
+    /// RFC 9449 6: the RFC 7638 thumbprint of the DPoP proof's key (`cnf.jkt`).
+    Dpop(String),
+}
+
+impl Binding {
+    /// Whether tokens bound so are sender-constrained (DPoP or mutual TLS).
+    pub fn is_sender_constrained(&self) -> bool {
+        !matches!(self, Binding::None)
+    }
+
+    /// The DPoP key thumbprint, for a DPoP binding.
+    pub fn jkt(&self) -> Option<&str> {
+        match self {
+            Binding::Dpop(jkt) => Some(jkt),
+            _ => None,
+        }
+    }
+}
+
+/// An authenticated client: who, how, and what its tokens are bound to — the certificate when
+/// it authenticated with TLS (RFC 8705 3), the DPoP key when the request carried a valid proof
+/// (RFC 9449; the token endpoint sets it after authentication, and it wins over the certificate).
 #[derive(Debug, Clone)]
 pub struct AuthenticatedClient {
     pub client: Arc<Client>,
     pub method: AuthMethod,
-    pub binding: Option<String>,
+    pub binding: Binding,
 }
 
 impl AuthenticatedClient {
@@ -51,7 +79,7 @@ impl AuthenticatedClient {
         Self {
             client,
             method,
-            binding: None,
+            binding: Binding::None,
         }
     }
 }

@@ -2,7 +2,7 @@
 //! client CA and the client's registered subject DN or DNS SAN) and
 //! `self_signed_tls_client_auth` (the certificate's key is one the client registered).
 
-use super::{AuthenticatedClient, ClientAuthenticator};
+use super::{AuthenticatedClient, Binding, ClientAuthenticator};
 use crate::oauth::error::OAuthError;
 use crate::oauth::types::AuthMethod;
 use crate::registry::Client;
@@ -132,7 +132,7 @@ impl ClientAuthenticator<'_> {
         Ok(AuthenticatedClient {
             client: Arc::clone(client),
             method,
-            binding: Some(certificate_thumbprint(end_entity)),
+            binding: Binding::Certificate(certificate_thumbprint(end_entity)),
         })
     }
 }

@@ -1,20 +1,20 @@
 //! The authorization endpoint (RFC 6749 4.1, OIDC Core 3.1.2) and the login and consent forms it
 //! shows: what to do with a request, a session and a submitted form. The answer says what the
 //! browser gets — a page, or a redirect — and the HTTP layer renders it (HTML, cookies, headers).
-//! CSRF is stateless: the cookie, the form field and the sealed request must agree.
+//! CSRF, sessions and signing in are the browser pages' shared machinery (`oauth::browser`).
 
-use crate::clock::UnixTime;
 use crate::oauth::authorize::{
     client_and_redirect, validate, AuthorizationRequest, PageError, RedirectError, Session,
     FORM_TTL_SECS,
 };
-use crate::oauth::credentials::{check_user_password, CredentialVerifier, PasswordCheck};
+use crate::oauth::browser::{
+    self, csrf_accepted, csrf_value, form_expired, form_not_accepted, BrowserHandles, SignInOutcome,
+};
 use crate::oauth::error::{status, OAuthError};
-use crate::oauth::issuer::{random_id, Issuer};
+use crate::oauth::issuer::random_id;
 use crate::oauth::params::Params;
 use crate::oauth::token_kind::{ReplayKind, TokenKind};
-use crate::registry::{ClientRegistry, UserRegistry};
-use crate::revocation::Revocations;
+use crate::registry::ClientRegistry;
 use std::net::IpAddr;
 
 /// A form the browser is shown, with the checked request it carries.
@@ -25,28 +25,9 @@ pub struct Form {
     pub sealed: String,
 }
 
-/// What the browser gets, and the session it starts when the user just signed in.
-#[derive(Debug)]
-pub struct Outcome {
-    pub answer: Answer,
-    pub session: Option<NewSession>,
-}
-
-impl From<Answer> for Outcome {
-    fn from(answer: Answer) -> Self {
-        Self {
-            answer,
-            session: None,
-        }
-    }
-}
-
-/// A session the answer starts (a new sign-in).
-#[derive(Debug)]
-pub struct NewSession {
-    pub sealed: String,
-    pub max_age: i64,
-}
+/// What the browser gets, and the session cookie it sets (a new sign-in, or a client joining
+/// the session).
+pub type Outcome = browser::Outcome<Answer>;
 
 /// What the browser gets.
 #[derive(Debug)]
@@ -69,53 +50,31 @@ pub enum Answer {
     Page { error: PageError, status: u16 },
 }
 
+impl Answer {
+    fn page((error, status): (PageError, u16)) -> Self {
+        Answer::Page { error, status }
+    }
+}
+
 pub const FOUND: u16 = 302;
 pub const SEE_OTHER: u16 = 303;
 
 /// The handles the authorization endpoint uses.
 pub struct AuthorizeHandles<'a> {
-    pub issuer: &'a Issuer,
+    pub browser: BrowserHandles<'a>,
     pub clients: &'a ClientRegistry,
-    pub users: &'a UserRegistry,
-    /// User passwords (throttled per username and per address).
-    pub passwords: &'a CredentialVerifier,
-    /// Consent forms answer once; codes take their token's status-list entry.
-    pub revocations: &'a Revocations,
-    /// Length of a session (`[authorize] session_ttl`).
-    pub session_ttl_secs: i64,
-}
-
-/// A well-formed CSRF value: 128 random bits, base64url.
-fn csrf_value(cookie: Option<&str>) -> String {
-    cookie
-        .filter(|value| value.len() == 22)
-        .map(str::to_owned)
-        .unwrap_or_else(random_id)
-}
-
-fn same_secret(a: &str, b: &str) -> bool {
-    a.len() == b.len() && bool::from(subtle::ConstantTimeEq::ct_eq(a.as_bytes(), b.as_bytes()))
 }
 
 fn expired() -> Answer {
-    Answer::Page {
-        error: PageError {
-            title: "Sign-in expired",
-            description:
-                "This sign-in form has expired or is not valid. Start again from the application."
-                    .into(),
-        },
-        status: status::BAD_REQUEST,
-    }
+    Answer::page(form_expired("Sign-in expired", "sign-in"))
 }
 
 impl AuthorizeHandles<'_> {
-    fn now(&self) -> UnixTime {
-        self.issuer.now
-    }
-
     fn form(&self, request: AuthorizationRequest) -> Result<Form, OAuthError> {
-        let sealed = self.issuer.seal(TokenKind::AuthorizationForm, &request)?;
+        let sealed = self
+            .browser
+            .issuer
+            .seal(TokenKind::AuthorizationForm, &request)?;
         Ok(Form { request, sealed })
     }
 
@@ -132,6 +91,10 @@ impl AuthorizeHandles<'_> {
         })
     }
 
+    fn issuer_id(&self) -> &str {
+        &self.browser.issuer.settings.issuer
+    }
+
     fn error_redirect(
         &self,
         request: &AuthorizationRequest,
@@ -144,64 +107,65 @@ impl AuthorizeHandles<'_> {
             description: description.to_owned(),
         };
         Answer::Redirect {
-            location: request.error_redirect(&self.issuer.settings.issuer, &error),
+            location: request.error_redirect(self.issuer_id(), &error),
             status,
         }
     }
 
-    async fn code_redirect(
-        &self,
-        request: &AuthorizationRequest,
-        sub: &str,
-        auth_time: UnixTime,
-        status: u16,
-    ) -> Result<Answer, OAuthError> {
-        let code = request
-            .code(self.issuer, self.revocations, sub, auth_time)
-            .await?;
-        Ok(Answer::Redirect {
-            location: request.redirect_with(&self.issuer.settings.issuer, &[("code", &code)]),
-            status,
-        })
-    }
-
-    /// The user `sub` is signed in (since `auth_time`): consent when the client or the request
-    /// wants it, else the code goes back to the client.
+    /// The user of `session` is signed in: the client joins the session, then consent when the
+    /// client or the request wants it, else the code goes back to the client. The session
+    /// cookie is set again when `fresh` (a sign-in) or when the client was new to it.
     async fn signed_in(
         &self,
         mut request: AuthorizationRequest,
-        sub: &str,
-        auth_time: UnixTime,
+        mut session: Session,
+        fresh: bool,
         status: u16,
-    ) -> Result<Answer, OAuthError> {
+    ) -> Result<Outcome, OAuthError> {
         let client = self
             .clients
             .get(&request.client_id)
             .ok_or_else(|| OAuthError::invalid_request("the client doesn't exist"))?;
-        if client.consent || request.prompt.consent {
-            if request.prompt.none {
-                return Ok(self.error_redirect(
+        let needs_consent = client.consent || request.prompt.consent;
+        if needs_consent && request.prompt.none {
+            return Ok(self
+                .error_redirect(
                     &request,
                     "consent_required",
                     "the client needs the user's consent",
                     status,
-                ));
-            }
-            request.sub = Some(sub.to_owned());
-            request.auth_time = Some(auth_time);
-            request.exp = self.now() + FORM_TTL_SECS;
-            request.form_id = random_id();
-            return Ok(Answer::Consent {
-                form: self.form(request)?,
-            });
+                )
+                .into());
         }
-        self.code_redirect(&request, sub, auth_time, status).await
-    }
-
-    /// The session of a session cookie, if it is ours, current and its user still exists.
-    fn session(&self, cookie: Option<&str>) -> Option<Session> {
-        let session: Session = self.issuer.open(cookie?)?;
-        self.users.get(&session.sub).is_some().then_some(session)
+        // Callers only bring sessions with room for the client (or a fresh one).
+        let (signed_in, joined) = session
+            .sign_into(&client.id)
+            .ok_or_else(|| OAuthError::server_error("the session has no room for the client"))?;
+        let cookie = if fresh || joined {
+            Some(self.browser.seal(&session)?)
+        } else {
+            None
+        };
+        let answer = if needs_consent {
+            request.signed_in = Some(signed_in);
+            request.exp = self.browser.issuer.now + FORM_TTL_SECS;
+            request.form_id = random_id();
+            Answer::Consent {
+                form: self.form(request)?,
+            }
+        } else {
+            let code = request
+                .code(self.browser.issuer, self.browser.revocations, &signed_in)
+                .await?;
+            Answer::Redirect {
+                location: request.redirect_with(self.issuer_id(), &[("code", &code)]),
+                status,
+            }
+        };
+        Ok(Outcome {
+            answer,
+            session: cookie,
+        })
     }
 
     /// `GET /oauth2/authorize` with `query`, the browser's CSRF and session cookies.
@@ -210,7 +174,7 @@ impl AuthorizeHandles<'_> {
         query: &str,
         csrf_cookie: Option<&str>,
         session_cookie: Option<&str>,
-    ) -> Result<Answer, OAuthError> {
+    ) -> Result<Outcome, OAuthError> {
         let params = match Params::from_form(query.as_bytes()) {
             Ok(params) => params,
             Err(err) => {
@@ -220,7 +184,8 @@ impl AuthorizeHandles<'_> {
                         description: err.description.into_owned(),
                     },
                     status: status::BAD_REQUEST,
-                })
+                }
+                .into())
             }
         };
         let (client, redirect_uri) = match client_and_redirect(self.clients, &params) {
@@ -229,10 +194,11 @@ impl AuthorizeHandles<'_> {
                 return Ok(Answer::Page {
                     error,
                     status: status::BAD_REQUEST,
-                })
+                }
+                .into())
             }
         };
-        let now = self.now();
+        let now = self.browser.issuer.now;
         let request = match validate(
             &client,
             redirect_uri.clone(),
@@ -249,118 +215,71 @@ impl AuthorizeHandles<'_> {
                     now,
                 );
                 return Ok(Answer::Redirect {
-                    location: bare.error_redirect(&self.issuer.settings.issuer, &error),
+                    location: bare.error_redirect(self.issuer_id(), &error),
                     status: FOUND,
-                });
+                }
+                .into());
             }
         };
-        let session = self.session(session_cookie).filter(|session| {
-            !request.prompt.login && request.accepts_auth_time(session.auth_time, now)
-        });
+        // A session full of other clients does not take this one: the user signs in again.
+        let session = self
+            .browser
+            .session(session_cookie)
+            .await?
+            .filter(|session| {
+                !request.prompt.login
+                    && request.accepts_auth_time(session.auth_time, now)
+                    && session.can_join(&client.id)
+            });
         match session {
-            Some(session) => {
-                self.signed_in(request, &session.sub, session.auth_time, FOUND)
-                    .await
-            }
-            None if request.prompt.none => Ok(self.error_redirect(
-                &request,
-                "login_required",
-                "the user is not signed in",
-                FOUND,
-            )),
-            None => self.login(request, None, 200),
+            Some(session) => self.signed_in(request, session, false, FOUND).await,
+            None if request.prompt.none => Ok(self
+                .error_redirect(
+                    &request,
+                    "login_required",
+                    "the user is not signed in",
+                    FOUND,
+                )
+                .into()),
+            None => Ok(self.login(request, None, 200)?.into()),
         }
     }
 
-    /// `POST /oauth2/authorize`: a login or consent form, with the browser's CSRF cookie.
+    /// `POST /oauth2/authorize`: a login or consent form, with the browser's CSRF and session
+    /// cookies.
     pub async fn submit(
         &self,
         params: &Params,
         csrf_cookie: Option<&str>,
+        session_cookie: Option<&str>,
         peer: Option<IpAddr>,
     ) -> Result<Outcome, OAuthError> {
         let Some(request) = params
             .get("request")
-            .and_then(|sealed| self.issuer.open::<AuthorizationRequest>(sealed))
+            .and_then(|sealed| self.browser.issuer.open::<AuthorizationRequest>(sealed))
         else {
             return Ok(expired().into());
         };
-        let form_csrf = params.get("csrf").unwrap_or_default();
-        if !(csrf_cookie.is_some_and(|cookie| same_secret(cookie, form_csrf))
-            && same_secret(form_csrf, &request.csrf))
-        {
-            return Ok(Answer::Page {
-                error: PageError {
-                    title: "Form not accepted",
-                    description:
-                        "The form could not be verified. Start again from the application.".into(),
-                },
-                status: status::FORBIDDEN,
-            }
-            .into());
+        if !csrf_accepted(csrf_cookie, params, &request.csrf) {
+            return Ok(Answer::page(form_not_accepted()).into());
         }
         match params.get("action") {
-            Some("login") => self.sign_in(request, params, peer).await,
+            Some("login") => match self
+                .browser
+                .sign_in(params, peer, session_cookie, &request.client_id)
+                .await?
+            {
+                SignInOutcome::SignedIn(session) => {
+                    self.signed_in(request, session, true, SEE_OTHER).await
+                }
+                SignInOutcome::Retry { message, status } => {
+                    Ok(self.login(request, Some(message), status)?.into())
+                }
+            },
             Some(action @ ("allow" | "deny")) => {
                 Ok(self.consent(request, action == "allow").await?.into())
             }
             _ => Ok(expired().into()),
-        }
-    }
-
-    async fn sign_in(
-        &self,
-        request: AuthorizationRequest,
-        params: &Params,
-        peer: Option<IpAddr>,
-    ) -> Result<Outcome, OAuthError> {
-        let (Some(username), Some(password)) = (params.get("username"), params.get("password"))
-        else {
-            return Ok(self
-                .login(
-                    request,
-                    Some("Enter your username and password.".into()),
-                    200,
-                )?
-                .into());
-        };
-        let now = self.now();
-        match check_user_password(self.passwords, self.users, username, password, peer, now).await?
-        {
-            PasswordCheck::Valid(user) => {
-                let session = Session {
-                    sub: user.username.clone(),
-                    auth_time: now,
-                    exp: now + self.session_ttl_secs,
-                };
-                let sealed = self.issuer.seal(TokenKind::Session, &session)?;
-                // The session starts with whatever comes next: the code, or the consent page.
-                Ok(Outcome {
-                    answer: self
-                        .signed_in(request, &user.username, now, SEE_OTHER)
-                        .await?,
-                    session: Some(NewSession {
-                        sealed,
-                        max_age: self.session_ttl_secs,
-                    }),
-                })
-            }
-            PasswordCheck::Throttled { retry_after } => Ok(self
-                .login(
-                    request,
-                    Some(format!(
-                        "Too many failed sign-in attempts. Try again in {retry_after} seconds."
-                    )),
-                    status::TOO_MANY_REQUESTS,
-                )?
-                .into()),
-            PasswordCheck::Invalid => Ok(self
-                .login(
-                    request,
-                    Some("The username or password is incorrect.".into()),
-                    status::UNAUTHORIZED,
-                )?
-                .into()),
         }
     }
 
@@ -369,17 +288,19 @@ impl AuthorizeHandles<'_> {
         request: AuthorizationRequest,
         allowed: bool,
     ) -> Result<Answer, OAuthError> {
-        let (Some(sub), Some(auth_time)) = (request.sub.clone(), request.auth_time) else {
+        let Some(signed_in) = request.signed_in.clone() else {
             return Ok(expired());
         };
         // A consent form answers once.
+        let issuer = self.browser.issuer;
         if !self
+            .browser
             .revocations
             .first_use(
                 ReplayKind::Consent,
                 &request.csrf_form_id(),
                 request.exp,
-                self.now(),
+                issuer.now,
             )
             .await?
         {
@@ -393,7 +314,12 @@ impl AuthorizeHandles<'_> {
                 SEE_OTHER,
             ));
         }
-        self.code_redirect(&request, &sub, auth_time, SEE_OTHER)
-            .await
+        let code = request
+            .code(issuer, self.browser.revocations, &signed_in)
+            .await?;
+        Ok(Answer::Redirect {
+            location: request.redirect_with(self.issuer_id(), &[("code", &code)]),
+            status: SEE_OTHER,
+        })
     }
 }

@@ -35,6 +35,7 @@ pub fn metadata(settings: &Settings) -> Value {
         "nonce",
         "at_hash",
         "azp",
+        "sid",
     ]
     .into_iter()
     .collect();
@@ -71,6 +72,15 @@ pub fn metadata(settings: &Settings) -> Value {
             .collect::<Vec<_>>(),
         // Token Status List: every list served, for verifiers that prefetch them.
         "status_list_aggregation_endpoint": settings.endpoint(paths::STATUS_LISTS),
+        // RFC 8628 4.
+        "device_authorization_endpoint": settings.endpoint(paths::DEVICE_AUTHORIZATION),
+        // RP-Initiated Logout 1.0 2.1; Back-Channel Logout 1.0 2.1 (`sid` in ID tokens and
+        // logout tokens). Front-channel logout is not offered.
+        "end_session_endpoint": settings.endpoint(paths::LOGOUT),
+        "backchannel_logout_supported": true,
+        "backchannel_logout_session_supported": true,
+        "frontchannel_logout_supported": false,
+        "frontchannel_logout_session_supported": false,
         "grant_types_supported": GrantType::iter()
             // The provider grant exists only with configured providers.
             .filter(|grant| *grant != GrantType::Provider || !settings.providers.is_empty())
@@ -86,6 +96,13 @@ pub fn metadata(settings: &Settings) -> Value {
         "authorization_response_iss_parameter_supported": true,
         "id_token_signing_alg_values_supported": [settings.tokens.signing_alg.as_str()],
         "claims_supported": claims,
+        // RFC 9449 5.1: the algorithms a DPoP proof may use.
+        "dpop_signing_alg_values_supported": settings
+            .dpop
+            .signing_algs
+            .iter()
+            .map(|alg| alg.as_str())
+            .collect::<Vec<_>>(),
         "scopes_supported": scopes,
         "subject_types_supported": ["public"],
     });

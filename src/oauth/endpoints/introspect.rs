@@ -2,7 +2,7 @@
 //! token answers its claims; anything else answers only `{"active": false}`. Revocation is
 //! checked, and an unreachable shared store fails closed.
 
-use crate::oauth::client_auth::{ClientAuthenticator, ClientProof};
+use crate::oauth::client_auth::{Binding, ClientAuthenticator, ClientProof};
 use crate::oauth::error::{status, ErrorCode, OAuthError};
 use crate::oauth::issuer::{Issuer, RefreshClaims};
 use crate::oauth::params::Params;
@@ -34,11 +34,16 @@ pub async fn introspect(
     let inactive = json!({ "active": false });
     match issuer.read::<AccessTokenClaims>(revocations, token).await? {
         Reading::Valid(claims) => {
+            // RFC 9449 6.2: a DPoP-bound token says so, beside its `cnf`.
+            let token_type = match claims.binding() {
+                Binding::Dpop(_) => "DPoP",
+                _ => "Bearer",
+            };
             let mut answer = serde_json::to_value(&claims)
                 .map_err(|_| OAuthError::server_error("the claims could not be encoded"))?;
             let fields = answer.as_object_mut().expect("claims are an object");
             fields.insert("active".into(), Value::Bool(true));
-            fields.insert("token_type".into(), Value::from("Bearer"));
+            fields.insert("token_type".into(), Value::from(token_type));
             return Ok(answer);
         }
         Reading::Revoked(_) => return Ok(inactive),

@@ -2,8 +2,11 @@
 //! framework here; `crate::http` extracts the requests and writes the answers.
 
 pub mod authorize;
+pub mod device;
+pub mod device_authorization;
 pub mod discovery;
 pub mod introspect;
+pub mod logout;
 pub mod revoke;
 pub mod status_list;
 pub mod token;

@@ -1,8 +1,9 @@
-//! The token endpoint (RFC 6749 3.2): the grant type, the client's authentication, then the
-//! grant. Compatible routes call it with their own options.
+//! The token endpoint (RFC 6749 3.2): the grant type, the DPoP proof (RFC 9449 5), the client's
+//! authentication, then the grant. Compatible routes call it with their own options.
 
 use crate::metrics::Metrics;
-use crate::oauth::client_auth::{ClientAuthenticator, ClientProof};
+use crate::oauth::client_auth::{Binding, ClientAuthenticator, ClientProof};
+use crate::oauth::dpop::{DpopChecker, DpopRequest, Endpoint};
 use crate::oauth::error::{ErrorCode, OAuthError};
 use crate::oauth::grants::{self, GrantHandles};
 use crate::oauth::issuer::TokenResponse;
@@ -30,23 +31,46 @@ fn grant_type(params: &Params) -> Result<GrantType, OAuthError> {
     })
 }
 
-/// Answers a token request with `params`, its client proven by `proof`.
+/// Answers a token request with `params`, its client proven by `proof`, its tokens bound to the
+/// key of the DPoP proof in `dpop` when it has one.
 pub async fn token(
     authenticator: &ClientAuthenticator<'_>,
     grants: &GrantHandles<'_>,
     metrics: &Metrics,
     mut params: Params,
     proof: ClientProof<'_>,
+    dpop: DpopRequest<'_>,
     options: TokenOptions<'_>,
 ) -> Result<TokenResponse, OAuthError> {
     let grant_type = grant_type(&params)?;
-    let client = authenticator.authenticate(&params, proof).await?;
+    // The proof before the client: a bad one (or one without the nonce) costs no argon2 and
+    // spends no client assertion.
+    let checker = DpopChecker::new(grants.issuer, grants.revocations, Endpoint::Token);
+    let dpop_proof = checker.check(&dpop, None).await?;
+    let mut client = authenticator.authenticate(&params, proof).await?;
+    let proven = dpop_proof.is_some();
+    match dpop_proof {
+        Some(proof) => client.binding = Binding::Dpop(proof.jkt),
+        None if client.dpop_bound_access_tokens => {
+            let refused =
+                checker.invalid(format!("the client {} must send a DPoP proof", client.id));
+            // With nonces on, its first proof can carry one at once.
+            return Err(match checker.current_nonce() {
+                Some(nonce) => refused.with_dpop_nonce(nonce),
+                None => refused,
+            });
+        }
+        None => {}
+    }
     if let Some(wildcard) = options.scope_wildcard {
         if params.get("scope") == Some(wildcard) {
             params.set("scope", client.scopes.to_string());
         }
     }
-    let response = grants::issue(grants, &client, grant_type, &params).await?;
+    let mut response = grants::issue(grants, &client, grant_type, &params).await?;
+    if proven {
+        response.dpop_nonce = checker.current_nonce();
+    }
     metrics.record_token(grant_type.as_str(), &client.id);
     Ok(response)
 }

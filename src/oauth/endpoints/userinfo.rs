@@ -1,26 +1,23 @@
 //! OpenID Connect userinfo (OIDC Core 5.3): the user's claims that the access token's scopes
-//! release. Errors are RFC 6750's, with their Bearer challenges.
+//! release. The token is a Bearer (RFC 6750) or a DPoP (RFC 9449 7) one, read by
+//! `oauth::bearer`; errors carry both challenges.
 
-use crate::oauth::bearer::{bearer_error, invalid_token, missing_token};
+use crate::oauth::bearer::{AccessTokenReader, Possession, PresentedToken};
 use crate::oauth::error::{ErrorCode, OAuthError};
-use crate::oauth::issuer::{scoped_claims, Issuer};
-use crate::oauth::tokens::{AccessTokenClaims, Reading};
+use crate::oauth::issuer::scoped_claims;
 use crate::oauth::types::ScopeSet;
 use crate::registry::UserRegistry;
-use crate::revocation::Revocations;
 use serde_json::{json, Map, Value};
 
-/// The claims `token` may see.
+/// The claims `presented` may see.
 pub async fn userinfo(
-    issuer: &Issuer,
-    revocations: &Revocations,
+    reader: &AccessTokenReader<'_>,
     users: &UserRegistry,
-    token: Option<&str>,
+    presented: Option<PresentedToken>,
+    possession: Possession<'_>,
 ) -> Result<Map<String, Value>, OAuthError> {
-    let token = token.ok_or_else(missing_token)?;
-    let Reading::Valid(claims) = issuer.read::<AccessTokenClaims>(revocations, token).await? else {
-        return Err(invalid_token());
-    };
+    let presented = presented.ok_or_else(|| reader.missing())?;
+    let claims = reader.read(&presented, possession).await?;
     // A provider grant's subject: its profile is who it is and who vouched for it.
     if let Some(idp) = claims.other.get("idp").and_then(Value::as_str) {
         let profile = json!({ "sub": claims.sub, "idp": idp });
@@ -31,13 +28,21 @@ pub async fn userinfo(
     let user = users
         .get(&claims.sub)
         .filter(|_| user_token)
-        .ok_or_else(invalid_token)?;
+        .ok_or_else(|| {
+            reader.error(
+                ErrorCode::InvalidToken,
+                "the access token is not valid, expired or revoked",
+                None,
+                Some(presented.scheme),
+            )
+        })?;
     let scopes = ScopeSet::parse(claims.scope.as_deref().unwrap_or_default()).unwrap_or_default();
     if !scopes.iter().any(|scope| scope.as_str() == "openid") {
-        return Err(bearer_error(
+        return Err(reader.error(
             ErrorCode::InsufficientScope,
             "the access token was not granted the openid scope",
             Some("openid"),
+            Some(presented.scheme),
         ));
     }
     let mut body = scoped_claims(user, &scopes);

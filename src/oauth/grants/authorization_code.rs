@@ -1,10 +1,11 @@
 //! RFC 6749 4.1.3 with RFC 7636: a code for tokens. The code names its client, redirect URI and
 //! PKCE challenge; it works once, and a second try revokes what the first one got (the refresh
-//! token family is the code's own id).
+//! token family is the one the code names: its client's in the browser session it came from).
 
 use super::{issue_user_tokens, requested_audience, UserGrant};
 use crate::oauth::authorize::{is_pkce_value, is_well_formed_redirect, pkce_matches, CodeClaims};
 use crate::oauth::client_auth::AuthenticatedClient;
+use crate::oauth::dpop::require_key;
 use crate::oauth::error::{ErrorCode, OAuthError};
 use crate::oauth::issuer::{Issuer, TokenResponse};
 use crate::oauth::params::Params;
@@ -66,14 +67,18 @@ pub async fn grant(
         }
         _ => {}
     }
+    // RFC 9449 10: a code bound at the authorization endpoint (`dpop_jkt`) needs that key.
+    if let Some(jkt) = &claims.dpop_jkt {
+        require_key(&client.binding, jkt, "authorization code")?;
+    }
     if !revocations
         .first_use(ReplayKind::Code, &claims.jti, claims.exp, issuer.now)
         .await?
     {
         // Used before: whatever the first exchange got must not outlive this. The refresh
-        // tokens of that exchange are the family the code's id names; its access token took
-        // the status-list entry the code set aside.
-        issuer.revoke_family(revocations, &claims.jti).await?;
+        // tokens of that exchange are the code's family; its access token took the
+        // status-list entry the code set aside.
+        issuer.revoke_family(revocations, claims.family()).await?;
         if let Some(status) = &claims.status {
             revocations.revoke_status(status, issuer.now).await?;
         }
@@ -92,8 +97,9 @@ pub async fn grant(
             audience,
             auth_time: claims.auth_time,
             nonce: claims.nonce.as_deref(),
-            family: Some(claims.jti.clone()),
-            binding: client.binding.as_deref(),
+            family: Some(claims.family().to_owned()),
+            sid: claims.sid.clone(),
+            binding: &client.binding,
             status: claims.status,
         },
     )

@@ -25,11 +25,11 @@ pub async fn grant(
                 audience: &audience,
                 user: None,
                 extra: None,
-                cnf: client.binding.as_deref(),
+                cnf: &client.binding,
                 not_after: None,
                 status: None,
             },
         )
         .await?;
-    Ok(TokenResponse::bearer(access_token, &scopes))
+    Ok(TokenResponse::issued(access_token, &scopes))
 }

@@ -5,6 +5,7 @@
 
 mod authorization_code;
 mod client_credentials;
+mod device_code;
 mod jwt_bearer;
 mod password;
 mod provider;
@@ -15,7 +16,7 @@ mod uma_ticket;
 #[cfg(test)]
 mod tests;
 
-use super::client_auth::AuthenticatedClient;
+use super::client_auth::{AuthenticatedClient, Binding};
 use super::credentials::CredentialVerifier;
 use super::error::{ErrorCode, OAuthError};
 use super::issuer::{random_id, AccessTokenSpec, Issuer, RefreshClaims, TokenResponse};
@@ -82,6 +83,9 @@ pub async fn issue(
         GrantType::TokenExchange => {
             token_exchange::grant(issuer, revocations, client, params).await
         }
+        GrantType::DeviceCode => {
+            device_code::grant(issuer, users, revocations, client, params).await
+        }
     }
 }
 
@@ -95,8 +99,10 @@ pub struct UserGrant<'a> {
     pub nonce: Option<&'a str>,
     /// The refresh token family this grant continues (a new one when `None`).
     pub family: Option<String>,
-    /// The certificate a mutual-TLS client's tokens are bound to.
-    pub binding: Option<&'a str>,
+    /// The browser session the grant came from (`sid` of its ID tokens).
+    pub sid: Option<String>,
+    /// What the tokens are bound to (a mutual-TLS client's certificate, a DPoP key).
+    pub binding: &'a Binding,
     /// The access token's status-list entry, set aside when the code was made.
     pub status: Option<crate::revocation::status_list::StatusRef>,
 }
@@ -132,29 +138,40 @@ pub async fn issue_user_tokens(
             &grant.scopes,
             grant.auth_time,
             grant.nonce,
+            grant.sid.as_deref(),
             &access_token.token,
         )?)
     } else {
         None
     };
     let refresh_token = if grant.client.allows_grant(GrantType::RefreshToken) {
-        Some(issuer.refresh_token(&RefreshClaims {
-            iss: settings.issuer.clone(),
-            client_id: grant.client.id.clone(),
-            sub: grant.user.username.clone(),
-            scope: grant.scopes.to_string(),
-            aud: grant.audience.clone(),
-            auth_time: grant.auth_time,
-            iat: issuer.now,
-            exp: issuer.now + settings.tokens.refresh_token_ttl.as_secs() as i64,
-            jti: random_id(),
-            fid: grant.family.unwrap_or_else(random_id),
-            at_status: Some(access_token.status),
-        })?)
+        Some(
+            issuer.refresh_token(&RefreshClaims {
+                iss: settings.issuer.clone(),
+                client_id: grant.client.id.clone(),
+                sub: grant.user.username.clone(),
+                scope: grant.scopes.to_string(),
+                aud: grant.audience.clone(),
+                auth_time: grant.auth_time,
+                iat: issuer.now,
+                exp: issuer.now + settings.tokens.refresh_token_ttl.as_secs() as i64,
+                jti: random_id(),
+                fid: grant.family.unwrap_or_else(random_id),
+                sid: grant.sid.clone(),
+                at_status: Some(access_token.status),
+                // RFC 9449 5: a confidential client's refresh tokens are bound by its
+                // authentication; a public client's only by its DPoP key.
+                jkt: grant
+                    .binding
+                    .jkt()
+                    .filter(|_| grant.client.is_public())
+                    .map(str::to_owned),
+            })?,
+        )
     } else {
         None
     };
-    let mut response = TokenResponse::bearer(access_token, &grant.scopes);
+    let mut response = TokenResponse::issued(access_token, &grant.scopes);
     response.refresh_token = refresh_token;
     response.id_token = id_token;
     Ok(response)

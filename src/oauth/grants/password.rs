@@ -52,7 +52,8 @@ pub async fn grant(
             auth_time: issuer.now,
             nonce: None,
             family: None,
-            binding: client.binding.as_deref(),
+            sid: None,
+            binding: &client.binding,
             status: None,
         },
     )

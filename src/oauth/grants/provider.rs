@@ -186,13 +186,13 @@ pub async fn grant(
                 audience: &audience,
                 user: None,
                 extra: Some(&extra),
-                cnf: client.binding.as_deref(),
+                cnf: &client.binding,
                 not_after: None,
                 status: None,
             },
         )
         .await?;
-    let mut response = TokenResponse::bearer(access_token, &scopes);
+    let mut response = TokenResponse::issued(access_token, &scopes);
     response.profile_subject = Some(subject);
     Ok(response)
 }

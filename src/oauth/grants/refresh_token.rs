@@ -4,6 +4,7 @@
 
 use super::{issue_user_tokens, requested_scopes, UserGrant};
 use crate::oauth::client_auth::AuthenticatedClient;
+use crate::oauth::dpop::require_key;
 use crate::oauth::error::OAuthError;
 use crate::oauth::issuer::{Issuer, RefreshClaims, TokenResponse};
 use crate::oauth::params::Params;
@@ -31,6 +32,9 @@ pub async fn grant(
         ));
     }
     // Everything that can refuse the request comes before the token is spent.
+    if let Some(jkt) = &claims.jkt {
+        require_key(&client.binding, jkt, "refresh token")?;
+    }
     let user = users.get(&claims.sub).ok_or_else(not_valid)?;
     let granted = ScopeSet::parse(&claims.scope).map_err(|_| not_valid())?;
     let scopes = requested_scopes(params, &granted, &granted)?;
@@ -60,7 +64,8 @@ pub async fn grant(
             auth_time: claims.auth_time,
             nonce: None,
             family: Some(claims.fid),
-            binding: client.binding.as_deref(),
+            sid: claims.sid,
+            binding: &client.binding,
             status: None,
         },
     )

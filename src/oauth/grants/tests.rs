@@ -4,7 +4,7 @@
 use super::{issue, GrantHandles};
 use crate::jose::SigningAlg;
 use crate::keys::KeyRing;
-use crate::oauth::client_auth::AuthenticatedClient;
+use crate::oauth::client_auth::{AuthenticatedClient, Binding};
 use crate::oauth::credentials::{hash_secret, CredentialVerifier};
 use crate::oauth::error::ErrorCode;
 use crate::oauth::hash_pool::HashPool;
@@ -65,7 +65,7 @@ impl Fixture {
         AuthenticatedClient {
             client: self.settings.clients.get("app").unwrap().clone(),
             method: AuthMethod::None,
-            binding: None,
+            binding: Binding::None,
         }
     }
 
@@ -143,7 +143,8 @@ async fn a_refresh_token_works_once_and_its_reuse_revokes_the_family() {
             auth_time: NOW,
             nonce: None,
             family: None,
-            binding: None,
+            sid: None,
+            binding: &Binding::None,
             status: None,
         },
     )

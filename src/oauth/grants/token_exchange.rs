@@ -5,7 +5,7 @@
 
 use super::jwt_bearer::{limited, limited_audience};
 use super::{requested_audience, requested_scopes};
-use crate::oauth::client_auth::AuthenticatedClient;
+use crate::oauth::client_auth::{AuthenticatedClient, Binding};
 use crate::oauth::error::OAuthError;
 use crate::oauth::issuer::{AccessTokenSpec, Issuer, TokenResponse};
 use crate::oauth::params::Params;
@@ -27,8 +27,8 @@ struct Party {
     /// A trusted issuer's token: its limits apply.
     issuer: Option<TrustedIssuer>,
     act: Option<Value>,
-    /// The certificate thumbprint the token is bound to (RFC 8705 3).
-    cnf: Option<String>,
+    /// What the token is bound to: a certificate (RFC 8705 3), a DPoP key (RFC 9449 6).
+    binding: Binding,
     /// When the presented token expires.
     exp: i64,
 }
@@ -67,7 +67,7 @@ async fn read(
                 sub: jwt.subject,
                 scopes: None,
                 act: jwt.claims.get("act").cloned(),
-                cnf: None,
+                binding: Binding::None,
                 exp: jwt.exp,
                 issuer: Some(jwt.issuer),
             });
@@ -80,7 +80,7 @@ async fn read(
         issuer: None,
         exp: claims.exp,
         act: claims.other.get("act").cloned(),
-        cnf: claims.certificate_thumbprint().map(str::to_owned),
+        binding: claims.binding(),
         sub: claims.sub,
     })
 }
@@ -95,7 +95,7 @@ pub async fn grant(
         issuer,
         revocations,
     };
-    let binding = client.binding.as_deref();
+    let binding = &client.binding;
     let subject_token = params.require("subject_token")?;
     let subject_type = params.require("subject_token_type")?;
     if let Some(requested) = params.get("requested_token_type") {
@@ -112,11 +112,20 @@ pub async fn grant(
         "the subject token is not valid",
     )
     .await?;
-    // A certificate-bound subject token can only be exchanged by its certificate's holder.
-    if subject.cnf.is_some() && subject.cnf.as_deref() != binding {
-        return Err(OAuthError::invalid_grant(
-            "the subject token is bound to a certificate this request did not present",
-        ));
+    // A sender-constrained subject token can only be exchanged by its holder: with its
+    // certificate, or with a DPoP proof by its key.
+    match &subject.binding {
+        Binding::Certificate(_) if subject.binding != *binding => {
+            return Err(OAuthError::invalid_grant(
+                "the subject token is bound to a certificate this request did not present",
+            ))
+        }
+        Binding::Dpop(_) if subject.binding != *binding => {
+            return Err(OAuthError::invalid_grant(
+                "the subject token is bound to a DPoP key this request did not prove",
+            ))
+        }
+        _ => {}
     }
     let actor = match (params.get("actor_token"), params.get("actor_token_type")) {
         (Some(token), Some(token_type)) => {
@@ -177,7 +186,7 @@ pub async fn grant(
             },
         )
         .await?;
-    let mut response = TokenResponse::bearer(access_token, &scopes);
+    let mut response = TokenResponse::issued(access_token, &scopes);
     response.issued_token_type = Some(ACCESS_TOKEN_TYPE);
     Ok(response)
 }

@@ -106,11 +106,11 @@ pub async fn grant(
                 audience: &audience,
                 user: None,
                 extra: Some(&extra),
-                cnf: client.binding.as_deref(),
+                cnf: &client.binding,
                 not_after: None,
                 status: None,
             },
         )
         .await?;
-    Ok(TokenResponse::bearer(access_token, &no_scopes))
+    Ok(TokenResponse::issued(access_token, &no_scopes))
 }

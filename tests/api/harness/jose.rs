@@ -90,7 +90,7 @@ pub fn jwk_set(keys: &[&TestKey]) -> Value {
 }
 
 /// Runs a Python `script` with `args`, `stdin` on its standard input.
-fn python(script: &str, args: &[&std::ffi::OsStr], stdin: &str) -> Output {
+pub(super) fn python(script: &str, args: &[&std::ffi::OsStr], stdin: &str) -> Output {
     let mut child = Command::new("python3")
         .args(["-c", script])
         .args(args)

@@ -17,12 +17,12 @@ pub fn challenge(verifier: &str) -> String {
 }
 
 /// A browser's cookie jar, kept by hand so the test sees every header.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct Jar(pub HashMap<String, String>);
 
 impl Jar {
     /// Sends `request` with the jar's cookies and keeps the cookies the answer sets.
-    async fn send(&mut self, request: reqwest::RequestBuilder) -> Answer {
+    pub async fn send(&mut self, request: reqwest::RequestBuilder) -> Answer {
         let answer =
             Answer::from(request.header(COOKIE, self.header()).send().await.unwrap()).await;
         for value in answer.headers.get_all(SET_COOKIE) {
@@ -33,7 +33,7 @@ impl Jar {
         answer
     }
 
-    fn header(&self) -> String {
+    pub fn header(&self) -> String {
         self.0
             .iter()
             .map(|(k, v)| format!("{k}={v}"))

@@ -7,6 +7,11 @@
 //! - `app`: the app on an ephemeral port, generic requests, `Answer`;
 //! - `client`, `login`, `resource_server`: what a client, a browser and a resource server do;
 //! - `jose`: keys and JWE of the other parties, by independent libraries;
+//! - `pki`: certificates for mutual TLS, and clients that present them;
+//! - `forged`: tokens as an attacker makes them from real ones;
+//! - `example_api`: the verifier crate's `resource_server` example, started against the app;
+//! - `scripts`: the resource servers of docs/resource-servers.md, in Python and Node;
+//! - `dpop`: a DPoP client's keys and proofs, made by jwcrypto;
 //! - `stub`: a stub HTTP server for the parties Tessera calls;
 //! - `process`: `tessera serve` as a process of its own;
 //! - `redis`: redis-server processes: single, TLS, and a 3-node cluster.
@@ -14,22 +19,32 @@
 mod app;
 mod client;
 mod config;
+mod dpop;
+mod example_api;
+mod forged;
 mod jose;
 mod login;
+mod pki;
 mod process;
 mod records;
 mod redis;
 mod resource_server;
+mod scripts;
 mod stub;
 
 pub use app::*;
 pub use config::*;
+pub use dpop::*;
+pub use example_api::*;
+pub use forged::*;
 pub use jose::*;
 pub use login::*;
+pub use pki::*;
 pub use process::*;
 pub use records::*;
 pub use redis::*;
 pub use resource_server::*;
+pub use scripts::*;
 pub use stub::*;
 
 pub const ISSUER: &str = "https://issuer.test";

@@ -58,14 +58,39 @@ pub struct ClientConfig {
     pub tls_client_auth_san_dns: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub access_token_encryption: Option<EncryptionConfig>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub post_logout_redirect_uris: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backchannel_logout_uri: Option<String>,
+    #[serde(skip_serializing_if = "is_default")]
+    pub backchannel_logout_session_required: bool,
+    #[serde(skip_serializing_if = "is_default")]
+    pub dpop_bound_access_tokens: bool,
 }
 
 impl ClientConfig {
+    pub fn dpop_bound_access_tokens(mut self) -> Self {
+        self.dpop_bound_access_tokens = true;
+        self
+    }
+
     pub fn new(client_id: &str) -> ClientConfig {
         ClientConfig {
             client_id: client_id.to_owned(),
             ..ClientConfig::default()
         }
+    }
+
+    pub fn post_logout_redirect_uris(mut self, uris: &[&str]) -> Self {
+        self.post_logout_redirect_uris = uris.iter().map(|uri| (*uri).to_owned()).collect();
+        self
+    }
+
+    /// Back-channel logout at `uri`, with `sid` required.
+    pub fn backchannel_logout(mut self, uri: &str) -> Self {
+        self.backchannel_logout_uri = Some(uri.to_owned());
+        self.backchannel_logout_session_required = true;
+        self
     }
 
     /// Registers the argon2 hash of `secret`.
@@ -533,6 +558,20 @@ pub fn standard_clients() -> Vec<ClientConfig> {
                 "reports:write",
             ])
             .default_scopes(&["openid", "reports:read"])
+            .audience(&["https://reports.internal"]),
+        ClientConfig::new("tv")
+            .token_endpoint_auth_methods(&["none"])
+            .grant_types(&[
+                "urn:ietf:params:oauth:grant-type:device_code",
+                "refresh_token",
+            ])
+            .scopes(&["openid", "profile", "reports:read"])
+            .default_scopes(&["openid"])
+            .audience(&["https://reports.internal"]),
+        ClientConfig::new("device-cli")
+            .secret(OTHER_SECRET)
+            .grant_types(&["urn:ietf:params:oauth:grant-type:device_code"])
+            .scopes(&["reports:read"])
             .audience(&["https://reports.internal"]),
         ClientConfig::new("consenting")
             .secret(OTHER_SECRET)

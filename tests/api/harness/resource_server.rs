@@ -145,6 +145,18 @@ impl TestApp {
         }
     }
 
+    /// Two fresh tokens of `reports` that point into the same status list: one to revoke, one
+    /// to keep.
+    pub async fn two_tokens_in_one_list(&self) -> (String, String) {
+        let (first, second) = (self.new_token().await, self.new_token().await);
+        assert_eq!(
+            status_of(&first).0,
+            status_of(&second).0,
+            "one list for both"
+        );
+        (first, second)
+    }
+
     /// Whether the status list says `token` (one of ours) is revoked.
     pub async fn status_revoked(&self, token: &str) -> bool {
         let (uri, idx) = status_of(token);

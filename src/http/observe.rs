@@ -49,6 +49,10 @@ fn request_id(req: &ServiceRequest) -> String {
     }
 }
 
+/// The route a response answered, when no resource pattern names it (a compatible route of
+/// the configuration): its configured path, so the label set stays the configuration's.
+pub struct RouteLabel(pub String);
+
 pub async fn observe(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
@@ -56,13 +60,20 @@ pub async fn observe(
     let started = Instant::now();
     let id = request_id(&req);
     req.extensions_mut().insert(RequestId(id.clone()));
-    let route = req
-        .match_pattern()
-        .unwrap_or_else(|| "unmatched".to_owned());
+    let pattern = req.match_pattern();
     let method = req.method().clone();
     let state = req.app_data::<web::Data<AppState>>().cloned();
 
     let mut res = next.call(req).await?;
+    // A compatible route is served by the default service, which names it.
+    let route = pattern
+        .or_else(|| {
+            res.response()
+                .extensions()
+                .get::<RouteLabel>()
+                .map(|label| label.0.clone())
+        })
+        .unwrap_or_else(|| "unmatched".to_owned());
 
     let elapsed = started.elapsed();
     let status = res.status();

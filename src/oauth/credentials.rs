@@ -4,8 +4,9 @@
 //! - A keyed hash (the 256-bit secrets `tessera client secret` makes) is checked on every
 //!   request: it costs one HMAC.
 //! - An argon2 hash is checked on the bounded `HashPool`; a verified secret is remembered, keyed
-//!   by a keyed hash (HMAC-SHA256 under a per-process random key) of who presented it and what,
-//!   the secret itself never stored. A refused one is remembered in its own cache, so failures
+//!   by a keyed hash (HMAC-SHA256 under a per-process random key) of who presented it, what,
+//!   and the hash it was checked against (so a reload that changes the hash checks the secret
+//!   again), the secret itself never stored. A refused one is remembered in its own cache, so failures
 //!   cannot evict successes.
 //! - Failures are counted per subject and per source address over a window. For clients, the
 //!   count only turns a refusal into 429 with `Retry-After`: a correct secret is always checked,
@@ -154,11 +155,15 @@ impl CredentialVerifier {
         }
     }
 
-    fn cache_key(&self, subject: &str, presented: &str) -> CacheKey {
+    /// The cache entry of `presented` for `subject` checked against the `stored` argon2 hash: a
+    /// reloaded configuration that changes the hash never finds the old secret's verdict.
+    fn cache_key(&self, subject: &str, stored: &[u8], presented: &str) -> CacheKey {
         let mut ctx = hmac::Context::with_key(&self.mac_key);
-        // Length-prefixed, so no two (subject, secret) pairs share an input.
-        ctx.update(&(subject.len() as u64).to_be_bytes());
-        ctx.update(subject.as_bytes());
+        // Length-prefixed, so no two (subject, hash, secret) triples share an input.
+        for part in [subject.as_bytes(), stored] {
+            ctx.update(&(part.len() as u64).to_be_bytes());
+            ctx.update(part);
+        }
         ctx.update(presented.as_bytes());
         let tag = ctx.sign();
         let mut key = [0u8; 32];
@@ -180,11 +185,11 @@ impl CredentialVerifier {
             subject: ThrottleKey::subject(subject),
             address: peer.map(ThrottleKey::address),
         };
-        // Only argon2 verdicts are remembered: a keyed hash costs less to check than this key.
+        // Only argon2 verdicts are remembered: a keyed hash costs about what this key does.
         let mut cache_key = None;
         if self.policy == Policy::Users {
-            if let Some(SecretHash::Argon2(_)) = hash {
-                let key = self.cache_key(subject, presented);
+            if let Some(SecretHash::Argon2(argon2)) = hash {
+                let key = self.cache_key(subject, &argon2.hash, presented);
                 if self.verified.contains_key(&key) {
                     return (Verdict::Valid, Path::Cached);
                 }
@@ -215,7 +220,8 @@ impl CredentialVerifier {
             }
             Some(SecretHash::Argon2(argon2)) => argon2,
         };
-        let cache_key = cache_key.unwrap_or_else(|| self.cache_key(subject, presented));
+        let cache_key =
+            cache_key.unwrap_or_else(|| self.cache_key(subject, &argon2.hash, presented));
         if self.verified.contains_key(&cache_key) {
             return (Verdict::Valid, Path::Cached);
         }

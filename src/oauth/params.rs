@@ -11,6 +11,8 @@ use std::fmt;
 
 /// Parameters that may appear more than once.
 const REPEATABLE: [&str; 2] = ["resource", "audience"];
+/// The parameters a JSON body may give as an object (the provider grant's credentials).
+const OBJECTS: [&str; 1] = ["details"];
 /// Parameter names are echoed in error descriptions: keep them short.
 const MAX_NAME_IN_MESSAGE: usize = 64;
 
@@ -115,8 +117,9 @@ impl Params {
         Ok(params)
     }
 
-    /// Parameters from a JSON object. Strings, numbers and booleans become text; `null` is
-    /// omitted; arrays of strings are accepted for repeatable parameters; objects are kept.
+    /// Parameters from a JSON object: strings; `null` omitted; arrays of strings for the
+    /// repeatable parameters; an object for the parameters that are objects (`details`), kept
+    /// as it is. Anything else is refused, so a body means exactly what its schema says.
     pub fn from_json(body: &[u8]) -> Result<Params, OAuthError> {
         let entries: JsonEntries = serde_json::from_slice(body).map_err(|err| {
             let message = err.to_string();
@@ -136,9 +139,16 @@ impl Params {
         for (name, value) in entries.0 {
             match value {
                 Value::Null => {}
+                Value::Object(_) if OBJECTS.contains(&name.as_str()) => {
+                    params.check_not_repeated(&name)?;
+                    params.objects.push((name, value));
+                }
+                _ if OBJECTS.contains(&name.as_str()) => {
+                    return Err(OAuthError::invalid_request(format!(
+                        "the parameter {name} must be a JSON object"
+                    )))
+                }
                 Value::String(text) => params.push_text(name, text)?,
-                Value::Number(number) => params.push_text(name, number.to_string())?,
-                Value::Bool(flag) => params.push_text(name, flag.to_string())?,
                 Value::Array(items) if REPEATABLE.contains(&name.as_str()) => {
                     for item in items {
                         let Value::String(text) = item else {
@@ -146,18 +156,21 @@ impl Params {
                                 "the parameter {name} must be a string or a list of strings"
                             )));
                         };
+                        // A list names values: an empty one is a mistake, not an omission.
+                        if text.is_empty() {
+                            return Err(OAuthError::invalid_request(format!(
+                                "the parameter {name} lists an empty string"
+                            )));
+                        }
                         params.push_text(name.clone(), text)?;
                     }
                 }
-                Value::Array(_) => {
+                // Numbers, booleans, and objects where a string belongs.
+                _ => {
                     return Err(OAuthError::invalid_request(format!(
                         "the parameter {} must be a string",
                         printable(&name)
                     )))
-                }
-                Value::Object(_) => {
-                    params.check_not_repeated(&name)?;
-                    params.objects.push((name, value));
                 }
             }
         }
@@ -332,15 +345,30 @@ mod tests {
 
     #[test]
     fn json_bodies() {
-        let params = Params::from_json(
-            br#"{"a":"x","n":5,"t":true,"z":null,"d":{"k":1},"resource":["r1","r2"]}"#,
-        )
-        .unwrap();
+        let params =
+            Params::from_json(br#"{"a":"x","z":null,"details":{"k":1},"resource":["r1","r2"]}"#)
+                .unwrap();
         assert_eq!(params.get("a"), Some("x"));
-        assert_eq!(params.get("n"), Some("5"));
-        assert_eq!(params.get("t"), Some("true"));
         assert!(!params.contains("z"));
-        assert!(params.object("d").is_some());
+        assert!(params.object("details").is_some());
+        for (body, description) in [
+            (&br#"{"n":5}"#[..], "the parameter n must be a string"),
+            (br#"{"t":true}"#, "the parameter t must be a string"),
+            (br#"{"d":{"k":1}}"#, "the parameter d must be a string"),
+            (
+                br#"{"details":"x"}"#,
+                "the parameter details must be a JSON object",
+            ),
+            (
+                br#"{"resource":["r1",""]}"#,
+                "the parameter resource lists an empty string",
+            ),
+        ] {
+            assert_eq!(
+                Params::from_json(body).unwrap_err().description,
+                description
+            );
+        }
         assert_eq!(params.all("resource").count(), 2);
         let err = Params::from_json(br#"{"a":"1","a":"2"}"#).unwrap_err();
         assert_eq!(err.description, "the parameter a is repeated");

@@ -47,7 +47,8 @@ pub(super) struct RawClient {
 }
 
 /// Every client, ids unique; `tls` is the `[tls]` section when the file has one, `tls_settings`
-/// what it validated to.
+/// what it validated to. `userinfo` is the issuer's userinfo endpoint: the audience of a
+/// sign-in client that names none.
 pub(super) fn validate_clients(
     raws: &[RawClient],
     problems: &mut Problems,
@@ -55,6 +56,7 @@ pub(super) fn validate_clients(
     has_tls: bool,
     tls_settings: Option<&TlsSettings>,
     fetching: &ClientAssertionSettings,
+    userinfo: &str,
 ) -> ClientRegistry {
     let mut seen = HashSet::new();
     let mut listed = problems.at("clients");
@@ -64,7 +66,7 @@ pub(super) fn validate_clients(
         .enumerate()
         .filter_map(|(i, raw)| {
             let mut problems = listed.item(i);
-            let client = raw.validate(&mut problems, base_dir, fetching)?;
+            let client = raw.validate(&mut problems, base_dir, fetching, userinfo)?;
             if !seen.insert(client.id.clone()) {
                 problems.push("client_id", format!("duplicate client id '{}'", client.id));
             }
@@ -99,6 +101,7 @@ impl RawClient {
         problems: &mut Problems,
         base_dir: &Path,
         fetching: &ClientAssertionSettings,
+        userinfo: &str,
     ) -> Option<Client> {
         let id = self.client_id(problems);
         let auth_methods = self.auth_methods(problems);
@@ -111,7 +114,7 @@ impl RawClient {
             str::parse,
         );
         let (scopes, default_scopes) = self.scopes(problems);
-        self.check_audience(problems);
+        let audience = self.audience(problems, &scopes, userinfo);
         let keys = KeySource::of(&self.jwks, &self.jwks_file, &self.jwks_uri).validate(
             problems,
             base_dir,
@@ -158,7 +161,7 @@ impl RawClient {
             grant_types,
             scopes,
             default_scopes,
-            audience: self.audience.clone(),
+            audience,
             access_token_ttl,
             may_introspect: self.introspect,
             redirect_uris,
@@ -250,11 +253,16 @@ impl RawClient {
         (scopes, defaults)
     }
 
-    fn check_audience(&self, problems: &mut Problems) {
+    /// The resource servers its tokens may name. A client that may ask for `openid` and names
+    /// none signs users in: its tokens are for the userinfo endpoint (RFC 9068 needs an `aud`).
+    fn audience(&self, problems: &mut Problems, scopes: &ScopeSet, userinfo: &str) -> Vec<String> {
         if self.audience.is_empty() {
+            if scopes.iter().any(|scope| scope.as_str() == "openid") {
+                return vec![userinfo.to_owned()];
+            }
             problems.push(
                 "audience",
-                "name at least one resource server (RFC 9068 access tokens carry aud)",
+                "name at least one resource server (RFC 9068 access tokens carry aud); only a client with the openid scope defaults to the userinfo endpoint",
             );
         }
         let mut listed = problems.at("audience");
@@ -265,6 +273,7 @@ impl RawClient {
                     .push("", "must be a non-empty identifier without spaces");
             }
         }
+        self.audience.clone()
     }
 
     /// Algorithms its assertions may use: every one Tessera verifies unless listed, never none.

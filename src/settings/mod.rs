@@ -19,6 +19,7 @@ mod logout;
 mod problems;
 mod providers;
 mod resources;
+mod restart;
 mod revocation;
 mod routes;
 mod server;
@@ -287,6 +288,11 @@ impl RawSettings {
             .tls
             .as_ref()
             .and_then(|raw| raw.validate(&mut problems.at("tls"), base_dir));
+        let userinfo = format!(
+            "{}{}",
+            issuer.as_deref().unwrap_or_default(),
+            crate::oauth::paths::USERINFO
+        );
         let clients = clients::validate_clients(
             &self.clients,
             problems,
@@ -294,6 +300,7 @@ impl RawSettings {
             self.tls.is_some(),
             tls.as_ref(),
             &client_assertions,
+            &userinfo,
         );
         let users = users::validate_users(&self.users, problems);
         let resources = resources::validate_resources(&self.resources, problems, base_dir);
@@ -357,3 +364,6 @@ impl RawSettings {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod reference;

@@ -130,3 +130,42 @@ async fn request_ids_are_echoed_when_sane_and_made_otherwise() {
     let other = app.client.get(app.url("/healthz")).send().await.unwrap();
     assert_ne!(other.headers()["x-request-id"].to_str().unwrap(), made);
 }
+
+#[tokio::test]
+async fn get_only_endpoints_answer_other_methods_with_405_and_allow() {
+    let app = spawn_app().await;
+    for path in [
+        "/.well-known/jwks.json",
+        "/.well-known/openid-configuration",
+        "/.well-known/oauth-authorization-server",
+        "/.well-known/uma2-configuration",
+        "/oauth2/status-lists",
+        "/healthz",
+        "/readyz",
+        "/metrics",
+    ] {
+        for method in ["POST", "PUT", "DELETE", "TRACE"] {
+            let response = app
+                .client
+                .request(method.parse().unwrap(), app.url(path))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 405, "{method} {path}");
+            assert_eq!(response.headers()["allow"], "GET", "{method} {path}");
+            assert!(response.text().await.unwrap().is_empty());
+        }
+    }
+    // So does a status list, whose path names it.
+    let response = app
+        .client
+        .delete(app.url("/oauth2/status-lists/any-id"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 405);
+    assert_eq!(response.headers()["allow"], "GET");
+    // A path that is nothing at all stays 404; the feed that status lists replaced is gone.
+    assert_eq!(app.get("/.well-known/nothing").await.status, 404);
+    assert_eq!(app.get("/oauth2/revocations").await.status, 404);
+}

@@ -185,14 +185,15 @@ impl CredentialVerifier {
             subject: ThrottleKey::subject(subject),
             address: peer.map(ThrottleKey::address),
         };
-        let stored: &[u8] = match hash {
-            Some(SecretHash::Argon2(argon2)) => &argon2.hash,
-            _ => &[],
-        };
-        let cache_key = self.cache_key(subject, stored, presented);
+        // Only argon2 verdicts are remembered: a keyed hash costs about what this key does.
+        let mut cache_key = None;
         if self.policy == Policy::Users {
-            if hash.is_some() && self.verified.contains_key(&cache_key) {
-                return (Verdict::Valid, Path::Cached);
+            if let Some(SecretHash::Argon2(argon2)) = hash {
+                let key = self.cache_key(subject, &argon2.hash, presented);
+                if self.verified.contains_key(&key) {
+                    return (Verdict::Valid, Path::Cached);
+                }
+                cache_key = Some(key);
             }
             if let Some(retry_after) = self.exhausted(keys, now).await {
                 return (Verdict::Throttled { retry_after }, Path::Throttled);
@@ -219,6 +220,8 @@ impl CredentialVerifier {
             }
             Some(SecretHash::Argon2(argon2)) => argon2,
         };
+        let cache_key =
+            cache_key.unwrap_or_else(|| self.cache_key(subject, &argon2.hash, presented));
         if self.verified.contains_key(&cache_key) {
             return (Verdict::Valid, Path::Cached);
         }

@@ -198,7 +198,7 @@ impl<'a> DpopChecker<'a> {
             .trim();
         let (jkt, claims) = self.verified(proof).await?;
         self.check_claims(request, &claims, access_token)?;
-        let jti = text(&claims.jti).ok_or_else(|| self.missing("jti"))?;
+        let jti = self.string_claim(&claims.jti, "jti")?;
         if jti.is_empty() || jti.len() > MAX_JTI_LEN {
             return Err(self.invalid(format!(
                 "the DPoP proof's jti must have 1 to {MAX_JTI_LEN} characters"
@@ -227,6 +227,19 @@ impl<'a> DpopChecker<'a> {
 
     fn missing(&self, claim: &str) -> OAuthError {
         self.invalid(format!("the DPoP proof has no {claim} claim"))
+    }
+
+    /// A claim that must be a string: missing and of another type are refused apart.
+    fn string_claim<'c>(
+        &self,
+        claim: &'c Option<Value>,
+        name: &str,
+    ) -> Result<&'c str, OAuthError> {
+        match claim {
+            None => Err(self.missing(name)),
+            Some(Value::String(text)) => Ok(text),
+            Some(_) => Err(self.invalid(format!("the DPoP proof's {name} must be a string"))),
+        }
     }
 
     /// The header checks and the signature: the key's thumbprint and the claims.
@@ -302,11 +315,11 @@ impl<'a> DpopChecker<'a> {
         claims: &ProofClaims,
         access_token: Option<&str>,
     ) -> Result<(), OAuthError> {
-        let htm = text(&claims.htm).ok_or_else(|| self.missing("htm"))?;
+        let htm = self.string_claim(&claims.htm, "htm")?;
         if htm != request.method {
             return Err(self.invalid("the DPoP proof's htm is not the method of this request"));
         }
-        let htu = text(&claims.htu).ok_or_else(|| self.missing("htu"))?;
+        let htu = self.string_claim(&claims.htu, "htu")?;
         let expected = self
             .issuer
             .settings
@@ -336,7 +349,7 @@ impl<'a> DpopChecker<'a> {
             }
         }
         if let Some(token) = access_token {
-            let ath = text(&claims.ath).ok_or_else(|| self.missing("ath"))?;
+            let ath = self.string_claim(&claims.ath, "ath")?;
             if ath != access_token_hash(token) {
                 return Err(
                     self.invalid("the DPoP proof's ath is not the hash of the access token")

@@ -355,6 +355,35 @@ mod tests {
         assert!(Params::from_form(b"novalue").is_err());
     }
 
+    /// The form fuzzer's first crash (fuzz/corpus/form/empty_value_only): one pair whose name
+    /// holds NUL bytes and whose value is empty. The body is well formed and the pair counts as
+    /// omitted (RFC 6749 3.1), so no parameters is the right answer; the target's property
+    /// that a non-empty body yields some parameter was wrong.
+    #[test]
+    fn a_body_of_one_valueless_pair_has_no_parameters() {
+        let mut body = b"gr".to_vec();
+        body.extend([0; 31]);
+        body.extend(b"ur`");
+        body.extend([0; 7]);
+        body.extend(b".[2=");
+        assert_eq!(
+            body,
+            std::fs::read(
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("fuzz/corpus/form/empty_value_only")
+            )
+            .unwrap()
+        );
+        let params = Params::from_form(&body).unwrap();
+        assert!(params.is_empty());
+        assert_eq!(
+            parse_body(Some("application/x-www-form-urlencoded"), &body)
+                .unwrap()
+                .get("grant_type"),
+            None
+        );
+    }
+
     #[test]
     fn json_bodies() {
         let params =

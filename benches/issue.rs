@@ -1,5 +1,6 @@
 //! In-process cost of issuing one client_credentials token (request parsing, grant, signing,
-//! response encoding) per algorithm, of signing alone, and of a resource server verifying one.
+//! response encoding) per algorithm, of signing alone, and of a resource server verifying one;
+//! of sealing and opening refresh tokens and pushed authorization requests' request_uris.
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
@@ -202,6 +203,48 @@ fn jwe_benches(c: &mut Criterion) {
                     .unwrap(),
             )
         })
+    });
+
+    // A pushed authorization request as a FAPI client sends it: what its request_uri seals,
+    // and what the authorization endpoint opens.
+    use tessera::oauth::endpoints::par::{PushedRequest, REQUEST_URI_PREFIX};
+    let pushed = PushedRequest {
+        iss: "https://issuer.bench".into(),
+        client_id: "bench".into(),
+        params: [
+            ("response_type", "code"),
+            ("client_id", "bench"),
+            ("redirect_uri", "https://client.bench/callback"),
+            ("scope", "openid reports:read"),
+            ("state", "af0ifjsldkj-0123456789abcdef"),
+            ("nonce", "n-0S6_WzA2Mj-0123456789abcdef"),
+            (
+                "code_challenge",
+                "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+            ),
+            ("code_challenge_method", "S256"),
+        ]
+        .iter()
+        .map(|(name, value)| (name.to_string(), value.to_string()))
+        .collect(),
+        exp: 4_000_000_000,
+        jti: tessera::oauth::issuer::random_id(),
+    };
+    let seal = || {
+        let sealed = state
+            .issuer()
+            .seal(tessera::oauth::TokenKind::PushedRequest, &pushed)
+            .unwrap();
+        format!("{REQUEST_URI_PREFIX}{sealed}")
+    };
+    c.bench_function("seal_request_uri", |b| b.iter(|| black_box(seal())));
+    let request_uri = seal();
+    println!(
+        "request_uri of a typical pushed request: {} bytes",
+        request_uri.len()
+    );
+    c.bench_function("open_request_uri", |b| {
+        b.iter(|| black_box(PushedRequest::open(&state.issuer(), black_box(&request_uri)).unwrap()))
     });
 }
 

@@ -11,15 +11,22 @@ use crate::oauth::client_auth::{
     JWT_BEARER_CLIENT_ASSERTION,
 };
 use crate::oauth::credentials::CredentialVerifier;
+use crate::oauth::dpop::{access_token_hash, DpopChecker, DpopProof, DpopRequest, Endpoint};
 use crate::oauth::error::ErrorCode;
+use crate::oauth::issuer::Issuer;
 use crate::oauth::params::{form_decode, parse_body, route_params, Params};
+use crate::oauth::token_kind::DPOP_PROOF_TYP;
 use crate::oauth::types::AuthMethod;
 use crate::oauth::{OAuthError, TokenKind};
 use crate::registry::{Client, ClientRegistry};
 use crate::revocation::Revocations;
 use crate::settings::Settings;
+use aws_lc_rs::digest;
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
+use serde_json::Value;
 use std::path::Path;
 use std::sync::{Arc, LazyLock};
 
@@ -27,7 +34,6 @@ use std::sync::{Arc, LazyLock};
 pub type Target = fn(&[u8]);
 
 /// Every target, by the name its `fuzz/fuzz_targets/<name>.rs` and `fuzz/corpus/<name>/` have.
-/// DPoP proof validation (RFC 9449) gets its target here, `dpop_proof`, when it exists.
 pub const TARGETS: &[(&str, Target)] = &[
     ("form", form),
     ("json", json),
@@ -37,6 +43,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("jwe", jwe),
     ("client_assertion", client_assertion),
     ("config", config),
+    ("dpop_proof", dpop_proof),
 ];
 
 /// The instant every target's fixture lives at.
@@ -135,7 +142,7 @@ pub fn jws(data: &[u8]) {
 
 struct Fixture {
     settings: Arc<Settings>,
-    keys: KeyRing,
+    keys: Arc<KeyRing>,
     secrets: CredentialVerifier,
     metrics: Metrics,
     runtime: tokio::runtime::Runtime,
@@ -173,7 +180,9 @@ static FIXTURE: LazyLock<Fixture> = LazyLock::new(|| {
         },
     ]);
     Fixture {
-        keys: KeyRing::in_memory(SigningAlg::ES256, NOW).expect("an in-memory ring builds"),
+        keys: Arc::new(
+            KeyRing::in_memory(SigningAlg::ES256, NOW).expect("an in-memory ring builds"),
+        ),
         secrets: CredentialVerifier::for_clients(
             &settings.client_auth,
             crate::oauth::hash_pool::HashPool::new(&settings.server),
@@ -236,11 +245,7 @@ pub fn authenticate_assertion(data: &[u8]) -> Result<AuthenticatedClient, OAuthE
         }
     };
     let fixture = &*FIXTURE;
-    let revocations = Revocations::new(
-        &fixture.settings.revocation,
-        fixture.settings.status_list_layout(),
-    )
-    .expect("memory store");
+    let revocations = fresh_revocations(&fixture.settings);
     let authenticator = ClientAuthenticator {
         settings: &fixture.settings,
         clients: &fixture.settings.clients,
@@ -262,6 +267,11 @@ pub fn authenticate_assertion(data: &[u8]) -> Result<AuthenticatedClient, OAuthE
     fixture
         .runtime
         .block_on(authenticator.authenticate(&params, ClientProof::default()))
+}
+
+/// An empty replay store: every run starts with no `jti` spent.
+fn fresh_revocations(settings: &Settings) -> Revocations {
+    Revocations::new(&settings.revocation, settings.status_list_layout()).expect("memory store")
 }
 
 /// `header.claims.HMAC` under the `hs` client's secret.
@@ -296,6 +306,229 @@ pub fn config(data: &[u8]) {
             "a refused configuration names its problems"
         );
     }
+}
+
+/// The access token the DPoP target's resource endpoint is presented with.
+pub const DPOP_ACCESS_TOKEN: &str = "fuzz-access-token";
+/// Written in a structured input's claims, this string becomes the server's current nonce.
+pub const NONCE_PLACEHOLDER: &str = "\"@nonce\"";
+
+/// The key the DPoP target signs structured proofs with: an ES256 pair of its own, made with
+/// aws-lc-rs directly, its public JWK and its RFC 7638 thumbprint computed here by hand.
+struct ProofKey {
+    pair: EcdsaKeyPair,
+    jwk: Value,
+    jkt: String,
+}
+
+static PROOF_KEY: LazyLock<ProofKey> = LazyLock::new(|| {
+    let rng = SystemRandom::new();
+    let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
+        .expect("P-256 keys generate");
+    let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref())
+        .expect("a fresh key parses");
+    // The uncompressed point: 0x04, then x and y.
+    let point = pair.public_key().as_ref().to_vec();
+    let x = URL_SAFE_NO_PAD.encode(&point[1..33]);
+    let y = URL_SAFE_NO_PAD.encode(&point[33..65]);
+    let canonical = format!(r#"{{"crv":"P-256","kty":"EC","x":"{x}","y":"{y}"}}"#);
+    ProofKey {
+        pair,
+        jwk: serde_json::json!({ "kty": "EC", "crv": "P-256", "x": x, "y": y }),
+        jkt: URL_SAFE_NO_PAD.encode(digest::digest(&digest::SHA256, canonical.as_bytes())),
+    }
+});
+
+/// The fixture's issuer with server nonces required, for the resource endpoint.
+static NONCE_SETTINGS: LazyLock<Arc<Settings>> = LazyLock::new(|| {
+    let mut settings = Settings::clone(&FIXTURE.settings);
+    settings.dpop.require_nonce = true;
+    Arc::new(settings)
+});
+
+/// Where the DPoP target presents a proof.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProofAt {
+    /// `POST /oauth2/token`, no nonce required, no access token.
+    Token,
+    /// `GET /oauth2/userinfo` with `DPOP_ACCESS_TOKEN`, nonces required.
+    Resource,
+}
+
+impl ProofAt {
+    fn method(self) -> &'static str {
+        match self {
+            ProofAt::Token => "POST",
+            ProofAt::Resource => "GET",
+        }
+    }
+
+    fn issuer(self) -> Issuer {
+        let settings = match self {
+            ProofAt::Token => &FIXTURE.settings,
+            ProofAt::Resource => &*NONCE_SETTINGS,
+        };
+        Issuer::new(Arc::clone(settings), Arc::clone(&FIXTURE.keys), NOW)
+    }
+
+    fn endpoint(self) -> Endpoint {
+        match self {
+            ProofAt::Token => Endpoint::Token,
+            ProofAt::Resource => Endpoint::Resource { bearer: true },
+        }
+    }
+}
+
+/// A DPoP proof (RFC 9449), at the token endpoint and at an endpoint taking an access token.
+/// Input starting with a zero byte is the `DPoP` header's value as sent; any other is
+/// `header JSON \n claims JSON`, signed here with the target's own key (put in the header as
+/// `jwk` unless the header names one), so that every claim check is reached.
+pub fn dpop_proof(data: &[u8]) {
+    let proof = match data.split_first() {
+        Some((0, raw)) => raw.to_vec(),
+        _ => signed_proof(data),
+    };
+    for at in [ProofAt::Token, ProofAt::Resource] {
+        match check_proof(&proof, at) {
+            Ok(Some(proven)) => accepted_proof_holds(&proof, at, &proven.jkt),
+            Ok(None) => panic!("a proof was sent, yet none was checked"),
+            Err(err) => {
+                client_mistake(&err);
+                match at {
+                    ProofAt::Token => {
+                        assert_eq!(err.code, ErrorCode::InvalidDpopProof, "{err:?}");
+                        assert_eq!(err.status, 400);
+                    }
+                    ProofAt::Resource => {
+                        assert_eq!(err.status, 401);
+                        assert!(err.challenge.is_some(), "a 401 names its scheme");
+                        match err.code {
+                            ErrorCode::InvalidDpopProof => {}
+                            ErrorCode::UseDpopNonce => assert!(err.dpop_nonce.is_some()),
+                            other => panic!("{other:?}: {}", err.description),
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// What checking `proof` at `at` answers, with no `jti` spent before.
+pub fn check_proof(proof: &[u8], at: ProofAt) -> Result<Option<DpopProof>, OAuthError> {
+    let issuer = at.issuer();
+    let revocations = fresh_revocations(&issuer.settings);
+    let request = DpopRequest {
+        proof: Some(proof),
+        repeated: false,
+        method: at.method(),
+        path: match at {
+            ProofAt::Token => crate::oauth::paths::TOKEN,
+            ProofAt::Resource => crate::oauth::paths::USERINFO,
+        },
+        via_tls: false,
+    };
+    let access_token = (at == ProofAt::Resource).then_some(DPOP_ACCESS_TOKEN);
+    let checker = DpopChecker::new(&issuer, &revocations, at.endpoint());
+    FIXTURE
+        .runtime
+        .block_on(checker.check(&request, access_token))
+}
+
+/// An accepted proof, read again here: its `jkt` is the thumbprint of the public `jwk` in its
+/// header, it has the right `typ` and `alg`, it is for this method, at this time, with a `jti`,
+/// and at the resource endpoint it names the access token and carries a nonce.
+fn accepted_proof_holds(proof: &[u8], at: ProofAt, jkt: &str) {
+    let text = std::str::from_utf8(proof).expect("an accepted proof is text");
+    let mut parts = text.trim().split('.');
+    let mut part = || -> Value {
+        let bytes = URL_SAFE_NO_PAD
+            .decode(parts.next().expect("an accepted proof has three parts"))
+            .expect("an accepted proof's parts are base64url");
+        serde_json::from_slice(&bytes).expect("an accepted proof's parts are JSON")
+    };
+    let (header, claims) = (part(), part());
+    let jwk = header["jwk"]
+        .as_object()
+        .expect("an accepted proof has a jwk");
+    assert!(!jwk.contains_key("d"), "a private key was accepted");
+    assert_eq!(jkt, rfc7638_thumbprint(jwk));
+    if header["jwk"] == PROOF_KEY.jwk {
+        assert_eq!(jkt, PROOF_KEY.jkt, "the thumbprint of the target's own key");
+    }
+    assert_eq!(header["typ"], DPOP_PROOF_TYP);
+    let allowed = &FIXTURE.settings.dpop.signing_algs;
+    assert!(
+        allowed.iter().any(|alg| header["alg"] == alg.as_str()),
+        "alg {}",
+        header["alg"]
+    );
+    assert_eq!(claims["htm"], at.method());
+    let iat = claims["iat"].as_i64().expect("iat is a number");
+    let window = FIXTURE.settings.dpop.iat_window.as_secs() as i64;
+    assert!((iat - NOW).abs() <= window, "iat {iat}");
+    let jti = claims["jti"].as_str().expect("jti is a string");
+    assert!(!jti.is_empty() && jti.len() <= 256);
+    if at == ProofAt::Resource {
+        assert_eq!(claims["ath"], access_token_hash(DPOP_ACCESS_TOKEN));
+        assert!(claims["nonce"].is_string());
+    }
+}
+
+/// RFC 7638: SHA-256 of the key type's required members, in order, as compact JSON.
+fn rfc7638_thumbprint(jwk: &serde_json::Map<String, Value>) -> String {
+    let required: &[&str] = match jwk["kty"].as_str() {
+        Some("EC") => &["crv", "kty", "x", "y"],
+        Some("OKP") => &["crv", "kty", "x"],
+        Some("RSA") => &["e", "kty", "n"],
+        other => panic!("an accepted proof's jwk has kty {other:?}"),
+    };
+    let members: Vec<String> = required
+        .iter()
+        .map(|name| format!("{}:{}", Value::from(*name), jwk[*name]))
+        .collect();
+    let canonical = format!("{{{}}}", members.join(","));
+    URL_SAFE_NO_PAD.encode(digest::digest(&digest::SHA256, canonical.as_bytes()))
+}
+
+/// `header.claims.signature`, ES256 under the target's key; `"@nonce"` in the claims becomes
+/// the resource endpoint's current nonce.
+pub fn signed_proof(data: &[u8]) -> Vec<u8> {
+    let mut parts = data.splitn(2, |&b| b == b'\n');
+    let header = parts.next().unwrap_or_default();
+    let claims = parts.next().unwrap_or_default();
+    let header = match serde_json::from_slice::<serde_json::Map<String, Value>>(header) {
+        Ok(mut members) if !members.contains_key("jwk") => {
+            members.insert("jwk".into(), PROOF_KEY.jwk.clone());
+            serde_json::to_vec(&members).expect("a JSON object encodes")
+        }
+        _ => header.to_vec(),
+    };
+    let claims = String::from_utf8_lossy(claims);
+    let claims = if claims.contains(NONCE_PLACEHOLDER) {
+        let issuer = ProofAt::Resource.issuer();
+        let revocations = fresh_revocations(&issuer.settings);
+        let nonce = DpopChecker::new(&issuer, &revocations, ProofAt::Resource.endpoint())
+            .current_nonce()
+            .expect("the resource endpoint requires nonces");
+        claims.replace(NONCE_PLACEHOLDER, &format!("\"{nonce}\""))
+    } else {
+        claims.into_owned()
+    };
+    let signing_input = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(header),
+        URL_SAFE_NO_PAD.encode(claims)
+    );
+    let signature = PROOF_KEY
+        .pair
+        .sign(&SystemRandom::new(), signing_input.as_bytes())
+        .expect("ES256 signs");
+    format!(
+        "{signing_input}.{}",
+        URL_SAFE_NO_PAD.encode(signature.as_ref())
+    )
+    .into_bytes()
 }
 
 #[cfg(test)]
@@ -337,5 +570,38 @@ mod tests {
         assert_eq!(authenticate_assertion(&sent).unwrap().id, "hs");
         let err = authenticate_assertion(b"\0not.a.jws").unwrap_err();
         assert_eq!(err.description, "the client assertion is not a JWS token");
+    }
+
+    #[test]
+    fn a_signed_proof_is_accepted_where_it_is_meant_for_and_refused_elsewhere() {
+        let for_token = format!(
+            "{{\"typ\":\"{DPOP_PROOF_TYP}\",\"alg\":\"ES256\"}}\n\
+             {{\"jti\":\"j1\",\"htm\":\"POST\",\"htu\":\"{ISSUER}/oauth2/token\",\"iat\":{NOW}}}"
+        );
+        let proof = signed_proof(for_token.as_bytes());
+        let proven = check_proof(&proof, ProofAt::Token).unwrap().unwrap();
+        assert_eq!(proven.jkt, PROOF_KEY.jkt);
+        let err = check_proof(&proof, ProofAt::Resource).unwrap_err();
+        assert_eq!(
+            err.description,
+            "the DPoP proof's htm is not the method of this request"
+        );
+        let mut sent = vec![0];
+        sent.extend_from_slice(&proof);
+        dpop_proof(&sent);
+
+        let for_userinfo = format!(
+            "{{\"typ\":\"{DPOP_PROOF_TYP}\",\"alg\":\"ES256\"}}\n\
+             {{\"jti\":\"j2\",\"htm\":\"GET\",\"htu\":\"{ISSUER}/oauth2/userinfo\",\"iat\":{NOW},\
+             \"ath\":\"{}\",\"nonce\":{NONCE_PLACEHOLDER}}}",
+            access_token_hash(DPOP_ACCESS_TOKEN)
+        );
+        let proof = signed_proof(for_userinfo.as_bytes());
+        assert!(check_proof(&proof, ProofAt::Resource).unwrap().is_some());
+        let without_nonce = for_userinfo.replace(NONCE_PLACEHOLDER, "\"stale\"");
+        let err =
+            check_proof(&signed_proof(without_nonce.as_bytes()), ProofAt::Resource).unwrap_err();
+        assert_eq!(err.code, ErrorCode::UseDpopNonce);
+        assert!(err.dpop_nonce.is_some());
     }
 }

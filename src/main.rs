@@ -1,4 +1,4 @@
-//! The `tessera` command: serve, keys, client, config.
+//! The `tessera` command: serve, keys, client, user, token, config.
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -38,9 +38,49 @@ enum Command {
     /// User registration helpers.
     #[command(subcommand)]
     User(UserCommand),
+    /// Decode, verify and mint access tokens (debugging and tests).
+    #[command(subcommand)]
+    Token(TokenCommand),
     /// Configuration helpers.
     #[command(subcommand)]
     Config(ConfigCommand),
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Print a token's header and claims as JSON, checking nothing.
+    Decode {
+        /// The token; read from standard input when left out (keeps it out of shell history).
+        token: Option<String>,
+    },
+    /// Verify an access token against a running issuer, as a resource server does: the
+    /// signature with the issuer's JWK Set over HTTP, typ at+jwt, iss, aud, exp, and the
+    /// token's status list entry when it carries one. Exit status 1 when it is not valid.
+    Verify {
+        /// The token; read from standard input when left out.
+        token: Option<String>,
+        /// The audience to verify for; the token's first `aud` when left out.
+        #[arg(long)]
+        audience: Option<String>,
+        /// Where the issuer is reached, when not at its `issuer` URL (a local port, say).
+        #[arg(long)]
+        server: Option<String>,
+    },
+    /// Mint an access token offline with the configured keys and print it.
+    Mint {
+        /// A client of the configuration.
+        #[arg(long)]
+        client: String,
+        /// A user of the configuration, for a user token; the client's own token otherwise.
+        #[arg(long)]
+        user: Option<String>,
+        /// Space-separated scopes the client may have; its default scopes when left out.
+        #[arg(long)]
+        scope: Option<String>,
+        /// An audience the client may have (repeatable); all of the client's when left out.
+        #[arg(long)]
+        audience: Vec<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -99,6 +139,7 @@ fn main() -> ExitCode {
         }
         Command::Client(ClientCommand::SecretHash) => hash_stdin("secret", "client_secret_hash"),
         Command::User(UserCommand::PasswordHash) => hash_stdin("password", "password_hash"),
+        Command::Token(command) => token_command(&cli.config, command),
         Command::Config(ConfigCommand::Check) => config_check(&cli.config),
     };
     result.unwrap_or_else(|err| {
@@ -127,24 +168,59 @@ fn serve(config: &Path) -> anyhow::Result<ExitCode> {
     actix_web::rt::System::new().block_on(async move {
         let app = Application::build(settings, Arc::new(SystemClock))?;
         let state = app.state();
-        // SIGHUP: re-read the keys folder without dropping a request.
+        let config = config.to_owned();
+        // SIGHUP: re-read the configuration file and the keys folder without dropping a request.
         actix_web::rt::spawn(async move {
             let Ok(mut hangups) =
                 tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
             else {
-                tracing::error!("cannot listen for SIGHUP: key reloads need a restart");
+                tracing::error!(
+                    "cannot listen for SIGHUP: configuration and key reloads need a restart"
+                );
                 return;
             };
             while hangups.recv().await.is_some() {
-                match state.reload_keys() {
-                    Ok(()) => tracing::info!("SIGHUP: keys reloaded"),
-                    Err(err) => tracing::error!(error = %err, "SIGHUP: keys not reloaded, the current keys stay"),
-                }
+                reload(&state, &config);
             }
         });
         app.run_until_stopped().await?;
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// One SIGHUP: the whole configuration with its keys, or, when the file is refused, the keys
+/// folder alone under the running configuration (a rotation never waits for a fixed file).
+fn reload(state: &tessera::state::AppState, config: &Path) {
+    use tessera::state::ReloadError;
+    match state.reload(Settings::load(config)) {
+        Ok(()) => {
+            let settings = state.settings();
+            tracing::info!(
+                clients = settings.clients.len(),
+                users = settings.users.len(),
+                providers = settings.providers.len(),
+                routes = settings.routes.len(),
+                "SIGHUP: configuration and keys reloaded"
+            );
+        }
+        Err(err) => {
+            let restart = matches!(err, ReloadError::NeedsRestart(_));
+            tracing::error!(
+                error = %err,
+                "SIGHUP: configuration not reloaded, the running one stays{}",
+                if restart { " (restart to apply these changes)" } else { "" }
+            );
+            if matches!(err, ReloadError::Keys(_)) {
+                return;
+            }
+            match state.reload_keys() {
+                Ok(()) => tracing::info!("SIGHUP: keys reloaded"),
+                Err(err) => {
+                    tracing::error!(error = %err, "SIGHUP: keys not reloaded, the current keys stay")
+                }
+            }
+        }
+    }
 }
 
 fn keys_command(config: &Path, command: KeysCommand) -> anyhow::Result<ExitCode> {
@@ -265,6 +341,175 @@ fn hash_stdin(what: &str, field: &str) -> anyhow::Result<ExitCode> {
     let hash = tessera::oauth::credentials::hash_secret(secret);
     println!("{field} = \"{hash}\"");
     Ok(ExitCode::SUCCESS)
+}
+
+/// The token of a `tessera token` command: its argument, else standard input.
+fn token_argument(token: Option<String>) -> anyhow::Result<String> {
+    match token {
+        Some(token) => Ok(token),
+        None => {
+            let mut token = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut token)
+                .context("reading the token from standard input")?;
+            Ok(token.trim().to_owned())
+        }
+    }
+}
+
+fn token_command(config: &Path, command: TokenCommand) -> anyhow::Result<ExitCode> {
+    use tessera::oauth::inspect::{self, Decoded};
+    match command {
+        TokenCommand::Decode { token } => {
+            let token = token_argument(token)?;
+            let decoded = match inspect::decode(&token) {
+                Some(Decoded::Signed { header, claims }) => {
+                    serde_json::json!({ "header": header, "claims": claims })
+                }
+                Some(Decoded::Encrypted { header }) => {
+                    serde_json::json!({ "header": header, "encrypted": true })
+                }
+                None => {
+                    eprintln!("error: not a compact JWS or JWE");
+                    return Ok(ExitCode::from(2));
+                }
+            };
+            println!("{}", serde_json::to_string_pretty(&decoded)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        TokenCommand::Verify {
+            token,
+            audience,
+            server,
+        } => {
+            let settings = match settings(config) {
+                Ok(settings) => settings,
+                Err(code) => return Ok(code),
+            };
+            let token = token_argument(token)?;
+            verify_token(&settings, &token, audience, server)
+        }
+        TokenCommand::Mint {
+            client,
+            user,
+            scope,
+            audience,
+        } => {
+            let settings = match settings(config) {
+                Ok(settings) => settings,
+                Err(code) => return Ok(code),
+            };
+            let keys = keys::KeyRing::load(&settings.keys_dir, settings.tokens.signing_alg)
+                .with_context(|| format!("loading keys from {}", settings.keys_dir.display()))?;
+            let issuer = tessera::oauth::issuer::Issuer::new(
+                Arc::new(settings),
+                Arc::new(keys),
+                SystemClock.now(),
+            );
+            let request = tessera::oauth::mint::MintRequest {
+                client_id: &client,
+                username: user.as_deref(),
+                scope: scope.as_deref(),
+                audience: &audience,
+            };
+            // The configured store: with Redis, the token's status entry is the replicas' own;
+            // in memory, it is one that no running server has given out.
+            let revocations = tessera::revocation::Revocations::new(
+                &issuer.settings.revocation,
+                issuer.settings.status_list_layout(),
+            )
+            .map_err(|err| anyhow::anyhow!(err))?;
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            let minted =
+                runtime.block_on(tessera::oauth::mint::mint(&issuer, &revocations, &request));
+            match minted {
+                Ok(minted) => {
+                    println!("{}", minted.token);
+                    eprintln!("minted for {client}, valid {} s", minted.expires_in);
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(err) => {
+                    eprintln!("error: {}: {}", err.code.as_str(), err.description);
+                    Ok(ExitCode::from(2))
+                }
+            }
+        }
+    }
+}
+
+fn verify_token(
+    settings: &Settings,
+    token: &str,
+    audience: Option<String>,
+    server: Option<String>,
+) -> anyhow::Result<ExitCode> {
+    use tessera::oauth::inspect::{self, Decoded, VerifyOptions};
+    let audience = match (audience, inspect::decode(token)) {
+        (Some(audience), _) => audience,
+        (None, Some(Decoded::Signed { claims, .. })) => match inspect::first_audience(&claims) {
+            Some(audience) => audience,
+            None => {
+                println!("invalid: the token names no audience");
+                return Ok(ExitCode::FAILURE);
+            }
+        },
+        (None, Some(Decoded::Encrypted { .. })) => {
+            println!("invalid: an encrypted token: only its recipient can verify it");
+            return Ok(ExitCode::FAILURE);
+        }
+        (None, None) => {
+            println!("invalid: not a compact JWS or JWE");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    let base = server.unwrap_or_else(|| settings.issuer.clone());
+    let options = VerifyOptions {
+        issuer: settings.issuer.clone(),
+        jwks_uri: format!(
+            "{}{}",
+            base.trim_end_matches('/'),
+            tessera::oauth::paths::JWKS
+        ),
+        audience,
+        clock: Arc::new(tessera_verifier::SystemClock),
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    match runtime.block_on(inspect::verify(token, options)) {
+        Ok(token) => {
+            let now = SystemClock.now();
+            println!("valid access token");
+            println!("  issuer     {}", token.issuer);
+            println!("  subject    {}", token.subject);
+            println!("  client_id  {}", token.client_id);
+            println!("  audience   {}", token.audience.join(" "));
+            let scopes: Vec<&str> = token.scopes.iter().map(String::as_str).collect();
+            println!("  scope      {}", scopes.join(" "));
+            println!(
+                "  expires    {} (in {} s)",
+                time(token.expires_at),
+                token.expires_at - now
+            );
+            println!(
+                "  key        {}",
+                token.key_id.as_deref().unwrap_or("(no kid)")
+            );
+            match &token.status {
+                Some(status) => println!(
+                    "  status     valid (index {} of {})",
+                    status.idx, status.uri
+                ),
+                None => println!("  status     none (the token carries no status list entry)"),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(err) => {
+            println!("invalid: {err}");
+            Ok(ExitCode::FAILURE)
+        }
+    }
 }
 
 fn config_check(config: &Path) -> anyhow::Result<ExitCode> {

@@ -16,6 +16,7 @@ pub struct Metrics {
     request_duration: HistogramVec,
     client_auth: IntCounterVec,
     key_reloads: IntCounterVec,
+    config_reloads: IntCounterVec,
     revocations: IntCounter,
     revocation_refusals: IntCounterVec,
     denylist_entries: IntGauge,
@@ -59,6 +60,11 @@ impl Metrics {
         let key_reloads = counter(
             "tessera_key_reloads_total",
             "Key folder reloads, by result.",
+            &["result"],
+        );
+        let config_reloads = counter(
+            "tessera_config_reloads_total",
+            "Configuration reloads (SIGHUP), by result (ok, invalid, restart_required, keys_error).",
             &["result"],
         );
         let revocation_refusals = counter(
@@ -130,6 +136,7 @@ impl Metrics {
             request_duration,
             client_auth,
             key_reloads,
+            config_reloads,
             revocations,
             revocation_refusals,
             denylist_entries,
@@ -163,6 +170,10 @@ impl Metrics {
         self.key_reloads
             .with_label_values(&[if ok { "ok" } else { "error" }])
             .inc();
+    }
+
+    pub fn record_config_reload(&self, result: &str) {
+        self.config_reloads.with_label_values(&[result]).inc();
     }
 
     pub fn record_revocation(&self) {

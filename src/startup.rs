@@ -2,7 +2,7 @@
 //! middleware and the listener.
 
 use crate::clock::Clock;
-use crate::http::{compat_routes, observe::observe, routes};
+use crate::http::{compat_or_not_found, observe::observe, routes};
 use crate::keys::{ensure_development_keys, KeyRing};
 use crate::settings::Settings;
 use crate::state::AppState;
@@ -67,31 +67,45 @@ impl Application {
         };
         let state = web::Data::new(app_state);
         let app_state = state.clone();
-        let compat = std::sync::Arc::new(state.settings().routes.clone());
         let mut server = HttpServer::new(move || {
-            let compat = compat.clone();
             App::new()
                 .app_data(app_state.clone())
                 .wrap(from_fn(observe))
                 .configure(routes)
-                .configure(move |cfg| compat_routes(cfg, &compat))
+                .default_service(web::to(compat_or_not_found))
         });
         if let Some(workers) = workers {
             server = server.workers(workers);
         }
         let mut server = server.on_connect(crate::tls::on_connect).listen(listener)?;
-        if let (Some(config), Some(listener)) = (tls_config, tls_listener) {
-            server = server.listen_rustls_0_23(listener, config)?;
-            tracing::info!(address = %format!("https://{}:{}", state.settings().listen.ip(), tls_port.unwrap_or_default()), "listening for mutual TLS");
-        }
+        let settings = state.settings();
+        let tls_address = match (tls_config, tls_listener, tls_port) {
+            (Some(config), Some(listener), Some(tls_port)) => {
+                server = server.listen_rustls_0_23(listener, config)?;
+                let address = format!("https://{}:{tls_port}", settings.listen.ip());
+                tracing::info!(address = %address, "listening for mutual TLS");
+                address
+            }
+            _ => "off".to_owned(),
+        };
         let server = server.run();
+        let keys = state.keys();
+        let signer = keys.signer(settings.tokens.signing_alg, state.now());
+        let routes: Vec<&str> = settings.routes.iter().map(|r| r.path.as_str()).collect();
         tracing::info!(
-            address = %format!("http://{}:{port}", state.settings().listen.ip()),
-            issuer = %state.settings().issuer,
-            clients = state.settings().clients.len(),
+            address = %format!("http://{}:{port}", settings.listen.ip()),
+            issuer = %settings.issuer,
+            tls = %tls_address,
             revocation = %state.revocations.describe(),
+            routes = %routes.join(" "),
+            clients = settings.clients.len(),
+            users = settings.users.len(),
+            providers = settings.providers.len(),
+            signing_alg = %settings.tokens.signing_alg,
+            signing_kid = signer.map_or("none", |signer| signer.kid()),
             "listening"
         );
+        drop((settings, keys));
         Ok(Application {
             port,
             tls_port,

@@ -1,5 +1,5 @@
 //! The application state every handler shares: the configuration (settings and registries, one
-//! value) and the key ring, each swapped whole on reload and read without locks; the clock,
+//! value) and the key ring, each swapped whole on reload (SIGHUP) and read without locks; the clock,
 //! caches, stores and metrics. It knows no web framework; its methods hand each endpoint the
 //! narrow handles it works with, all taken from one `Issuer` (the configuration and keys as they
 //! are for the whole request).
@@ -19,7 +19,7 @@ use crate::oauth::grants::GrantHandles;
 use crate::oauth::hash_pool::HashPool;
 use crate::oauth::issuer::Issuer;
 use crate::revocation::Revocations;
-use crate::settings::Settings;
+use crate::settings::{ConfigError, Settings};
 use arc_swap::ArcSwap;
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -169,4 +169,53 @@ impl AppState {
         self.keys.store(Arc::new(result?));
         Ok(())
     }
+
+    /// Takes `next` (a configuration file just parsed, or its problems) with the keys folder it
+    /// names, whole or not at all: refused when it is invalid, when it changes what only a
+    /// restart can change, or when its keys do not load; the running configuration then stays.
+    /// In-flight requests finish with the configuration they started with.
+    pub fn reload(&self, next: Result<Settings, ConfigError>) -> Result<(), ReloadError> {
+        let result = self.swap_in(next);
+        self.metrics.record_config_reload(match &result {
+            Ok(()) => "ok",
+            Err(ReloadError::Invalid(_)) => "invalid",
+            Err(ReloadError::NeedsRestart(_)) => "restart_required",
+            Err(ReloadError::Keys(_)) => "keys_error",
+        });
+        result
+    }
+
+    fn swap_in(&self, next: Result<Settings, ConfigError>) -> Result<(), ReloadError> {
+        let next = next.map_err(ReloadError::Invalid)?;
+        let restart = self.settings().needs_restart_for(&next);
+        if !restart.is_empty() {
+            return Err(ReloadError::NeedsRestart(restart));
+        }
+        let keys = KeyRing::load(&next.keys_dir, next.tokens.signing_alg);
+        self.metrics.record_key_reload(keys.is_ok());
+        // The ring first: it holds the running algorithm's keys as well as the new one's.
+        self.keys.store(Arc::new(keys.map_err(ReloadError::Keys)?));
+        self.settings.store(Arc::new(next));
+        Ok(())
+    }
+}
+
+/// Why a reloaded configuration was not taken.
+#[derive(Debug, thiserror::Error)]
+pub enum ReloadError {
+    #[error("the configuration is invalid: {}", problems(.0))]
+    Invalid(ConfigError),
+    #[error("these settings changed and need a restart: {}", .0.join(", "))]
+    NeedsRestart(Vec<&'static str>),
+    #[error("the keys folder does not load: {0}")]
+    Keys(KeyError),
+}
+
+fn problems(err: &ConfigError) -> String {
+    let list: Vec<String> = err
+        .problems
+        .iter()
+        .map(|problem| format!("{}: {}", problem.path, problem.message))
+        .collect();
+    list.join("; ")
 }

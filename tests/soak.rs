@@ -178,7 +178,10 @@ async fn three_replicas_survive_a_redis_data_loss_and_a_key_rotation_under_load(
         worker.await.unwrap();
     }
     for replica in &replicas {
-        replica.wait_for_log("SIGHUP: keys reloaded", Duration::from_secs(5));
+        replica.wait_for_log(
+            "SIGHUP: configuration and keys reloaded",
+            Duration::from_secs(5),
+        );
         replica.wait_for_log("set again the revocations", Duration::from_secs(5));
     }
 

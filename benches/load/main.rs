@@ -134,13 +134,13 @@ pub struct TokenPool {
 }
 
 impl TokenPool {
-    fn take(&self) -> &str {
+    pub fn take(&self) -> &str {
         let i = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         &self.tokens[i % self.tokens.len()]
     }
 
     /// How many requests found a token already taken (the pool ran out).
-    fn repeats(&self) -> usize {
+    pub fn repeats(&self) -> usize {
         self.next
             .load(std::sync::atomic::Ordering::Relaxed)
             .saturating_sub(self.tokens.len())

@@ -34,7 +34,10 @@ pub fn rss_mib(pid: u32) -> f64 {
 }
 
 /// Samples the RSS of `pid` every 50 ms until told to stop; answers the largest it saw.
-pub fn sample_rss(pid: u32, stop: Arc<std::sync::atomic::AtomicBool>) -> std::thread::JoinHandle<f64> {
+pub fn sample_rss(
+    pid: u32,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+) -> std::thread::JoinHandle<f64> {
     std::thread::spawn(move || {
         let mut peak: f64 = 0.0;
         while !stop.load(std::sync::atomic::Ordering::Relaxed) {

@@ -28,7 +28,7 @@ pub struct Template {
 }
 
 impl Template {
-    fn new(target: &Target, shape: Shape) -> Self {
+    pub fn new(target: &Target, shape: Shape) -> Self {
         use base64::Engine;
         let form = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
         let basic = |id: &str| {
@@ -154,7 +154,7 @@ impl Template {
         }
     }
 
-    fn request(&self) -> Request<Full<Bytes>> {
+    pub fn request(&self) -> Request<Full<Bytes>> {
         let mut request = Request::post(self.path.as_str())
             .header(HOST, self.host.as_str())
             .header(CONTENT_TYPE, self.content_type);
@@ -235,4 +235,3 @@ pub async fn drive(mut sender: Sender, template: Template, until: Instant) -> Co
     }
     result
 }
-

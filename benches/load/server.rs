@@ -2,7 +2,9 @@
 //! what the generator costs is not counted; the tokens it mints before a run; or a running
 //! server at `TESSERA_BENCH_URL`.
 
-use super::{device_pool, dpop_proofs, Shape, TokenPool, LOCAL_CLIENT_ID, LOCAL_CLIENT_SECRET, SCENARIOS};
+use super::{
+    device_pool, dpop_proofs, Shape, TokenPool, LOCAL_CLIENT_ID, LOCAL_CLIENT_SECRET, SCENARIOS,
+};
 use std::sync::Arc;
 use tessera::clock::SystemClock;
 use tessera::settings::Settings;
@@ -367,4 +369,3 @@ pub fn remote(url: &str) -> Target {
         pool: None,
     }
 }
-

@@ -16,6 +16,7 @@ mod logout;
 mod metrics;
 pub mod observe;
 mod pages;
+mod par;
 mod revoke;
 mod status_lists;
 mod token;
@@ -26,7 +27,7 @@ pub use error::REALM;
 
 use crate::oauth::error::status;
 use crate::oauth::{paths, OAuthError};
-use crate::registry::{CompatRoute, RouteEndpoint};
+use crate::registry::RouteEndpoint;
 use crate::state::AppState;
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse, HttpResponseBuilder, ResponseError};
@@ -51,11 +52,29 @@ where
         .default_service(web::to(post_only))
 }
 
+/// A document or operations endpoint that takes only GET: any other method gets 405 with
+/// `Allow: GET` and an empty body.
+fn get_resource<F, Args>(path: &str, handler: F) -> actix_web::Resource
+where
+    F: actix_web::Handler<Args>,
+    Args: actix_web::FromRequest + 'static,
+    F::Output: actix_web::Responder + 'static,
+{
+    web::resource(path)
+        .route(web::get().to(handler))
+        .default_service(web::to(|| async {
+            HttpResponse::MethodNotAllowed()
+                .insert_header((header::ALLOW, "GET"))
+                .finish()
+        }))
+}
+
 /// Every route of the issuer.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(post_resource(paths::TOKEN, token::serve))
         .service(post_resource(paths::REVOKE, revoke::serve))
         .service(post_resource(paths::INTROSPECT, introspect::serve))
+        .service(post_resource(paths::PAR, par::serve))
         .service(
             web::resource(paths::AUTHORIZE)
                 .route(web::get().to(authorize::get))
@@ -80,49 +99,56 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route(web::get().to(userinfo::get))
                 .route(web::post().to(userinfo::post)),
         )
-        .route(paths::STATUS_LISTS, web::get().to(status_lists::aggregate))
-        .route(
+        .service(get_resource(paths::STATUS_LISTS, status_lists::aggregate))
+        .service(get_resource(
             &format!("{}/{{id}}", paths::STATUS_LISTS),
-            web::get().to(status_lists::list),
-        )
+            status_lists::list,
+        ))
         .service(post_resource(paths::UMA_PERMISSION, uma::serve))
-        .route(paths::UMA_CONFIGURATION, web::get().to(uma::configuration))
-        .route(paths::JWKS, web::get().to(jwks::serve))
-        .route(paths::OPENID_CONFIGURATION, web::get().to(discovery::serve))
-        .route(
+        .service(get_resource(paths::UMA_CONFIGURATION, uma::configuration))
+        .service(get_resource(paths::JWKS, jwks::serve))
+        .service(get_resource(paths::OPENID_CONFIGURATION, discovery::serve))
+        .service(get_resource(
             paths::AUTHORIZATION_SERVER_METADATA,
-            web::get().to(discovery::serve),
-        )
-        .route(paths::HEALTHZ, web::get().to(health::healthz))
-        .route(paths::READYZ, web::get().to(health::readyz))
-        .route(paths::METRICS, web::get().to(metrics::serve));
+            discovery::serve,
+        ))
+        .service(get_resource(paths::HEALTHZ, health::healthz))
+        .service(get_resource(paths::READYZ, health::readyz))
+        .service(get_resource(paths::METRICS, metrics::serve));
 }
 
-/// The compatible routes of the configuration, each with its options in its app data.
-pub fn compat_routes(cfg: &mut web::ServiceConfig, routes: &[CompatRoute]) {
-    for route in routes {
-        cfg.service(
-            post_resource(route.path.as_str(), compat_route)
-                .app_data(web::Data::new(route.clone())),
-        );
-    }
-}
-
-/// A compatible route: its core endpoint's work, then its envelope.
-async fn compat_route(
+/// Every other path: a compatible route of the configuration as it is now (looked up per
+/// request, so a reload adds, changes and removes routes), else 404 with an empty body.
+pub async fn compat_or_not_found(
     req: HttpRequest,
     payload: web::Payload,
     state: web::Data<AppState>,
-    route: web::Data<CompatRoute>,
 ) -> HttpResponse {
-    let result = match route.endpoint {
-        RouteEndpoint::Token => token::serve_route(&req, payload, &state, Some(&route)).await,
-        RouteEndpoint::Revoke => revoke::serve_route(&req, payload, &state, Some(&route)).await,
-        RouteEndpoint::Introspect => {
-            introspect::serve_route(&req, payload, &state, Some(&route)).await
+    let route = state
+        .settings()
+        .routes
+        .iter()
+        .find(|route| route.path == req.path())
+        .cloned();
+    let Some(route) = route else {
+        return HttpResponse::NotFound().finish();
+    };
+    let result = if req.method() != actix_web::http::Method::POST {
+        Ok(post_only().await)
+    } else {
+        match route.endpoint {
+            RouteEndpoint::Token => token::serve_route(&req, payload, &state, Some(&route)).await,
+            RouteEndpoint::Revoke => revoke::serve_route(&req, payload, &state, Some(&route)).await,
+            RouteEndpoint::Introspect => {
+                introspect::serve_route(&req, payload, &state, Some(&route)).await
+            }
         }
     };
-    compat::wrap(&state, &route, result).await
+    let mut response = compat::wrap(&state, &route, result).await;
+    response
+        .extensions_mut()
+        .insert(observe::RouteLabel(route.path.clone()));
+    response
 }
 
 /// 405 for any method but POST on the protocol endpoints, as an OAuth error body.

@@ -54,9 +54,17 @@ fn made_id(sequence: u64) -> String {
     id.extend((0..8).map(|i| HEX[(tag >> (28 - 4 * i)) as usize & 0xf] as char));
     id.push('-');
     let digits = (sequence.checked_ilog2().unwrap_or(0) / 4 + 1) as usize;
-    id.extend((0..digits).rev().map(|i| HEX[(sequence >> (4 * i)) as usize & 0xf] as char));
+    id.extend(
+        (0..digits)
+            .rev()
+            .map(|i| HEX[(sequence >> (4 * i)) as usize & 0xf] as char),
+    );
     id
 }
+
+/// The route a response answered, when no resource pattern names it (a compatible route of
+/// the configuration): its configured path, so the label set stays the configuration's.
+pub struct RouteLabel(pub String);
 
 pub async fn observe(
     req: ServiceRequest,
@@ -65,13 +73,20 @@ pub async fn observe(
     let started = Instant::now();
     let id = request_id(&req);
     req.extensions_mut().insert(RequestId(id.clone()));
-    let route = req
-        .match_pattern()
-        .unwrap_or_else(|| "unmatched".to_owned());
+    let pattern = req.match_pattern();
     let method = req.method().clone();
     let state = req.app_data::<web::Data<AppState>>().cloned();
 
     let mut res = next.call(req).await?;
+    // A compatible route is served by the default service, which names it.
+    let route = pattern
+        .or_else(|| {
+            res.response()
+                .extensions()
+                .get::<RouteLabel>()
+                .map(|label| label.0.clone())
+        })
+        .unwrap_or_else(|| "unmatched".to_owned());
 
     let elapsed = started.elapsed();
     let status = res.status();

@@ -116,13 +116,24 @@ fn purpose_of(jwk: &Jwk) -> Result<KeyPurpose, String> {
     }
 }
 
-/// Creates the keys folder (mode 0700) with a `.gitignore` that keeps every key out of git.
+/// Creates the keys folder (mode 0700) with a `.gitignore` that keeps every key out of git. A
+/// folder that others may read (the shipped `keys/`, as git checks it out) is closed to them
+/// before a key is written into it.
 pub fn ensure_dir(dir: &Path) -> Result<(), KeyError> {
+    use std::os::unix::fs::PermissionsExt;
     fs::DirBuilder::new()
         .recursive(true)
         .mode(0o700)
         .create(dir)
         .map_err(|err| io_error(dir, err))?;
+    let mode = fs::metadata(dir)
+        .map_err(|err| io_error(dir, err))?
+        .permissions()
+        .mode();
+    if mode & 0o077 != 0 {
+        fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
+            .map_err(|err| io_error(dir, err))?;
+    }
     let ignore = dir.join(".gitignore");
     if !ignore.exists() {
         fs::write(&ignore, "# Private keys: never commit them.\n*\n")

@@ -2,7 +2,7 @@
 //! validated authorization request, the sealed values the flow carries (request, session,
 //! code), and how errors reach the client.
 
-use super::error::OAuthError;
+use super::error::{ErrorCode, OAuthError};
 use super::issuer::Issuer;
 use super::params::Params;
 use super::token_kind::TokenKind;
@@ -12,6 +12,7 @@ use crate::clock::UnixTime;
 use crate::registry::{Client, ClientRegistry};
 use crate::revocation::status_list::StatusRef;
 use crate::revocation::Revocations;
+use crate::settings::Profile;
 use aws_lc_rs::digest;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -32,14 +33,22 @@ pub struct PageError {
 /// An error that goes back to the redirect URI (RFC 6749 4.1.2.1).
 #[derive(Debug, Clone)]
 pub struct RedirectError {
-    pub error: &'static str,
+    pub error: ErrorCode,
     pub description: String,
 }
 
-fn redirect_error(error: &'static str, description: impl Into<String>) -> RedirectError {
+fn redirect_error(error: ErrorCode, description: impl Into<String>) -> RedirectError {
     RedirectError {
         error,
         description: description.into(),
+    }
+}
+
+/// The same error answered directly, as the pushed authorization request endpoint does (RFC 9126
+/// 2.3).
+impl From<RedirectError> for OAuthError {
+    fn from(error: RedirectError) -> Self {
+        OAuthError::new(error.error, error.description)
     }
 }
 
@@ -82,6 +91,17 @@ pub struct AuthorizationRequest {
     /// Set once the user has signed in (the consent step carries it).
     #[serde(default)]
     pub signed_in: Option<SignedIn>,
+    pub exp: UnixTime,
+    /// The pushed request (RFC 9126) this one came from, used up when its code is issued.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pushed: Option<PushedUse>,
+}
+
+/// Which pushed request an authorization request came from: its id in the replay store, and when
+/// its `request_uri` expires.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PushedUse {
+    pub jti: String,
     pub exp: UnixTime,
 }
 
@@ -274,11 +294,12 @@ pub fn is_well_formed_redirect(uri: &str) -> bool {
     url::Url::parse(uri).is_ok_and(|url| url.fragment().is_none() && !url.cannot_be_a_base())
 }
 
-/// Checks the client and the redirect URI: until both are known good, errors are shown, not
-/// redirected.
+/// Checks the client and the redirect URI, under the security `profile` the server follows:
+/// until both are known good, errors are shown, not redirected.
 pub fn client_and_redirect(
     clients: &ClientRegistry,
     params: &Params,
+    profile: Option<Profile>,
 ) -> Result<(Arc<Client>, String), PageError> {
     let client_id = params.get("client_id").ok_or_else(|| PageError {
         title: "Invalid request",
@@ -322,19 +343,33 @@ pub fn client_and_redirect(
             }
         },
     };
+    // FAPI 2.0 5.3.2.2: config check refuses other registered URIs; this holds for settings
+    // made in code too.
+    if profile == Some(Profile::Fapi2) && !redirect_uri.starts_with("https://") {
+        return Err(PageError {
+            title: "Invalid redirect URI",
+            description: "the FAPI 2.0 profile redirects to https URIs only".into(),
+        });
+    }
     Ok((client, redirect_uri))
 }
 
-/// Checks the rest of the request for a known client and redirect URI.
+/// Checks the rest of the request for a known client and redirect URI, under the security
+/// `profile` the server follows. The authorization endpoint and the pushed authorization request
+/// endpoint both check with this.
 pub fn validate(
     client: &Client,
     redirect_uri: String,
     params: &Params,
     csrf: String,
     now: UnixTime,
+    profile: Option<Profile>,
 ) -> Result<AuthorizationRequest, RedirectError> {
     let response_type = params.get("response_type").ok_or_else(|| {
-        redirect_error("invalid_request", "the parameter response_type is missing")
+        redirect_error(
+            ErrorCode::InvalidRequest,
+            "the parameter response_type is missing",
+        )
     })?;
     if response_type != "code" {
         let shown: String = response_type
@@ -343,7 +378,7 @@ pub fn validate(
             .take(64)
             .collect();
         return Err(redirect_error(
-            "unsupported_response_type",
+            ErrorCode::UnsupportedResponseType,
             format!(
                 "the client '{}' doesn't support the response type: '{shown}'",
                 client.id
@@ -352,7 +387,7 @@ pub fn validate(
     }
     if !client.allows_grant(GrantType::AuthorizationCode) {
         return Err(redirect_error(
-            "unauthorized_client",
+            ErrorCode::UnauthorizedClient,
             format!(
                 "the client {} doesn't support the grant type authorization_code",
                 client.id
@@ -360,13 +395,13 @@ pub fn validate(
         ));
     }
     let scopes = super::grants::requested_scopes(params, &client.scopes, &client.default_scopes)
-        .map_err(|err| redirect_error("invalid_scope", err.description.into_owned()))?;
+        .map_err(|err| redirect_error(ErrorCode::InvalidScope, err.description.into_owned()))?;
     let code_challenge = params.get("code_challenge");
     let code_challenge_method = match (code_challenge, params.get("code_challenge_method")) {
         (None, None) => None,
         (None, Some(_)) => {
             return Err(redirect_error(
-                "invalid_request",
+                ErrorCode::InvalidRequest,
                 "the parameter code_challenge is missing",
             ))
         }
@@ -375,7 +410,7 @@ pub fn validate(
         (Some(_), Some("plain") | None) => Some(ChallengeMethod::Plain),
         (Some(_), Some(_)) => {
             return Err(redirect_error(
-                "invalid_request",
+                ErrorCode::InvalidRequest,
                 "the code challenge method is not supported (S256)",
             ))
         }
@@ -383,21 +418,28 @@ pub fn validate(
     if let Some(challenge) = code_challenge {
         if !is_pkce_value(challenge) {
             return Err(redirect_error(
-                "invalid_request",
+                ErrorCode::InvalidRequest,
                 "the code challenge must be 43 to 128 characters of [A-Za-z0-9-._~]",
             ));
         }
     }
     if code_challenge_method == Some(ChallengeMethod::Plain) && !client.allow_plain_pkce {
         return Err(redirect_error(
-            "invalid_request",
+            ErrorCode::InvalidRequest,
             "the code challenge method plain is not allowed; use S256",
         ));
     }
     if code_challenge.is_none() && client.is_public() {
         return Err(redirect_error(
-            "invalid_request",
+            ErrorCode::InvalidRequest,
             "a public client must send a PKCE code_challenge (S256)",
+        ));
+    }
+    // FAPI 2.0 5.3.2.2: PKCE with S256 for every client.
+    if profile == Some(Profile::Fapi2) && code_challenge_method != Some(ChallengeMethod::S256) {
+        return Err(redirect_error(
+            ErrorCode::InvalidRequest,
+            "the FAPI 2.0 profile requires a PKCE code_challenge with code_challenge_method S256",
         ));
     }
     let mut prompt = Prompt::default();
@@ -410,7 +452,7 @@ pub fn validate(
                 "select_account" => {}
                 _ => {
                     return Err(redirect_error(
-                        "invalid_request",
+                        ErrorCode::InvalidRequest,
                         "the prompt parameter has an unknown value",
                     ))
                 }
@@ -418,7 +460,7 @@ pub fn validate(
         }
         if prompt.none && (prompt.login || prompt.consent) {
             return Err(redirect_error(
-                "invalid_request",
+                ErrorCode::InvalidRequest,
                 "prompt=none cannot be combined with other values",
             ));
         }
@@ -426,7 +468,7 @@ pub fn validate(
     let dpop_jkt = params.get("dpop_jkt");
     if dpop_jkt.is_some_and(|jkt| !is_sha256_thumbprint(jkt)) {
         return Err(redirect_error(
-            "invalid_request",
+            ErrorCode::InvalidRequest,
             "the dpop_jkt parameter must be a JWK SHA-256 thumbprint (43 base64url characters)",
         ));
     }
@@ -437,7 +479,10 @@ pub fn validate(
                 .ok()
                 .filter(|age| *age >= 0)
                 .ok_or_else(|| {
-                    redirect_error("invalid_request", "max_age must be a number of seconds")
+                    redirect_error(
+                        ErrorCode::InvalidRequest,
+                        "max_age must be a number of seconds",
+                    )
                 })?,
         ),
     };
@@ -456,6 +501,7 @@ pub fn validate(
         form_id: super::issuer::random_id(),
         signed_in: None,
         exp: now + FORM_TTL_SECS,
+        pushed: None,
     })
 }
 
@@ -483,6 +529,7 @@ impl AuthorizationRequest {
             form_id: String::new(),
             signed_in: None,
             exp: now,
+            pushed: None,
         }
     }
 
@@ -523,7 +570,7 @@ impl AuthorizationRequest {
         self.redirect_with(
             issuer,
             &[
-                ("error", error.error),
+                ("error", error.error.as_str()),
                 ("error_description", &error.description),
             ],
         )
@@ -550,7 +597,7 @@ impl AuthorizationRequest {
                 nonce: self.nonce.clone(),
                 code_challenge: self.code_challenge.clone(),
                 code_challenge_method: self.code_challenge_method,
-                exp: now + issuer.settings.authorize.code_ttl.as_secs() as i64,
+                exp: now + issuer.settings.code_ttl().as_secs() as i64,
                 jti: super::issuer::random_id(),
                 status: Some(status),
                 sid: Some(session.sid.clone()),

@@ -5,9 +5,10 @@
 //!   request: it costs one HMAC.
 //! - An argon2 hash is checked on the bounded `HashPool`; a verified secret is remembered, keyed
 //!   by a keyed hash (SipHash-2-4, 128 bits, a PRF under a per-process random key) of who
-//!   presented it and what, the secret itself never stored: without the key no one can find a
-//!   wrong secret whose cache key is a right one's. A refused one is remembered in its own cache, so failures
-//!   cannot evict successes.
+//!   presented it, what, and the hash it was checked against (so a reload that changes the hash
+//!   checks the secret again), the secret itself never stored: without the key no one can find
+//!   a wrong secret whose cache key is a right one's. A refused one is remembered in its own
+//!   cache, so failures cannot evict successes.
 //! - Failures are counted per subject and per source address over a window. For clients, the
 //!   count only turns a refusal into 429 with `Retry-After`: a correct secret is always checked,
 //!   so no one can lock a client out, even right after a restart. A client id that does not exist
@@ -156,11 +157,15 @@ impl CredentialVerifier {
         }
     }
 
-    fn cache_key(&self, subject: &str, presented: &str) -> CacheKey {
+    /// The cache entry of `presented` for `subject` checked against the `stored` argon2 hash: a
+    /// reloaded configuration that changes the hash never finds the old secret's verdict.
+    fn cache_key(&self, subject: &str, stored: &[u8], presented: &str) -> CacheKey {
         let mut hasher = SipHasher24::new_with_key(&self.mac_key);
-        // Length-prefixed, so no two (subject, secret) pairs share an input.
-        hasher.write(&(subject.len() as u64).to_be_bytes());
-        hasher.write(subject.as_bytes());
+        // Length-prefixed, so no two (subject, hash, secret) triples share an input.
+        for part in [subject.as_bytes(), stored] {
+            hasher.write(&(part.len() as u64).to_be_bytes());
+            hasher.write(part);
+        }
         hasher.write(presented.as_bytes());
         hasher.finish128().as_u128()
     }
@@ -180,10 +185,15 @@ impl CredentialVerifier {
             subject: ThrottleKey::subject(subject),
             address: peer.map(ThrottleKey::address),
         };
-        let cache_key = self.cache_key(subject, presented);
+        // Only argon2 verdicts are remembered: a keyed hash costs about what this key does.
+        let mut cache_key = None;
         if self.policy == Policy::Users {
-            if hash.is_some() && self.verified.contains_key(&cache_key) {
-                return (Verdict::Valid, Path::Cached);
+            if let Some(SecretHash::Argon2(argon2)) = hash {
+                let key = self.cache_key(subject, &argon2.hash, presented);
+                if self.verified.contains_key(&key) {
+                    return (Verdict::Valid, Path::Cached);
+                }
+                cache_key = Some(key);
             }
             if let Some(retry_after) = self.exhausted(keys(), now).await {
                 return (Verdict::Throttled { retry_after }, Path::Throttled);
@@ -210,6 +220,8 @@ impl CredentialVerifier {
             }
             Some(SecretHash::Argon2(argon2)) => argon2,
         };
+        let cache_key =
+            cache_key.unwrap_or_else(|| self.cache_key(subject, &argon2.hash, presented));
         if self.verified.contains_key(&cache_key) {
             return (Verdict::Valid, Path::Cached);
         }

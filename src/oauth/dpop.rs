@@ -63,7 +63,8 @@ impl DpopRequest<'_> {
 /// Where a proof is checked, which decides how its refusals read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Endpoint {
-    /// The token endpoint (and the like): 400, with `DPoP-Nonce` for `use_dpop_nonce` (5, 8).
+    /// The token endpoint (and the like: the pushed authorization request endpoint, 10.1): 400,
+    /// with `DPoP-Nonce` for `use_dpop_nonce` (5, 8).
     Token,
     /// An endpoint that takes an access token: 401 with the `DPoP` challenge (7.1, 9), and the
     /// `Bearer` one beside it when `bearer` tokens are accepted too.
@@ -197,7 +198,7 @@ impl<'a> DpopChecker<'a> {
             .trim();
         let (jkt, claims) = self.verified(proof).await?;
         self.check_claims(request, &claims, access_token)?;
-        let jti = text(&claims.jti).ok_or_else(|| self.missing("jti"))?;
+        let jti = self.string_claim(&claims.jti, "jti")?;
         if jti.is_empty() || jti.len() > MAX_JTI_LEN {
             return Err(self.invalid(format!(
                 "the DPoP proof's jti must have 1 to {MAX_JTI_LEN} characters"
@@ -228,10 +229,29 @@ impl<'a> DpopChecker<'a> {
         self.invalid(format!("the DPoP proof has no {claim} claim"))
     }
 
+    /// A claim that must be a string: missing and of another type are refused apart.
+    fn string_claim<'c>(
+        &self,
+        claim: &'c Option<Value>,
+        name: &str,
+    ) -> Result<&'c str, OAuthError> {
+        match claim {
+            None => Err(self.missing(name)),
+            Some(Value::String(text)) => Ok(text),
+            Some(_) => Err(self.invalid(format!("the DPoP proof's {name} must be a string"))),
+        }
+    }
+
     /// The header checks and the signature: the key's thumbprint and the claims.
     async fn verified(&self, proof: &str) -> Result<(String, ProofClaims), OAuthError> {
         let policy = foreign_jwt::asymmetric_policy(&self.settings().signing_algs, MAX_PROOF_LEN);
         let jws = foreign_jwt::parse(proof, &policy).map_err(|err| self.unverified(err))?;
+        // The security profile's algorithms whatever the list says (config check narrows it).
+        if !(self.issuer.settings).allows_assertion_alg(foreign_jwt::header_alg(&jws)) {
+            return Err(self.invalid(
+                "the FAPI 2.0 profile accepts DPoP proofs signed with PS256, ES256 or EdDSA only",
+            ));
+        }
         if jws.header().typ.as_deref() != Some(DPOP_PROOF_TYP) {
             return Err(self.invalid("the DPoP proof's typ must be dpop+jwt"));
         }
@@ -295,11 +315,11 @@ impl<'a> DpopChecker<'a> {
         claims: &ProofClaims,
         access_token: Option<&str>,
     ) -> Result<(), OAuthError> {
-        let htm = text(&claims.htm).ok_or_else(|| self.missing("htm"))?;
+        let htm = self.string_claim(&claims.htm, "htm")?;
         if htm != request.method {
             return Err(self.invalid("the DPoP proof's htm is not the method of this request"));
         }
-        let htu = text(&claims.htu).ok_or_else(|| self.missing("htu"))?;
+        let htu = self.string_claim(&claims.htu, "htu")?;
         let expected = self
             .issuer
             .settings
@@ -329,7 +349,7 @@ impl<'a> DpopChecker<'a> {
             }
         }
         if let Some(token) = access_token {
-            let ath = text(&claims.ath).ok_or_else(|| self.missing("ath"))?;
+            let ath = self.string_claim(&claims.ath, "ath")?;
             if ath != access_token_hash(token) {
                 return Err(
                     self.invalid("the DPoP proof's ath is not the hash of the access token")

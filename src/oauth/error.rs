@@ -40,6 +40,14 @@ pub enum ErrorCode {
     NeedInfo,
     /// UMA 2.0: the policies deny the request (403).
     RequestDenied,
+    /// RFC 6749 4.1.2.1: the authorization server does not issue codes for this response type.
+    UnsupportedResponseType,
+    /// OIDC Core 3.1.2.6: `prompt=none`, and nobody is signed in.
+    LoginRequired,
+    /// OIDC Core 3.1.2.6: `prompt=none`, and the user must consent first.
+    ConsentRequired,
+    /// OIDC Core 3.1.2.6: request objects (`request`) are not supported.
+    RequestNotSupported,
     /// RFC 8628 3.5: the user has not yet approved or denied the device.
     AuthorizationPending,
     /// RFC 8628 3.5: polling too fast; the interval grows by 5 seconds.
@@ -76,6 +84,10 @@ impl ErrorCode {
             ErrorCode::InvalidDpopProof => "invalid_dpop_proof",
             ErrorCode::UseDpopNonce => "use_dpop_nonce",
             ErrorCode::ServerError => "server_error",
+            ErrorCode::UnsupportedResponseType => "unsupported_response_type",
+            ErrorCode::LoginRequired => "login_required",
+            ErrorCode::ConsentRequired => "consent_required",
+            ErrorCode::RequestNotSupported => "request_not_supported",
         }
     }
 

@@ -4,6 +4,7 @@
 
 use super::client_auth::Binding;
 use super::error::OAuthError;
+use super::json::JsonObject;
 use super::paths;
 use super::token_kind::{Protection, TokenKind};
 use super::tokens::{OwnClaims, RevocationId};
@@ -19,7 +20,6 @@ use aws_lc_rs::digest;
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use super::json::JsonObject;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -114,12 +114,7 @@ impl AccessTokenClaims<'_> {
                 list.uint("idx", u64::from(status.idx));
                 list.joined(
                     "uri",
-                    [
-                        self.iss,
-                        paths::STATUS_LISTS,
-                        "/",
-                        &status.list.to_string(),
-                    ],
+                    [self.iss, paths::STATUS_LISTS, "/", &status.list.to_string()],
                     "",
                 );
             });
@@ -586,10 +581,17 @@ mod tests {
             "email": "a@example.com", "groups": ["x"], "act": {"sub": "svc"},
         });
         assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), expected);
-        let order: Vec<usize> = ["\"iss\"", "\"aud\"", "\"scope\"", "\"cnf\"", "\"status\"", "\"act\""]
-            .iter()
-            .map(|name| text.find(name).unwrap())
-            .collect();
+        let order: Vec<usize> = [
+            "\"iss\"",
+            "\"aud\"",
+            "\"scope\"",
+            "\"cnf\"",
+            "\"status\"",
+            "\"act\"",
+        ]
+        .iter()
+        .map(|name| text.find(name).unwrap())
+        .collect();
         assert!(order.windows(2).all(|pair| pair[0] < pair[1]), "{text}");
 
         // One audience is a string; no scope, no user, a bearer token: those members are absent.

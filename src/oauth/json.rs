@@ -90,12 +90,15 @@ impl JsonObject {
     }
 
     fn value_bytes(&mut self, value: impl Serialize) {
-        serde_json::to_writer(&mut self.buf, &value)
-            .expect("a JSON value serializes into memory");
+        serde_json::to_writer(&mut self.buf, &value).expect("a JSON value serializes into memory");
     }
 
     /// A member whose value is an object, written by `members`.
-    pub fn object(&mut self, key: &'static str, members: impl FnOnce(&mut JsonObject)) -> &mut Self {
+    pub fn object(
+        &mut self,
+        key: &'static str,
+        members: impl FnOnce(&mut JsonObject),
+    ) -> &mut Self {
         self.key(key);
         self.buf.push(b'{');
         self.first = true;
@@ -124,7 +127,9 @@ fn needs_no_escape(s: &str) -> bool {
         let x = u64::from_ne_bytes(chunk.try_into().expect("eight bytes"));
         // Below 0x20: x - 0x20 borrows into the high bit, for bytes without it set already.
         let control = x.wrapping_sub(LOW * 0x20) & !x & HIGH;
-        flagged |= control | has_zero(x ^ (LOW * u64::from(b'"'))) | has_zero(x ^ (LOW * u64::from(b'\\')));
+        flagged |= control
+            | has_zero(x ^ (LOW * u64::from(b'"')))
+            | has_zero(x ^ (LOW * u64::from(b'\\')));
     }
     flagged == 0
         && chunks

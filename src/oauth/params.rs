@@ -11,6 +11,8 @@ use std::fmt;
 
 /// Parameters that may appear more than once.
 const REPEATABLE: [&str; 2] = ["resource", "audience"];
+/// The parameters a JSON body may give as an object (the provider grant's credentials).
+const OBJECTS: [&str; 1] = ["details"];
 /// Parameter names are echoed in error descriptions: keep them short.
 const MAX_NAME_IN_MESSAGE: usize = 64;
 
@@ -57,6 +59,33 @@ impl Params {
 
     pub fn is_empty(&self) -> bool {
         self.text.is_empty() && self.objects.is_empty()
+    }
+
+    /// Every text parameter, in order.
+    pub fn pairs(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.text
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_str()))
+    }
+
+    /// Parameters made from `pairs` that were checked when they were first read (a pushed
+    /// request's, back from its seal).
+    pub fn from_checked_pairs(pairs: Vec<(String, String)>) -> Params {
+        Params {
+            text: pairs,
+            objects: Vec::new(),
+        }
+    }
+
+    /// The text parameters, in order, for storing (see `from_checked_pairs`).
+    pub fn into_pairs(self) -> Vec<(String, String)> {
+        self.text
+    }
+
+    /// Drops every value of `name`.
+    pub fn remove(&mut self, name: &str) {
+        self.text.retain(|(key, _)| key != name);
+        self.objects.retain(|(key, _)| key != name);
     }
 
     /// Sets a single-valued parameter, replacing its value.
@@ -115,8 +144,9 @@ impl Params {
         Ok(params)
     }
 
-    /// Parameters from a JSON object. Strings, numbers and booleans become text; `null` is
-    /// omitted; arrays of strings are accepted for repeatable parameters; objects are kept.
+    /// Parameters from a JSON object: strings; `null` omitted; arrays of strings for the
+    /// repeatable parameters; an object for the parameters that are objects (`details`), kept
+    /// as it is. Anything else is refused, so a body means exactly what its schema says.
     pub fn from_json(body: &[u8]) -> Result<Params, OAuthError> {
         let entries: JsonEntries = serde_json::from_slice(body).map_err(|err| {
             let message = err.to_string();
@@ -136,9 +166,16 @@ impl Params {
         for (name, value) in entries.0 {
             match value {
                 Value::Null => {}
+                Value::Object(_) if OBJECTS.contains(&name.as_str()) => {
+                    params.check_not_repeated(&name)?;
+                    params.objects.push((name, value));
+                }
+                _ if OBJECTS.contains(&name.as_str()) => {
+                    return Err(OAuthError::invalid_request(format!(
+                        "the parameter {name} must be a JSON object"
+                    )))
+                }
                 Value::String(text) => params.push_text(name, text)?,
-                Value::Number(number) => params.push_text(name, number.to_string())?,
-                Value::Bool(flag) => params.push_text(name, flag.to_string())?,
                 Value::Array(items) if REPEATABLE.contains(&name.as_str()) => {
                     for item in items {
                         let Value::String(text) = item else {
@@ -146,18 +183,21 @@ impl Params {
                                 "the parameter {name} must be a string or a list of strings"
                             )));
                         };
+                        // A list names values: an empty one is a mistake, not an omission.
+                        if text.is_empty() {
+                            return Err(OAuthError::invalid_request(format!(
+                                "the parameter {name} lists an empty string"
+                            )));
+                        }
                         params.push_text(name.clone(), text)?;
                     }
                 }
-                Value::Array(_) => {
+                // Numbers, booleans, and objects where a string belongs.
+                _ => {
                     return Err(OAuthError::invalid_request(format!(
                         "the parameter {} must be a string",
                         printable(&name)
                     )))
-                }
-                Value::Object(_) => {
-                    params.check_not_repeated(&name)?;
-                    params.objects.push((name, value));
                 }
             }
         }
@@ -255,19 +295,23 @@ pub fn route_params(
     Ok(params)
 }
 
+/// The media type of a `Content-Type` value, without parameters, lowercase.
+fn essence(content_type: Option<&str>) -> String {
+    content_type
+        .unwrap_or_default()
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase()
+}
+
 /// The parameters of a body, by its content type (the `Content-Type` header's value).
 pub fn parse_body(content_type: Option<&str>, body: &[u8]) -> Result<Params, OAuthError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(OAuthError::invalid_request("no parameter in body request"));
     }
-    let content_type = content_type.unwrap_or_default();
-    let essence = content_type
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase();
-    match essence.as_str() {
+    match essence(content_type).as_str() {
         "application/x-www-form-urlencoded" => Params::from_form(body),
         "application/json" => Params::from_json(body),
         "" => Err(OAuthError::invalid_request(
@@ -277,6 +321,16 @@ pub fn parse_body(content_type: Option<&str>, body: &[u8]) -> Result<Params, OAu
             "the content type is not supported; send application/x-www-form-urlencoded or application/json",
         )),
     }
+}
+
+/// The parameters of a body that must be a form (`application/x-www-form-urlencoded`).
+pub fn parse_form_body(content_type: Option<&str>, body: &[u8]) -> Result<Params, OAuthError> {
+    if essence(content_type) != "application/x-www-form-urlencoded" {
+        return Err(OAuthError::invalid_request(
+            "the content type is not supported; send application/x-www-form-urlencoded",
+        ));
+    }
+    parse_body(content_type, body)
 }
 
 #[cfg(test)]
@@ -301,17 +355,61 @@ mod tests {
         assert!(Params::from_form(b"novalue").is_err());
     }
 
+    /// The form fuzzer's first crash (fuzz/corpus/form/empty_value_only): one pair whose name
+    /// holds NUL bytes and whose value is empty. The body is well formed and the pair counts as
+    /// omitted (RFC 6749 3.1), so no parameters is the right answer; the target's property
+    /// that a non-empty body yields some parameter was wrong.
+    #[test]
+    fn a_body_of_one_valueless_pair_has_no_parameters() {
+        let mut body = b"gr".to_vec();
+        body.extend([0; 31]);
+        body.extend(b"ur`");
+        body.extend([0; 7]);
+        body.extend(b".[2=");
+        assert_eq!(
+            body,
+            std::fs::read(
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("fuzz/corpus/form/empty_value_only")
+            )
+            .unwrap()
+        );
+        let params = Params::from_form(&body).unwrap();
+        assert!(params.is_empty());
+        assert_eq!(
+            parse_body(Some("application/x-www-form-urlencoded"), &body)
+                .unwrap()
+                .get("grant_type"),
+            None
+        );
+    }
+
     #[test]
     fn json_bodies() {
-        let params = Params::from_json(
-            br#"{"a":"x","n":5,"t":true,"z":null,"d":{"k":1},"resource":["r1","r2"]}"#,
-        )
-        .unwrap();
+        let params =
+            Params::from_json(br#"{"a":"x","z":null,"details":{"k":1},"resource":["r1","r2"]}"#)
+                .unwrap();
         assert_eq!(params.get("a"), Some("x"));
-        assert_eq!(params.get("n"), Some("5"));
-        assert_eq!(params.get("t"), Some("true"));
         assert!(!params.contains("z"));
-        assert!(params.object("d").is_some());
+        assert!(params.object("details").is_some());
+        for (body, description) in [
+            (&br#"{"n":5}"#[..], "the parameter n must be a string"),
+            (br#"{"t":true}"#, "the parameter t must be a string"),
+            (br#"{"d":{"k":1}}"#, "the parameter d must be a string"),
+            (
+                br#"{"details":"x"}"#,
+                "the parameter details must be a JSON object",
+            ),
+            (
+                br#"{"resource":["r1",""]}"#,
+                "the parameter resource lists an empty string",
+            ),
+        ] {
+            assert_eq!(
+                Params::from_json(body).unwrap_err().description,
+                description
+            );
+        }
         assert_eq!(params.all("resource").count(), 2);
         let err = Params::from_json(br#"{"a":"1","a":"2"}"#).unwrap_err();
         assert_eq!(err.description, "the parameter a is repeated");

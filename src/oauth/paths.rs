@@ -3,6 +3,8 @@
 
 pub const TOKEN: &str = "/oauth2/token";
 pub const AUTHORIZE: &str = "/oauth2/authorize";
+/// RFC 9126 pushed authorization requests.
+pub const PAR: &str = "/oauth2/par";
 pub const USERINFO: &str = "/oauth2/userinfo";
 pub const REVOKE: &str = "/oauth2/revoke";
 pub const INTROSPECT: &str = "/oauth2/introspect";
@@ -25,8 +27,9 @@ pub const METRICS: &str = "/metrics";
 
 /// The paths of the core endpoints a compatible route may not take over (a route may mount the
 /// token endpoint at its own path only as it is: plain, without query parameters).
-pub const CORE: [&str; 12] = [
+pub const CORE: [&str; 13] = [
     TOKEN,
+    PAR,
     REVOKE,
     INTROSPECT,
     STATUS_LISTS,

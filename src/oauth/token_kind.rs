@@ -29,6 +29,8 @@ pub enum TokenKind {
     DeviceForm,
     /// The logout request a logout confirmation form carries (sealed).
     LogoutForm,
+    /// A pushed authorization request (RFC 9126): what its `request_uri` carries (sealed).
+    PushedRequest,
 }
 
 /// How a kind of token is protected.
@@ -66,6 +68,7 @@ impl TokenKind {
             TokenKind::DeviceCode => "device-code+jwe",
             TokenKind::DeviceForm => "device-form+jwe",
             TokenKind::LogoutForm => "logout-form+jwe",
+            TokenKind::PushedRequest => "par+jwe",
         }
     }
 
@@ -82,7 +85,8 @@ impl TokenKind {
             | TokenKind::Session
             | TokenKind::DeviceCode
             | TokenKind::DeviceForm
-            | TokenKind::LogoutForm => Protection::Sealed,
+            | TokenKind::LogoutForm
+            | TokenKind::PushedRequest => Protection::Sealed,
         }
     }
 
@@ -115,6 +119,8 @@ pub enum ReplayKind {
     /// A DPoP proof (`jkt:jti`: its key's thumbprint and its id, so one client's ids never
     /// collide with another's).
     DpopProof,
+    /// A pushed authorization request's `request_uri`, once a code was issued for it (`jti`).
+    RequestUri,
 }
 
 impl ReplayKind {
@@ -130,6 +136,7 @@ impl ReplayKind {
             ReplayKind::DeviceCode => "device-code",
             ReplayKind::LogoutForm => "logout-form",
             ReplayKind::DpopProof => "dpop",
+            ReplayKind::RequestUri => "request-uri",
         }
     }
 }

@@ -34,7 +34,9 @@ pub async fn verify(
 ) -> Result<ExternalJwt, OAuthError> {
     let settings = &issuer.settings;
     let not_valid = || invalid(what);
-    let every_alg: Vec<SigningAlg> = SigningAlg::iter().collect();
+    let every_alg: Vec<SigningAlg> = SigningAlg::iter()
+        .filter(|alg| settings.allows_jwt_alg(*alg))
+        .collect();
     let jws = parse(token, &asymmetric_policy(&every_alg, MAX_JWS_LEN)).map_err(|_| not_valid())?;
     let payload = jws.unverified_payload().map_err(|_| not_valid())?;
     let claims: Map<String, Value> = serde_json::from_slice(&payload).map_err(|_| not_valid())?;

@@ -61,7 +61,11 @@ impl ScopeSet {
 
     /// The space-delimited value (what `Display` writes), without the formatting machinery.
     pub fn joined(&self) -> String {
-        let len = self.0.iter().map(|scope| scope.as_str().len() + 1).sum::<usize>();
+        let len = self
+            .0
+            .iter()
+            .map(|scope| scope.as_str().len() + 1)
+            .sum::<usize>();
         let mut text = String::with_capacity(len);
         for (i, scope) in self.0.iter().enumerate() {
             if i > 0 {

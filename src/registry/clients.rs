@@ -74,6 +74,8 @@ pub struct Client {
     pub tls_san_dns: Option<String>,
     /// RFC 9449 5.2: every token request of this client must carry a DPoP proof.
     pub dpop_bound_access_tokens: bool,
+    /// The client must push its authorization requests (RFC 9126 6).
+    pub require_pushed_authorization_requests: bool,
 }
 
 impl Client {
@@ -104,6 +106,7 @@ impl Client {
             tls_subject_dn: None,
             tls_san_dns: None,
             dpop_bound_access_tokens: false,
+            require_pushed_authorization_requests: false,
         }
     }
 

@@ -46,4 +46,8 @@ impl ProviderRegistry {
     pub fn is_empty(&self) -> bool {
         self.by_name.is_empty()
     }
+
+    pub fn len(&self) -> usize {
+        self.by_name.len()
+    }
 }

@@ -55,6 +55,14 @@ impl UserRegistry {
         self.users.get(username)
     }
 
+    pub fn len(&self) -> usize {
+        self.users.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.users.is_empty()
+    }
+
     /// Every user, in no particular order.
     pub fn iter(&self) -> impl Iterator<Item = &Arc<User>> {
         self.users.values()

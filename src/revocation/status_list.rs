@@ -96,7 +96,7 @@ mod list_id_text {
 
 /// How lists are cut: the window length, the indices a list holds, and how long after its
 /// window a list is still served.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Layout {
     pub window_secs: u64,
     pub list_size: u32,

@@ -54,11 +54,14 @@ impl ClientAssertionSettings {
 impl RawClientAssertions {
     pub(super) fn validate(&self, problems: &mut Problems) -> ClientAssertionSettings {
         let settings = ClientAssertionSettings {
+            // An hour: what authlib makes by default (exp = iat + 3600), and more than
+            // openid-client (60 s), Spring Security (60 s) or MSAL.NET (10 min) make; still
+            // bounded, so a stolen assertion cannot be kept for later.
             max_lifetime: duration_or(
                 problems,
                 "max_lifetime",
                 self.max_lifetime.as_ref(),
-                Duration::from_secs(300),
+                Duration::from_secs(3600),
             ),
             clock_skew: duration_or(
                 problems,

@@ -20,34 +20,36 @@ use strum::IntoEnumIterator;
 pub(super) struct RawClient {
     client_id: Option<String>,
     client_secret_hash: Option<String>,
-    token_endpoint_auth_methods: Option<Vec<String>>,
-    grant_types: Option<Vec<String>>,
+    pub(super) token_endpoint_auth_methods: Option<Vec<String>>,
+    pub(super) grant_types: Option<Vec<String>>,
     scopes: Vec<String>,
     default_scopes: Option<Vec<String>>,
     audience: Vec<String>,
     access_token_ttl: Option<String>,
     introspect: bool,
-    redirect_uris: Vec<String>,
+    pub(super) redirect_uris: Vec<String>,
     post_logout_redirect_uris: Vec<String>,
     backchannel_logout_uri: Option<String>,
     backchannel_logout_session_required: bool,
-    allow_plain_pkce: bool,
+    pub(super) allow_plain_pkce: bool,
     consent: bool,
     access_token_encryption: Option<RawEncryption>,
     jwks: Option<toml::Table>,
     jwks_file: Option<String>,
-    jwks_uri: Option<String>,
-    token_endpoint_auth_signing_algs: Option<Vec<String>>,
+    pub(super) jwks_uri: Option<String>,
+    pub(super) token_endpoint_auth_signing_algs: Option<Vec<String>>,
     client_secret_env: Option<String>,
     client_secret_file: Option<String>,
     require_encrypted_assertion: bool,
     tls_client_auth_subject_dn: Option<String>,
     tls_client_auth_san_dns: Option<String>,
     dpop_bound_access_tokens: bool,
+    pub(super) require_pushed_authorization_requests: Option<bool>,
 }
 
 /// Every client, ids unique; `tls` is the `[tls]` section when the file has one, `tls_settings`
-/// what it validated to.
+/// what it validated to. `userinfo` is the issuer's userinfo endpoint: the audience of a
+/// sign-in client that names none.
 pub(super) fn validate_clients(
     raws: &[RawClient],
     problems: &mut Problems,
@@ -55,6 +57,7 @@ pub(super) fn validate_clients(
     has_tls: bool,
     tls_settings: Option<&TlsSettings>,
     fetching: &ClientAssertionSettings,
+    userinfo: &str,
 ) -> ClientRegistry {
     let mut seen = HashSet::new();
     let mut listed = problems.at("clients");
@@ -64,7 +67,7 @@ pub(super) fn validate_clients(
         .enumerate()
         .filter_map(|(i, raw)| {
             let mut problems = listed.item(i);
-            let client = raw.validate(&mut problems, base_dir, fetching)?;
+            let client = raw.validate(&mut problems, base_dir, fetching, userinfo)?;
             if !seen.insert(client.id.clone()) {
                 problems.push("client_id", format!("duplicate client id '{}'", client.id));
             }
@@ -99,6 +102,7 @@ impl RawClient {
         problems: &mut Problems,
         base_dir: &Path,
         fetching: &ClientAssertionSettings,
+        userinfo: &str,
     ) -> Option<Client> {
         let id = self.client_id(problems);
         let auth_methods = self.auth_methods(problems);
@@ -111,7 +115,7 @@ impl RawClient {
             str::parse,
         );
         let (scopes, default_scopes) = self.scopes(problems);
-        self.check_audience(problems);
+        let audience = self.audience(problems, &scopes, userinfo);
         let keys = KeySource::of(&self.jwks, &self.jwks_file, &self.jwks_uri).validate(
             problems,
             base_dir,
@@ -158,7 +162,7 @@ impl RawClient {
             grant_types,
             scopes,
             default_scopes,
-            audience: self.audience.clone(),
+            audience,
             access_token_ttl,
             may_introspect: self.introspect,
             redirect_uris,
@@ -175,6 +179,9 @@ impl RawClient {
             tls_subject_dn: self.tls_client_auth_subject_dn.clone(),
             tls_san_dns: self.tls_client_auth_san_dns.clone(),
             dpop_bound_access_tokens: self.dpop_bound_access_tokens,
+            require_pushed_authorization_requests: self
+                .require_pushed_authorization_requests
+                .unwrap_or(false),
         })
     }
 
@@ -250,11 +257,16 @@ impl RawClient {
         (scopes, defaults)
     }
 
-    fn check_audience(&self, problems: &mut Problems) {
+    /// The resource servers its tokens may name. A client that may ask for `openid` and names
+    /// none signs users in: its tokens are for the userinfo endpoint (RFC 9068 needs an `aud`).
+    fn audience(&self, problems: &mut Problems, scopes: &ScopeSet, userinfo: &str) -> Vec<String> {
         if self.audience.is_empty() {
+            if scopes.iter().any(|scope| scope.as_str() == "openid") {
+                return vec![userinfo.to_owned()];
+            }
             problems.push(
                 "audience",
-                "name at least one resource server (RFC 9068 access tokens carry aud)",
+                "name at least one resource server (RFC 9068 access tokens carry aud); only a client with the openid scope defaults to the userinfo endpoint",
             );
         }
         let mut listed = problems.at("audience");
@@ -265,6 +277,7 @@ impl RawClient {
                     .push("", "must be a non-empty identifier without spaces");
             }
         }
+        self.audience.clone()
     }
 
     /// Algorithms its assertions may use: every one Tessera verifies unless listed, never none.

@@ -26,7 +26,7 @@ pub(super) struct RawUserAuth {
     secret_cache_capacity: Option<u64>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct CredentialSettings {
     /// Failed authentications are counted per subject (client or user) and per source address
     /// over this window.

@@ -12,7 +12,7 @@ use strum::IntoEnumIterator;
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub(super) struct RawDpop {
-    signing_algs: Option<Vec<String>>,
+    pub(super) signing_algs: Option<Vec<String>>,
     iat_window: Option<String>,
     require_nonce: Option<bool>,
     nonce_slot: Option<String>,
@@ -63,16 +63,26 @@ impl RawDpop {
         if nonce_slot < Duration::from_secs(10) || nonce_slot > Duration::from_secs(86400) {
             problems.push("nonce_slot", "must be from 10 seconds to 1 day");
         }
-        DpopSettings {
-            algs_text: signing_algs
-                .iter()
-                .map(|alg| alg.as_str())
-                .collect::<Vec<_>>()
-                .join(" "),
-            signing_algs,
+        let mut settings = DpopSettings {
+            algs_text: String::new(),
+            signing_algs: Vec::new(),
             iat_window,
             require_nonce: self.require_nonce.unwrap_or(false),
             nonce_slot,
-        }
+        };
+        settings.set_signing_algs(signing_algs);
+        settings
+    }
+}
+
+impl DpopSettings {
+    /// The algorithms a proof may use, and their challenge text with them.
+    pub(super) fn set_signing_algs(&mut self, algs: Vec<SigningAlg>) {
+        self.algs_text = algs
+            .iter()
+            .map(|alg| alg.as_str())
+            .collect::<Vec<_>>()
+            .join(" ");
+        self.signing_algs = algs;
     }
 }

@@ -19,7 +19,7 @@ pub enum LogFormat {
     Json,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct LogSettings {
     /// A tracing filter directive: `info`, `tessera=debug,actix_web=warn`...
     pub level: String,

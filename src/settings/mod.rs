@@ -17,8 +17,10 @@ mod keys;
 mod log;
 mod logout;
 mod problems;
+mod profile;
 mod providers;
 mod resources;
+mod restart;
 mod revocation;
 mod routes;
 mod server;
@@ -41,6 +43,7 @@ pub use keys::KeySettings;
 pub use log::{LogFormat, LogSettings};
 pub use logout::{LogoutSettings, LOGOUT_TOKEN_TTL_SECS};
 pub use problems::{ConfigError, ConfigProblem};
+pub use profile::Profile;
 pub use revocation::{RedisTarget, RevocationBackend, RevocationSettings};
 pub use server::ServerSettings;
 pub use status_lists::StatusListSettings;
@@ -65,6 +68,8 @@ pub const DEFAULT_CONFIG_PATH: &str = "config/tessera.toml";
 pub struct Settings {
     /// `iss` of every token, without a trailing slash.
     pub issuer: String,
+    /// The security profile the server follows (`profile = "fapi2"`), if any.
+    pub profile: Option<Profile>,
     pub listen: SocketAddr,
     pub keys_dir: PathBuf,
     pub server: ServerSettings,
@@ -97,8 +102,8 @@ pub struct Settings {
     /// How long an access or ID token can be valid, plus the minute of skew: what a status
     /// list must outlive its window by.
     pub access_retention: Duration,
-    /// What an assertion's `aud` may name: the issuer, the token endpoint, and the token
-    /// endpoint's mutual-TLS alias.
+    /// What an assertion's `aud` may name: the issuer, the token and pushed authorization request
+    /// endpoints (RFC 9126 2) and their mutual-TLS aliases; the issuer alone under FAPI 2.0.
     pub assertion_audiences: Vec<String>,
 }
 
@@ -121,10 +126,16 @@ impl Settings {
         self.token_retention = self
             .access_retention
             .max(self.status_lists.token_lifetime + Duration::from_secs(60));
-        self.assertion_audiences = vec![self.issuer.clone(), self.endpoint("/oauth2/token")];
-        if let Some(tls) = &self.tls {
-            self.assertion_audiences
-                .push(format!("{}/oauth2/token", tls.base_url));
+        self.assertion_audiences = vec![self.issuer.clone()];
+        // FAPI 2.0 5.3.2.1: the issuer identifier only.
+        if !self.is_fapi2() {
+            for path in [crate::oauth::paths::TOKEN, crate::oauth::paths::PAR] {
+                self.assertion_audiences.push(self.endpoint(path));
+                if let Some(tls) = &self.tls {
+                    self.assertion_audiences
+                        .push(format!("{}{path}", tls.base_url));
+                }
+            }
         }
         self
     }
@@ -230,6 +241,7 @@ impl Settings {
 #[serde(default)]
 struct RawSettings {
     issuer: Option<String>,
+    profile: Option<String>,
     listen: Option<String>,
     keys_dir: Option<String>,
     server: server::RawServer,
@@ -258,6 +270,7 @@ struct RawSettings {
 impl RawSettings {
     fn validate(self, base_dir: &Path, problems: &mut Problems) -> Option<Settings> {
         let issuer = self.issuer(problems);
+        let profile = self.profile(problems);
         let listen = problems.check(
             "listen",
             values::parse_address(
@@ -287,6 +300,11 @@ impl RawSettings {
             .tls
             .as_ref()
             .and_then(|raw| raw.validate(&mut problems.at("tls"), base_dir));
+        let userinfo = format!(
+            "{}{}",
+            issuer.as_deref().unwrap_or_default(),
+            crate::oauth::paths::USERINFO
+        );
         let clients = clients::validate_clients(
             &self.clients,
             problems,
@@ -294,6 +312,7 @@ impl RawSettings {
             self.tls.is_some(),
             tls.as_ref(),
             &client_assertions,
+            &userinfo,
         );
         let users = users::validate_users(&self.users, problems);
         let resources = resources::validate_resources(&self.resources, problems, base_dir);
@@ -309,38 +328,41 @@ impl RawSettings {
         let uma_resources = uma_resources::validate_uma_resources(&self.uma_resources, problems);
         // Only now, so that one pass names every problem of the file.
         let (issuer, listen) = (issuer?, listen?);
-        Some(
-            Settings {
-                issuer,
-                listen,
-                keys_dir,
-                server,
-                tokens,
-                keys,
-                client_auth,
-                user_auth,
-                log,
-                revocation,
-                status_lists,
-                dpop,
-                clients,
-                users,
-                resources,
-                authorize,
-                device,
-                logout,
-                client_assertions,
-                trusted_issuers,
-                tls,
-                routes,
-                providers,
-                uma_resources,
-                token_retention: Duration::ZERO,
-                access_retention: Duration::ZERO,
-                assertion_audiences: Vec::new(),
-            }
-            .derive(),
-        )
+        let mut settings = Settings {
+            issuer,
+            profile,
+            listen,
+            keys_dir,
+            server,
+            tokens,
+            keys,
+            client_auth,
+            user_auth,
+            log,
+            revocation,
+            status_lists,
+            dpop,
+            clients,
+            users,
+            resources,
+            authorize,
+            device,
+            logout,
+            client_assertions,
+            trusted_issuers,
+            tls,
+            routes,
+            providers,
+            uma_resources,
+            token_retention: Duration::ZERO,
+            access_retention: Duration::ZERO,
+            assertion_audiences: Vec::new(),
+        }
+        .derive();
+        if settings.is_fapi2() {
+            profile::apply_fapi2(&self, &mut settings, problems);
+        }
+        Some(settings)
     }
 
     fn issuer(&self, problems: &mut Problems) -> Option<String> {
@@ -357,3 +379,6 @@ impl RawSettings {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod reference;

@@ -21,11 +21,11 @@ pub(super) struct RawProvider {
     app_id: Option<String>,
     app_secret_env: Option<String>,
     app_secret_file: Option<String>,
-    base_url: Option<String>,
+    pub(super) base_url: Option<String>,
     issuer: Option<String>,
     jwks: Option<toml::Table>,
     jwks_file: Option<String>,
-    jwks_uri: Option<String>,
+    pub(super) jwks_uri: Option<String>,
     audience: Option<String>,
     timeout: Option<String>,
 }

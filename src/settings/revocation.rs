@@ -50,7 +50,7 @@ pub enum RedisTarget {
     Cluster(Vec<String>),
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RevocationSettings {
     pub backend: RevocationBackend,
     /// Live denylist entries the memory backend holds; past it new revocations get 503.

@@ -18,7 +18,7 @@ pub(super) struct RawServer {
     trusted_proxies: Option<Vec<String>>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ServerSettings {
     /// Largest request body accepted; larger ones get 413.
     pub max_body_bytes: usize,

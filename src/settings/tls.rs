@@ -17,7 +17,7 @@ pub(super) struct RawTls {
 }
 
 /// The optional mutual-TLS listener.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct TlsSettings {
     pub listen: SocketAddr,
     pub cert_file: PathBuf,

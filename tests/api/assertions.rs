@@ -244,7 +244,21 @@ async fn each_rule_refuses_its_attack() {
                 c["iat"] = json!(now - 10);
                 c["exp"] = json!(now + 3600)
             }),
-            "the assertion may live at most 300 seconds",
+            "USE-SUCCESS",
+        ),
+        (
+            with(&|c| {
+                c["iat"] = json!(now - 10);
+                c["exp"] = json!(now + 3600 + 60)
+            }),
+            "the assertion may live at most 3600 seconds",
+        ),
+        (
+            with(&|c| {
+                c.as_object_mut().unwrap().remove("iat");
+                c["exp"] = json!(now + 365 * 86_400)
+            }),
+            "the assertion may live at most 3600 seconds",
         ),
         (
             with(&|c| c["nbf"] = json!(now + 600)),
@@ -268,7 +282,7 @@ async fn each_rule_refuses_its_attack() {
         if expected == "USE-SUCCESS" {
             assert_eq!(
                 answer.status, 200,
-                "an aud array naming the issuer: {}",
+                "a case that passes (an aud array naming the issuer, an hour-long life): {}",
                 answer.json
             );
         } else {

@@ -561,6 +561,7 @@ async fn configured_session_and_code_lifetimes_hold() {
     let app = spawn(&TestConfig::new().authorize(AuthorizeConfig {
         session_ttl: Some(Duration::from_secs(300)),
         code_ttl: Some(Duration::from_secs(180)),
+        ..AuthorizeConfig::default()
     }))
     .await;
     let mut jar = Jar::default();

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-fn tessera(config: &Path, args: &[&str]) -> Output {
+pub(crate) fn tessera(config: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_tessera"))
         .args(args)
         .arg("--config")
@@ -416,4 +416,100 @@ async fn user_password_hash_reads_standard_input_and_the_hash_signs_in() {
             .status,
         200
     );
+}
+
+#[tokio::test]
+async fn serve_says_what_is_on_when_it_starts() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let config = process_config(
+        dir.path(),
+        TestConfig::new()
+            .route(RouteConfig::new("/token", "token"))
+            .route(RouteConfig::new("/token/revoke", "revoke")),
+    );
+    let server = ServerProcess::start(&config);
+    let started = server.started.clone();
+    let jwks: serde_json::Value = reqwest::get(server.url("/.well-known/jwks.json"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(started["issuer"], ISSUER);
+    assert_eq!(started["revocation"], "memory (this process only)");
+    server.assert_log_has_no_secret();
+    assert_eq!(started["tls"], "off");
+    assert_eq!(started["routes"], "/token /token/revoke");
+    assert_eq!(started["clients"], standard_clients().len());
+    assert_eq!(started["users"], 2);
+    assert_eq!(started["providers"], 0);
+    assert_eq!(started["signing_alg"], "ES256");
+    assert_eq!(
+        [started["signing_kid"].as_str().unwrap().to_owned()],
+        signing_kids(&jwks).as_slice()
+    );
+    assert!(server.stop().success());
+}
+
+#[tokio::test]
+async fn serve_reloads_the_whole_configuration_on_sighup_and_keeps_it_when_refused() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let config = process_config(dir.path(), TestConfig::new());
+    let server = ServerProcess::start(&config);
+    let client = reqwest::Client::new();
+    let route = server.url("/v2/token");
+    let newcomer = || {
+        post_form(
+            &client,
+            &route,
+            Some(("newcomer", OTHER_SECRET)),
+            &[("grant_type", "client_credentials")],
+        )
+    };
+    assert_eq!(newcomer().await.status, 404, "no such route yet");
+
+    let grown = TestConfig::new()
+        .route(RouteConfig::new("/v2/token", "token"))
+        .client(
+            ClientConfig::new("newcomer")
+                .secret(OTHER_SECRET)
+                .scopes(&["n"])
+                .audience(&["https://n.internal"]),
+        );
+    process_config(dir.path(), grown.clone());
+    server.signal(libc::SIGHUP);
+    let reloaded = server.wait_for_log("configuration and keys reloaded", Duration::from_secs(10));
+    assert_eq!(reloaded["clients"], standard_clients().len() + 1);
+    assert_eq!(reloaded["routes"], 1);
+    let answer = newcomer().await;
+    assert_eq!(answer.status, 200, "{}", answer.json);
+
+    // A broken file: logged with its problem, counted, and the running configuration serves on.
+    let mut broken = grown.clone();
+    broken.routes[0].endpoint = "tokens".to_owned();
+    process_config(dir.path(), broken);
+    server.signal(libc::SIGHUP);
+    let refused = server.wait_for_log("configuration not reloaded", Duration::from_secs(10));
+    let error = refused["error"].as_str().unwrap();
+    assert!(error.contains("routes[0].endpoint"), "{error}");
+    assert_eq!(newcomer().await.status, 200);
+
+    // A new listen address needs a restart: refused whole, and said so.
+    let mut moved = grown;
+    moved.listen = "127.0.0.1:1".to_owned();
+    process_config(dir.path(), moved);
+    server.signal(libc::SIGHUP);
+    server.wait_for_log("restart to apply these changes", Duration::from_secs(10));
+    assert_eq!(newcomer().await.status, 200);
+    let metrics = reqwest::get(server.url("/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for (result, count) in [("ok", 1.0), ("invalid", 1.0), ("restart_required", 1.0)] {
+        let line = format!("tessera_config_reloads_total{{result=\"{result}\"}}");
+        assert_eq!(metric(&metrics, &line), Some(count), "{result}\n{metrics}");
+    }
+    assert!(server.stop().success());
 }

@@ -17,6 +17,8 @@ async fn both_metadata_documents_list_exactly_what_is_supported() {
             json!({
                 "issuer": ISSUER,
                 "authorization_endpoint": format!("{ISSUER}/oauth2/authorize"),
+                "pushed_authorization_request_endpoint": format!("{ISSUER}/oauth2/par"),
+                "require_pushed_authorization_requests": false,
                 "token_endpoint": format!("{ISSUER}/oauth2/token"),
                 "userinfo_endpoint": format!("{ISSUER}/oauth2/userinfo"),
                 "jwks_uri": format!("{ISSUER}/.well-known/jwks.json"),
@@ -129,4 +131,43 @@ async fn request_ids_are_echoed_when_sane_and_made_otherwise() {
     assert!(!made.is_empty());
     let other = app.client.get(app.url("/healthz")).send().await.unwrap();
     assert_ne!(other.headers()["x-request-id"].to_str().unwrap(), made);
+}
+
+#[tokio::test]
+async fn get_only_endpoints_answer_other_methods_with_405_and_allow() {
+    let app = spawn_app().await;
+    for path in [
+        "/.well-known/jwks.json",
+        "/.well-known/openid-configuration",
+        "/.well-known/oauth-authorization-server",
+        "/.well-known/uma2-configuration",
+        "/oauth2/status-lists",
+        "/healthz",
+        "/readyz",
+        "/metrics",
+    ] {
+        for method in ["POST", "PUT", "DELETE", "TRACE"] {
+            let response = app
+                .client
+                .request(method.parse().unwrap(), app.url(path))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 405, "{method} {path}");
+            assert_eq!(response.headers()["allow"], "GET", "{method} {path}");
+            assert!(response.text().await.unwrap().is_empty());
+        }
+    }
+    // So does a status list, whose path names it.
+    let response = app
+        .client
+        .delete(app.url("/oauth2/status-lists/any-id"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 405);
+    assert_eq!(response.headers()["allow"], "GET");
+    // A path that is nothing at all stays 404; the feed that status lists replaced is gone.
+    assert_eq!(app.get("/.well-known/nothing").await.status, 404);
+    assert_eq!(app.get("/oauth2/revocations").await.status, 404);
 }

@@ -157,6 +157,19 @@ async fn every_bad_proof_is_refused_with_invalid_dpop_proof() {
             json!({"claims": without("iat")}),
             "the DPoP proof has no iat claim",
         ),
+        // Found by the dpop_proof fuzz target's seeds: a claim of the wrong type is not missing.
+        (
+            json!({"claims": with("jti", json!(7))}),
+            "the DPoP proof's jti must be a string",
+        ),
+        (
+            json!({"claims": with("htm", json!(["POST"]))}),
+            "the DPoP proof's htm must be a string",
+        ),
+        (
+            json!({"claims": with("htu", json!({"url": ISSUER}))}),
+            "the DPoP proof's htu must be a string",
+        ),
     ];
     let requests: Vec<Value> = cases.iter().map(|(request, _)| request.clone()).collect();
     let proofs = key.sign_all(&requests);

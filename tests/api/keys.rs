@@ -196,3 +196,49 @@ async fn without_an_active_signing_key_the_issuer_is_not_ready() {
     assert_eq!(app.get("/readyz").await.status, 200);
     assert_eq!(app.reports_token(&[]).await.status, 200);
 }
+
+#[test]
+fn the_shipped_keys_folder_keeps_every_key_file_out_of_git() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("keys/README.md")).unwrap();
+    assert!(readme.contains("tessera keys generate") && readme.contains("0600"));
+    let ignored = |path: &str| {
+        std::process::Command::new("git")
+            .args(["check-ignore", "--quiet", "--no-index", path])
+            .current_dir(root)
+            .status()
+            .unwrap()
+            .success()
+    };
+    for key_file in [
+        "keys/sig-abc.jwk",
+        "keys/enc-abc.jwk",
+        "keys/secret-abc.jwk",
+        "keys/anything",
+    ] {
+        assert!(ignored(key_file), "{key_file} would be committed");
+    }
+    for shipped in ["keys/README.md", "keys/.gitignore"] {
+        assert!(!ignored(shipped), "{shipped} must stay in git");
+    }
+}
+
+#[tokio::test]
+async fn a_checked_out_keys_folder_gets_development_keys_and_is_closed_to_others() {
+    // As git checks out the shipped keys/: mode 0755, a README and a .gitignore, no key.
+    let dir = Arc::new(tempfile::TempDir::new().unwrap());
+    let keys = dir.path().join("keys");
+    std::fs::create_dir(&keys).unwrap();
+    std::fs::set_permissions(&keys, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::write(keys.join("README.md"), "# keys/\n").unwrap();
+    std::fs::write(keys.join(".gitignore"), "*\n!.gitignore\n!README.md\n").unwrap();
+    let app = spawn_in(dir, &TestConfig::new()).await;
+    assert_eq!(signing_kids(&app.jwks().await).len(), 1);
+    let mode = std::fs::metadata(&keys).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o700);
+    assert_eq!(
+        std::fs::read_to_string(keys.join(".gitignore")).unwrap(),
+        "*\n!.gitignore\n!README.md\n",
+        "the shipped .gitignore is kept"
+    );
+}

@@ -267,6 +267,62 @@ fn a_status_list(lst: &str) -> Vec<u8> {
     bits
 }
 
+#[tokio::test]
+async fn replicas_agree_on_the_one_use_of_a_request_uri() {
+    let redis_dir = tempfile::TempDir::new().unwrap();
+    let port = free_port();
+    let redis = Redis::start(redis_dir.path(), port);
+    let config = TestConfig::new().revocation(RevocationConfig::redis(
+        &format!("redis://127.0.0.1:{port}/"),
+        &format!("t{port}"),
+    ));
+    // Two replicas of one folder: the first makes the keys, the second loads them.
+    let dir = std::sync::Arc::new(tempfile::TempDir::new().unwrap());
+    let a = spawn_in(dir.clone(), &config).await;
+    let b = spawn_in(dir, &config).await;
+    let challenge = challenge(VERIFIER);
+    let pushed = a
+        .push(
+            Some(("webapp", OTHER_SECRET)),
+            &[
+                ("response_type", "code"),
+                ("redirect_uri", CALLBACK),
+                ("scope", "openid"),
+                ("code_challenge", &challenge),
+                ("code_challenge_method", "S256"),
+            ],
+        )
+        .await;
+    assert_eq!(pushed.status, 201, "{}", pushed.json);
+    let by_reference = [
+        ("client_id", "webapp"),
+        ("request_uri", pushed.str("request_uri")),
+    ];
+
+    // Pushed to A, used on B: the request_uri carries the request itself.
+    let mut jar = Jar::default();
+    let page = b.authorize(&mut jar, &by_reference).await;
+    assert_eq!(page.status, 200, "{}", page.json);
+    let loaded_on_a = a.authorize(&mut Jar::default(), &by_reference).await;
+    assert_eq!(loaded_on_a.status, 200, "{}", loaded_on_a.json);
+    let signed_in = b.sign_in(&mut jar, &page, "alice", ALICE_PASSWORD).await;
+    let code = query_of(signed_in.header("location").unwrap())["code"].clone();
+
+    // B gave its code: A knows, through Redis.
+    let again = a.authorize(&mut Jar::default(), &by_reference).await;
+    assert_eq!(again.status, 400);
+    assert!(again
+        .json
+        .as_str()
+        .unwrap()
+        .contains("the request_uri was used already"));
+    let answer = a.exchange_code(("webapp", OTHER_SECRET), &code).await;
+    assert_eq!(answer.status, 200, "{}", answer.json);
+    a.handle.stop(true).await;
+    b.handle.stop(true).await;
+    redis.stop();
+}
+
 /// Two replicas on one keys folder and one Redis: a DPoP proof spent on one is refused by the
 /// other (RFC 9449 11.1), and the nonce one made is taken by the other.
 #[tokio::test]

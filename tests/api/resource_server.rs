@@ -4,7 +4,7 @@
 //! issuer's clock and the API's are moved together.
 
 use crate::harness::*;
-use serde_json::json;
+use serde_json::{json, Value};
 use std::time::Duration;
 use tessera::jose::SigningAlg;
 
@@ -379,4 +379,187 @@ async fn a_certificate_bound_token_is_refused_without_its_certificate() {
         .await;
     assert_eq!(plain.status, 200);
     assert_eq!(plain.json["certificate_bound"], false);
+}
+
+/// The URL the DPoP tests' clients address the API at: a gateway's, in front of the API's own
+/// loopback address (the proofs' `htu` names it, not the socket the request came in on).
+const PUBLIC_URL: &str = "https://reports.example.test";
+
+/// A DPoP-bound access token of `reports` for `key`, from Tessera's token endpoint.
+async fn dpop_token(app: &TestApp, key: &DpopKey) -> String {
+    let proof = key.proof(app, "POST", "/oauth2/token", json!({}));
+    let answer = app
+        .token_dpop(
+            Some(("reports", REPORTS_SECRET)),
+            &proof,
+            &[("grant_type", "client_credentials")],
+        )
+        .await;
+    assert_eq!(answer.status, 200, "{}", answer.json);
+    assert_eq!(answer.str("token_type"), "DPoP");
+    answer.str("access_token").to_owned()
+}
+
+/// A proof of `GET path` at the API for `token`, at `app`'s clock, plus `extra` claims.
+fn api_proof(app: &TestApp, key: &DpopKey, path: &str, token: &str, extra: Value) -> String {
+    let mut claims = proof_claims("GET", &format!("{PUBLIC_URL}{path}"), app.clock_now());
+    claims["ath"] = ath(token).into();
+    for (name, value) in extra.as_object().unwrap() {
+        claims[name] = value.clone();
+    }
+    key.sign(claims)
+}
+
+#[tokio::test]
+async fn a_dpop_bound_token_is_taken_with_its_proof_and_refused_without() {
+    let (app, api) = issuer_and_api(&[("API_PUBLIC_URL", PUBLIC_URL)]).await;
+    let algs = "ES256 ES384 RS256 PS256 EdDSA";
+    let dpop_challenge = format!("DPoP realm=\"{REALM}\", algs=\"{algs}\"");
+    for alg in ["ES256", "EdDSA"] {
+        let key = DpopKey::new(alg);
+        let token = dpop_token(&app, &key).await;
+        // Tessera bound it to jwcrypto's thumbprint of the key.
+        assert_eq!(unverified_claims(&token)["cnf"], json!({"jkt": key.jkt}));
+        let proof = api_proof(&app, &key, "/whoami", &token, json!({}));
+        let me = api.get_with("/whoami", "DPoP", &token, Some(&proof)).await;
+        assert_eq!(me.status, 200, "{alg}: {}", me.json);
+        assert_eq!(me.json["dpop_bound"], true);
+        assert_eq!(me.json["client_id"], "reports");
+
+        // The same proof again: a replay.
+        let replayed = api.get_with("/whoami", "DPoP", &token, Some(&proof)).await;
+        assert_eq!(replayed.status, 401);
+        assert_eq!(replayed.json["error"], "invalid_dpop_proof");
+        assert_eq!(
+            replayed.json["error_description"],
+            "the DPoP proof has been used before"
+        );
+        assert_eq!(
+            replayed.challenges(),
+            [
+                format!("Bearer realm=\"{REALM}\""),
+                format!("{dpop_challenge}, error=\"invalid_dpop_proof\", error_description=\"the DPoP proof has been used before\"")
+            ]
+        );
+    }
+    let key = DpopKey::new("ES256");
+    let token = dpop_token(&app, &key).await;
+    // As a bearer token (RFC 9449 7.2), or with the DPoP scheme and no proof: refused.
+    let downgraded = api.get("/reports", Some(&token)).await;
+    assert_eq!(downgraded.status, 401);
+    assert_eq!(downgraded.json["error"], "invalid_token");
+    assert_eq!(
+        downgraded.challenges()[1],
+        format!("{dpop_challenge}, error=\"invalid_token\", error_description=\"the token is DPoP-bound: present it with the DPoP scheme and a proof\"")
+    );
+    let without = api.get_with("/reports", "DPoP", &token, None).await;
+    assert_eq!(
+        (without.status, without.json["error"].as_str()),
+        (401, Some("invalid_dpop_proof"))
+    );
+    // Proofs that are not for this request or this token.
+    let other_key = DpopKey::new("ES256");
+    for (name, proof, error, description) in [
+        (
+            "another key",
+            api_proof(&app, &other_key, "/reports", &token, json!({})),
+            "invalid_token",
+            "the token is not bound to the DPoP proof's key",
+        ),
+        (
+            "another path",
+            api_proof(&app, &key, "/whoami", &token, json!({})),
+            "invalid_dpop_proof",
+            "the DPoP proof's htu is not the URL of this request",
+        ),
+        (
+            "the API's own address",
+            key.sign(
+                json!({"jti": "j-1", "htm": "GET", "htu": format!("{}/reports", api.url),
+                "iat": app.clock_now(), "ath": ath(&token)}),
+            ),
+            "invalid_dpop_proof",
+            "the DPoP proof's htu is not the URL of this request",
+        ),
+        (
+            "another token's ath",
+            api_proof(&app, &key, "/reports", &token, json!({"ath": ath("other")})),
+            "invalid_dpop_proof",
+            "the DPoP proof's ath is not the hash of the access token",
+        ),
+        (
+            "an old proof",
+            api_proof(
+                &app,
+                &key,
+                "/reports",
+                &token,
+                json!({"iat": app.clock_now() - 120}),
+            ),
+            "invalid_dpop_proof",
+            "the DPoP proof was issued too long ago",
+        ),
+    ] {
+        let refused = api.get_with("/reports", "DPoP", &token, Some(&proof)).await;
+        assert_eq!(refused.status, 401, "{name}: {}", refused.json);
+        assert_eq!(
+            refused.json,
+            json!({"error": error, "error_description": description}),
+            "{name}"
+        );
+    }
+    // Scopes are checked as for bearer tokens; a plain bearer token is still taken.
+    let listed = api_proof(&app, &key, "/reports", &token, json!({}));
+    assert_eq!(
+        api.get_with("/reports", "DPoP", &token, Some(&listed))
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        api.get("/reports", Some(&app.new_token().await))
+            .await
+            .status,
+        200
+    );
+}
+
+#[tokio::test]
+async fn without_its_public_url_the_api_refuses_dpop_bound_tokens() {
+    let (app, api) = issuer_and_api(&[]).await;
+    let key = DpopKey::new("ES256");
+    let token = dpop_token(&app, &key).await;
+    api.get("/reports", Some(&token))
+        .await
+        .assert_invalid_token(
+            "the token is bound to a DPoP key and this resource server does not take DPoP proofs",
+        );
+}
+
+#[tokio::test]
+async fn the_api_can_require_its_dpop_nonce() {
+    let (app, api) = issuer_and_api(&[
+        ("API_PUBLIC_URL", PUBLIC_URL),
+        (
+            "API_DPOP_NONCE_SECRET",
+            "a nonce secret of thirty-two bytes or more",
+        ),
+    ])
+    .await;
+    let key = DpopKey::new("ES256");
+    let token = dpop_token(&app, &key).await;
+    let first = api_proof(&app, &key, "/reports", &token, json!({}));
+    let asked = api.get_with("/reports", "DPoP", &token, Some(&first)).await;
+    assert_eq!(asked.status, 401);
+    assert_eq!(asked.json["error"], "use_dpop_nonce");
+    assert!(asked.challenges()[1].contains("error=\"use_dpop_nonce\""));
+    let nonce = asked
+        .header("dpop-nonce")
+        .expect("the nonce to use")
+        .to_owned();
+    let retried = api_proof(&app, &key, "/reports", &token, json!({ "nonce": nonce }));
+    let answer = api
+        .get_with("/reports", "DPoP", &token, Some(&retried))
+        .await;
+    assert_eq!(answer.status, 200, "{}", answer.json);
 }

@@ -1,12 +1,14 @@
 //! The RFC 9068 profile: what makes a verified JWS an access token for this resource server.
 //!
 //! In order: (decrypt), signature, `typ` at+jwt, `iss`, `aud`, `exp`/`nbf`/`iat` with leeway,
-//! the required claims (`sub`, `client_id`, `jti`), the sender constraint (`cnf`), and last the
-//! status list (the draft: token validation precedes any evaluation of its status).
+//! the required claims (`sub`, `client_id`, `jti`), whether the token may come under the scheme
+//! it came with, its DPoP proof and sender constraint (`cnf`), the status list (the draft: token
+//! validation precedes any evaluation of its status), and last the proof's `jti` is spent.
 
-use crate::binding::{self, Proof};
+use crate::binding::{self, Proof, Schemes};
 use crate::claims::{AccessToken, RawClaims};
 use crate::clock::{Clock, SystemClock, UnixTime};
+use crate::dpop::{Dpop, DpopConfig};
 use crate::jws::{verify_jws, JwsPolicy};
 use crate::keys::KeySource;
 use crate::status::{Context, StatusListConfig, StatusLists};
@@ -24,6 +26,7 @@ pub struct AccessTokenVerifier {
     leeway: i64,
     clock: Arc<dyn Clock>,
     status_lists: Option<StatusLists>,
+    dpop: Option<Dpop>,
     #[cfg(feature = "jwe")]
     decryption_keys: Vec<crate::jwe::DecryptionKey>,
 }
@@ -35,6 +38,7 @@ impl std::fmt::Debug for AccessTokenVerifier {
             .field("audience", &self.audience)
             .field("algorithms", &self.policy.algorithms)
             .field("revocation", &self.status_lists.is_some())
+            .field("dpop", &self.dpop.as_ref().map(Dpop::algs_text))
             .finish_non_exhaustive()
     }
 }
@@ -48,6 +52,7 @@ pub struct AccessTokenVerifierBuilder {
     leeway: Duration,
     clock: Arc<dyn Clock>,
     status_lists: Option<StatusListConfig>,
+    dpop: Option<DpopConfig>,
     #[cfg(feature = "jwe")]
     decryption_keys: Vec<crate::jwe::DecryptionKey>,
 }
@@ -83,6 +88,13 @@ impl AccessTokenVerifierBuilder {
         self
     }
 
+    /// Takes DPoP-bound tokens (RFC 9449) with their proofs, as `config` says; without it, a
+    /// token with `cnf.jkt` is refused ([`BindingError::DpopNotSupported`](crate::BindingError)).
+    pub fn dpop(mut self, config: DpopConfig) -> Self {
+        self.dpop = Some(config);
+        self
+    }
+
     /// Accepts tokens encrypted to this key (may be called for several keys).
     #[cfg(feature = "jwe")]
     pub fn decryption_key(mut self, key: crate::jwe::DecryptionKey) -> Self {
@@ -102,6 +114,7 @@ impl AccessTokenVerifierBuilder {
             leeway: self.leeway.as_secs() as i64,
             clock: self.clock,
             status_lists: self.status_lists.map(StatusLists::new).transpose()?,
+            dpop: self.dpop.map(Dpop::new).transpose()?,
             #[cfg(feature = "jwe")]
             decryption_keys: self.decryption_keys,
         })
@@ -130,6 +143,7 @@ impl AccessTokenVerifier {
             leeway: Duration::from_secs(30),
             clock: Arc::new(SystemClock),
             status_lists: None,
+            dpop: None,
             #[cfg(feature = "jwe")]
             decryption_keys: Vec::new(),
         }
@@ -158,7 +172,10 @@ impl AccessTokenVerifier {
         self.verify_with_proof(token, Proof::None).await
     }
 
-    /// Verifies a token presented with `proof` (the mutual-TLS client certificate).
+    /// Verifies a token presented with `proof`: the mutual-TLS client certificate of a bearer
+    /// request, or the DPoP proof of an `Authorization: DPoP` request (which needs
+    /// [`dpop`](AccessTokenVerifierBuilder::dpop)). A DPoP proof's `jti` is spent only when
+    /// everything else passed, so a refused request leaves the proof unspent.
     pub async fn verify_with_proof(
         &self,
         token: &str,
@@ -185,10 +202,49 @@ impl AccessTokenVerifier {
         }
         let claims = RawClaims::parse(&verified.payload)?;
         let now = self.clock.now();
-        let token = self.check_claims(claims, now, verified.header.kid)?;
-        binding::check(token.confirmation.as_ref(), &proof).map_err(Error::Binding)?;
-        self.check_status(&token).await?;
-        Ok(token)
+        let verified = self.check_claims(claims, now, verified.header.kid)?;
+        let cnf = verified.confirmation.as_ref();
+        let schemes = Schemes {
+            dpop: self.dpop.is_some(),
+            bearer_tokens: self.dpop.as_ref().is_none_or(Dpop::bearer_tokens),
+        };
+        binding::check_scheme(cnf, &proof, schemes).map_err(Error::Binding)?;
+        let checked = match (&proof, &self.dpop) {
+            (Proof::Dpop(request), Some(dpop)) => Some(
+                dpop.check(request, token, now, self.leeway)
+                    .map_err(Error::Dpop)?,
+            ),
+            _ => None,
+        };
+        let proven_jkt = checked.as_ref().map(|checked| checked.jkt.as_str());
+        binding::check_possession(cnf, &proof, proven_jkt).map_err(Error::Binding)?;
+        self.check_status(&verified).await?;
+        if let (Some(checked), Some(dpop)) = (&checked, &self.dpop) {
+            dpop.spend(checked, self.clock.now()).map_err(Error::Dpop)?;
+        }
+        Ok(verified)
+    }
+
+    /// Whether this verifier takes DPoP-bound tokens.
+    pub fn takes_dpop(&self) -> bool {
+        self.dpop.is_some()
+    }
+
+    /// Whether tokens that are not DPoP-bound are taken (always, without DPoP).
+    pub fn takes_bearer_tokens(&self) -> bool {
+        self.dpop.as_ref().is_none_or(Dpop::bearer_tokens)
+    }
+
+    /// The DPoP proof algorithms, space-separated (the `algs` of a `DPoP` challenge).
+    pub fn dpop_algorithms(&self) -> Option<&str> {
+        self.dpop.as_ref().map(Dpop::algs_text)
+    }
+
+    /// The nonce DPoP proofs must carry now, when nonces are required (`DPoP-Nonce`).
+    pub fn dpop_nonce(&self) -> Option<String> {
+        self.dpop
+            .as_ref()
+            .and_then(|dpop| dpop.current_nonce(self.clock.now()))
     }
 
     fn check_claims(

@@ -1,7 +1,7 @@
 //! actix-web glue (feature `actix`): a middleware that protects a scope or a route, and an
 //! extractor that hands the verified [`AccessToken`] to handlers.
 //!
-//! Refusals follow RFC 6750 3: 401 with a bare `Bearer realm=...` challenge when no token was
+//! Refusals follow RFC 6750 3 (and RFC 9449 7 for DPoP): 401 with a bare `Bearer realm=...` challenge when no token was
 //! sent, 400 `invalid_request`, 401 `invalid_token`, 403 `insufficient_scope` with the `scope`
 //! attribute, each with a JSON body; 503 with `Retry-After` when keys or status lists cannot
 //! be had (fail closed).
@@ -36,9 +36,14 @@
 //!
 //! For tokens bound to a client certificate, put a [`PeerCertificate`] in the connection data
 //! (`HttpServer::on_connect`) or the request extensions.
+//!
+//! With a verifier built with [`dpop`](crate::AccessTokenVerifierBuilder::dpop), requests may
+//! also come as `Authorization: DPoP <token>` with a `DPoP` proof of the request's method and
+//! path (RFC 9449 7); refusals then carry the `DPoP` challenge with its `algs` beside the
+//! `Bearer` one, and the `DPoP-Nonce` header when nonces are required.
 
-use crate::rfc6750::{BearerChallenge, Guard};
-use crate::{AccessToken, AccessTokenVerifier, PeerCertificate};
+use crate::rfc6750::{BearerChallenge, Guard, Presented};
+use crate::{dpop_proof, AccessToken, AccessTokenVerifier, PeerCertificate};
 use actix_web::body::EitherBody;
 use actix_web::dev::{forward_ready, Payload, Service, ServiceRequest, ServiceResponse, Transform};
 use actix_web::http::{header, StatusCode};
@@ -47,6 +52,11 @@ use futures_util::future::LocalBoxFuture;
 use std::future::{ready, Ready};
 use std::rc::Rc;
 use std::sync::Arc;
+
+/// RFC 9449 4.1: the request header of a DPoP proof.
+const DPOP: &str = "dpop";
+/// RFC 9449 9: the response header of the nonce the next proof must carry.
+const DPOP_NONCE: &str = "dpop-nonce";
 
 /// Middleware: verifies the bearer token of every request and checks the required scopes,
 /// then stores the [`AccessToken`] in the request extensions for [`Bearer`].
@@ -75,23 +85,30 @@ impl BearerAuth {
     }
 
     async fn authorize(&self, request: &HttpRequest) -> Result<AccessToken, BearerRejection> {
-        let token = self
-            .guard
-            .token_of(
-                request
-                    .headers()
-                    .get_all(header::AUTHORIZATION)
-                    .map(|value| value.as_bytes()),
-            )?
-            .to_owned();
+        let (scheme, token) = self.guard.token_of(
+            request
+                .headers()
+                .get_all(header::AUTHORIZATION)
+                .map(|value| value.as_bytes()),
+        )?;
         let certificate = request
             .conn_data::<PeerCertificate>()
             .cloned()
             .or_else(|| request.extensions().get::<PeerCertificate>().cloned());
-        Ok(self
-            .guard
-            .authorize(&token, certificate.as_ref().map(|cert| cert.0.as_slice()))
-            .await?)
+        let presented = Presented {
+            scheme,
+            token,
+            method: request.method().as_str(),
+            path: request.uri().path(),
+            dpop: dpop_proof(
+                request
+                    .headers()
+                    .get_all(DPOP)
+                    .map(|value| value.as_bytes()),
+            ),
+            certificate: certificate.as_ref().map(|cert| cert.0.as_slice()),
+        };
+        Ok(self.guard.authorize(presented).await?)
     }
 }
 
@@ -216,8 +233,11 @@ impl ResponseError for BearerRejection {
         response.insert_header((header::CACHE_CONTROL, "no-store"));
         match self {
             BearerRejection::Refused(challenge) => {
-                if let Some(value) = challenge.www_authenticate() {
-                    response.insert_header((header::WWW_AUTHENTICATE, value));
+                for value in challenge.www_authenticate() {
+                    response.append_header((header::WWW_AUTHENTICATE, value));
+                }
+                if let Some(nonce) = challenge.dpop_nonce() {
+                    response.insert_header((DPOP_NONCE, nonce));
                 }
                 if let Some(seconds) = challenge.retry_after() {
                     response.insert_header((header::RETRY_AFTER, seconds.to_string()));

@@ -74,7 +74,7 @@ impl RawClaims {
 }
 
 /// A JSON NumericDate: seconds, integer or not (RFC 7519 2).
-fn numeric_date(value: &Value) -> Option<UnixTime> {
+pub(crate) fn numeric_date(value: &Value) -> Option<UnixTime> {
     match value {
         Value::Number(number) => number.as_i64().or_else(|| {
             number

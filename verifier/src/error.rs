@@ -30,17 +30,42 @@ impl fmt::Display for Limit {
     }
 }
 
-/// Why a sender-constrained token was refused (RFC 8705, RFC 9449).
+/// Why a sender-constrained token was refused (RFC 8705, RFC 9449 7), or a token refused for
+/// the way it was presented. Each is an `invalid_token`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BindingError {
     /// The token is bound to a certificate but none was presented.
     CertificateMissing,
     /// The presented certificate is not the one the token is bound to.
     CertificateMismatch,
-    /// The token is bound to a DPoP key (`cnf.jkt`): refused until DPoP proofs are verified.
+    /// The token is bound to a DPoP key (`cnf.jkt`) and this verifier was built without
+    /// [`DpopConfig`](crate::DpopConfig), so it cannot check proofs.
     DpopNotSupported,
+    /// The token is bound to a DPoP key and was presented as a bearer token (RFC 9449 7.2): it
+    /// needs the DPoP scheme and a proof.
+    DpopProofMissing,
+    /// The DPoP proof is by another key than the one the token's `cnf.jkt` names.
+    DpopKeyMismatch,
+    /// The token is not bound to a DPoP key and was presented with the DPoP scheme.
+    NotDpopBound,
+    /// The resource server takes only DPoP-bound tokens (`DpopConfig::bearer_tokens(false)`).
+    BearerNotAccepted,
     /// The token's `cnf` names no confirmation method this verifier knows.
     UnknownConfirmation,
+}
+
+impl BindingError {
+    /// Whether the DPoP challenge is the one that names this error: the client has to use
+    /// DPoP (or use it differently) to be let in.
+    pub fn concerns_dpop(self) -> bool {
+        matches!(
+            self,
+            BindingError::DpopProofMissing
+                | BindingError::DpopKeyMismatch
+                | BindingError::NotDpopBound
+                | BindingError::BearerNotAccepted
+        )
+    }
 }
 
 impl fmt::Display for BindingError {
@@ -51,9 +76,108 @@ impl fmt::Display for BindingError {
             }
             BindingError::CertificateMismatch => "the token is bound to another client certificate",
             BindingError::DpopNotSupported => {
-                "the token is bound to a DPoP key and DPoP proofs are not supported"
+                "the token is bound to a DPoP key and this resource server does not take DPoP proofs"
             }
+            BindingError::DpopProofMissing => {
+                "the token is DPoP-bound: present it with the DPoP scheme and a proof"
+            }
+            BindingError::DpopKeyMismatch => "the token is not bound to the DPoP proof's key",
+            BindingError::NotDpopBound => {
+                "the token is not DPoP-bound: present it as a Bearer token"
+            }
+            BindingError::BearerNotAccepted => "this resource server takes only DPoP-bound tokens",
             BindingError::UnknownConfirmation => "the token's confirmation method is not supported",
+        })
+    }
+}
+
+/// Why a DPoP proof (RFC 9449 4.3) was refused: `invalid_dpop_proof`, except the nonce errors
+/// (`use_dpop_nonce`, RFC 9449 9) and a full replay cache (503, the proof cannot be checked).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DpopError {
+    /// The DPoP scheme was used and the request has no `DPoP` header.
+    Missing,
+    /// The request has more than one `DPoP` header.
+    Repeated,
+    /// The proof or its header is larger than allowed.
+    TooLarge,
+    /// Not a compact JWS, bad base64url, or JSON that is not an object of the right shape.
+    Malformed,
+    /// `alg` is not one of the DPoP algorithms allowed (never `none`, never HMAC).
+    AlgorithmNotAllowed,
+    /// The header carries `crit`.
+    CriticalHeader,
+    /// `typ` is not `dpop+jwt`.
+    WrongType,
+    /// The header has no `jwk` object.
+    MissingKey,
+    /// The header's `jwk` carries private key members.
+    PrivateKey,
+    /// The header's `jwk` is not a public signature key fitting `alg`.
+    UnusableKey,
+    /// The signature does not verify with the header's `jwk`.
+    BadSignature,
+    /// A required claim is missing (`jti`, `htm`, `htu`, `iat`, `ath`).
+    MissingClaim(&'static str),
+    /// A claim has the wrong type or an impossible value.
+    InvalidClaim(&'static str),
+    /// `htm` is not the request's method.
+    WrongMethod,
+    /// `htu` is not the request's URL at any of the resource server's public URLs.
+    WrongUrl,
+    /// `iat` is older than the window (plus leeway).
+    TooOld,
+    /// `iat` is later than now (plus leeway).
+    IssuedInFuture,
+    /// `ath` is not the hash of the access token presented with the proof.
+    WrongAccessTokenHash,
+    /// The proof's `jti` was seen before with this key, within its window.
+    Replayed,
+    /// Nonces are required and the proof has none (`use_dpop_nonce`).
+    NonceMissing,
+    /// The proof's nonce is not one of the current ones (`use_dpop_nonce`).
+    NonceStale,
+    /// The replay cache is full: the proof cannot be checked for replay, so it is refused
+    /// rather than an older entry forgotten (503).
+    ReplayCacheFull,
+}
+
+impl fmt::Display for DpopError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            DpopError::MissingClaim(claim) => {
+                return write!(f, "the DPoP proof has no {claim} claim")
+            }
+            DpopError::InvalidClaim(claim) => {
+                return write!(f, "the DPoP proof's {claim} claim is not valid")
+            }
+            DpopError::Missing => "the request has no DPoP proof",
+            DpopError::Repeated => "the request carries more than one DPoP header",
+            DpopError::TooLarge => "the DPoP proof is too large",
+            DpopError::Malformed => "the DPoP proof is not a well-formed JWT",
+            DpopError::AlgorithmNotAllowed => "the DPoP proof's alg is not allowed",
+            DpopError::CriticalHeader => "the DPoP proof has a crit header",
+            DpopError::WrongType => "the DPoP proof's typ must be dpop+jwt",
+            DpopError::MissingKey => "the DPoP proof's header has no jwk",
+            DpopError::PrivateKey => "the DPoP proof's jwk must not hold a private key",
+            DpopError::UnusableKey => {
+                "the DPoP proof's jwk is not a public signature key fitting its alg"
+            }
+            DpopError::BadSignature => "the DPoP proof's signature does not verify",
+            DpopError::WrongMethod => "the DPoP proof's htm is not the method of this request",
+            DpopError::WrongUrl => "the DPoP proof's htu is not the URL of this request",
+            DpopError::TooOld => "the DPoP proof was issued too long ago",
+            DpopError::IssuedInFuture => "the DPoP proof's iat is in the future",
+            DpopError::WrongAccessTokenHash => {
+                "the DPoP proof's ath is not the hash of the access token"
+            }
+            DpopError::Replayed => "the DPoP proof has been used before",
+            DpopError::NonceMissing => "the DPoP proof must carry the resource server's nonce",
+            DpopError::NonceStale => "the DPoP proof's nonce is not current",
+            DpopError::ReplayCacheFull => {
+                "too many DPoP proofs are in flight to check this one for replay"
+            }
         })
     }
 }
@@ -113,9 +237,13 @@ pub enum Error {
         /// Every scope the request needs, for the `scope` challenge attribute.
         required: Vec<String>,
     },
-    /// The token is sender-constrained and the proof is missing or wrong.
+    /// The token is sender-constrained and the proof is missing or wrong, or it was presented
+    /// with a scheme its binding does not allow.
     #[error("{0}")]
     Binding(BindingError),
+    /// The DPoP proof presented with the token was refused.
+    #[error("{0}")]
+    Dpop(DpopError),
     /// Revocation checking is on and the token carries no `status` claim.
     #[error("the token has no status claim and revocation checking requires one")]
     StatusMissing,
@@ -133,7 +261,8 @@ pub enum Error {
     StatusUnavailable(String),
 }
 
-/// The RFC 6750 section 3.1 error codes a resource server answers with.
+/// The error codes a resource server answers with: RFC 6750 3.1, and RFC 9449 7.1 and 9 for
+/// DPoP.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BearerErrorCode {
     /// 400: the request is malformed (no usable `Authorization` header, several tokens).
@@ -142,6 +271,10 @@ pub enum BearerErrorCode {
     InvalidToken,
     /// 403: the token is good but lacks the scopes the request needs.
     InsufficientScope,
+    /// 401 (RFC 9449 7.1): the DPoP proof is missing or invalid.
+    InvalidDpopProof,
+    /// 401 (RFC 9449 9): the DPoP proof must carry the nonce of the `DPoP-Nonce` header.
+    UseDpopNonce,
     /// Not an RFC 6750 code: the verifier could not reach the keys or status list it needs, so
     /// it answers 503 instead of guessing (fail closed, and the client keeps its token).
     TemporarilyUnavailable,
@@ -154,15 +287,19 @@ impl BearerErrorCode {
             BearerErrorCode::InvalidRequest => "invalid_request",
             BearerErrorCode::InvalidToken => "invalid_token",
             BearerErrorCode::InsufficientScope => "insufficient_scope",
+            BearerErrorCode::InvalidDpopProof => "invalid_dpop_proof",
+            BearerErrorCode::UseDpopNonce => "use_dpop_nonce",
             BearerErrorCode::TemporarilyUnavailable => "temporarily_unavailable",
         }
     }
 
-    /// The HTTP status code RFC 6750 section 3.1 gives it.
+    /// The HTTP status code RFC 6750 3.1 (and RFC 9449 7.1, 9) give it.
     pub fn http_status(self) -> u16 {
         match self {
             BearerErrorCode::InvalidRequest => 400,
-            BearerErrorCode::InvalidToken => 401,
+            BearerErrorCode::InvalidToken
+            | BearerErrorCode::InvalidDpopProof
+            | BearerErrorCode::UseDpopNonce => 401,
             BearerErrorCode::InsufficientScope => 403,
             BearerErrorCode::TemporarilyUnavailable => 503,
         }
@@ -170,14 +307,28 @@ impl BearerErrorCode {
 }
 
 impl Error {
-    /// The RFC 6750 error a resource server answers this failure with.
+    /// The RFC 6750 (or RFC 9449) error a resource server answers this failure with.
     pub fn bearer_error_code(&self) -> BearerErrorCode {
         match self {
             Error::InsufficientScope { .. } => BearerErrorCode::InsufficientScope,
-            Error::KeysUnavailable(_) | Error::StatusUnavailable(_) => {
-                BearerErrorCode::TemporarilyUnavailable
+            Error::KeysUnavailable(_)
+            | Error::StatusUnavailable(_)
+            | Error::Dpop(DpopError::ReplayCacheFull) => BearerErrorCode::TemporarilyUnavailable,
+            Error::Dpop(DpopError::NonceMissing | DpopError::NonceStale) => {
+                BearerErrorCode::UseDpopNonce
             }
+            Error::Dpop(_) => BearerErrorCode::InvalidDpopProof,
             _ => BearerErrorCode::InvalidToken,
+        }
+    }
+
+    /// Whether the `DPoP` challenge names this error rather than the `Bearer` one: a proof
+    /// error, or a token whose binding calls for DPoP (RFC 9449 7.1, 7.2).
+    pub fn concerns_dpop(&self) -> bool {
+        match self {
+            Error::Dpop(_) => true,
+            Error::Binding(binding) => binding.concerns_dpop(),
+            _ => false,
         }
     }
 }

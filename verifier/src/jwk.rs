@@ -13,7 +13,7 @@ use base64::Engine;
 use serde::Deserialize;
 
 /// Members that only a private or symmetric JWK has.
-const PRIVATE_MEMBERS: [&str; 7] = ["d", "p", "q", "dp", "dq", "qi", "k"];
+pub(crate) const PRIVATE_MEMBERS: [&str; 7] = ["d", "p", "q", "dp", "dq", "qi", "k"];
 
 /// Smallest RSA modulus accepted, in bytes (2048 bits).
 const MIN_RSA_MODULUS_LEN: usize = 256;
@@ -144,6 +144,58 @@ impl VerifyingKey {
             parsed,
         }))
     }
+}
+
+/// The RFC 7638 JWK SHA-256 thumbprint, base64url: the hash of the key type's required members
+/// (EC `crv kty x y`, OKP `crv kty x`, RSA `e kty n`) as JSON in lexicographic order without
+/// whitespace, their values as the JWK spells them. A DPoP key's thumbprint is the `cnf.jkt` of
+/// the tokens bound to it (RFC 9449 6.1).
+///
+/// ```
+/// // RFC 7638 3.1's example key.
+/// let jwk = serde_json::json!({
+///     "kty": "RSA", "alg": "RS256", "kid": "2011-04-29", "e": "AQAB",
+///     "n": "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw"
+/// });
+/// let thumbprint = tessera_verifier::jwk_thumbprint(jwk.as_object().unwrap())?;
+/// assert_eq!(thumbprint, "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs");
+/// # Ok::<(), tessera_verifier::Error>(())
+/// ```
+pub fn jwk_thumbprint(jwk: &serde_json::Map<String, serde_json::Value>) -> Result<String, Error> {
+    let member = |name: &str| -> Result<String, Error> {
+        jwk.get(name)
+            .and_then(serde_json::Value::as_str)
+            .map(|value| serde_json::Value::from(value).to_string())
+            .ok_or(Error::Malformed("a JWK member is missing or not a string"))
+    };
+    let kty = member("kty")?;
+    let canonical = match jwk.get("kty").and_then(serde_json::Value::as_str) {
+        Some("EC") => format!(
+            r#"{{"crv":{},"kty":{kty},"x":{},"y":{}}}"#,
+            member("crv")?,
+            member("x")?,
+            member("y")?
+        ),
+        Some("OKP") => format!(
+            r#"{{"crv":{},"kty":{kty},"x":{}}}"#,
+            member("crv")?,
+            member("x")?
+        ),
+        Some("RSA") => format!(
+            r#"{{"e":{},"kty":{kty},"n":{}}}"#,
+            member("e")?,
+            member("n")?
+        ),
+        _ => {
+            return Err(Error::Malformed(
+                "the JWK's key type has no thumbprint here",
+            ))
+        }
+    };
+    Ok(URL_SAFE_NO_PAD.encode(aws_lc_rs::digest::digest(
+        &aws_lc_rs::digest::SHA256,
+        canonical.as_bytes(),
+    )))
 }
 
 #[derive(Deserialize)]

@@ -5,6 +5,7 @@
 //! the key, then the signature; the payload is decoded only once it is known to be authentic.
 
 use crate::alg::{Algorithm, AlgorithmSet};
+use crate::jwk::VerifyingKey;
 use crate::keys::KeySource;
 use crate::Error;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -150,18 +151,47 @@ impl<'a> UnverifiedJws<'a> {
 
     /// Checks the signature with the key of `keys` the header selects.
     pub async fn verify(self, keys: &KeySource) -> Result<VerifiedJws, Error> {
-        // base64's decode_slice wants room for its conservative length estimate: a few more.
         let mut signature = [0u8; MAX_SIGNATURE_LEN + 8];
-        let signature_len = URL_SAFE_NO_PAD
-            .decode_slice(self.signature, &mut signature)
-            .map_err(|_| Error::Malformed("the signature is not base64url"))?;
+        let signature = self.decode_signature(&mut signature)?;
         keys.verify_signature(
             self.header.kid.as_deref(),
             self.header.alg,
             self.signing_input.as_bytes(),
-            &signature[..signature_len],
+            signature,
         )
         .await?;
+        self.into_verified()
+    }
+
+    /// Checks the signature with one key the caller has chosen to trust for this JWS (a DPoP
+    /// proof's own `jwk`): `NoMatchingKey` when the key cannot verify the header's `alg`.
+    pub(crate) fn verify_with_key(self, key: &VerifyingKey) -> Result<VerifiedJws, Error> {
+        let mut signature = [0u8; MAX_SIGNATURE_LEN + 8];
+        let signature = self.decode_signature(&mut signature)?;
+        key.for_alg(self.header.alg)
+            .ok_or(Error::NoMatchingKey)?
+            .verify_sig(self.signing_input.as_bytes(), signature)
+            .map_err(|_| Error::BadSignature)?;
+        self.into_verified()
+    }
+
+    /// The protected header as sent (base64url), for a profile that reads members this layer
+    /// leaves alone.
+    pub(crate) fn encoded_header(&self) -> &'a str {
+        self.signing_input
+            .split_once('.')
+            .map_or(self.signing_input, |(header, _)| header)
+    }
+
+    fn decode_signature<'s>(&self, buffer: &'s mut [u8]) -> Result<&'s [u8], Error> {
+        // base64's decode_slice wants room for its conservative length estimate: a few more.
+        let len = URL_SAFE_NO_PAD
+            .decode_slice(self.signature, buffer)
+            .map_err(|_| Error::Malformed("the signature is not base64url"))?;
+        Ok(&buffer[..len])
+    }
+
+    fn into_verified(self) -> Result<VerifiedJws, Error> {
         let payload = self.unverified_payload()?;
         Ok(VerifiedJws {
             header: self.header,

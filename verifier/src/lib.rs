@@ -9,7 +9,7 @@
 //! | JWS | allow-listed algorithms, kid selection, `crit` refused, bounded sizes | [`verify_jws`], [`JwsPolicy`] |
 //! | RFC 9068 | `typ`, `iss`, `aud`, times with leeway, typed claims, scopes | [`AccessTokenVerifier`], [`AccessToken`] |
 //! | encryption (feature `jwe`) | nested JWTs in a JWE to the resource server's key | `DecryptionKey` |
-//! | sender constraint | `cnf.x5t#S256` against the client certificate | [`Proof`] |
+//! | sender constraint | `cnf.x5t#S256` against the client certificate; DPoP (RFC 9449): proofs checked, `cnf.jkt` bound, a bounded replay cache, stateless nonces | [`Proof`], [`DpopConfig`], [`DpopRequest`] |
 //! | revocation | IETF Token Status List, cached, fail closed | [`StatusListConfig`] |
 //! | glue | actix-web (feature `actix`), tower (feature `tower`): RFC 6750 answers; rustls: client certificates for bound tokens | `actix`, `tower`, `tls` modules |
 //!
@@ -36,6 +36,7 @@ mod alg;
 mod binding;
 mod claims;
 mod clock;
+mod dpop;
 mod error;
 mod http;
 mod jwk;
@@ -58,15 +59,18 @@ pub use alg::{Algorithm, AlgorithmSet};
 pub use binding::{certificate_thumbprint, check_dpop_binding, Proof};
 pub use claims::{AccessToken, Confirmation, Permission, StatusReference};
 pub use clock::{Clock, ManualClock, SystemClock, UnixTime};
-pub use error::{BearerErrorCode, BindingError, Error, Limit};
+pub use dpop::{access_token_hash, dpop_proof, DpopConfig, DpopNonces, DpopRequest};
+pub use error::{BearerErrorCode, BindingError, DpopError, Error, Limit};
 pub use http::HttpConfig;
-pub use jwk::{KeySet, PublicKeyMaterial, VerifyingKey};
+pub use jwk::{jwk_thumbprint, KeySet, PublicKeyMaterial, VerifyingKey};
 pub use jws::{
     verify_jws, JwsHeader, JwsPolicy, UnverifiedJws, VerifiedJws, DEFAULT_MAX_HEADER_LEN,
     DEFAULT_MAX_TOKEN_LEN,
 };
 pub use keys::{KeySource, RemoteKeySet, RemoteKeysConfig, SharedSecret};
-pub use rfc6750::{bearer_token, BearerChallenge, PeerCertificate};
+pub use rfc6750::{
+    authorization_token, bearer_token, AuthScheme, BearerChallenge, PeerCertificate,
+};
 pub use status::{StatusList, StatusListConfig};
 
 #[cfg(feature = "jwe")]

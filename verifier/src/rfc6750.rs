@@ -1,6 +1,7 @@
-//! RFC 6750 on the resource server's side, framework-free: reading `Authorization: Bearer` and
-//! building the `WWW-Authenticate` challenge and status code of a refusal. The actix and tower
-//! glue both answer through this.
+//! RFC 6750 on the resource server's side, and RFC 9449 7 for DPoP, framework-free: reading
+//! `Authorization: Bearer` (or `DPoP`) and building the `WWW-Authenticate` challenges, the
+//! `DPoP-Nonce` header and the status code of a refusal. The actix and tower glue both answer
+//! through this.
 
 use crate::error::{BearerErrorCode, Error};
 
@@ -15,24 +16,67 @@ use crate::error::{BearerErrorCode, Error};
 /// assert!(bearer_token("Bearer a b").is_err());
 /// ```
 pub fn bearer_token(header_value: &str) -> Result<&str, &'static str> {
-    let (scheme, rest) = header_value
-        .split_once(' ')
-        .ok_or("the Authorization header is not a Bearer token")?;
+    let not_bearer = "the Authorization header is not a Bearer token";
+    let (scheme, _) = header_value.split_once(' ').ok_or(not_bearer)?;
     if !scheme.eq_ignore_ascii_case("Bearer") {
-        return Err("the Authorization header is not a Bearer token");
+        return Err(not_bearer);
     }
+    authorization_token(header_value).map(|(_, token)| token)
+}
+
+/// The scheme an access token came with in the `Authorization` header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthScheme {
+    /// RFC 6750 `Bearer`.
+    Bearer,
+    /// RFC 9449 7.1 `DPoP`: the token comes with a proof in the `DPoP` header.
+    Dpop,
+}
+
+/// The scheme and token of an `Authorization` header value `Bearer <token>` or `DPoP <token>`
+/// (schemes case-insensitive, RFC 9110 11.1; both tokens are token68). `Err` carries the
+/// `invalid_request` description.
+///
+/// ```
+/// use tessera_verifier::{authorization_token, AuthScheme};
+/// assert_eq!(authorization_token("DPoP abc.def.ghi"), Ok((AuthScheme::Dpop, "abc.def.ghi")));
+/// assert_eq!(authorization_token("bearer  abc"), Ok((AuthScheme::Bearer, "abc")));
+/// assert!(authorization_token("DPoP").is_err());
+/// assert!(authorization_token("DPoP a b").is_err());
+/// ```
+pub fn authorization_token(header_value: &str) -> Result<(AuthScheme, &str), &'static str> {
+    let not_a_token = "the Authorization header is not a Bearer or DPoP token";
+    let (scheme, rest) = header_value.split_once(' ').ok_or(not_a_token)?;
+    let scheme = if scheme.eq_ignore_ascii_case("Bearer") {
+        AuthScheme::Bearer
+    } else if scheme.eq_ignore_ascii_case("DPoP") {
+        AuthScheme::Dpop
+    } else {
+        return Err(not_a_token);
+    };
     let token = rest.trim_start_matches(' ').trim_end_matches(' ');
-    // RFC 6750 2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
+    // RFC 6750 2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=",
+    // the token68 of RFC 9110 11.2 that RFC 9449 7.1 uses too.
     let body = token.trim_end_matches('=');
     let well_formed = !body.is_empty()
         && body
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b));
-    if well_formed {
-        Ok(token)
-    } else {
-        Err("the Bearer token is malformed")
+    match (well_formed, scheme) {
+        (true, _) => Ok((scheme, token)),
+        (false, AuthScheme::Bearer) => Err("the Bearer token is malformed"),
+        (false, AuthScheme::Dpop) => Err("the DPoP token is malformed"),
     }
+}
+
+/// What a DPoP-taking resource server offers in its challenges (RFC 9449 7.1, 9): the `DPoP`
+/// scheme with its proof algorithms, the `Bearer` scheme beside it or not, and the nonce the
+/// next proof must carry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct DpopOffer {
+    algs: String,
+    bearer: bool,
+    nonce: Option<String>,
 }
 
 /// A refusal as RFC 6750 3 answers it: status, `WWW-Authenticate` challenge, JSON body.
@@ -42,6 +86,11 @@ pub struct BearerChallenge {
     error: Option<BearerErrorCode>,
     description: Option<String>,
     scope: Option<String>,
+    /// Boxed: most refusals of most resource servers have none.
+    dpop: Option<Box<DpopOffer>>,
+    /// The `DPoP` challenge names the error: the request used that scheme, or its token or
+    /// proof calls for it.
+    error_in_dpop: bool,
 }
 
 impl BearerChallenge {
@@ -52,6 +101,8 @@ impl BearerChallenge {
             error: None,
             description: None,
             scope: None,
+            dpop: None,
+            error_in_dpop: false,
         }
     }
 
@@ -62,6 +113,8 @@ impl BearerChallenge {
             error: Some(BearerErrorCode::InvalidRequest),
             description: Some(description.to_owned()),
             scope: None,
+            dpop: None,
+            error_in_dpop: false,
         }
     }
 
@@ -76,7 +129,29 @@ impl BearerChallenge {
             error: Some(error.bearer_error_code()),
             description: Some(error.to_string()),
             scope,
+            dpop: None,
+            error_in_dpop: error.concerns_dpop(),
         }
+    }
+
+    /// The challenges of a resource server that takes DPoP (RFC 9449 7.1): `DPoP` with the
+    /// proof algorithms `algs` (space-separated), `Bearer` beside it when `bearer` tokens are
+    /// taken too, the error named in the challenge of the scheme the request `used`, and the
+    /// `nonce` for the next proof (`DPoP-Nonce`) when nonces are required.
+    pub fn offering_dpop(
+        mut self,
+        algs: &str,
+        bearer: bool,
+        nonce: Option<String>,
+        used: Option<AuthScheme>,
+    ) -> Self {
+        self.error_in_dpop |= used == Some(AuthScheme::Dpop) || !bearer;
+        self.dpop = Some(Box::new(DpopOffer {
+            algs: algs.to_owned(),
+            bearer,
+            nonce,
+        }));
+        self
     }
 
     pub fn error(&self) -> Option<BearerErrorCode> {
@@ -88,22 +163,59 @@ impl BearerChallenge {
         self.error.map_or(401, BearerErrorCode::http_status)
     }
 
-    /// The `WWW-Authenticate` value; none for 503, which is not an authentication failure.
-    pub fn www_authenticate(&self) -> Option<String> {
+    /// The `WWW-Authenticate` values, one challenge each (`Bearer`, then `DPoP` when DPoP is
+    /// offered); none for 503, which is not an authentication failure.
+    pub fn www_authenticate(&self) -> Vec<String> {
+        if self.error == Some(BearerErrorCode::TemporarilyUnavailable) {
+            return Vec::new();
+        }
+        let realm = format!("realm=\"{}\"", quoted(&self.realm));
+        let Some(dpop) = &self.dpop else {
+            return vec![format!("Bearer {realm}{}", self.error_params())];
+        };
+        let mut values = Vec::with_capacity(2);
+        if dpop.bearer {
+            let named = if self.error_in_dpop {
+                String::new()
+            } else {
+                self.error_params()
+            };
+            values.push(format!("Bearer {realm}{named}"));
+        }
+        let named = if self.error_in_dpop {
+            self.error_params()
+        } else {
+            String::new()
+        };
+        values.push(format!(
+            "DPoP {realm}, algs=\"{}\"{named}",
+            quoted(&dpop.algs)
+        ));
+        values
+    }
+
+    /// `, error="...", error_description="...", scope="..."`, those the refusal has.
+    fn error_params(&self) -> String {
+        let mut params = String::new();
+        if let Some(error) = self.error {
+            params.push_str(&format!(", error=\"{}\"", error.as_str()));
+        }
+        if let Some(description) = &self.description {
+            params.push_str(&format!(", error_description=\"{}\"", quoted(description)));
+        }
+        if let Some(scope) = &self.scope {
+            params.push_str(&format!(", scope=\"{}\"", quoted(scope)));
+        }
+        params
+    }
+
+    /// The `DPoP-Nonce` header (RFC 9449 9): the nonce the next proof must carry, on every
+    /// refusal of a resource server that requires nonces.
+    pub fn dpop_nonce(&self) -> Option<&str> {
         if self.error == Some(BearerErrorCode::TemporarilyUnavailable) {
             return None;
         }
-        let mut value = format!("Bearer realm=\"{}\"", quoted(&self.realm));
-        if let Some(error) = self.error {
-            value.push_str(&format!(", error=\"{}\"", error.as_str()));
-        }
-        if let Some(description) = &self.description {
-            value.push_str(&format!(", error_description=\"{}\"", quoted(description)));
-        }
-        if let Some(scope) = &self.scope {
-            value.push_str(&format!(", scope=\"{}\"", quoted(scope)));
-        }
-        Some(value)
+        self.dpop.as_ref().and_then(|dpop| dpop.nonce.as_deref())
     }
 
     /// `Retry-After` seconds, for 503.
@@ -149,6 +261,21 @@ pub(crate) struct Guard {
     pub scopes: std::sync::Arc<[String]>,
 }
 
+/// What a request presented, as the glue read it from its headers.
+#[cfg(any(feature = "actix", feature = "tower"))]
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Presented<'a> {
+    pub scheme: AuthScheme,
+    pub token: &'a str,
+    /// The request's method and path (as received), what a DPoP proof's `htm` and `htu` name.
+    pub method: &'a str,
+    pub path: &'a str,
+    /// The `DPoP` header's proof (see [`dpop_proof`](crate::dpop_proof)).
+    pub dpop: Result<Option<&'a str>, crate::DpopError>,
+    /// The client certificate of the request's mutual-TLS connection (DER).
+    pub certificate: Option<&'a [u8]>,
+}
+
 #[cfg(any(feature = "actix", feature = "tower"))]
 impl Guard {
     pub fn new(verifier: std::sync::Arc<crate::AccessTokenVerifier>) -> Self {
@@ -159,38 +286,80 @@ impl Guard {
         }
     }
 
-    /// The one bearer token of the request's `Authorization` headers.
+    /// `challenge` with the DPoP challenge beside it when the verifier takes DPoP.
+    fn answer(&self, challenge: BearerChallenge, used: Option<AuthScheme>) -> BearerChallenge {
+        match self.verifier.dpop_algorithms() {
+            Some(algs) => challenge.offering_dpop(
+                algs,
+                self.verifier.takes_bearer_tokens(),
+                self.verifier.dpop_nonce(),
+                used,
+            ),
+            None => challenge,
+        }
+    }
+
+    fn invalid_request(&self, description: &str) -> BearerChallenge {
+        self.answer(
+            BearerChallenge::invalid_request(&self.realm, description),
+            None,
+        )
+    }
+
+    /// The scheme and token of the request's one `Authorization` header: `Bearer`, or `DPoP`
+    /// when the verifier takes DPoP.
     pub fn token_of<'a>(
         &self,
         mut authorization: impl Iterator<Item = &'a [u8]>,
-    ) -> Result<&'a str, BearerChallenge> {
+    ) -> Result<(AuthScheme, &'a str), BearerChallenge> {
         let Some(first) = authorization.next() else {
-            return Err(BearerChallenge::missing_token(&self.realm));
+            return Err(self.answer(BearerChallenge::missing_token(&self.realm), None));
         };
         if authorization.next().is_some() {
-            return Err(BearerChallenge::invalid_request(
-                &self.realm,
-                "the request has more than one Authorization header",
-            ));
+            return Err(self.invalid_request("the request has more than one Authorization header"));
         }
-        let value = std::str::from_utf8(first).map_err(|_| {
-            BearerChallenge::invalid_request(&self.realm, "the Authorization header is not text")
-        })?;
-        bearer_token(value)
-            .map_err(|description| BearerChallenge::invalid_request(&self.realm, description))
+        let value = std::str::from_utf8(first)
+            .map_err(|_| self.invalid_request("the Authorization header is not text"))?;
+        if self.verifier.takes_dpop() {
+            authorization_token(value).map_err(|description| self.invalid_request(description))
+        } else {
+            bearer_token(value)
+                .map(|token| (AuthScheme::Bearer, token))
+                .map_err(|description| self.invalid_request(description))
+        }
     }
 
-    /// Verifies `token` (with the connection's certificate, if any) and checks the scopes.
+    /// Verifies what the request `presented` and checks the scopes.
     pub async fn authorize(
         &self,
-        token: &str,
-        certificate: Option<&[u8]>,
+        presented: Presented<'_>,
     ) -> Result<crate::AccessToken, BearerChallenge> {
-        let proof = certificate.map_or(crate::Proof::None, crate::Proof::ClientCertificate);
-        let refused = |error: Error| BearerChallenge::for_error(&self.realm, &error);
+        let refused = |error: Error| {
+            self.answer(
+                BearerChallenge::for_error(&self.realm, &error),
+                Some(presented.scheme),
+            )
+        };
+        let proof = match presented.scheme {
+            // A DPoP header beside a bearer token is not looked at: the token decides.
+            AuthScheme::Bearer => presented
+                .certificate
+                .map_or(crate::Proof::None, crate::Proof::ClientCertificate),
+            AuthScheme::Dpop => {
+                let proof = presented
+                    .dpop
+                    .and_then(|proof| proof.ok_or(crate::DpopError::Missing))
+                    .map_err(|err| refused(Error::Dpop(err)))?;
+                let request = crate::DpopRequest::new(proof, presented.method, presented.path);
+                crate::Proof::Dpop(match presented.certificate {
+                    Some(der) => request.with_certificate(der),
+                    None => request,
+                })
+            }
+        };
         let token = self
             .verifier
-            .verify_with_proof(token, proof)
+            .verify_with_proof(presented.token, proof)
             .await
             .map_err(refused)?;
         let required: Vec<&str> = self.scopes.iter().map(String::as_str).collect();
@@ -202,17 +371,18 @@ impl Guard {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::DpopError;
 
     #[test]
     fn challenges_follow_rfc_6750() {
         let missing = BearerChallenge::missing_token("api");
         assert_eq!(missing.status(), 401);
-        assert_eq!(missing.www_authenticate().unwrap(), "Bearer realm=\"api\"");
+        assert_eq!(missing.www_authenticate()[0], "Bearer realm=\"api\"");
 
         let expired = BearerChallenge::for_error("api", &Error::Expired);
         assert_eq!(expired.status(), 401);
         assert_eq!(
-            expired.www_authenticate().unwrap(),
+            expired.www_authenticate()[0],
             "Bearer realm=\"api\", error=\"invalid_token\", error_description=\"the token has expired\""
         );
 
@@ -223,15 +393,12 @@ mod tests {
             },
         );
         assert_eq!(scope.status(), 403);
-        assert!(scope
-            .www_authenticate()
-            .unwrap()
-            .ends_with(", scope=\"a b\""));
+        assert!(scope.www_authenticate()[0].ends_with(", scope=\"a b\""));
 
         let down = BearerChallenge::for_error("api", &Error::KeysUnavailable("x".into()));
         assert_eq!(
             (down.status(), down.www_authenticate(), down.retry_after()),
-            (503, None, Some(5))
+            (503, Vec::<String>::new(), Some(5))
         );
     }
 
@@ -239,8 +406,67 @@ mod tests {
     fn quoted_values_cannot_break_the_header() {
         let challenge = BearerChallenge::invalid_request("a\"b\\c\r\n", "bad \"value\"");
         assert_eq!(
-            challenge.www_authenticate().unwrap(),
+            challenge.www_authenticate()[0],
             "Bearer realm=\"abc\", error=\"invalid_request\", error_description=\"bad value\""
+        );
+    }
+
+    #[test]
+    fn dpop_challenges_follow_rfc_9449() {
+        let algs = "ES256 EdDSA";
+        // No token: both schemes offered, no error (RFC 9449 7.1's example).
+        let missing = BearerChallenge::missing_token("api").offering_dpop(algs, true, None, None);
+        assert_eq!(
+            missing.www_authenticate(),
+            [
+                "Bearer realm=\"api\"",
+                "DPoP realm=\"api\", algs=\"ES256 EdDSA\""
+            ]
+        );
+        // A bearer request's error is named in the Bearer challenge...
+        let expired = BearerChallenge::for_error("api", &Error::Expired).offering_dpop(
+            algs,
+            true,
+            None,
+            Some(AuthScheme::Bearer),
+        );
+        assert_eq!(
+            expired.www_authenticate(),
+            [
+                "Bearer realm=\"api\", error=\"invalid_token\", error_description=\"the token has expired\"",
+                "DPoP realm=\"api\", algs=\"ES256 EdDSA\""
+            ]
+        );
+        // ... unless its token needs DPoP (RFC 9449 7.2).
+        let downgraded = BearerChallenge::for_error(
+            "api",
+            &Error::Binding(crate::BindingError::DpopProofMissing),
+        )
+        .offering_dpop(algs, true, None, Some(AuthScheme::Bearer));
+        assert_eq!(downgraded.status(), 401);
+        assert_eq!(downgraded.www_authenticate()[0], "Bearer realm=\"api\"");
+        assert!(downgraded.www_authenticate()[1]
+            .starts_with("DPoP realm=\"api\", algs=\"ES256 EdDSA\", error=\"invalid_token\""));
+        // A proof's error, with the nonce to use; only DPoP offered.
+        let nonce = BearerChallenge::for_error("api", &Error::Dpop(DpopError::NonceMissing))
+            .offering_dpop("ES256", false, Some("n-1".into()), Some(AuthScheme::Dpop));
+        assert_eq!(nonce.status(), 401);
+        assert_eq!(nonce.error(), Some(BearerErrorCode::UseDpopNonce));
+        assert_eq!(
+            nonce.www_authenticate(),
+            ["DPoP realm=\"api\", algs=\"ES256\", error=\"use_dpop_nonce\", error_description=\"the DPoP proof must carry the resource server's nonce\""]
+        );
+        assert_eq!(nonce.dpop_nonce(), Some("n-1"));
+        let bad = BearerChallenge::for_error("api", &Error::Dpop(DpopError::BadSignature))
+            .offering_dpop(algs, true, None, Some(AuthScheme::Dpop));
+        assert_eq!(bad.error(), Some(BearerErrorCode::InvalidDpopProof));
+        assert!(bad.www_authenticate()[1].contains("error=\"invalid_dpop_proof\""));
+        // A full replay cache is no authentication failure: 503, no challenge, no nonce.
+        let full = BearerChallenge::for_error("api", &Error::Dpop(DpopError::ReplayCacheFull))
+            .offering_dpop(algs, true, Some("n-1".into()), Some(AuthScheme::Dpop));
+        assert_eq!(
+            (full.status(), full.www_authenticate(), full.dpop_nonce()),
+            (503, Vec::<String>::new(), None)
         );
     }
 }

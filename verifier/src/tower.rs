@@ -18,10 +18,11 @@
 //! ```
 //!
 //! For tokens bound to a client certificate, put a [`PeerCertificate`] in the request
-//! extensions before this layer.
+//! extensions before this layer. With a verifier that takes DPoP, `Authorization: DPoP` requests
+//! are checked with their `DPoP` proof, as the actix glue does.
 
-use crate::rfc6750::{BearerChallenge, Guard};
-use crate::{AccessTokenVerifier, PeerCertificate};
+use crate::rfc6750::{BearerChallenge, Guard, Presented};
+use crate::{dpop_proof, AccessTokenVerifier, PeerCertificate};
 use http::{header, HeaderValue, Request, Response, StatusCode};
 use std::future::Future;
 use std::pin::Pin;
@@ -82,11 +83,16 @@ fn refusal<B: From<String>>(challenge: &BearerChallenge) -> Response<B> {
         HeaderValue::from_static("application/json"),
     );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    if let Some(value) = challenge
-        .www_authenticate()
-        .and_then(|value| HeaderValue::from_str(&value).ok())
+    for value in challenge.www_authenticate() {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            headers.append(header::WWW_AUTHENTICATE, value);
+        }
+    }
+    if let Some(nonce) = challenge
+        .dpop_nonce()
+        .and_then(|nonce| HeaderValue::from_str(nonce).ok())
     {
-        headers.insert(header::WWW_AUTHENTICATE, value);
+        headers.insert("dpop-nonce", nonce);
     }
     if let Some(seconds) = challenge.retry_after() {
         headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
@@ -118,25 +124,35 @@ where
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let guard = self.guard.clone();
-        let token = guard
+        let headers = request.headers();
+        // Owned, since the request moves into the inner service.
+        let presented = guard
             .token_of(
-                request
-                    .headers()
+                headers
                     .get_all(header::AUTHORIZATION)
                     .iter()
                     .map(HeaderValue::as_bytes),
             )
-            .map(str::to_owned);
+            .map(|(scheme, token)| (scheme, token.to_owned()));
+        let dpop = dpop_proof(headers.get_all("dpop").iter().map(HeaderValue::as_bytes))
+            .map(|proof| proof.map(str::to_owned));
+        let method = request.method().as_str().to_owned();
+        let path = request.uri().path().to_owned();
         let certificate = request.extensions().get::<PeerCertificate>().cloned();
         Box::pin(async move {
-            let token = match token {
-                Ok(token) => token,
+            let (scheme, token) = match presented {
+                Ok(presented) => presented,
                 Err(challenge) => return Ok(refusal(&challenge)),
             };
-            match guard
-                .authorize(&token, certificate.as_ref().map(|cert| cert.0.as_slice()))
-                .await
-            {
+            let presented = Presented {
+                scheme,
+                token: &token,
+                method: &method,
+                path: &path,
+                dpop: dpop.as_ref().map(Option::as_deref).map_err(|err| *err),
+                certificate: certificate.as_ref().map(|cert| cert.0.as_slice()),
+            };
+            match guard.authorize(presented).await {
                 Ok(verified) => {
                     request.extensions_mut().insert(verified);
                     inner.call(request).await

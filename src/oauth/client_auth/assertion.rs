@@ -58,11 +58,13 @@ impl ClientAuthenticator<'_> {
             3 => (assertion.to_owned(), false),
             _ => return Err(refused("the client assertion is not a JWS token")),
         };
-        // Every algorithm some client may use; the client's own list is checked once it is known.
+        // Every algorithm some client may use (under the server's profile); the client's own
+        // list is checked once it is known.
         let policy = policy(
             SigningAlg::iter()
                 .map(AssertionAlg::Asymmetric)
-                .chain(HmacAlg::iter().map(AssertionAlg::Hmac)),
+                .chain(HmacAlg::iter().map(AssertionAlg::Hmac))
+                .filter(|alg| self.settings.allows_assertion_alg(*alg)),
             rules.max_size,
         );
         let parsed = parse(&jws, &policy).map_err(|err| match err {
@@ -134,9 +136,20 @@ impl ClientAuthenticator<'_> {
 
         let now = self.now;
         let skew = rules.clock_skew.as_secs() as i64;
-        let accepted = &self.settings.assertion_audiences;
+        // FAPI 2.0 5.3.2.1: the issuer identifier, and nothing else.
+        let fapi2_issuer = std::slice::from_ref(&self.settings.issuer);
+        let accepted = match self.settings.is_fapi2() {
+            true => fapi2_issuer,
+            false => &self.settings.assertion_audiences,
+        };
         if !audience_matches(&claims.aud, accepted) {
             return Err(refused("the audience passed in JWT is not correct"));
+        }
+        // FAPI 2.0 5.3.2.1: as a string, not an item of an array.
+        if self.settings.is_fapi2() && !claims.aud.is_string() {
+            return Err(refused(
+                "the audience passed in JWT must be the issuer identifier as a string",
+            ));
         }
         let exp = claims
             .exp

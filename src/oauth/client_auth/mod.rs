@@ -231,6 +231,16 @@ impl ClientAuthenticator<'_> {
         params: &Params,
         proof: ClientProof<'_>,
     ) -> Result<AuthenticatedClient, OAuthError> {
+        let client = self.by_presented(params, proof).await?;
+        super::profile::check_auth_method(self.settings, client.method)?;
+        Ok(client)
+    }
+
+    async fn by_presented(
+        &self,
+        params: &Params,
+        proof: ClientProof<'_>,
+    ) -> Result<AuthenticatedClient, OAuthError> {
         match presented(proof.authorization, params)? {
             Presented::Nothing => Err(basic_failure("the client must authenticate")),
             Presented::Assertion {

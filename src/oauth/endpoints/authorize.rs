@@ -1,16 +1,17 @@
 //! The authorization endpoint (RFC 6749 4.1, OIDC Core 3.1.2) and the login and consent forms it
-//! shows: what to do with a request, a session and a submitted form. The answer says what the
-//! browser gets — a page, or a redirect — and the HTTP layer renders it (HTML, cookies, headers).
+//! shows: what to do with a request (its own parameters, or a pushed request's by `request_uri`,
+//! RFC 9126 4), a session and a submitted form. The answer says what the browser gets — a page, or a redirect — and the HTTP layer renders it (HTML, cookies, headers).
 //! CSRF, sessions and signing in are the browser pages' shared machinery (`oauth::browser`).
 
 use crate::oauth::authorize::{
-    client_and_redirect, validate, AuthorizationRequest, PageError, RedirectError, Session,
-    FORM_TTL_SECS,
+    client_and_redirect, validate, AuthorizationRequest, PageError, PushedUse, RedirectError,
+    Session, SignedIn, FORM_TTL_SECS,
 };
 use crate::oauth::browser::{
     self, csrf_accepted, csrf_value, form_expired, form_not_accepted, BrowserHandles, SignInOutcome,
 };
-use crate::oauth::error::{status, OAuthError};
+use crate::oauth::endpoints::par::PushedRequest;
+use crate::oauth::error::{status, ErrorCode, OAuthError};
 use crate::oauth::issuer::random_id;
 use crate::oauth::params::Params;
 use crate::oauth::token_kind::{ReplayKind, TokenKind};
@@ -98,7 +99,7 @@ impl AuthorizeHandles<'_> {
     fn error_redirect(
         &self,
         request: &AuthorizationRequest,
-        error: &'static str,
+        error: ErrorCode,
         description: &str,
         status: u16,
     ) -> Answer {
@@ -110,6 +111,85 @@ impl AuthorizeHandles<'_> {
             location: request.error_redirect(self.issuer_id(), &error),
             status,
         }
+    }
+
+    /// The code for `request`, back to the client.
+    async fn code_redirect(
+        &self,
+        request: &AuthorizationRequest,
+        signed_in: &SignedIn,
+        status: u16,
+    ) -> Result<Answer, OAuthError> {
+        let (issuer, revocations) = (self.browser.issuer, self.browser.revocations);
+        // A pushed request gets one code (RFC 9126 4). It is used up here, when the user is
+        // authorized, not when its page loads, so a reload or a link preview does not spend it
+        // (FAPI 2.0 5.3.2.2 note 3). Its id is kept while any form made from it can be answered:
+        // a login form made before it expired, then the consent form that login leads to.
+        if let Some(pushed) = &request.pushed {
+            let kept_until = pushed.exp + 2 * FORM_TTL_SECS;
+            if !revocations
+                .first_use(ReplayKind::RequestUri, &pushed.jti, kept_until, issuer.now)
+                .await?
+            {
+                return Ok(self.error_redirect(
+                    request,
+                    ErrorCode::InvalidRequest,
+                    "the request_uri was used already",
+                    status,
+                ));
+            }
+        }
+        let code = request.code(issuer, revocations, signed_in).await?;
+        Ok(Answer::Redirect {
+            location: request.redirect_with(self.issuer_id(), &[("code", &code)]),
+            status,
+        })
+    }
+
+    /// The parameters an authorization request stands for: its own, or those of the pushed
+    /// request its `request_uri` names (RFC 9126 4: every other parameter is then ignored), once
+    /// that request_uri is ours, current, not used up, and pushed by the client the request names.
+    async fn request_params(
+        &self,
+        params: Params,
+    ) -> Result<Result<(Params, Option<PushedUse>), PageError>, OAuthError> {
+        let Some(request_uri) = params.get("request_uri") else {
+            return Ok(Ok((params, None)));
+        };
+        let refused = |description: &str| {
+            Err(PageError {
+                title: "Invalid request_uri",
+                description: description.to_owned(),
+            })
+        };
+        let issuer = self.browser.issuer;
+        let Some(pushed) = PushedRequest::open(issuer, request_uri) else {
+            return Ok(refused(
+                "the request_uri was not issued by this server, or it has expired",
+            ));
+        };
+        match params.get("client_id") {
+            None => return Ok(refused("the parameter client_id is missing")),
+            Some(id) if id != pushed.client_id => {
+                return Ok(refused(
+                    "the client_id is not the client that pushed the request",
+                ))
+            }
+            Some(_) => {}
+        }
+        if self
+            .browser
+            .revocations
+            .is_used(ReplayKind::RequestUri, &pushed.jti, issuer.now)
+            .await?
+        {
+            return Ok(refused("the request_uri was used already"));
+        }
+        let used = PushedUse {
+            jti: pushed.jti.clone(),
+            exp: pushed.exp,
+        };
+        Ok(Ok((pushed.params(), Some(used))))
     }
 
     /// The user of `session` is signed in: the client joins the session, then consent when the
@@ -131,7 +211,7 @@ impl AuthorizeHandles<'_> {
             return Ok(self
                 .error_redirect(
                     &request,
-                    "consent_required",
+                    ErrorCode::ConsentRequired,
                     "the client needs the user's consent",
                     status,
                 )
@@ -154,13 +234,7 @@ impl AuthorizeHandles<'_> {
                 form: self.form(request)?,
             }
         } else {
-            let code = request
-                .code(self.browser.issuer, self.browser.revocations, &signed_in)
-                .await?;
-            Answer::Redirect {
-                location: request.redirect_with(self.issuer_id(), &[("code", &code)]),
-                status,
-            }
+            self.code_redirect(&request, &signed_in, status).await?
         };
         Ok(Outcome {
             answer,
@@ -188,24 +262,40 @@ impl AuthorizeHandles<'_> {
                 .into())
             }
         };
-        let (client, redirect_uri) = match client_and_redirect(self.clients, &params) {
+        let refused = |error| Ok(Answer::page((error, status::BAD_REQUEST)).into());
+        let (params, pushed) = match self.request_params(params).await? {
             Ok(found) => found,
-            Err(error) => {
-                return Ok(Answer::Page {
-                    error,
-                    status: status::BAD_REQUEST,
-                }
-                .into())
-            }
+            Err(error) => return refused(error),
         };
+        let settings = &self.browser.issuer.settings;
+        let (client, redirect_uri) =
+            match client_and_redirect(self.clients, &params, settings.profile) {
+                Ok(found) => found,
+                Err(error) => return refused(error),
+            };
         let now = self.browser.issuer.now;
-        let request = match validate(
-            &client,
-            redirect_uri.clone(),
-            &params,
-            csrf_value(csrf_cookie),
-            now,
-        ) {
+        let checked = if pushed.is_none()
+            && (settings.requires_pushed_requests() || client.require_pushed_authorization_requests)
+        {
+            // RFC 9126 4: refused with invalid_request.
+            Err(RedirectError {
+                error: ErrorCode::InvalidRequest,
+                description: format!(
+                    "the client {} must push its authorization requests (RFC 9126) and send only client_id and request_uri here",
+                    client.id
+                ),
+            })
+        } else {
+            validate(
+                &client,
+                redirect_uri.clone(),
+                &params,
+                csrf_value(csrf_cookie),
+                now,
+                settings.profile,
+            )
+        };
+        let mut request = match checked {
             Ok(request) => request,
             Err(error) => {
                 let bare = AuthorizationRequest::bare(
@@ -221,6 +311,7 @@ impl AuthorizeHandles<'_> {
                 .into());
             }
         };
+        request.pushed = pushed;
         // A session full of other clients does not take this one: the user signs in again.
         let session = self
             .browser
@@ -236,7 +327,7 @@ impl AuthorizeHandles<'_> {
             None if request.prompt.none => Ok(self
                 .error_redirect(
                     &request,
-                    "login_required",
+                    ErrorCode::LoginRequired,
                     "the user is not signed in",
                     FOUND,
                 )
@@ -309,17 +400,11 @@ impl AuthorizeHandles<'_> {
         if !allowed {
             return Ok(self.error_redirect(
                 &request,
-                "access_denied",
+                ErrorCode::AccessDenied,
                 "the user denied access",
                 SEE_OTHER,
             ));
         }
-        let code = request
-            .code(issuer, self.browser.revocations, &signed_in)
-            .await?;
-        Ok(Answer::Redirect {
-            location: request.redirect_with(self.issuer_id(), &[("code", &code)]),
-            status: SEE_OTHER,
-        })
+        self.code_redirect(&request, &signed_in, SEE_OTHER).await
     }
 }

@@ -1,7 +1,7 @@
 //! OpenID Connect Discovery and RFC 8414 metadata, and UMA 2.0's configuration: exactly what
 //! this server supports with its configuration.
 
-use crate::jose::{HmacAlg, SigningAlg};
+use crate::jose::{AssertionAlg, HmacAlg, SigningAlg};
 use crate::oauth::paths;
 use crate::oauth::types::{AuthMethod, GrantType};
 use crate::settings::Settings;
@@ -45,20 +45,25 @@ pub fn metadata(settings: &Settings) -> Value {
             .iter()
             .flat_map(|user| user.claims.keys().map(String::as_str)),
     );
-    // The TLS methods exist only with the TLS listener.
+    // The TLS methods exist only with the TLS listener; the profile may allow fewer.
     let methods: Vec<&str> = AuthMethod::iter()
         .filter(|method| settings.tls.is_some() || !method.is_tls())
+        .filter(|method| settings.allows_auth_method(*method))
         .map(AuthMethod::as_str)
         .collect();
     // Every algorithm a client assertion may use: the asymmetric ones, and HMAC for
     // client_secret_jwt.
     let assertion_algs: Vec<&str> = SigningAlg::iter()
-        .map(SigningAlg::as_str)
-        .chain(HmacAlg::iter().map(HmacAlg::as_str))
+        .map(AssertionAlg::Asymmetric)
+        .chain(HmacAlg::iter().map(AssertionAlg::Hmac))
+        .filter(|alg| settings.allows_assertion_alg(*alg))
+        .map(AssertionAlg::as_str)
         .collect();
     let mut metadata = json!({
         "issuer": settings.issuer,
         "authorization_endpoint": settings.endpoint(paths::AUTHORIZE),
+        "pushed_authorization_request_endpoint": settings.endpoint(paths::PAR),
+        "require_pushed_authorization_requests": settings.requires_pushed_requests(),
         "token_endpoint": settings.endpoint(paths::TOKEN),
         "userinfo_endpoint": settings.endpoint(paths::USERINFO),
         "jwks_uri": settings.endpoint(paths::JWKS),
@@ -85,6 +90,7 @@ pub fn metadata(settings: &Settings) -> Value {
             // The provider grant exists only with configured providers.
             .filter(|grant| *grant != GrantType::Provider || !settings.providers.is_empty())
             .filter(|grant| *grant != GrantType::UmaTicket || !settings.uma_resources.is_empty())
+            .filter(|grant| settings.allows_grant_type(*grant))
             .map(GrantType::as_str)
             .collect::<Vec<_>>(),
         "token_endpoint_auth_methods_supported": methods,
@@ -112,6 +118,7 @@ pub fn metadata(settings: &Settings) -> Value {
             "mtls_endpoint_aliases".into(),
             json!({
                 "token_endpoint": format!("{}{}", tls.base_url, paths::TOKEN),
+                "pushed_authorization_request_endpoint": format!("{}{}", tls.base_url, paths::PAR),
                 "revocation_endpoint": format!("{}{}", tls.base_url, paths::REVOKE),
                 "introspection_endpoint": format!("{}{}", tls.base_url, paths::INTROSPECT),
             }),

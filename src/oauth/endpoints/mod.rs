@@ -7,6 +7,7 @@ pub mod device_authorization;
 pub mod discovery;
 pub mod introspect;
 pub mod logout;
+pub mod par;
 pub mod revoke;
 pub mod status_list;
 pub mod token;

@@ -8,6 +8,7 @@ use crate::oauth::error::{ErrorCode, OAuthError};
 use crate::oauth::grants::{self, GrantHandles};
 use crate::oauth::issuer::TokenResponse;
 use crate::oauth::params::{printable, Params};
+use crate::oauth::profile;
 use crate::oauth::types::GrantType;
 
 /// What a route changes about the endpoint.
@@ -43,25 +44,29 @@ pub async fn token(
     options: TokenOptions<'_>,
 ) -> Result<TokenResponse, OAuthError> {
     let grant_type = grant_type(&params)?;
+    profile::check_grant_type(authenticator.settings, grant_type)?;
     // The proof before the client: a bad one (or one without the nonce) costs no argon2 and
     // spends no client assertion.
     let checker = DpopChecker::new(grants.issuer, grants.revocations, Endpoint::Token);
     let dpop_proof = checker.check(&dpop, None).await?;
     let mut client = authenticator.authenticate(&params, proof).await?;
     let proven = dpop_proof.is_some();
+    // A refusal for want of a proof: with nonces on, the client's first proof can carry one.
+    let with_nonce = |refused: OAuthError| match checker.current_nonce() {
+        Some(nonce) => refused.with_dpop_nonce(nonce),
+        None => refused,
+    };
     match dpop_proof {
         Some(proof) => client.binding = Binding::Dpop(proof.jkt),
         None if client.dpop_bound_access_tokens => {
-            let refused =
-                checker.invalid(format!("the client {} must send a DPoP proof", client.id));
-            // With nonces on, its first proof can carry one at once.
-            return Err(match checker.current_nonce() {
-                Some(nonce) => refused.with_dpop_nonce(nonce),
-                None => refused,
-            });
+            return Err(with_nonce(checker.invalid(format!(
+                "the client {} must send a DPoP proof",
+                client.id
+            ))));
         }
         None => {}
     }
+    profile::check_sender_constrained(authenticator.settings, &client).map_err(with_nonce)?;
     if let Some(wildcard) = options.scope_wildcard {
         if params.get("scope") == Some(wildcard) {
             params.set("scope", client.scopes.to_string());

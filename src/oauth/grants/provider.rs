@@ -94,7 +94,9 @@ async fn oidc(
 ) -> Result<String, OAuthError> {
     let id_token = detail(details, "id_token")?;
     let not_valid = || invalid("the ID token is not valid");
-    let every_alg: Vec<SigningAlg> = SigningAlg::iter().collect();
+    let every_alg: Vec<SigningAlg> = SigningAlg::iter()
+        .filter(|alg| own.settings.allows_jwt_alg(*alg))
+        .collect();
     let jws =
         parse(&id_token, &asymmetric_policy(&every_alg, MAX_JWS_LEN)).map_err(|_| not_valid())?;
     let verified = match verify(jws, keys.as_ref()).await {

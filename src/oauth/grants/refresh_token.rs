@@ -1,6 +1,7 @@
 //! RFC 6749 6: a refresh token for new tokens. Every use rotates it; the spent one is remembered
 //! until it expires, and presenting a spent one again revokes its whole family, so the newest
-//! token of that family stops working too. Scopes may narrow, never widen.
+//! token of that family stops working too. Scopes may narrow, never widen. Under FAPI 2.0 it does
+//! not rotate (5.3.2.1): the token stays valid until it expires or its family is revoked.
 
 use super::{issue_user_tokens, requested_scopes, UserGrant};
 use crate::oauth::client_auth::AuthenticatedClient;
@@ -8,6 +9,7 @@ use crate::oauth::dpop::require_key;
 use crate::oauth::error::OAuthError;
 use crate::oauth::issuer::{Issuer, RefreshClaims, TokenResponse};
 use crate::oauth::params::Params;
+use crate::oauth::profile;
 use crate::oauth::token_kind::ReplayKind;
 use crate::oauth::types::ScopeSet;
 use crate::registry::UserRegistry;
@@ -44,16 +46,18 @@ pub async fn grant(
         issuer.revoke_refresh_token(revocations, &claims).await?;
         return Err(not_valid());
     }
-    if !revocations
-        .first_use(ReplayKind::Refresh, &claims.jti, claims.exp, issuer.now)
-        .await?
+    let rotates = profile::rotates_refresh_tokens(&issuer.settings);
+    if rotates
+        && !revocations
+            .first_use(ReplayKind::Refresh, &claims.jti, claims.exp, issuer.now)
+            .await?
     {
         // A spent token again: someone holds a copy. Cut the whole family off.
         issuer.revoke_refresh_token(revocations, &claims).await?;
         tracing::warn!(client_id = %client.id, "a spent refresh token was presented again: its family is revoked");
         return Err(not_valid());
     }
-    issue_user_tokens(
+    let mut response = issue_user_tokens(
         issuer,
         revocations,
         UserGrant {
@@ -69,5 +73,10 @@ pub async fn grant(
             status: None,
         },
     )
-    .await
+    .await?;
+    if !rotates {
+        // The client keeps the refresh token it sent, which was not spent.
+        response.refresh_token = None;
+    }
+    Ok(response)
 }

@@ -43,8 +43,20 @@ pub async fn spawn_in(dir: Arc<TempDir>, config: &TestConfig) -> TestApp {
 
 /// Like `spawn_in`, with the application's clock starting at `start` (Unix seconds).
 pub async fn spawn_at(dir: Arc<TempDir>, config: &TestConfig, start: i64) -> TestApp {
+    spawn_changed(dir, config, start, |_| {}).await
+}
+
+/// Like `spawn_at`, with the settings loaded from `config` then changed by `change`, as code
+/// embedding the server could change them after they were checked.
+pub async fn spawn_changed(
+    dir: Arc<TempDir>,
+    config: &TestConfig,
+    start: i64,
+    change: impl FnOnce(&mut Settings),
+) -> TestApp {
     let path = config.write_in(dir.path());
-    let settings = Settings::load_with_env(&path, Vec::new()).expect("test config is valid");
+    let mut settings = Settings::load_with_env(&path, Vec::new()).expect("test config is valid");
+    change(&mut settings);
     let keys_dir = settings.keys_dir.clone();
     let issuer = settings.issuer.clone();
     let clock = Arc::new(ManualClock::new(start));
@@ -58,9 +70,12 @@ pub async fn spawn_at(dir: Arc<TempDir>, config: &TestConfig, start: i64) -> Tes
         address,
         issuer,
         tls_port,
-        // Redirects are answers under test, never followed.
+        // Redirects are answers under test, never followed. An idle connection is dropped
+        // well before the server's 5-second keep-alive closes it, so that a request after a
+        // slow step (a Python proof on a loaded machine) never races that close.
         client: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            .pool_idle_timeout(std::time::Duration::from_secs(2))
             .build()
             .unwrap(),
         clock,

@@ -93,6 +93,21 @@ impl TestApp {
         self.token_form(None, &form).await
     }
 
+    /// A confidential client, authenticating with Basic, exchanges a code sent to `CALLBACK`
+    /// with the verifier `VERIFIER`.
+    pub async fn exchange_code(&self, basic: (&str, &str), code: &str) -> Answer {
+        self.token_form(
+            Some(basic),
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", code),
+                ("redirect_uri", CALLBACK),
+                ("code_verifier", VERIFIER),
+            ],
+        )
+        .await
+    }
+
     /// RFC 7009 revocation by a client authenticating with Basic.
     pub async fn revoke(&self, basic: (&str, &str), form: &[(&str, &str)]) -> Answer {
         self.post_form("/oauth2/revoke", Some(basic), form).await

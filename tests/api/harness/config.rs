@@ -18,6 +18,8 @@ use tessera::settings::{ConfigError, Settings};
 #[derive(Serialize, Clone, Debug)]
 pub struct TestConfig {
     pub issuer: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
     pub listen: String,
     pub keys_dir: String,
     #[serde(skip_serializing_if = "is_default")]
@@ -72,6 +74,7 @@ impl TestConfig {
     pub fn new() -> TestConfig {
         TestConfig {
             issuer: ISSUER.to_owned(),
+            profile: None,
             listen: "127.0.0.1:0".to_owned(),
             keys_dir: "keys".to_owned(),
             server: ServerConfig::default(),
@@ -104,6 +107,12 @@ impl TestConfig {
 
     pub fn issuer(mut self, issuer: &str) -> Self {
         issuer.clone_into(&mut self.issuer);
+        self
+    }
+
+    /// The security profile (`"fapi2"`).
+    pub fn profile(mut self, profile: &str) -> Self {
+        self.profile = Some(profile.to_owned());
         self
     }
 
@@ -340,6 +349,10 @@ pub struct AuthorizeConfig {
     pub session_ttl: Option<Duration>,
     #[serde(with = "duration", skip_serializing_if = "Option::is_none")]
     pub code_ttl: Option<Duration>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub require_pushed_authorization_requests: Option<bool>,
+    #[serde(with = "duration", skip_serializing_if = "Option::is_none")]
+    pub request_uri_ttl: Option<Duration>,
 }
 
 #[derive(Serialize, Clone, Debug, Default, PartialEq)]

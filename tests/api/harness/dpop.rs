@@ -127,9 +127,20 @@ impl TestApp {
         proof: &str,
         form: &[(&str, &str)],
     ) -> Answer {
+        self.post_dpop("/oauth2/token", basic, proof, form).await
+    }
+
+    /// POST a form to `path` with a `DPoP` header (and Basic credentials when given).
+    pub async fn post_dpop(
+        &self,
+        path: &str,
+        basic: Option<(&str, &str)>,
+        proof: &str,
+        form: &[(&str, &str)],
+    ) -> Answer {
         let mut request = self
             .client
-            .post(self.url("/oauth2/token"))
+            .post(self.url(path))
             .header("DPoP", proof)
             .form(form);
         if let Some((id, secret)) = basic {

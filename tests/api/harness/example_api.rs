@@ -56,7 +56,12 @@ impl ExampleApi {
                 .https
                 .map(|address| format!("https://localhost:{}", address.port())),
             clock,
-            client: reqwest::Client::new(),
+            // Idle connections are dropped well before actix's 5-second keep-alive closes them,
+            // so a test that pauses (signing proofs in Python) never sends on a closing one.
+            client: reqwest::Client::builder()
+                .pool_idle_timeout(Duration::from_secs(2))
+                .build()
+                .unwrap(),
         }
     }
 
@@ -86,6 +91,25 @@ impl ExampleApi {
         let base = self.https_url.as_ref().expect("started with API_TLS_*");
         self.send(client.get(format!("{base}{path}")), Some(token))
             .await
+    }
+
+    /// `GET path` over plain HTTP with `Authorization: <scheme> <token>` and, when given, a
+    /// `DPoP` proof.
+    pub async fn get_with(
+        &self,
+        path: &str,
+        scheme: &str,
+        token: &str,
+        proof: Option<&str>,
+    ) -> Answer {
+        let mut request = self
+            .client
+            .get(format!("{}{path}", self.url))
+            .header("Authorization", format!("{scheme} {token}"));
+        if let Some(proof) = proof {
+            request = request.header("DPoP", proof);
+        }
+        Answer::from(request.send().await.unwrap()).await
     }
 
     async fn send(&self, request: reqwest::RequestBuilder, token: Option<&str>) -> Answer {

@@ -78,7 +78,9 @@ impl Pki {
 
     /// A client trusting only the server certificate, presenting `identity` when given.
     pub fn http(&self, identity: Option<&str>) -> reqwest::Client {
+        // Idle connections dropped before the server's keep-alive closes them (see app.rs).
         let mut builder = reqwest::Client::builder()
+            .pool_idle_timeout(std::time::Duration::from_secs(2))
             .use_rustls_tls()
             .tls_built_in_root_certs(false)
             .add_root_certificate(

@@ -13,10 +13,12 @@ pub fn free_port() -> u16 {
         .port()
 }
 
-/// A `tessera serve` process and the address it logged.
+/// A `tessera serve` process, the address it logged, and its log.
 pub struct ServerProcess {
     pub child: std::process::Child,
     pub address: String,
+    /// The "listening" event: what the server says is on.
+    pub started: serde_json::Value,
     /// Every line it logged so far.
     logs: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
@@ -24,18 +26,24 @@ pub struct ServerProcess {
 impl ServerProcess {
     /// Starts the binary on `config` (which must log JSON at info) and waits for "listening".
     pub fn start(config: &Path) -> ServerProcess {
+        Self::start_with_env(config, &[])
+    }
+
+    /// Like `start`, with `env` set for the server.
+    pub fn start_with_env(config: &Path, env: &[(&str, &str)]) -> ServerProcess {
         use std::io::{BufRead, BufReader};
         let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tessera"))
             .args(["serve", "--config"])
             .arg(config)
             .env_remove("TESSERA_CONFIG")
+            .envs(env.iter().copied())
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::piped())
             .spawn()
             .unwrap();
         let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
         let logs = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-        let address = loop {
+        let started = loop {
             let line = lines
                 .next()
                 .expect("the server logs before exiting")
@@ -44,9 +52,10 @@ impl ServerProcess {
             let event: serde_json::Value = serde_json::from_str(&line).unwrap();
             logs.lock().unwrap().push(line);
             if event["message"] == "listening" {
-                break event["address"].as_str().unwrap().to_owned();
+                break event;
             }
         };
+        let address = started["address"].as_str().unwrap().to_owned();
         // Keep draining the log so the server never blocks on a full pipe.
         let kept = logs.clone();
         std::thread::spawn(move || {
@@ -57,6 +66,7 @@ impl ServerProcess {
         ServerProcess {
             child,
             address,
+            started,
             logs,
         }
     }
@@ -89,6 +99,13 @@ impl ServerProcess {
                 self.logs()
             );
             std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+
+    /// Every line logged so far keeps secrets out.
+    pub fn assert_log_has_no_secret(&self) {
+        for line in self.logs.lock().unwrap().iter() {
+            assert!(!line.contains(REPORTS_SECRET) && !line.contains(OTHER_SECRET));
         }
     }
 

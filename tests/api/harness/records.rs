@@ -58,6 +58,8 @@ pub struct ClientConfig {
     pub tls_client_auth_san_dns: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub access_token_encryption: Option<EncryptionConfig>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub require_pushed_authorization_requests: Option<bool>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub post_logout_redirect_uris: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -186,6 +188,11 @@ impl ClientConfig {
 
     pub fn access_token_encryption(mut self, encryption: EncryptionConfig) -> Self {
         self.access_token_encryption = Some(encryption);
+        self
+    }
+
+    pub fn require_pushed_authorization_requests(mut self, required: bool) -> Self {
+        self.require_pushed_authorization_requests = Some(required);
         self
     }
 }

@@ -1,7 +1,9 @@
 //! The reports API of the `resource_server` example: its configuration (environment variables),
 //! the verifier that protects it, its routes and the scope each needs, and its listeners: plain
 //! HTTP, and optionally HTTPS asking for client certificates, where tokens bound to a
-//! certificate (RFC 8705 `cnf.x5t#S256`) are accepted from their certificate's holder.
+//! certificate (RFC 8705 `cnf.x5t#S256`) are accepted from their certificate's holder. With its
+//! public URL configured, it also takes DPoP-bound tokens (RFC 9449 `cnf.jkt`) with their
+//! proofs.
 //!
 //! `main.rs` runs it; Tessera's own tests (tests/api/resource_server.rs at the repository's root)
 //! build and drive this same module against a real Tessera.
@@ -22,7 +24,8 @@ use std::time::Duration;
 use tessera_verifier::actix::{Bearer, BearerAuth};
 use tessera_verifier::tls::OfferClientAuth;
 use tessera_verifier::{
-    AccessTokenVerifier, Clock, KeySource, PeerCertificate, RemoteKeysConfig, StatusListConfig,
+    AccessTokenVerifier, Clock, DpopConfig, DpopNonces, KeySource, PeerCertificate,
+    RemoteKeysConfig, StatusListConfig,
 };
 
 /// The `realm` of this API's `WWW-Authenticate` challenges.
@@ -47,6 +50,13 @@ pub struct ApiConfig {
     /// `API_STATUS_MAX_STALENESS_SECS`: the same for status lists; past it, tokens are refused
     /// with 503 (revocation fails closed).
     pub status_max_staleness: Duration,
+    /// `API_PUBLIC_URL`: the URL clients address this API at (behind a proxy, the outside
+    /// one). With it, DPoP-bound tokens are taken with proofs whose `htu` is this URL and the
+    /// request's path; without it, they are refused.
+    pub public_url: Option<String>,
+    /// `API_DPOP_NONCE_SECRET`: with it (32 bytes or more, the same on every instance), DPoP
+    /// proofs must carry the API's nonce (`use_dpop_nonce`, `DPoP-Nonce`).
+    pub dpop_nonce_secret: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -93,13 +103,16 @@ impl ApiConfig {
             tls,
             keys_max_staleness: seconds("API_KEYS_MAX_STALENESS_SECS", 3600)?,
             status_max_staleness: seconds("API_STATUS_MAX_STALENESS_SECS", 600)?,
+            public_url: var("API_PUBLIC_URL"),
+            dpop_nonce_secret: var("API_DPOP_NONCE_SECRET"),
         })
     }
 }
 
 /// The verifier: the issuer's keys fetched now (an error if they cannot be) and kept fresh in
-/// the background, RFC 9068 checks, and revocation through the tokens' status lists. Every time
-/// decision reads `clock` (the wall clock in `main`; tests move a manual one).
+/// the background, RFC 9068 checks, revocation through the tokens' status lists, and DPoP when
+/// the public URL is known. Every time decision reads `clock` (the wall clock in `main`; tests
+/// move a manual one).
 pub async fn verifier(
     config: &ApiConfig,
     clock: Arc<dyn Clock>,
@@ -111,11 +124,17 @@ pub async fn verifier(
     .max_staleness(config.keys_max_staleness)
     .clock(clock.clone());
     let keys = KeySource::remote(keys).await?;
-    let verifier = AccessTokenVerifier::builder(&config.issuer, &config.audience, keys)
+    let mut verifier = AccessTokenVerifier::builder(&config.issuer, &config.audience, keys)
         .clock(clock)
-        .status_lists(StatusListConfig::default().max_staleness(config.status_max_staleness))
-        .build()?;
-    Ok(Arc::new(verifier))
+        .status_lists(StatusListConfig::default().max_staleness(config.status_max_staleness));
+    if let Some(public_url) = &config.public_url {
+        let mut dpop = DpopConfig::new(public_url)?;
+        if let Some(secret) = &config.dpop_nonce_secret {
+            dpop = dpop.require_nonce(DpopNonces::new(secret)?);
+        }
+        verifier = verifier.dpop(dpop);
+    }
+    Ok(Arc::new(verifier.build()?))
 }
 
 /// The routes and what each needs: `/healthz` nothing; `GET /reports` a token with
@@ -243,6 +262,10 @@ async fn whoami(Bearer(token): Bearer) -> HttpResponse {
         .confirmation
         .as_ref()
         .is_some_and(|cnf| cnf.x5t_s256.is_some());
+    let dpop_bound = token
+        .confirmation
+        .as_ref()
+        .is_some_and(|cnf| cnf.jkt.is_some());
     HttpResponse::Ok().json(json!({
         "sub": token.subject,
         "client_id": token.client_id,
@@ -250,6 +273,7 @@ async fn whoami(Bearer(token): Bearer) -> HttpResponse {
         "aud": token.audience,
         "exp": token.expires_at,
         "certificate_bound": certificate_bound,
+        "dpop_bound": dpop_bound,
     }))
 }
 

@@ -19,8 +19,10 @@
 //! (`http://127.0.0.1:8080`), `API_AUDIENCE` (`https://reports.internal`), `API_JWKS_URI`
 //! (found by discovery), `API_LISTEN` (`127.0.0.1:8081`), `API_TLS_CERT` + `API_TLS_KEY` +
 //! `API_TLS_LISTEN` (`127.0.0.1:8444`) for HTTPS with client certificates,
-//! `API_KEYS_MAX_STALENESS_SECS` (3600), `API_STATUS_MAX_STALENESS_SECS` (600). `RUST_LOG`
-//! filters the logs (`info` by default).
+//! `API_KEYS_MAX_STALENESS_SECS` (3600), `API_STATUS_MAX_STALENESS_SECS` (600),
+//! `API_PUBLIC_URL` (unset: DPoP-bound tokens refused; `http://127.0.0.1:8081` takes them with
+//! their proofs) and `API_DPOP_NONCE_SECRET` (unset: no nonces). `RUST_LOG` filters the logs
+//! (`info` by default).
 
 mod api;
 

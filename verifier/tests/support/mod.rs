@@ -3,6 +3,7 @@
 //! loopback port that serves discovery documents, JWK Sets and status lists and counts fetches.
 #![allow(dead_code)]
 
+pub mod dpop;
 pub mod server;
 
 #[allow(unused_imports)]

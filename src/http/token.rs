@@ -45,8 +45,7 @@ pub(super) async fn serve_route(
         options,
     )
     .await?;
-    let body = serde_json::to_vec(&response)
-        .map_err(|_| OAuthError::server_error("the response could not be encoded"))?;
+    let body = response.to_json();
     let mut answer = HttpResponse::Ok();
     if let Some(subject) = &response.profile_subject {
         let mut profile = url::Url::parse(&issuer.settings.endpoint(paths::USERINFO))

@@ -130,44 +130,64 @@ impl JwsSigner {
 
     /// Signs `claims` as a compact JWS with this key's `alg` and `kid` and the kind's `typ`.
     pub fn sign(&self, kind: TokenKind, claims: &impl Serialize) -> Result<String, KeyError> {
+        let payload = serde_json::to_vec(claims)
+            .map_err(|err| KeyError::new(format!("claims do not serialize: {err}")))?;
+        self.sign_payload(kind, &payload)
+    }
+
+    /// Signs `payload`, claims already serialized as JSON, as `sign` does.
+    pub fn sign_payload(&self, kind: TokenKind, payload: &[u8]) -> Result<String, KeyError> {
         let header = kind
             .signed_index()
             .map(|index| &self.headers[index])
             .ok_or_else(|| KeyError::new(format!("{kind:?} tokens are not signed")))?;
-        let payload = serde_json::to_vec(claims)
-            .map_err(|err| KeyError::new(format!("claims do not serialize: {err}")))?;
-        let mut token = String::with_capacity(header.len() + payload.len() * 4 / 3 + 700);
-        token.push_str(header);
-        token.push('.');
-        URL_SAFE_NO_PAD.encode_string(&payload, &mut token);
-        let signature = self.sign_bytes(token.as_bytes())?;
-        token.push('.');
-        URL_SAFE_NO_PAD.encode_string(signature, &mut token);
-        Ok(token)
-    }
-
-    fn sign_bytes(&self, message: &[u8]) -> Result<Vec<u8>, KeyError> {
+        // Header, payload and signature (at most 512 bytes: RSA-4096) base64url, two dots.
+        let capacity = header.len() + 2 + (payload.len() + 512).div_ceil(3) * 4;
+        let mut token = Vec::with_capacity(capacity);
+        token.extend_from_slice(header.as_bytes());
+        token.push(b'.');
+        push_base64url(&mut token, payload);
         let failed = |_| KeyError::new("signing failed");
-        match &self.key {
-            KeyPairKind::Ecdsa(pair) => Ok(pair
-                .sign(&self.rng, message)
-                .map_err(failed)?
-                .as_ref()
-                .to_vec()),
-            KeyPairKind::Ed25519(pair) => Ok(pair.sign(message).as_ref().to_vec()),
+        token = match &self.key {
+            KeyPairKind::Ecdsa(pair) => {
+                let signature = pair.sign(&self.rng, &token).map_err(failed)?;
+                with_signature(token, signature.as_ref())
+            }
+            KeyPairKind::Ed25519(pair) => {
+                let signature = pair.sign(&token);
+                with_signature(token, signature.as_ref())
+            }
             KeyPairKind::Rsa(pair, encoding) => {
                 let mut signature = vec![0; pair.public_modulus_len()];
-                pair.sign(*encoding, &self.rng, message, &mut signature)
+                pair.sign(*encoding, &self.rng, &token, &mut signature)
                     .map_err(failed)?;
-                Ok(signature)
+                with_signature(token, &signature)
             }
-        }
+        };
+        Ok(String::from_utf8(token).expect("base64url and dots are ASCII"))
     }
 
     /// Whether `signature` over `message` was made by this key.
     pub fn verify_signature(&self, message: &[u8], signature: &[u8]) -> bool {
         self.verifier.verify_sig(message, signature).is_ok()
     }
+}
+
+/// Appends `bytes` base64url-encoded, in place (the chunked `encode_string` copies twice).
+fn push_base64url(buf: &mut Vec<u8>, bytes: &[u8]) {
+    let start = buf.len();
+    let len = base64::encoded_len(bytes.len(), false).expect("a token-sized input");
+    buf.resize(start + len, 0);
+    URL_SAFE_NO_PAD
+        .encode_slice(bytes, &mut buf[start..])
+        .expect("room was made for it");
+}
+
+/// The signing input `token` completed with `.` and its `signature`.
+fn with_signature(mut token: Vec<u8>, signature: &[u8]) -> Vec<u8> {
+    token.push(b'.');
+    push_base64url(&mut token, signature);
+    token
 }
 
 /// Largest compact JWS Tessera will parse.

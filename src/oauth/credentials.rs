@@ -4,10 +4,11 @@
 //! - A keyed hash (the 256-bit secrets `tessera client secret` makes) is checked on every
 //!   request: it costs one HMAC.
 //! - An argon2 hash is checked on the bounded `HashPool`; a verified secret is remembered, keyed
-//!   by a keyed hash (HMAC-SHA256 under a per-process random key) of who presented it, what,
-//!   and the hash it was checked against (so a reload that changes the hash checks the secret
-//!   again), the secret itself never stored. A refused one is remembered in its own cache, so failures
-//!   cannot evict successes.
+//!   by a keyed hash (SipHash-2-4, 128 bits, a PRF under a per-process random key) of who
+//!   presented it, what, and the hash it was checked against (so a reload that changes the hash
+//!   checks the secret again), the secret itself never stored: without the key no one can find
+//!   a wrong secret whose cache key is a right one's. A refused one is remembered in its own
+//!   cache, so failures cannot evict successes.
 //! - Failures are counted per subject and per source address over a window. For clients, the
 //!   count only turns a refusal into 429 with `Retry-After`: a correct secret is always checked,
 //!   so no one can lock a client out, even right after a restart. A client id that does not exist
@@ -21,12 +22,13 @@ use crate::clock::UnixTime;
 use crate::registry::{Argon2Hash, SecretHash, User, UserRegistry};
 use crate::revocation::{FailureCounters, SharedCounters, ThrottleKey};
 use crate::settings::CredentialSettings;
-use aws_lc_rs::hmac;
 use moka::sync::Cache;
+use siphasher::sip128::{Hasher128, SipHasher24};
+use std::hash::Hasher;
 use std::net::IpAddr;
 use std::sync::Arc;
 
-type CacheKey = [u8; 32];
+type CacheKey = u128;
 
 /// Failure windows held per verifier (each a few dozen bytes).
 const MAX_WINDOWS: u64 = 100_000;
@@ -86,7 +88,8 @@ enum Policy {
 
 pub struct CredentialVerifier {
     policy: Policy,
-    mac_key: hmac::Key,
+    /// The SipHash key of the cache keys.
+    mac_key: [u8; 16],
     verified: Cache<CacheKey, ()>,
     refused: Cache<CacheKey, ()>,
     failures: FailureCounters,
@@ -133,9 +136,8 @@ impl CredentialVerifier {
         pool: HashPool,
         shared: Option<SharedCounters>,
     ) -> Self {
-        let rng = aws_lc_rs::rand::SystemRandom::new();
-        let mac_key =
-            hmac::Key::generate(hmac::HMAC_SHA256, &rng).expect("the system random source works");
+        let mut mac_key = [0u8; 16];
+        aws_lc_rs::rand::fill(&mut mac_key).expect("the system random source works");
         let secret_cache = |capacity| {
             Cache::builder()
                 .max_capacity(capacity)
@@ -158,17 +160,14 @@ impl CredentialVerifier {
     /// The cache entry of `presented` for `subject` checked against the `stored` argon2 hash: a
     /// reloaded configuration that changes the hash never finds the old secret's verdict.
     fn cache_key(&self, subject: &str, stored: &[u8], presented: &str) -> CacheKey {
-        let mut ctx = hmac::Context::with_key(&self.mac_key);
+        let mut hasher = SipHasher24::new_with_key(&self.mac_key);
         // Length-prefixed, so no two (subject, hash, secret) triples share an input.
         for part in [subject.as_bytes(), stored] {
-            ctx.update(&(part.len() as u64).to_be_bytes());
-            ctx.update(part);
+            hasher.write(&(part.len() as u64).to_be_bytes());
+            hasher.write(part);
         }
-        ctx.update(presented.as_bytes());
-        let tag = ctx.sign();
-        let mut key = [0u8; 32];
-        key.copy_from_slice(tag.as_ref());
-        key
+        hasher.write(presented.as_bytes());
+        hasher.finish128().as_u128()
     }
 
     /// Checks `presented` for `subject` (a namespaced name such as `client:reports`) against
@@ -181,7 +180,8 @@ impl CredentialVerifier {
         peer: Option<IpAddr>,
         now: UnixTime,
     ) -> (Verdict, Path) {
-        let keys = Keys {
+        // A digest, so made only when a counter is touched: not for a correct client secret.
+        let keys = || Keys {
             subject: ThrottleKey::subject(subject),
             address: peer.map(ThrottleKey::address),
         };
@@ -195,26 +195,26 @@ impl CredentialVerifier {
                 }
                 cache_key = Some(key);
             }
-            if let Some(retry_after) = self.exhausted(keys, now).await {
+            if let Some(retry_after) = self.exhausted(keys(), now).await {
                 return (Verdict::Throttled { retry_after }, Path::Throttled);
             }
         }
         let argon2 = match hash {
             None if self.policy == Policy::Clients => {
                 // Only the address is counted: made-up ids would each hold a window.
-                return (self.failed(keys, false, now).await, Path::Unknown);
+                return (self.failed(keys(), false, now).await, Path::Unknown);
             }
             None => {
                 let verdict = match self.pool.matches(self.dummy.clone(), presented).await {
                     Err(Overloaded { retry_after }) => Verdict::Overloaded { retry_after },
-                    Ok(_) => self.failed(keys, true, now).await,
+                    Ok(_) => self.failed(keys(), true, now).await,
                 };
                 return (verdict, Path::Hashed);
             }
             Some(SecretHash::Keyed { .. }) => {
                 let verdict = match hash.and_then(|hash| hash.keyed_matches(presented)) {
                     Some(true) => Verdict::Valid,
-                    _ => self.failed(keys, true, now).await,
+                    _ => self.failed(keys(), true, now).await,
                 };
                 return (verdict, Path::Keyed);
             }
@@ -226,7 +226,7 @@ impl CredentialVerifier {
             return (Verdict::Valid, Path::Cached);
         }
         if self.refused.contains_key(&cache_key) {
-            return (self.failed(keys, true, now).await, Path::Cached);
+            return (self.failed(keys(), true, now).await, Path::Cached);
         }
         match self.pool.matches(Arc::clone(argon2), presented).await {
             Err(Overloaded { retry_after }) => (Verdict::Overloaded { retry_after }, Path::Shed),
@@ -236,7 +236,7 @@ impl CredentialVerifier {
             }
             Ok(false) => {
                 self.refused.insert(cache_key, ());
-                (self.failed(keys, true, now).await, Path::Hashed)
+                (self.failed(keys(), true, now).await, Path::Hashed)
             }
         }
     }

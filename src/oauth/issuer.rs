@@ -4,6 +4,7 @@
 
 use super::client_auth::Binding;
 use super::error::OAuthError;
+use super::json::JsonObject;
 use super::paths;
 use super::token_kind::{Protection, TokenKind};
 use super::tokens::{OwnClaims, RevocationId};
@@ -19,7 +20,7 @@ use aws_lc_rs::digest;
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use serde::{Deserialize, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 /// What an access token is about.
@@ -40,34 +41,12 @@ pub struct AccessTokenSpec<'a> {
     pub status: Option<StatusRef>,
 }
 
-/// The `status` claim (Token Status List): where a resource server learns of revocation.
-#[derive(Serialize)]
-struct StatusClaim<'a> {
-    status_list: StatusListClaim<'a>,
-}
-
-#[derive(Serialize)]
-struct StatusListClaim<'a> {
-    idx: u32,
-    uri: &'a str,
-}
-
-/// The `cnf` claim: RFC 8705 3.1 (a certificate) or RFC 9449 6.1 (a DPoP key).
-#[derive(Serialize)]
-enum Confirmation<'a> {
-    #[serde(rename = "x5t#S256")]
-    Certificate(&'a str),
-    #[serde(rename = "jkt")]
-    Dpop(&'a str),
-}
-
-impl<'a> Confirmation<'a> {
-    fn of(binding: &'a Binding) -> Option<Self> {
-        match binding {
-            Binding::None => None,
-            Binding::Certificate(x5t) => Some(Confirmation::Certificate(x5t)),
-            Binding::Dpop(jkt) => Some(Confirmation::Dpop(jkt)),
-        }
+/// The `cnf` claim's member: RFC 8705 3.1 (a certificate) or RFC 9449 6.1 (a DPoP key).
+fn confirmation(binding: &Binding) -> Option<(&'static str, &str)> {
+    match binding {
+        Binding::None => None,
+        Binding::Certificate(x5t) => Some(("x5t#S256", x5t)),
+        Binding::Dpop(jkt) => Some(("jkt", jkt)),
     }
 }
 
@@ -83,40 +62,69 @@ pub struct AccessToken {
     pub token_type: &'static str,
 }
 
-/// RFC 9068 section 2.2 claims.
-#[derive(Serialize)]
+/// RFC 9068 section 2.2 claims, written as JSON in this order: the registered claims, `scope`
+/// (when there is one), `auth_time`, `cnf`, `status` (Token Status List), then the user's
+/// configured claims and the extra ones (`act`). Written directly rather than through serde's
+/// derive: this is the hot path of every token.
 struct AccessTokenClaims<'a> {
     iss: &'a str,
     sub: &'a str,
-    aud: Audience<'a>,
+    aud: &'a [String],
     exp: UnixTime,
     iat: UnixTime,
     nbf: UnixTime,
     jti: &'a str,
     client_id: &'a str,
-    /// Omitted when the token carries no scope.
-    #[serde(skip_serializing_if = "String::is_empty")]
-    scope: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    scopes: &'a ScopeSet,
     auth_time: Option<UnixTime>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    cnf: Option<Confirmation<'a>>,
-    status: StatusClaim<'a>,
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    cnf: &'a Binding,
+    status: &'a StatusRef,
     user_claims: Option<&'a Map<String, Value>>,
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
     extra: Option<&'a Map<String, Value>>,
 }
 
-/// `aud` is a string when there is one audience, an array otherwise (RFC 7519 4.1.3).
-struct Audience<'a>(&'a [String]);
-
-impl Serialize for Audience<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        match self.0 {
-            [one] => serializer.serialize_str(one),
-            many => many.serialize(serializer),
+impl AccessTokenClaims<'_> {
+    fn to_json(&self) -> Vec<u8> {
+        let mut json = JsonObject::with_capacity(512);
+        json.str("iss", self.iss).str("sub", self.sub);
+        // A string when there is one audience, an array otherwise (RFC 7519 4.1.3).
+        match self.aud {
+            [one] => json.str("aud", one),
+            many => json.value("aud", &many),
+        };
+        json.int("exp", self.exp)
+            .int("iat", self.iat)
+            .int("nbf", self.nbf)
+            .str("jti", self.jti)
+            .str("client_id", self.client_id);
+        if !self.scopes.is_empty() {
+            json.joined("scope", self.scopes.iter().map(|scope| scope.as_str()), " ");
         }
+        if let Some(auth_time) = self.auth_time {
+            json.int("auth_time", auth_time);
+        }
+        if let Some((member, value)) = confirmation(self.cnf) {
+            json.object("cnf", |cnf| {
+                cnf.str(member, value);
+            });
+        }
+        let status = self.status;
+        json.object("status", |claim| {
+            claim.object("status_list", |list| {
+                list.uint("idx", u64::from(status.idx));
+                list.joined(
+                    "uri",
+                    [self.iss, paths::STATUS_LISTS, "/", &status.list.to_string()],
+                    "",
+                );
+            });
+        });
+        for claims in [self.user_claims, self.extra].into_iter().flatten() {
+            for (name, value) in claims {
+                json.member(name, value);
+            }
+        }
+        json.finish()
     }
 }
 
@@ -206,13 +214,37 @@ pub fn scoped_claims(user: &User, scopes: &ScopeSet) -> Map<String, Value> {
         .collect()
 }
 
+/// Random bytes drawn from the system generator 1 KiB at a time, per thread: each call to it
+/// has a fixed cost (its DRBG's update, a new AES key schedule) several times that of the
+/// 16 bytes of one id. Each byte is handed out once.
+struct RandomPool {
+    bytes: [u8; 1024],
+    used: usize,
+}
+
+thread_local! {
+    static RANDOM_POOL: std::cell::RefCell<RandomPool> = const {
+        std::cell::RefCell::new(RandomPool { bytes: [0; 1024], used: 1024 })
+    };
+}
+
 /// 128 random bits, base64url: unguessable and unique token ids.
 pub fn random_id() -> String {
-    let mut bytes = [0u8; 16];
-    SystemRandom::new()
-        .fill(&mut bytes)
-        .expect("the system random source works");
-    URL_SAFE_NO_PAD.encode(bytes)
+    let mut id = [0u8; 16];
+    RANDOM_POOL.with_borrow_mut(|pool| {
+        if pool.used + id.len() > pool.bytes.len() {
+            SystemRandom::new()
+                .fill(&mut pool.bytes)
+                .expect("the system random source works");
+            pool.used = 0;
+        }
+        let taken = &mut pool.bytes[pool.used..pool.used + id.len()];
+        id.copy_from_slice(taken);
+        // Not kept once handed out.
+        taken.fill(0);
+        pool.used += id.len();
+    });
+    URL_SAFE_NO_PAD.encode(id)
 }
 
 /// OIDC `at_hash`: the left half of the hash of the access token, with the hash of the ID token's
@@ -303,7 +335,6 @@ impl Issuer {
             Some(status) => status,
             None => revocations.allocate_status(self.now).await?,
         };
-        let status_uri = self.status_list_uri(&status.list);
         let mut ttl = spec
             .client
             .access_token_ttl
@@ -316,30 +347,27 @@ impl Issuer {
         let claims = AccessTokenClaims {
             iss: &self.settings.issuer,
             sub: spec.subject,
-            aud: Audience(spec.audience),
+            aud: spec.audience,
             exp: self.now + ttl as i64,
             iat: self.now,
             nbf: self.now,
             jti: &jti,
             client_id: &spec.client.id,
-            scope: spec.scopes.to_string(),
+            scopes: spec.scopes,
             auth_time: spec.user.map(|(_, auth_time)| auth_time),
             user_claims: spec
                 .user
                 .map(|(user, _)| &user.claims)
                 .filter(|claims| !claims.is_empty()),
             extra: spec.extra,
-            cnf: Confirmation::of(spec.cnf),
-            status: StatusClaim {
-                status_list: StatusListClaim {
-                    idx: status.idx,
-                    uri: &status_uri,
-                },
-            },
+            cnf: spec.cnf,
+            status: &status,
         };
-        let signed = signer.sign(TokenKind::Access, &claims).map_err(|err| {
-            OAuthError::server_error(format!("the token could not be signed: {err}"))
-        })?;
+        let signed = signer
+            .sign_payload(TokenKind::Access, &claims.to_json())
+            .map_err(|err| {
+                OAuthError::server_error(format!("the token could not be signed: {err}"))
+            })?;
         let token = match self.encryption_for(spec.client, spec.audience) {
             None => signed,
             Some(recipient) => recipient.encrypt_jwt(&signed).map_err(|err| {
@@ -442,18 +470,146 @@ pub struct TokenResponse {
 }
 
 impl TokenResponse {
+    /// The response body: what serde would write for it, written directly (the hot path).
+    pub fn to_json(&self) -> Vec<u8> {
+        let tokens = self.access_token.len()
+            + self.refresh_token.as_ref().map_or(0, String::len)
+            + self.id_token.as_ref().map_or(0, String::len);
+        let mut json = JsonObject::with_capacity(tokens + self.scope.len() + 160);
+        json.str("access_token", &self.access_token)
+            .str("token_type", self.token_type)
+            .uint("expires_in", self.expires_in);
+        if !self.scope.is_empty() {
+            json.str("scope", &self.scope);
+        }
+        if let Some(refresh_token) = &self.refresh_token {
+            json.str("refresh_token", refresh_token);
+        }
+        if let Some(id_token) = &self.id_token {
+            json.str("id_token", id_token);
+        }
+        if let Some(issued_token_type) = self.issued_token_type {
+            json.str("issued_token_type", issued_token_type);
+        }
+        json.finish()
+    }
+
     /// The answer for `access_token` granted `scopes`; its `token_type` is the token's.
     pub fn issued(access_token: AccessToken, scopes: &ScopeSet) -> Self {
         Self {
             access_token: access_token.token,
             token_type: access_token.token_type,
             expires_in: access_token.expires_in,
-            scope: scopes.to_string(),
+            scope: scopes.joined(),
             refresh_token: None,
             id_token: None,
             issued_token_type: None,
             profile_subject: None,
             dpop_nonce: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn the_token_response_is_what_serde_writes() {
+        let mut response = TokenResponse {
+            access_token: "eyJ.eyJ.sig".into(),
+            token_type: "DPoP",
+            expires_in: 900,
+            scope: String::new(),
+            refresh_token: None,
+            id_token: None,
+            issued_token_type: None,
+            profile_subject: Some("alice".into()),
+            dpop_nonce: Some("n".into()),
+        };
+        assert_eq!(response.to_json(), serde_json::to_vec(&response).unwrap());
+        response.scope = "openid reports:read".into();
+        response.refresh_token = Some("a.b.c.d.e".into());
+        response.id_token = Some("f.g.h".into());
+        response.issued_token_type = Some("urn:ietf:params:oauth:token-type:access_token");
+        assert_eq!(response.to_json(), serde_json::to_vec(&response).unwrap());
+    }
+
+    #[test]
+    fn access_token_claims_carry_every_member_once_and_in_order() {
+        let scopes = ScopeSet::parse("openid reports:read").unwrap();
+        let status = StatusRef {
+            list: ListId {
+                epoch: 0xab,
+                window: 7,
+                part: 2,
+            },
+            idx: 41,
+        };
+        let user: Map<String, Value> = json!({"email": "a@example.com", "groups": ["x"]})
+            .as_object()
+            .unwrap()
+            .clone();
+        let extra: Map<String, Value> = json!({"act": {"sub": "svc"}}).as_object().unwrap().clone();
+        let audience = ["https://one".to_owned(), "https://two".to_owned()];
+        let binding = Binding::Dpop("thumb".into());
+        let claims = AccessTokenClaims {
+            iss: "https://issuer.example",
+            sub: "alice",
+            aud: &audience,
+            exp: 1900,
+            iat: 1000,
+            nbf: 1000,
+            jti: "id-1",
+            client_id: "app",
+            scopes: &scopes,
+            auth_time: Some(990),
+            cnf: &binding,
+            status: &status,
+            user_claims: Some(&user),
+            extra: Some(&extra),
+        };
+        let text = String::from_utf8(claims.to_json()).unwrap();
+        let expected = json!({
+            "iss": "https://issuer.example", "sub": "alice",
+            "aud": ["https://one", "https://two"],
+            "exp": 1900, "iat": 1000, "nbf": 1000, "jti": "id-1", "client_id": "app",
+            "scope": "openid reports:read", "auth_time": 990, "cnf": {"jkt": "thumb"},
+            "status": {"status_list": {"idx": 41,
+                "uri": "https://issuer.example/oauth2/status-lists/000000ab-7-2"}},
+            "email": "a@example.com", "groups": ["x"], "act": {"sub": "svc"},
+        });
+        assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), expected);
+        let order: Vec<usize> = [
+            "\"iss\"",
+            "\"aud\"",
+            "\"scope\"",
+            "\"cnf\"",
+            "\"status\"",
+            "\"act\"",
+        ]
+        .iter()
+        .map(|name| text.find(name).unwrap())
+        .collect();
+        assert!(order.windows(2).all(|pair| pair[0] < pair[1]), "{text}");
+
+        // One audience is a string; no scope, no user, a bearer token: those members are absent.
+        let no_scopes = ScopeSet::default();
+        let bearer = Binding::None;
+        let single = AccessTokenClaims {
+            aud: &audience[..1],
+            scopes: &no_scopes,
+            auth_time: None,
+            cnf: &bearer,
+            user_claims: None,
+            extra: None,
+            ..claims
+        };
+        let parsed: Value = serde_json::from_slice(&single.to_json()).unwrap();
+        assert_eq!(parsed["aud"], "https://one");
+        for absent in ["scope", "auth_time", "cnf", "email", "act"] {
+            assert!(parsed.get(absent).is_none(), "{absent}");
         }
     }
 }

@@ -20,6 +20,7 @@ pub mod grants;
 pub mod hash_pool;
 pub mod inspect;
 pub mod issuer;
+pub mod json;
 pub mod mint;
 pub mod params;
 pub mod paths;

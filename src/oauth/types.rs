@@ -59,6 +59,23 @@ impl ScopeSet {
         self.0.iter()
     }
 
+    /// The space-delimited value (what `Display` writes), without the formatting machinery.
+    pub fn joined(&self) -> String {
+        let len = self
+            .0
+            .iter()
+            .map(|scope| scope.as_str().len() + 1)
+            .sum::<usize>();
+        let mut text = String::with_capacity(len);
+        for (i, scope) in self.0.iter().enumerate() {
+            if i > 0 {
+                text.push(' ');
+            }
+            text.push_str(scope.as_str());
+        }
+        text
+    }
+
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
@@ -187,6 +204,14 @@ fn unsupported_auth_method(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn joined_scopes_are_what_display_writes() {
+        for value in ["", "one", "openid reports:read  reports:write"] {
+            let scopes = ScopeSet::parse(value).unwrap();
+            assert_eq!(scopes.joined(), scopes.to_string());
+        }
+    }
 
     #[test]
     fn scope_syntax_follows_nqchar() {

@@ -307,7 +307,9 @@ impl ClientAuthenticator<'_> {
             }
         }
         let hash = client.and_then(|client| client.secret_hash.as_ref());
-        let subject = format!("client:{client_id}");
+        let mut subject = String::with_capacity(7 + client_id.len());
+        subject.push_str("client:");
+        subject.push_str(client_id);
         let (verdict, path) = self
             .secrets
             .verify(&subject, hash, secret, proof.peer, self.now)

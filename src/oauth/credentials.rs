@@ -185,7 +185,7 @@ impl CredentialVerifier {
             subject: ThrottleKey::subject(subject),
             address: peer.map(ThrottleKey::address),
         };
-        // Only argon2 verdicts are remembered: a keyed hash costs about what this key does.
+        // Only argon2 verdicts are remembered: a keyed hash is cheap enough to check every time.
         let mut cache_key = None;
         if self.policy == Policy::Users {
             if let Some(SecretHash::Argon2(argon2)) = hash {

@@ -13,7 +13,35 @@
 //!
 //! Tessera's own work is the first minus the other two.
 //!
-//! Settings (environment): TESSERA_CALLGRIND_REQUESTS (1000), TESSERA_CALLGRIND_WARMUP (200).
+//! The other paths, on the load bench's server and clients (`support/local_server.rs`), each
+//! request a token or answer not used before (minted in the server process before the run, as
+//! many in both runs, so minting cancels out too):
+//!
+//! - `client_credentials private_key_jwt ES256`: a fresh ES256 client assertion per request;
+//!   its crypto is one ES256 verification (`ES256 verification`, over as long a signing input)
+//!   and one signature.
+//! - `refresh_token ES256`: the rotation of a public client's refresh token; its crypto is the
+//!   open and the seal of the refresh token's `dir` A256GCM JWE (counted in the run itself: the
+//!   inclusive instructions of `jose::jwe::decrypt_from_self` and `encrypt_to_self`, as
+//!   `callgrind_annotate` reads them) and one ES256 signature per token signed.
+//! - `introspection ES256`: a resource server introspects an active access token; one ES256
+//!   verification.
+//!
+//! Own work is the total minus the framework floor (the client_credentials floor: a request's
+//! parsing, routing and writing) minus that crypto.
+//!
+//! Settings (environment): TESSERA_CALLGRIND_REQUESTS (1000), TESSERA_CALLGRIND_WARMUP (200),
+//! TESSERA_CALLGRIND_ONLY (a comma-separated list of words; only the paths whose name holds one).
+
+#[allow(dead_code)] // The load bench's device pools, unused here.
+#[path = "support/device_pool.rs"]
+mod device_pool;
+#[allow(dead_code)] // The load bench's DPoP proofs, unused here.
+#[path = "support/dpop_proofs.rs"]
+mod dpop_proofs;
+#[allow(dead_code)] // Pools of the load bench's other scenarios, unused here.
+#[path = "support/local_server.rs"]
+mod local_server;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -21,9 +49,21 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 const MODE: &str = "TESSERA_CALLGRIND_MODE";
+/// The server child's pool: how many tokens to mint, and the file it writes them to.
+const POOL_SIZE: &str = "TESSERA_CALLGRIND_POOL_SIZE";
+const POOL_FILE: &str = "TESSERA_CALLGRIND_POOL_FILE";
+/// The signer child's message length.
+const MESSAGE_LEN: &str = "TESSERA_CALLGRIND_MESSAGE_LEN";
 const CLIENT_ID: &str = "bench";
 const CLIENT_SECRET: &str = "bench-secret-3a1f9c2e7b5d4f6a8c0e1b2d3f4a5b6c";
+const LOCAL_CLIENT_ID: &str = CLIENT_ID;
+const LOCAL_CLIENT_SECRET: &str = CLIENT_SECRET;
 const BODY: &str = "grant_type=client_credentials";
+/// The JWE functions a refresh pays for, excluded from its own work.
+const JWE_FUNCTIONS: [&str; 2] = [
+    "tessera::jose::jwe::decrypt_from_self",
+    "tessera::jose::jwe::encrypt_to_self",
+];
 
 fn env_or(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -41,7 +81,7 @@ struct Counted {
 
 impl Counted {
     /// Starts `mode` and reads its first line (a port, or "ready").
-    fn start(mode: &str) -> (Counted, String) {
+    fn start(mode: &str, env: &[(&str, String)]) -> (Counted, String) {
         let dir = tempfile::TempDir::new().unwrap();
         let out_file = dir.path().join("callgrind.out");
         let mut child = Command::new("valgrind")
@@ -49,6 +89,7 @@ impl Counted {
             .arg(format!("--callgrind-out-file={}", out_file.display()))
             .arg(std::env::current_exe().unwrap())
             .env(MODE, mode)
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -70,52 +111,106 @@ impl Counted {
 
     /// Stops the child (SIGTERM: a server stops gracefully) and reads the instructions of its
     /// whole run.
-    fn total(mut self) -> u64 {
+    fn total(self) -> u64 {
+        self.total_and(&[]).0
+    }
+
+    /// The whole run's instructions, and those of each of `functions` with what they call.
+    fn total_and(mut self, functions: &[&str]) -> (u64, Vec<u64>) {
         // SAFETY: kill has no memory-safety preconditions; the pid is our child's.
         unsafe { libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM) };
         let _ = self.child.wait();
         let text = std::fs::read_to_string(&self.out_file).expect("callgrind wrote its counts");
-        text.lines()
+        let total = text
+            .lines()
             .filter_map(|line| {
                 line.strip_prefix("totals:")
                     .or(line.strip_prefix("summary:"))
             })
             .filter_map(|rest| rest.split_whitespace().next()?.parse::<u64>().ok())
             .next()
-            .expect("a totals line")
+            .expect("a totals line");
+        if functions.is_empty() {
+            return (total, Vec::new());
+        }
+        let annotated = Command::new("callgrind_annotate")
+            .args(["--inclusive=yes", "--threshold=100"])
+            .arg(&self.out_file)
+            .output()
+            .expect("callgrind_annotate runs");
+        let annotated = String::from_utf8_lossy(&annotated.stdout);
+        let inclusive = functions
+            .iter()
+            .map(|function| inclusive_cost(&annotated, function))
+            .collect();
+        (total, inclusive)
     }
+}
+
+/// The inclusive instructions of `function` in `callgrind_annotate --inclusive=yes` output: its
+/// line of the form `1,234 (0.5%)  file:function [binary]` (the lines without the binary are
+/// the same cost again, as inlined into a caller).
+fn inclusive_cost(annotated: &str, function: &str) -> u64 {
+    let needle = format!(":{function} [");
+    annotated
+        .lines()
+        .filter(|line| line.contains(&needle))
+        .filter_map(|line| line.split_whitespace().next())
+        .filter_map(|count| count.replace(',', "").parse::<u64>().ok())
+        .max()
+        .unwrap_or(0)
 }
 
 /// One keep-alive HTTP/1.1 connection, one request at a time.
 struct Connection {
     stream: BufReader<TcpStream>,
-    request: Vec<u8>,
+    port: String,
+}
+
+/// What a path's requests are.
+#[derive(Clone, Copy)]
+enum Path {
+    /// client_credentials, client_secret_basic.
+    Basic,
+    /// client_credentials with a fresh client assertion (the pool's) per request.
+    PrivateKeyJwt,
+    /// The refresh grant of the public client, a fresh refresh token (the pool's) per request.
+    Refresh,
+    /// The resource server's introspection of the pool's one access token.
+    Introspect,
+}
+
+/// The `Basic` credentials of `client_id` with the bench secret.
+fn basic(client_id: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(format!("{client_id}:{CLIENT_SECRET}"))
 }
 
 impl Connection {
     fn open(port: &str) -> Self {
-        use base64::Engine;
         let stream = TcpStream::connect(format!("127.0.0.1:{port}")).unwrap();
         stream.set_nodelay(true).unwrap();
         stream
             .set_read_timeout(Some(Duration::from_secs(120)))
             .unwrap();
-        let basic = base64::engine::general_purpose::STANDARD
-            .encode(format!("{CLIENT_ID}:{CLIENT_SECRET}"));
-        let request = format!(
-            "POST /oauth2/token HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: Basic {basic}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{BODY}",
-            BODY.len()
-        )
-        .into_bytes();
         Self {
             stream: BufReader::new(stream),
-            request,
+            port: port.to_owned(),
         }
     }
 
-    /// Sends the request and reads the answer, which must be a token.
-    fn token(&mut self) {
-        self.stream.get_mut().write_all(&self.request).unwrap();
+    /// Posts `body` to `path` (with `Basic` credentials when given) and reads the answer, which
+    /// must be a 200 whose body starts with `expected`.
+    fn post(&mut self, path: &str, basic: Option<&str>, body: &str, expected: &[u8]) -> Vec<u8> {
+        let authorization = basic.map_or(String::new(), |credentials| {
+            format!("Authorization: Basic {credentials}\r\n")
+        });
+        let request = format!(
+            "POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\n{authorization}Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+            self.port,
+            body.len()
+        );
+        self.stream.get_mut().write_all(request.as_bytes()).unwrap();
         let mut length = 0;
         let mut status = String::new();
         self.stream.read_line(&mut status).unwrap();
@@ -130,32 +225,121 @@ impl Connection {
                 length = value.trim().parse().unwrap();
             }
         }
-        let mut body = vec![0; length];
-        self.stream.read_exact(&mut body).unwrap();
-        assert!(body.starts_with(b"{\"access_token\""));
+        let mut answer = vec![0; length];
+        self.stream.read_exact(&mut answer).unwrap();
+        assert!(
+            answer.starts_with(expected),
+            "{}",
+            String::from_utf8_lossy(&answer)
+        );
+        answer
+    }
+
+    /// Request `i` of `path`, with the pool's tokens.
+    fn request(&mut self, path: Path, pool: &[String], i: usize) -> Vec<u8> {
+        const TOKEN: &[u8] = b"{\"access_token\"";
+        match path {
+            Path::Basic => self.post("/oauth2/token", Some(&basic(CLIENT_ID)), BODY, TOKEN),
+            Path::PrivateKeyJwt => self.post(
+                "/oauth2/token",
+                None,
+                &format!("grant_type=client_credentials&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&client_assertion={}", pool[i]),
+                TOKEN,
+            ),
+            Path::Refresh => self.post(
+                "/oauth2/token",
+                None,
+                &format!(
+                    "grant_type=refresh_token&client_id={CLIENT_ID}-public&refresh_token={}",
+                    pool[i]
+                ),
+                TOKEN,
+            ),
+            Path::Introspect => self.post(
+                "/oauth2/introspect",
+                Some(&basic(&format!("{CLIENT_ID}-rs"))),
+                &format!("token={}", pool[0]),
+                b"{\"active\":true",
+            ),
+        }
     }
 }
 
-/// The whole run of server `mode` answering `warmup` then `requests` token requests.
-fn serve_and_count(mode: &str, warmup: usize, requests: usize) -> u64 {
-    let (counted, port) = Counted::start(mode);
-    let mut connection = Connection::open(&port);
-    for _ in 0..warmup + requests {
-        connection.token();
+/// One counted run of a server: `mode`, its pool made of `pool_size` tokens.
+struct Run<'a> {
+    mode: &'a str,
+    path: Path,
+    pool_size: usize,
+    functions: &'a [&'a str],
+}
+
+impl Run<'_> {
+    /// The whole run answering `warmup` then `requests` requests: its instructions, those of
+    /// `functions`, the last answer and the pool's first token.
+    fn count(&self, warmup: usize, requests: usize) -> (u64, Vec<u64>, Vec<u8>, String) {
+        let pool_dir = tempfile::TempDir::new().unwrap();
+        let pool_file = pool_dir.path().join("pool");
+        let (counted, port) = Counted::start(
+            self.mode,
+            &[
+                (POOL_SIZE, self.pool_size.to_string()),
+                (POOL_FILE, pool_file.display().to_string()),
+            ],
+        );
+        let pool: Vec<String> = std::fs::read_to_string(&pool_file)
+            .map(|text| text.lines().map(str::to_owned).collect())
+            .unwrap_or_default();
+        let mut connection = Connection::open(&port);
+        let mut last = Vec::new();
+        for i in 0..warmup + requests {
+            last = connection.request(self.path, &pool, i);
+        }
+        drop(connection);
+        let (total, inclusive) = counted.total_and(self.functions);
+        let first = pool.into_iter().next().unwrap_or_default();
+        (total, inclusive, last, first)
     }
-    drop(connection);
-    counted.total()
+
+    /// Counts per request: its instructions, those of `functions`, an answer, the pool's first
+    /// token.
+    fn per_request(&self, warmup: usize, requests: usize) -> Counts {
+        let (once, once_functions, _, _) = self.count(warmup, requests);
+        let (twice, twice_functions, answer, first) = self.count(warmup, 2 * requests);
+        let per = |a: u64, b: u64| b.saturating_sub(a) / requests as u64;
+        Counts {
+            total: per(once, twice),
+            functions: once_functions
+                .iter()
+                .zip(&twice_functions)
+                .map(|(a, b)| per(*a, *b))
+                .collect(),
+            answer,
+            first,
+        }
+    }
+}
+
+struct Counts {
+    total: u64,
+    functions: Vec<u64>,
+    answer: Vec<u8>,
+    first: String,
 }
 
 fn per_request(mode: &str, warmup: usize, requests: usize) -> u64 {
-    let once = serve_and_count(mode, warmup, requests);
-    let twice = serve_and_count(mode, warmup, 2 * requests);
-    twice.saturating_sub(once) / requests as u64
+    let run = Run {
+        mode,
+        path: Path::Basic,
+        pool_size: 0,
+        functions: &[],
+    };
+    run.per_request(warmup, requests).total
 }
 
-/// The whole run of signer `mode` making `count` signatures.
-fn sign_and_count(mode: &str, count: usize) -> u64 {
-    let (mut counted, ready) = Counted::start(mode);
+/// The whole run of crypto child `mode` doing its operation `count` times on a message of
+/// `message_len` bytes.
+fn crypto_and_count(mode: &str, message_len: usize, count: usize) -> u64 {
+    let (mut counted, ready) = Counted::start(mode, &[(MESSAGE_LEN, message_len.to_string())]);
     assert_eq!(ready, "ready");
     writeln!(counted.child.stdin.as_mut().unwrap(), "{count}").unwrap();
     let mut done = String::new();
@@ -166,10 +350,22 @@ fn sign_and_count(mode: &str, count: usize) -> u64 {
     counted.total()
 }
 
-fn per_signature(mode: &str, requests: usize) -> u64 {
-    let once = sign_and_count(mode, requests);
-    let twice = sign_and_count(mode, 2 * requests);
+/// Instructions of one operation of crypto child `mode` on a message of `message_len` bytes.
+fn per_operation(mode: &str, message_len: usize, requests: usize) -> u64 {
+    let once = crypto_and_count(mode, message_len, requests);
+    let twice = crypto_and_count(mode, message_len, 2 * requests);
     twice.saturating_sub(once) / requests as u64
+}
+
+/// The length of a compact JWS's signing input (header and payload, base64url).
+fn signing_input_len(jws: &str) -> usize {
+    jws.rfind('.').expect("a compact JWS")
+}
+
+/// The access token of a token answer.
+fn access_token(answer: &[u8]) -> String {
+    let answer: serde_json::Value = serde_json::from_slice(answer).unwrap();
+    answer["access_token"].as_str().unwrap().to_owned()
 }
 
 // ---- the children -------------------------------------------------------------------------
@@ -234,14 +430,78 @@ fn serve_floor() {
     });
 }
 
+/// The load bench's server (one worker) with `pool` minted, written one a line to the pool
+/// file before the port is printed.
+fn serve_pool(pool: fn(usize) -> local_server::Pool) {
+    let size: usize = std::env::var(POOL_SIZE).unwrap().parse().unwrap();
+    let (port, tokens, _dir) = local_server::serve_in_process("ES256", pool(size), Some(1));
+    std::fs::write(std::env::var(POOL_FILE).unwrap(), tokens.join("\n")).unwrap();
+    println!("{port}");
+    loop {
+        std::thread::park();
+    }
+}
+
+/// The message length a crypto child was given (default: the signing input of the bench
+/// client's ES256 access token, header and claims in base64url: the hash is over that many
+/// bytes).
+fn message() -> Vec<u8> {
+    let len = std::env::var(MESSAGE_LEN)
+        .ok()
+        .and_then(|len| len.parse().ok())
+        .unwrap_or(518);
+    vec![b'x'; len]
+}
+
+/// Does `operation` as often as told on stdin, then waits to be stopped.
+fn repeat(operation: impl Fn() -> usize) {
+    operation();
+    println!("ready");
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line).unwrap();
+    let count: usize = line.trim().parse().unwrap();
+    let mut total = 0;
+    for _ in 0..count {
+        total += operation();
+    }
+    assert!(total > 0);
+    println!("done");
+    // Until told to stop, so every run ends the same way.
+    loop {
+        std::thread::park();
+    }
+}
+
+/// Verifies an ES256 signature of the message with a parsed public key, as the verifier of
+/// client assertions and the introspection of our own tokens do.
+fn verify_es256() {
+    use aws_lc_rs::rand::SystemRandom;
+    use aws_lc_rs::signature::{self, EcdsaKeyPair, KeyPair, ParsedPublicKey};
+    let rng = SystemRandom::new();
+    let message = message();
+    let der =
+        EcdsaKeyPair::generate_pkcs8(&signature::ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
+    let pair = EcdsaKeyPair::from_pkcs8(&signature::ECDSA_P256_SHA256_FIXED_SIGNING, der.as_ref())
+        .unwrap();
+    let signed = pair.sign(&rng, &message).unwrap();
+    let public =
+        ParsedPublicKey::new(&signature::ECDSA_P256_SHA256_FIXED, pair.public_key().as_ref())
+            .unwrap();
+    repeat(|| {
+        usize::from(
+            std::hint::black_box(&public)
+                .verify_sig(&message, signed.as_ref())
+                .is_ok(),
+        )
+    });
+}
+
 /// Signs a token-sized message as often as told on stdin.
 fn sign(alg: &str) {
     use aws_lc_rs::rand::SystemRandom;
     use aws_lc_rs::signature::{self, EcdsaKeyPair, Ed25519KeyPair, KeyPair};
     let rng = SystemRandom::new();
-    // As long as the signing input of the bench client's ES256 access token (header and
-    // claims, base64url): the hash is over that many bytes.
-    let message = vec![b'x'; 518];
+    let message = message();
     let sign: Box<dyn Fn() -> usize> = match alg {
         "ES256" => {
             let der =
@@ -264,30 +524,26 @@ fn sign(alg: &str) {
             Box::new(move || std::hint::black_box(pair.sign(&message)).as_ref().len())
         }
     };
-    sign();
-    println!("ready");
-    let mut line = String::new();
-    std::io::stdin().read_line(&mut line).unwrap();
-    let count: usize = line.trim().parse().unwrap();
-    let mut total = 0;
-    for _ in 0..count {
-        total += sign();
-    }
-    assert!(total > 0);
-    println!("done");
-    // Until told to stop, so every run ends the same way.
-    loop {
-        std::thread::park();
-    }
+    repeat(sign);
 }
 
 fn main() {
+    use local_server::Pool;
     match std::env::var(MODE).as_deref() {
         Ok("tessera-ES256") => return serve_tessera("ES256"),
         Ok("tessera-EdDSA") => return serve_tessera("EdDSA"),
         Ok("floor") => return serve_floor(),
         Ok("sign-ES256") => return sign("ES256"),
         Ok("sign-EdDSA") => return sign("EdDSA"),
+        Ok("verify-ES256") => return verify_es256(),
+        Ok("private_key_jwt") => {
+            return serve_pool(|count| Pool::Assertions {
+                count,
+                encrypted: false,
+            })
+        }
+        Ok("refresh") => return serve_pool(Pool::RefreshTokens),
+        Ok("introspect") => return serve_pool(|_| Pool::AccessTokens(1)),
         _ => {}
     }
     if Command::new("valgrind").arg("--version").output().is_err() {
@@ -296,16 +552,91 @@ fn main() {
     }
     let requests = env_or("TESSERA_CALLGRIND_REQUESTS", 1000);
     let warmup = env_or("TESSERA_CALLGRIND_WARMUP", 200);
+    let only: Option<Vec<String>> = std::env::var("TESSERA_CALLGRIND_ONLY")
+        .ok()
+        .map(|words| words.split(',').map(str::to_owned).collect());
+    let wanted = |name: &str| {
+        only.as_ref()
+            .is_none_or(|words| words.iter().any(|word| name.contains(word.as_str())))
+    };
     let floor = per_request("floor", warmup, requests);
     println!(
         "callgrind: framework floor (actix-web, same parsing, fixed answer): {floor} instructions/request ({requests} requests after {warmup})"
     );
     for (alg, sign_mode) in [("ES256", "sign-ES256"), ("EdDSA", "sign-EdDSA")] {
+        if !wanted(&format!("client_credentials basic {alg}")) {
+            continue;
+        }
         let total = per_request(&format!("tessera-{alg}"), warmup, requests);
-        let signature = per_signature(sign_mode, requests);
+        let signature = per_operation(sign_mode, 518, requests);
         println!(
             "callgrind: client_credentials basic {alg}: {total} instructions/request; {alg} signature {signature}; Tessera's own work {} ({requests} requests after {warmup})",
             total as i64 - floor as i64 - signature as i64
+        );
+    }
+    // Each request a token not used before: the pool holds every request of the longer run.
+    let pool_size = warmup + 2 * requests;
+    if wanted("client_credentials private_key_jwt ES256") {
+        let counts = Run {
+            mode: "private_key_jwt",
+            path: Path::PrivateKeyJwt,
+            pool_size,
+            functions: &[],
+        }
+        .per_request(warmup, requests);
+        let verification =
+            per_operation("verify-ES256", signing_input_len(&counts.first), requests);
+        let signature = per_operation(
+            "sign-ES256",
+            signing_input_len(&access_token(&counts.answer)),
+            requests,
+        );
+        println!(
+            "callgrind: client_credentials private_key_jwt ES256: {} instructions/request; ES256 verification {verification} + ES256 signature {signature}; Tessera's own work {} ({requests} requests after {warmup})",
+            counts.total,
+            counts.total as i64 - floor as i64 - verification as i64 - signature as i64
+        );
+    }
+    if wanted("refresh_token ES256") {
+        let counts = Run {
+            mode: "refresh",
+            path: Path::Refresh,
+            pool_size,
+            functions: &JWE_FUNCTIONS,
+        }
+        .per_request(warmup, requests);
+        let answer: serde_json::Value = serde_json::from_slice(&counts.answer).unwrap();
+        // The access token, and the ID token when the grant renews one.
+        let signature: u64 = ["access_token", "id_token"]
+            .iter()
+            .filter_map(|name| answer[name].as_str())
+            .map(|jws| per_operation("sign-ES256", signing_input_len(jws), requests))
+            .sum();
+        let signed = ["access_token", "id_token"]
+            .iter()
+            .filter(|name| answer[**name].is_string())
+            .count();
+        let jwe: u64 = counts.functions.iter().sum();
+        println!(
+            "callgrind: refresh_token ES256: {} instructions/request; JWE open+seal {jwe} (jose::jwe, in the run) + {signed} ES256 signature(s) {signature}; Tessera's own work {} ({requests} requests after {warmup})",
+            counts.total,
+            counts.total as i64 - floor as i64 - jwe as i64 - signature as i64
+        );
+    }
+    if wanted("introspection ES256") {
+        let counts = Run {
+            mode: "introspect",
+            path: Path::Introspect,
+            pool_size: 1,
+            functions: &[],
+        }
+        .per_request(warmup, requests);
+        let verification =
+            per_operation("verify-ES256", signing_input_len(&counts.first), requests);
+        println!(
+            "callgrind: introspection ES256: {} instructions/request; ES256 verification {verification}; Tessera's own work {} ({requests} requests after {warmup})",
+            counts.total,
+            counts.total as i64 - floor as i64 - verification as i64
         );
     }
 }

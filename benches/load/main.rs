@@ -12,9 +12,12 @@
 //! scenario's request and the connections that send it), `measure` (a run: CPU, RSS,
 //! percentiles, the summary line).
 
+#[path = "../support/device_pool.rs"]
 mod device_pool;
 #[path = "../support/dpop_proofs.rs"]
 mod dpop_proofs;
+#[path = "../support/local_server.rs"]
+mod local_server;
 mod measure;
 mod request;
 mod server;

@@ -7,6 +7,7 @@ use prometheus::{
     Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry,
     TextEncoder,
 };
+use std::sync::OnceLock;
 use std::time::Duration;
 
 pub struct Metrics {
@@ -15,6 +16,9 @@ pub struct Metrics {
     oauth_errors: IntCounterVec,
     request_duration: HistogramVec,
     client_auth: IntCounterVec,
+    /// `client_auth`'s counter of each path, resolved on its first use: a label lookup (hashing,
+    /// a lock) on every authenticated request otherwise.
+    client_auth_paths: [OnceLock<IntCounter>; Path::COUNT],
     key_reloads: IntCounterVec,
     config_reloads: IntCounterVec,
     revocations: IntCounter,
@@ -135,6 +139,7 @@ impl Metrics {
             oauth_errors,
             request_duration,
             client_auth,
+            client_auth_paths: Default::default(),
             key_reloads,
             config_reloads,
             revocations,
@@ -163,7 +168,9 @@ impl Metrics {
     }
 
     pub fn record_client_auth(&self, path: Path) {
-        self.client_auth.with_label_values(&[path.as_str()]).inc();
+        self.client_auth_paths[path as usize]
+            .get_or_init(|| self.client_auth.with_label_values(&[path.as_str()]))
+            .inc();
     }
 
     pub fn record_key_reload(&self, ok: bool) {

@@ -8,16 +8,12 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::{web, Error, HttpMessage};
+use actix_web::{web, Error};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::LazyLock;
 use std::time::Instant;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
-
-/// The id of the request being served, in request extensions.
-#[derive(Debug, Clone)]
-pub struct RequestId(pub String);
 
 static PROCESS_TAG: LazyLock<u32> = LazyLock::new(|| {
     use aws_lc_rs::rand::SecureRandom;
@@ -49,11 +45,13 @@ fn request_id(req: &ServiceRequest) -> String {
 /// the observation.
 fn made_id(sequence: u64) -> String {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut id = String::with_capacity(8 + 1 + 16);
+    let digits = (sequence.checked_ilog2().unwrap_or(0) / 4 + 1) as usize;
+    // Exactly as long as the id: its bytes become the header's without a copy, and a spare
+    // capacity would cost the header an allocation of its own.
+    let mut id = String::with_capacity(8 + 1 + digits);
     let tag = *PROCESS_TAG;
     id.extend((0..8).map(|i| HEX[(tag >> (28 - 4 * i)) as usize & 0xf] as char));
     id.push('-');
-    let digits = (sequence.checked_ilog2().unwrap_or(0) / 4 + 1) as usize;
     id.extend(
         (0..digits)
             .rev()
@@ -72,27 +70,24 @@ pub async fn observe(
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let started = Instant::now();
     let id = request_id(&req);
-    req.extensions_mut().insert(RequestId(id.clone()));
-    let pattern = req.match_pattern();
     let method = req.method().clone();
     let state = req.app_data::<web::Data<AppState>>().cloned();
 
     let mut res = next.call(req).await?;
-    // A compatible route is served by the default service, which names it.
-    let route = pattern
-        .or_else(|| {
-            res.response()
-                .extensions()
-                .get::<RouteLabel>()
-                .map(|label| label.0.clone())
-        })
-        .unwrap_or_else(|| "unmatched".to_owned());
+    // The resource's pattern is its name (`http::named`): borrowed, where `match_pattern`
+    // would copy it. A compatible route is served by the default service, which names it.
+    let extensions = res.response().extensions();
+    let route = res
+        .request()
+        .match_name()
+        .or_else(|| extensions.get::<RouteLabel>().map(|label| label.0.as_str()))
+        .unwrap_or("unmatched");
 
     let elapsed = started.elapsed();
     let status = res.status();
     let code = res.response().extensions().get::<ErrorCode>().copied();
     if let Some(state) = &state {
-        state.metrics.record_request(&route, elapsed);
+        state.metrics.record_request(route, elapsed);
         if let Some(code) = code {
             state.metrics.record_error(code);
         }
@@ -105,6 +100,7 @@ pub async fn observe(
     } else {
         tracing::debug!(request_id = %id, %method, route, status = status.as_u16(), micros, "request served");
     }
+    drop(extensions);
     // The id's own bytes become the header's: no copy.
     if let Ok(value) = HeaderValue::try_from(id) {
         res.headers_mut().insert(REQUEST_ID, value);

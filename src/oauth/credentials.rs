@@ -23,6 +23,7 @@ use crate::registry::{Argon2Hash, SecretHash, User, UserRegistry};
 use crate::revocation::{FailureCounters, SharedCounters, ThrottleKey};
 use crate::settings::CredentialSettings;
 use moka::sync::Cache;
+use rustc_hash::FxBuildHasher;
 use siphasher::sip128::{Hasher128, SipHasher24};
 use std::hash::Hasher;
 use std::net::IpAddr;
@@ -65,6 +66,9 @@ pub enum Path {
 }
 
 impl Path {
+    /// How many paths there are (`Path as usize` indexes them; `Shed` is the last).
+    pub const COUNT: usize = Path::Shed as usize + 1;
+
     pub fn as_str(self) -> &'static str {
         match self {
             Path::Keyed => "keyed",
@@ -90,8 +94,8 @@ pub struct CredentialVerifier {
     policy: Policy,
     /// The SipHash key of the cache keys.
     mac_key: [u8; 16],
-    verified: Cache<CacheKey, ()>,
-    refused: Cache<CacheKey, ()>,
+    verified: Cache<CacheKey, (), FxBuildHasher>,
+    refused: Cache<CacheKey, (), FxBuildHasher>,
     failures: FailureCounters,
     pool: HashPool,
     dummy: Arc<Argon2Hash>,
@@ -142,7 +146,8 @@ impl CredentialVerifier {
             Cache::builder()
                 .max_capacity(capacity)
                 .time_to_live(settings.secret_cache_ttl)
-                .build()
+                // The keys are PRF outputs already: a multiply spreads them well enough.
+                .build_with_hasher(FxBuildHasher)
         };
         Self {
             policy,

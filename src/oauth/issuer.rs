@@ -109,12 +109,13 @@ impl AccessTokenClaims<'_> {
             });
         }
         let status = self.status;
+        let list_id = status.list.text();
         json.object("status", |claim| {
             claim.object("status_list", |list| {
                 list.uint("idx", u64::from(status.idx));
                 list.joined(
                     "uri",
-                    [self.iss, paths::STATUS_LISTS, "/", &status.list.to_string()],
+                    [self.iss, paths::STATUS_LISTS, "/", list_id.as_str()],
                     "",
                 );
             });
@@ -476,17 +477,17 @@ impl TokenResponse {
             + self.refresh_token.as_ref().map_or(0, String::len)
             + self.id_token.as_ref().map_or(0, String::len);
         let mut json = JsonObject::with_capacity(tokens + self.scope.len() + 160);
-        json.str("access_token", &self.access_token)
+        json.compact_token("access_token", &self.access_token)
             .str("token_type", self.token_type)
             .uint("expires_in", self.expires_in);
         if !self.scope.is_empty() {
             json.str("scope", &self.scope);
         }
         if let Some(refresh_token) = &self.refresh_token {
-            json.str("refresh_token", refresh_token);
+            json.compact_token("refresh_token", refresh_token);
         }
         if let Some(id_token) = &self.id_token {
-            json.str("id_token", id_token);
+            json.compact_token("id_token", id_token);
         }
         if let Some(issued_token_type) = self.issued_token_type {
             json.str("issued_token_type", issued_token_type);

@@ -29,10 +29,22 @@ pub struct ListId {
     pub part: u32,
 }
 
-impl fmt::Display for ListId {
-    /// `{epoch:08x}-{window}-{part}`, written by hand: every access token's status claim names
-    /// its list, and the formatting machinery cost more than the rest of the claim.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+/// A list id's text, on the stack: every access token's status claim names its list.
+pub struct ListIdText {
+    bytes: [u8; 40],
+    len: usize,
+}
+
+impl ListIdText {
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.bytes[..self.len]).expect("ASCII digits")
+    }
+}
+
+impl ListId {
+    /// `{epoch:08x}-{window}-{part}`, written by hand: the formatting machinery cost more than
+    /// the rest of the status claim.
+    pub fn text(&self) -> ListIdText {
         const HEX: &[u8; 16] = b"0123456789abcdef";
         // 8 hex digits, two dashes, at most 20 and 10 decimal digits.
         let mut text = [0u8; 40];
@@ -51,7 +63,13 @@ impl fmt::Display for ListId {
             }
             len += digits;
         }
-        f.write_str(std::str::from_utf8(&text[..len]).expect("ASCII digits"))
+        ListIdText { bytes: text, len }
+    }
+}
+
+impl fmt::Display for ListId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.text().as_str())
     }
 }
 
@@ -67,7 +85,7 @@ impl FromStr for ListId {
             part: parts.next().ok_or(())?.parse().map_err(|_| ())?,
         };
         // One spelling per list: "007" or "+7" would name the same list twice.
-        (id.to_string() == text).then_some(id).ok_or(())
+        (id.text().as_str() == text).then_some(id).ok_or(())
     }
 }
 

@@ -86,7 +86,7 @@ pub async fn grant(
     }
     let user = users.get(&claims.sub).ok_or_else(not_correct)?;
     let scopes = ScopeSet::parse(&claims.scope).map_err(|_| not_correct())?;
-    let audience = requested_audience(params, client)?;
+    let audience = requested_audience(params, client)?.into_owned();
     issue_user_tokens(
         issuer,
         revocations,

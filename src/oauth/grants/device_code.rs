@@ -83,7 +83,7 @@ pub async fn grant(
     // Everything that can refuse the request comes before the device code is spent.
     let user = users.get(&signed_in.sub).ok_or_else(not_valid)?;
     let scopes = ScopeSet::parse(&claims.scope).map_err(|_| not_valid())?;
-    let audience = requested_audience(params, client)?;
+    let audience = requested_audience(params, client)?.into_owned();
     if !revocations
         .first_use(ReplayKind::DeviceCode, &claims.jti, claims.exp, now)
         .await?

@@ -36,7 +36,7 @@ pub(super) fn limited_audience(
 ) -> Result<Vec<String>, OAuthError> {
     let explicit =
         params.all("resource").next().is_some() || params.all("audience").next().is_some();
-    let audience = requested_audience(params, client)?;
+    let audience = requested_audience(params, client)?.into_owned();
     if issuer.audience.is_empty() {
         return Ok(audience);
     }

@@ -26,6 +26,7 @@ use crate::clock::UnixTime;
 use crate::registry::{Client, User, UserRegistry};
 use crate::revocation::Revocations;
 use std::net::IpAddr;
+use std::borrow::Cow;
 
 /// Everything some grant needs, for one request; `issue` hands each grant its part.
 pub struct GrantHandles<'a> {
@@ -179,13 +180,13 @@ pub async fn issue_user_tokens(
 
 /// The scopes a request gets from `allowed`: those it asks for, all of which must be allowed,
 /// or `default` when it asks for none.
-pub fn requested_scopes(
+pub fn requested_scopes<'a>(
     params: &Params,
     allowed: &ScopeSet,
-    default: &ScopeSet,
-) -> Result<ScopeSet, OAuthError> {
+    default: &'a ScopeSet,
+) -> Result<Cow<'a, ScopeSet>, OAuthError> {
     let Some(requested) = params.get("scope") else {
-        return Ok(default.clone());
+        return Ok(Cow::Borrowed(default));
     };
     let refused = |names: Vec<&str>| {
         OAuthError::new(
@@ -202,18 +203,21 @@ pub fn requested_scopes(
         )
     })?;
     if requested.is_empty() {
-        return Ok(default.clone());
+        return Ok(Cow::Borrowed(default));
     }
     let not_allowed = requested.not_in(allowed);
     if !not_allowed.is_empty() {
         return Err(refused(not_allowed.iter().map(|s| s.as_str()).collect()));
     }
-    Ok(requested)
+    Ok(Cow::Owned(requested))
 }
 
 /// The `aud` of an access token: the RFC 8707 `resource` and `audience` parameters when the
 /// request names some (each must be one the client may have), else all the client's audiences.
-pub fn requested_audience(params: &Params, client: &Client) -> Result<Vec<String>, OAuthError> {
+pub fn requested_audience<'a>(
+    params: &Params,
+    client: &'a Client,
+) -> Result<Cow<'a, [String]>, OAuthError> {
     let mut audience: Vec<String> = Vec::new();
     for resource in params.all("resource") {
         let absolute = url::Url::parse(resource).is_ok_and(|url| url.fragment().is_none());
@@ -227,7 +231,7 @@ pub fn requested_audience(params: &Params, client: &Client) -> Result<Vec<String
     }
     audience.extend(params.all("audience").map(str::to_owned));
     if audience.is_empty() {
-        return Ok(client.audience.clone());
+        return Ok(Cow::Borrowed(&client.audience));
     }
     let mut seen = std::collections::HashSet::new();
     audience.retain(|target| seen.insert(target.clone()));
@@ -243,5 +247,5 @@ pub fn requested_audience(params: &Params, client: &Client) -> Result<Vec<String
             ));
         }
     }
-    Ok(audience)
+    Ok(Cow::Owned(audience))
 }

@@ -24,8 +24,8 @@ pub async fn grant(
 ) -> Result<TokenResponse, OAuthError> {
     let username = params.require("username")?;
     let password = params.require("password")?;
-    let scopes = requested_scopes(params, &client.scopes, &client.default_scopes)?;
-    let audience = requested_audience(params, client)?;
+    let scopes = requested_scopes(params, &client.scopes, &client.default_scopes)?.into_owned();
+    let audience = requested_audience(params, client)?.into_owned();
     let user =
         match check_user_password(passwords, users, username, password, peer, issuer.now).await? {
             PasswordCheck::Valid(user) => user,

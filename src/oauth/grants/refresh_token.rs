@@ -39,7 +39,7 @@ pub async fn grant(
     }
     let user = users.get(&claims.sub).ok_or_else(not_valid)?;
     let granted = ScopeSet::parse(&claims.scope).map_err(|_| not_valid())?;
-    let scopes = requested_scopes(params, &granted, &granted)?;
+    let scopes = requested_scopes(params, &granted, &granted)?.into_owned();
     if issuer.is_revoked(revocations, &claims).await? {
         // A member of a revoked family: whoever holds it, the access token that came with it
         // goes too.

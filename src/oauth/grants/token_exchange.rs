@@ -151,7 +151,7 @@ pub async fn grant(
     let scopes = requested_scopes(params, &allowed, &allowed)?;
     let audience = match &subject.issuer {
         Some(issuer) => limited_audience(params, client, issuer)?,
-        None => requested_audience(params, client)?,
+        None => requested_audience(params, client)?.into_owned(),
     };
 
     let mut extra = Map::new();

@@ -487,9 +487,11 @@ fn verify_es256() {
     let pair = EcdsaKeyPair::from_pkcs8(&signature::ECDSA_P256_SHA256_FIXED_SIGNING, der.as_ref())
         .unwrap();
     let signed = pair.sign(&rng, &message).unwrap();
-    let public =
-        ParsedPublicKey::new(&signature::ECDSA_P256_SHA256_FIXED, pair.public_key().as_ref())
-            .unwrap();
+    let public = ParsedPublicKey::new(
+        &signature::ECDSA_P256_SHA256_FIXED,
+        pair.public_key().as_ref(),
+    )
+    .unwrap();
     repeat(|| {
         usize::from(
             std::hint::black_box(&public)

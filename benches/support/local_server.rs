@@ -239,4 +239,3 @@ claims = {{ email = "bench@example.com" }}
     std::mem::forget(thread);
     (port, tokens, dir)
 }
-

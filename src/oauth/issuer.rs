@@ -194,6 +194,16 @@ pub const PHONE_CLAIMS: [&str; 2] = ["phone_number", "phone_number_verified"];
 
 /// The user's claims that `scopes` release in ID tokens and userinfo.
 pub fn scoped_claims(user: &User, scopes: &ScopeSet) -> Map<String, Value> {
+    let released = released_names(scopes);
+    user.claims
+        .iter()
+        .filter(|(name, _)| released.contains(&name.as_str()))
+        .map(|(name, value)| (name.clone(), value.clone()))
+        .collect()
+}
+
+/// The names of the user claims `scopes` release.
+fn released_names(scopes: &ScopeSet) -> Vec<&'static str> {
     let has = |name: &str| scopes.iter().any(|scope| scope.as_str() == name);
     let mut released: Vec<&str> = Vec::new();
     if has("profile") {
@@ -208,11 +218,66 @@ pub fn scoped_claims(user: &User, scopes: &ScopeSet) -> Map<String, Value> {
     if has("address") {
         released.push("address");
     }
-    user.claims
-        .iter()
-        .filter(|(name, _)| released.contains(&name.as_str()))
-        .map(|(name, value)| (name.clone(), value.clone()))
-        .collect()
+    released
+}
+
+/// The claims of an ID token, written straight to JSON as an access token's are.
+struct IdTokenClaims<'a> {
+    iss: &'a str,
+    sub: &'a str,
+    aud: &'a str,
+    exp: UnixTime,
+    iat: UnixTime,
+    auth_time: UnixTime,
+    at_hash: &'a str,
+    nonce: Option<&'a str>,
+    sid: Option<&'a str>,
+    /// The user's claims, of which those `scopes` release are written.
+    user_claims: &'a Map<String, Value>,
+    scopes: &'a ScopeSet,
+}
+
+impl IdTokenClaims<'_> {
+    fn to_json(&self) -> Vec<u8> {
+        const OURS: [&str; 8] = [
+            "iss",
+            "sub",
+            "aud",
+            "azp",
+            "exp",
+            "iat",
+            "auth_time",
+            "at_hash",
+        ];
+        // A user claim of one of our names gives way to ours.
+        let ours = |name: &str| {
+            OURS.contains(&name)
+                || (name == "nonce" && self.nonce.is_some())
+                || (name == "sid" && self.sid.is_some())
+        };
+        let released = released_names(self.scopes);
+        let mut json = JsonObject::with_capacity(384);
+        for (name, value) in self.user_claims {
+            if released.contains(&name.as_str()) && !ours(name) {
+                json.member(name, value);
+            }
+        }
+        json.str("iss", self.iss)
+            .str("sub", self.sub)
+            .str("aud", self.aud)
+            .str("azp", self.aud)
+            .int("exp", self.exp)
+            .int("iat", self.iat)
+            .int("auth_time", self.auth_time)
+            .str("at_hash", self.at_hash);
+        if let Some(nonce) = self.nonce {
+            json.str("nonce", nonce);
+        }
+        if let Some(sid) = self.sid {
+            json.str("sid", sid);
+        }
+        json.finish()
+    }
 }
 
 /// Random bytes drawn from the system generator 1 KiB at a time, per thread: each call to it
@@ -415,29 +480,26 @@ impl Issuer {
         access_token: &str,
     ) -> Result<String, OAuthError> {
         let signer = self.signer()?;
-        let mut claims = scoped_claims(user, scopes);
         let ttl = self.settings.tokens.id_token_ttl.as_secs() as i64;
-        for (name, value) in [
-            ("iss", Value::from(self.settings.issuer.as_str())),
-            ("sub", Value::from(user.username.as_str())),
-            ("aud", Value::from(client.id.as_str())),
-            ("azp", Value::from(client.id.as_str())),
-            ("exp", Value::from(self.now + ttl)),
-            ("iat", Value::from(self.now)),
-            ("auth_time", Value::from(auth_time)),
-            ("at_hash", Value::from(at_hash(signer.alg(), access_token))),
-        ] {
-            claims.insert(name.to_owned(), value);
-        }
-        if let Some(nonce) = nonce {
-            claims.insert("nonce".to_owned(), Value::from(nonce));
-        }
-        if let Some(sid) = sid {
-            claims.insert("sid".to_owned(), Value::from(sid));
-        }
-        signer.sign(TokenKind::Id, &claims).map_err(|err| {
-            OAuthError::server_error(format!("the ID token could not be signed: {err}"))
-        })
+        let at_hash = at_hash(signer.alg(), access_token);
+        let claims = IdTokenClaims {
+            iss: &self.settings.issuer,
+            sub: &user.username,
+            aud: &client.id,
+            exp: self.now + ttl,
+            iat: self.now,
+            auth_time,
+            at_hash: &at_hash,
+            nonce,
+            sid,
+            user_claims: &user.claims,
+            scopes,
+        };
+        signer
+            .sign_payload(TokenKind::Id, &claims.to_json())
+            .map_err(|err| {
+                OAuthError::server_error(format!("the ID token could not be signed: {err}"))
+            })
     }
 
     /// A refresh token: encrypted to the issuer, opaque to everyone else.
@@ -512,105 +574,5 @@ impl TokenResponse {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn the_token_response_is_what_serde_writes() {
-        let mut response = TokenResponse {
-            access_token: "eyJ.eyJ.sig".into(),
-            token_type: "DPoP",
-            expires_in: 900,
-            scope: String::new(),
-            refresh_token: None,
-            id_token: None,
-            issued_token_type: None,
-            profile_subject: Some("alice".into()),
-            dpop_nonce: Some("n".into()),
-        };
-        assert_eq!(response.to_json(), serde_json::to_vec(&response).unwrap());
-        response.scope = "openid reports:read".into();
-        response.refresh_token = Some("a.b.c.d.e".into());
-        response.id_token = Some("f.g.h".into());
-        response.issued_token_type = Some("urn:ietf:params:oauth:token-type:access_token");
-        assert_eq!(response.to_json(), serde_json::to_vec(&response).unwrap());
-    }
-
-    #[test]
-    fn access_token_claims_carry_every_member_once_and_in_order() {
-        let scopes = ScopeSet::parse("openid reports:read").unwrap();
-        let status = StatusRef {
-            list: ListId {
-                epoch: 0xab,
-                window: 7,
-                part: 2,
-            },
-            idx: 41,
-        };
-        let user: Map<String, Value> = json!({"email": "a@example.com", "groups": ["x"]})
-            .as_object()
-            .unwrap()
-            .clone();
-        let extra: Map<String, Value> = json!({"act": {"sub": "svc"}}).as_object().unwrap().clone();
-        let audience = ["https://one".to_owned(), "https://two".to_owned()];
-        let binding = Binding::Dpop("thumb".into());
-        let claims = AccessTokenClaims {
-            iss: "https://issuer.example",
-            sub: "alice",
-            aud: &audience,
-            exp: 1900,
-            iat: 1000,
-            nbf: 1000,
-            jti: "id-1",
-            client_id: "app",
-            scopes: &scopes,
-            auth_time: Some(990),
-            cnf: &binding,
-            status: &status,
-            user_claims: Some(&user),
-            extra: Some(&extra),
-        };
-        let text = String::from_utf8(claims.to_json()).unwrap();
-        let expected = json!({
-            "iss": "https://issuer.example", "sub": "alice",
-            "aud": ["https://one", "https://two"],
-            "exp": 1900, "iat": 1000, "nbf": 1000, "jti": "id-1", "client_id": "app",
-            "scope": "openid reports:read", "auth_time": 990, "cnf": {"jkt": "thumb"},
-            "status": {"status_list": {"idx": 41,
-                "uri": "https://issuer.example/oauth2/status-lists/000000ab-7-2"}},
-            "email": "a@example.com", "groups": ["x"], "act": {"sub": "svc"},
-        });
-        assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), expected);
-        let order: Vec<usize> = [
-            "\"iss\"",
-            "\"aud\"",
-            "\"scope\"",
-            "\"cnf\"",
-            "\"status\"",
-            "\"act\"",
-        ]
-        .iter()
-        .map(|name| text.find(name).unwrap())
-        .collect();
-        assert!(order.windows(2).all(|pair| pair[0] < pair[1]), "{text}");
-
-        // One audience is a string; no scope, no user, a bearer token: those members are absent.
-        let no_scopes = ScopeSet::default();
-        let bearer = Binding::None;
-        let single = AccessTokenClaims {
-            aud: &audience[..1],
-            scopes: &no_scopes,
-            auth_time: None,
-            cnf: &bearer,
-            user_claims: None,
-            extra: None,
-            ..claims
-        };
-        let parsed: Value = serde_json::from_slice(&single.to_json()).unwrap();
-        assert_eq!(parsed["aud"], "https://one");
-        for absent in ["scope", "auth_time", "cnf", "email", "act"] {
-            assert!(parsed.get(absent).is_none(), "{absent}");
-        }
-    }
-}
+#[path = "issuer_tests.rs"]
+mod tests;

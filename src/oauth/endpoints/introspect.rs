@@ -140,6 +140,9 @@ mod tests {
         let text = String::from_utf8(written).unwrap();
         assert_eq!(text.matches("\"active\"").count(), 1, "{text}");
         assert_eq!(text.matches("\"token_type\"").count(), 1, "{text}");
-        assert!(text.starts_with(r#"{"active":true,"token_type":"DPoP","#), "{text}");
+        assert!(
+            text.starts_with(r#"{"active":true,"token_type":"DPoP","#),
+            "{text}"
+        );
     }
 }

@@ -25,8 +25,8 @@ use super::types::{GrantType, ScopeSet};
 use crate::clock::UnixTime;
 use crate::registry::{Client, User, UserRegistry};
 use crate::revocation::Revocations;
-use std::net::IpAddr;
 use std::borrow::Cow;
+use std::net::IpAddr;
 
 /// Everything some grant needs, for one request; `issue` hands each grant its part.
 pub struct GrantHandles<'a> {

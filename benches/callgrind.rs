@@ -422,6 +422,8 @@ fn serve_floor() {
             .content_type("application/json")
             .body(FIXED)
     }
+    // The allocator as Tessera sets it up.
+    tessera::return_freed_memory_at_once();
     actix_web::rt::System::new().block_on(async {
         let server = HttpServer::new(|| App::new().route("/oauth2/token", web::post().to(token)))
             .workers(1)

@@ -38,6 +38,7 @@ pub fn load_keys(settings: &Settings, clock: &dyn Clock) -> anyhow::Result<KeyRi
 impl Application {
     /// Binds `settings.listen` (port 0 picks a free port) and prepares the server.
     pub fn build(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<Application> {
+        crate::return_freed_memory_at_once();
         let keys = load_keys(&settings, clock.as_ref())?;
         let listener = TcpListener::bind(settings.listen)
             .with_context(|| format!("binding {}", settings.listen))?;

@@ -1,27 +1,35 @@
 //! JWE: tokens the issuer encrypts to itself (refresh tokens, authorization codes, session
-//! cookies: `dir` + A256GCM under the secret key), and access tokens encrypted to a resource's or
-//! client's public key (nested JWT, `cty: JWT`).
+//! cookies: `dir` + A256GCM under the secret key), access tokens encrypted to a resource's or
+//! client's public key (nested JWT, `cty: JWT`), and client assertions encrypted to the issuer.
+//!
+//! The cryptography is the verifier crate's `jwe` module (aws-lc-rs), the mechanism resource
+//! servers open Tessera's encrypted access tokens with; this module holds the issuer's rules:
+//! which headers, keys and sizes each kind of JWE may have.
 
 use super::{Jwk, KeyError, KeyManagementAlg};
-use josekit::jwe::{self, JweHeader};
+use tessera_verifier::jwe::{
+    ContentEncryption, DecryptionKey, DirectKey, EncryptionKey, Jwe, Protected,
+};
 
-const SELF_ENC: &str = "A256GCM";
+/// The longest encoded protected header read, before anything is decoded.
+const MAX_HEADER_LEN: usize = 2048;
+
+fn direct_key(secret: &Jwk) -> Result<DirectKey, KeyError> {
+    DirectKey::new(&secret.bytes("k")?)
+        .map_err(|err| KeyError::new(format!("the secret key cannot encrypt: {err}")))
+}
 
 /// Encrypts `payload` to the issuer itself under the symmetric key `secret` (its `kid` goes in
 /// the header so a rotated key still opens older tokens), with header `typ`.
 pub fn encrypt_to_self(secret: &Jwk, typ: &str, payload: &[u8]) -> Result<String, KeyError> {
-    let mut header = JweHeader::new();
-    header.set_algorithm("dir");
-    header.set_content_encryption(SELF_ENC);
-    header.set_token_type(typ);
-    if let Some(kid) = secret.key_id() {
-        header.set_key_id(kid);
-    }
-    let encrypter = jwe::Dir
-        .encrypter_from_jwk(secret)
-        .map_err(|err| KeyError::new(format!("the secret key cannot encrypt: {err}")))?;
-    jwe::serialize_compact(payload, &header, &encrypter)
-        .map_err(|err| KeyError::new(format!("encryption failed: {err}")))
+    let protected = Protected {
+        typ: Some(typ),
+        cty: None,
+        kid: secret.key_id(),
+    };
+    direct_key(secret)?
+        .encrypt(&protected, payload)
+        .map_err(|_| KeyError::new("encryption failed"))
 }
 
 /// Opens a token encrypted by `encrypt_to_self` with one of `secrets` (chosen by `kid`), if its
@@ -31,87 +39,39 @@ pub fn decrypt_from_self<'a>(
     typ: &str,
     token: &str,
 ) -> Option<Vec<u8>> {
-    if token.len() > super::MAX_JWS_LEN || token.split('.').count() != 5 {
+    if token.len() > super::MAX_JWS_LEN {
         return None;
     }
-    let kid = token_kid(token)?;
+    let jwe = Jwe::parse(token, MAX_HEADER_LEN).ok()?;
+    let header = jwe.header();
+    if header.typ() != Some(typ) || header.has_zip() || header.has_crit() {
+        return None;
+    }
+    let kid = header.kid()?;
     let secret = secrets
         .into_iter()
-        .find(|jwk| jwk.key_id() == Some(kid.as_str()))?;
-    let decrypter = jwe::Dir.decrypter_from_jwk(secret).ok()?;
-    let (payload, header) = jwe::deserialize_compact(token, &decrypter).ok()?;
-    let exact = header.algorithm() == Some("dir")
-        && header.content_encryption() == Some(SELF_ENC)
-        && header.token_type() == Some(typ);
-    exact.then_some(payload)
-}
-
-/// The protected header of a compact JWE, undecrypted.
-fn protected_header(token: &str) -> Option<serde_json::Value> {
-    use base64::Engine;
-    let header = token.split('.').next()?;
-    if header.len() > 2048 {
-        return None;
-    }
-    let header = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(header)
-        .ok()?;
-    serde_json::from_slice(&header).ok()
-}
-
-/// The `kid` of a compact JWE's protected header.
-fn token_kid(token: &str) -> Option<String> {
-    protected_header(token)?
-        .get("kid")?
-        .as_str()
-        .map(str::to_owned)
+        .find(|jwk| jwk.key_id() == Some(kid))?;
+    // DirectKey::decrypt takes only `dir` with A256GCM.
+    direct_key(secret).ok()?.decrypt(&jwe).ok()
 }
 
 /// Content encryptions accepted on client assertions.
-const ASSERTION_ENCS: [&str; 2] = ["A256GCM", "A128CBC-HS256"];
+const ASSERTION_ENCS: [ContentEncryption; 2] =
+    [ContentEncryption::A256Gcm, ContentEncryption::A128CbcHs256];
 
 /// One of the issuer's encryption keys, ready to open client assertions (parsing the private
 /// key is most of the cost of decrypting, so it happens once).
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct AssertionDecrypter {
-    kid: Option<String>,
-    alg: KeyManagementAlg,
-    decrypter: std::sync::Arc<dyn jwe::JweDecrypter>,
-}
-
-impl std::fmt::Debug for AssertionDecrypter {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AssertionDecrypter")
-            .field("kid", &self.kid)
-            .field("alg", &self.alg)
-            .finish_non_exhaustive()
-    }
+    key: std::sync::Arc<DecryptionKey>,
 }
 
 impl AssertionDecrypter {
     pub fn new(jwk: &Jwk, alg: KeyManagementAlg) -> Result<Self, KeyError> {
-        // The kid is matched here; josekit would otherwise insist on one in every header.
-        let mut members = jwk.as_ref().clone();
-        members.remove("kid");
-        let bare = Jwk::from_map(members).map_err(|err| KeyError::new(err.to_string()))?;
-        let unusable =
-            |err: josekit::JoseError| KeyError::new(format!("not a usable {alg} key: {err}"));
-        let decrypter: std::sync::Arc<dyn jwe::JweDecrypter> = match alg {
-            KeyManagementAlg::RsaOaep256 => std::sync::Arc::new(
-                jwe::RSA_OAEP_256
-                    .decrypter_from_jwk(&bare)
-                    .map_err(unusable)?,
-            ),
-            KeyManagementAlg::EcdhEsA256Kw => std::sync::Arc::new(
-                jwe::ECDH_ES_A256KW
-                    .decrypter_from_jwk(&bare)
-                    .map_err(unusable)?,
-            ),
-        };
+        let key = DecryptionKey::from_jwk(jwk.as_ref(), alg.into_verifier())
+            .map_err(|err| KeyError::new(format!("not a usable {alg} key: {err}")))?;
         Ok(Self {
-            kid: jwk.key_id().map(str::to_owned),
-            alg,
-            decrypter,
+            key: std::sync::Arc::new(key),
         })
     }
 }
@@ -126,26 +86,22 @@ pub fn decrypt_assertion<'a>(
     if token.len() > super::MAX_JWS_LEN {
         return None;
     }
-    let header = protected_header(token)?;
-    let alg: KeyManagementAlg = header.get("alg")?.as_str()?.parse().ok()?;
-    let enc = header.get("enc")?.as_str()?;
-    if !ASSERTION_ENCS.contains(&enc) || header.get("zip").is_some() || header.get("crit").is_some()
-    {
+    let jwe = Jwe::parse(token, MAX_HEADER_LEN).ok()?;
+    let header = jwe.header();
+    let alg: KeyManagementAlg = header.alg().parse().ok()?;
+    if header.has_zip() || header.has_crit() {
         return None;
     }
-    if header
-        .get("cty")
-        .and_then(|cty| cty.as_str())
-        .is_some_and(|cty| !cty.eq_ignore_ascii_case("JWT"))
-    {
+    if header.cty().is_some_and(|cty| !cty.eq_ignore_ascii_case("JWT")) {
         return None;
     }
-    let kid = header.get("kid").and_then(|kid| kid.as_str());
-    for key in keys {
-        if key.alg != alg || kid.is_some_and(|kid| key.kid.as_deref() != Some(kid)) {
+    let kid = header.kid();
+    for AssertionDecrypter { key } in keys {
+        if key.alg() != alg.into_verifier() || kid.is_some_and(|kid| key.kid() != Some(kid)) {
             continue;
         }
-        if let Ok((payload, _)) = jwe::deserialize_compact(token, key.decrypter.as_ref()) {
+        // `decrypt` refuses any other `enc`.
+        if let Ok(payload) = key.decrypt(&jwe, &ASSERTION_ENCS) {
             return String::from_utf8(payload)
                 .ok()
                 .filter(|inner| inner.split('.').count() == 3);
@@ -159,45 +115,32 @@ pub fn decrypt_assertion<'a>(
 pub struct RecipientKey {
     pub jwk: Jwk,
     pub alg: KeyManagementAlg,
-    /// Parsed once: building it is most of the cost of encrypting.
-    encrypter: std::sync::Arc<dyn jwe::JweEncrypter>,
+    /// Parsed once: parsing and checking the key is not paid per token.
+    key: std::sync::Arc<EncryptionKey>,
 }
 
 impl RecipientKey {
     /// Checks that `jwk` is a public key usable with `alg`.
     pub fn new(jwk: Jwk, alg: KeyManagementAlg) -> Result<Self, KeyError> {
-        let unusable =
-            |err: josekit::JoseError| KeyError::new(format!("not a usable {alg} key: {err}"));
-        let encrypter: std::sync::Arc<dyn jwe::JweEncrypter> = match alg {
-            KeyManagementAlg::RsaOaep256 => std::sync::Arc::new(
-                jwe::RSA_OAEP_256
-                    .encrypter_from_jwk(&jwk)
-                    .map_err(unusable)?,
-            ),
-            KeyManagementAlg::EcdhEsA256Kw => std::sync::Arc::new(
-                jwe::ECDH_ES_A256KW
-                    .encrypter_from_jwk(&jwk)
-                    .map_err(unusable)?,
-            ),
-        };
+        let key = EncryptionKey::from_jwk(jwk.as_ref(), alg.into_verifier())
+            .map_err(|err| KeyError::new(format!("not a usable {alg} key: {err}")))?;
         Ok(Self {
             jwk,
             alg,
-            encrypter,
+            key: std::sync::Arc::new(key),
         })
     }
 
     /// Nests a signed JWT in a JWE to this key (`cty: JWT`, A256GCM).
     pub fn encrypt_jwt(&self, signed: &str) -> Result<String, KeyError> {
-        let mut header = JweHeader::new();
-        header.set_algorithm(self.alg.as_str());
-        header.set_content_encryption("A256GCM");
-        header.set_content_type("JWT");
-        if let Some(kid) = self.jwk.key_id() {
-            header.set_key_id(kid);
-        }
-        jwe::serialize_compact(signed.as_bytes(), &header, self.encrypter.as_ref())
-            .map_err(|err| KeyError::new(format!("encryption failed: {err}")))
+        let protected = Protected {
+            typ: None,
+            cty: Some("JWT"),
+            kid: self.jwk.key_id(),
+        };
+        self.key
+            .encrypt(&protected, signed.as_bytes())
+            .map_err(|_| KeyError::new("encryption failed"))
     }
 }
 

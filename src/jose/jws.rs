@@ -2,7 +2,6 @@
 //! encoded once per key and token type, so a token costs one JSON serialization, two base64
 //! encodings and one signature.
 
-use super::jwk::private_pkcs8_der;
 use super::{Jwk, KeyError, SigningAlg};
 use crate::oauth::TokenKind;
 use aws_lc_rs::rand::SystemRandom;
@@ -52,31 +51,37 @@ impl JwsSigner {
             .key_id()
             .ok_or_else(|| KeyError::new("the key has no kid"))?
             .to_owned();
-        let der = private_pkcs8_der(jwk)?;
         let rejected = |err: aws_lc_rs::error::KeyRejected| {
             KeyError::new(format!("the key does not fit {alg}: {err}"))
         };
+        // The public point stated with an EC key must be the private scalar's.
+        let ec_pair = |signing: &'static signature::EcdsaSigningAlgorithm| {
+            let point = [&[4u8][..], &jwk.bytes("x")?, &jwk.bytes("y")?].concat();
+            EcdsaKeyPair::from_private_key_and_public_key(signing, &jwk.bytes("d")?, &point)
+                .map_err(rejected)
+        };
+        let rsa_pair = || {
+            tessera_verifier::jwe::rsa_key_pair(jwk.as_ref())
+                .map_err(|err| KeyError::new(format!("the key does not fit {alg}: {err}")))
+        };
         let curve = jwk.curve().unwrap_or_default();
         let key = match (alg, jwk.key_type(), curve) {
-            (SigningAlg::ES256, "EC", "P-256") => KeyPairKind::Ecdsa(
-                EcdsaKeyPair::from_pkcs8(&signature::ECDSA_P256_SHA256_FIXED_SIGNING, &der)
-                    .map_err(rejected)?,
-            ),
-            (SigningAlg::ES384, "EC", "P-384") => KeyPairKind::Ecdsa(
-                EcdsaKeyPair::from_pkcs8(&signature::ECDSA_P384_SHA384_FIXED_SIGNING, &der)
-                    .map_err(rejected)?,
-            ),
-            (SigningAlg::EdDSA, "OKP", "Ed25519") => {
-                KeyPairKind::Ed25519(Ed25519KeyPair::from_pkcs8(&der).map_err(rejected)?)
+            (SigningAlg::ES256, "EC", "P-256") => {
+                KeyPairKind::Ecdsa(ec_pair(&signature::ECDSA_P256_SHA256_FIXED_SIGNING)?)
             }
-            (SigningAlg::RS256, "RSA", _) => KeyPairKind::Rsa(
-                RsaKeyPair::from_pkcs8(&der).map_err(rejected)?,
-                &signature::RSA_PKCS1_SHA256,
+            (SigningAlg::ES384, "EC", "P-384") => {
+                KeyPairKind::Ecdsa(ec_pair(&signature::ECDSA_P384_SHA384_FIXED_SIGNING)?)
+            }
+            (SigningAlg::EdDSA, "OKP", "Ed25519") => KeyPairKind::Ed25519(
+                Ed25519KeyPair::from_seed_and_public_key(&jwk.bytes("d")?, &jwk.bytes("x")?)
+                    .map_err(rejected)?,
             ),
-            (SigningAlg::PS256, "RSA", _) => KeyPairKind::Rsa(
-                RsaKeyPair::from_pkcs8(&der).map_err(rejected)?,
-                &signature::RSA_PSS_SHA256,
-            ),
+            (SigningAlg::RS256, "RSA", _) => {
+                KeyPairKind::Rsa(rsa_pair()?, &signature::RSA_PKCS1_SHA256)
+            }
+            (SigningAlg::PS256, "RSA", _) => {
+                KeyPairKind::Rsa(rsa_pair()?, &signature::RSA_PSS_SHA256)
+            }
             (alg, kty, _) => {
                 return Err(KeyError::new(format!(
                     "a {kty} {curve} key cannot sign {alg}"

@@ -8,7 +8,7 @@
 //! | key sources | a static JWK Set, a remote one kept fresh (discovery or URL), a shared secret | [`KeySource`], [`RemoteKeysConfig`], [`KeySet`] |
 //! | JWS | allow-listed algorithms, kid selection, `crit` refused, bounded sizes | [`verify_jws`], [`JwsPolicy`] |
 //! | RFC 9068 | `typ`, `iss`, `aud`, times with leeway, typed claims, scopes | [`AccessTokenVerifier`], [`AccessToken`] |
-//! | encryption (feature `jwe`) | nested JWTs in a JWE to the resource server's key | `DecryptionKey` |
+//! | encryption (feature `jwe`) | nested JWTs in a JWE to the resource server's key; the JWE mechanism the issuer uses too | `DecryptionKey`, `jwe` module |
 //! | sender constraint | `cnf.x5t#S256` against the client certificate; DPoP (RFC 9449): proofs checked, `cnf.jkt` bound, a bounded replay cache, stateless nonces | [`Proof`], [`DpopConfig`], [`DpopRequest`] |
 //! | revocation | IETF Token Status List, cached, fail closed | [`StatusListConfig`] |
 //! | glue | actix-web (feature `actix`), tower (feature `tower`): RFC 6750 answers; rustls: client certificates for bound tokens | `actix`, `tower`, `tls` modules |
@@ -47,7 +47,7 @@ mod status;
 pub mod tls;
 
 #[cfg(feature = "jwe")]
-mod jwe;
+pub mod jwe;
 
 #[cfg(feature = "actix")]
 pub mod actix;

@@ -48,9 +48,7 @@ pub fn decrypt_from_self<'a>(
         return None;
     }
     let kid = header.kid()?;
-    let secret = secrets
-        .into_iter()
-        .find(|jwk| jwk.key_id() == Some(kid))?;
+    let secret = secrets.into_iter().find(|jwk| jwk.key_id() == Some(kid))?;
     // DirectKey::decrypt takes only `dir` with A256GCM.
     direct_key(secret).ok()?.decrypt(&jwe).ok()
 }
@@ -92,7 +90,10 @@ pub fn decrypt_assertion<'a>(
     if header.has_zip() || header.has_crit() {
         return None;
     }
-    if header.cty().is_some_and(|cty| !cty.eq_ignore_ascii_case("JWT")) {
+    if header
+        .cty()
+        .is_some_and(|cty| !cty.eq_ignore_ascii_case("JWT"))
+    {
         return None;
     }
     let kid = header.kid();
@@ -149,7 +150,13 @@ mod tests {
     use super::*;
     use crate::jose::{generate_encryption_key, generate_secret_key};
     use crate::oauth::TokenKind;
+    use josekit::jwe::JweHeader;
     use strum::IntoEnumIterator;
+
+    /// The same key as josekit reads it.
+    fn josekit_jwk(jwk: &Jwk) -> josekit::jwk::Jwk {
+        josekit::jwk::Jwk::from_bytes(jwk.to_string()).unwrap()
+    }
 
     #[test]
     fn self_encrypted_tokens_open_only_with_their_key_and_type() {
@@ -168,33 +175,168 @@ mod tests {
         assert!(decrypt_from_self([&key], refresh, &tampered).is_none());
     }
 
+    /// What josekit sealed for the josekit build of Tessera (its header, its random IV) opens:
+    /// refresh tokens, codes and sessions issued before the change stay valid.
     #[test]
-    fn nested_jwts_encrypt_to_rsa_and_ec_keys() {
+    fn tokens_the_josekit_build_sealed_still_open() {
+        let key = generate_secret_key().unwrap();
+        let rotated = generate_secret_key().unwrap();
+        for kind in [TokenKind::Refresh, TokenKind::Code, TokenKind::Session] {
+            let mut header = JweHeader::new();
+            header.set_algorithm("dir");
+            header.set_content_encryption("A256GCM");
+            header.set_token_type(kind.typ());
+            header.set_key_id(key.key_id().unwrap());
+            let encrypter = josekit::jwe::Dir
+                .encrypter_from_jwk(&josekit_jwk(&key))
+                .unwrap();
+            let token =
+                josekit::jwe::serialize_compact(b"{\"sub\":\"alice\"}", &header, &encrypter)
+                    .unwrap();
+            let opened = decrypt_from_self([&rotated, &key], kind.typ(), &token);
+            assert_eq!(
+                opened.as_deref(),
+                Some(&b"{\"sub\":\"alice\"}"[..]),
+                "{kind:?}"
+            );
+            // And josekit opens what this build seals.
+            let ours = encrypt_to_self(&key, kind.typ(), b"{}").unwrap();
+            let decrypter = josekit::jwe::Dir
+                .decrypter_from_jwk(&josekit_jwk(&key))
+                .unwrap();
+            let (payload, header) = josekit::jwe::deserialize_compact(&ours, &decrypter).unwrap();
+            assert_eq!(payload, b"{}");
+            assert_eq!(header.token_type(), Some(kind.typ()));
+            assert_eq!(header.key_id(), key.key_id());
+        }
+        // A header other than exactly dir, A256GCM and the kind's typ is refused.
+        let encrypter = josekit::jwe::Dir
+            .encrypter_from_jwk(&josekit_jwk(&key))
+            .unwrap();
+        let sealed = |change: &dyn Fn(&mut JweHeader)| {
+            let mut header = JweHeader::new();
+            header.set_content_encryption("A256GCM");
+            header.set_token_type(TokenKind::Refresh.typ());
+            header.set_key_id(key.key_id().unwrap());
+            change(&mut header);
+            josekit::jwe::serialize_compact(b"{}", &header, &encrypter).unwrap()
+        };
+        let refresh = TokenKind::Refresh.typ();
+        assert!(decrypt_from_self([&key], refresh, &sealed(&|_| {})).is_some());
+        let changes: [(&str, Box<dyn Fn(&mut JweHeader)>); 4] = [
+            (
+                "enc",
+                Box::new(|h| h.set_content_encryption("A128CBC-HS256")),
+            ),
+            ("typ", Box::new(|h| h.set_token_type("JWT"))),
+            ("kid", Box::new(|h| h.set_key_id("another"))),
+            (
+                "crit",
+                Box::new(|h| h.set_claim("crit", Some(serde_json::json!(["x"]))).unwrap()),
+            ),
+        ];
+        for (what, change) in changes {
+            let token = sealed(&*change);
+            assert!(
+                decrypt_from_self([&key], refresh, &token).is_none(),
+                "{what}"
+            );
+        }
+    }
+
+    #[test]
+    fn nested_jwts_encrypted_to_rsa_and_ec_keys_open_with_josekit() {
         for alg in KeyManagementAlg::iter() {
             let private = generate_encryption_key(alg).unwrap();
             let public = private.to_public_key().unwrap();
             let recipient = RecipientKey::new(public, alg).unwrap();
             let token = recipient.encrypt_jwt("a.b.c").unwrap();
-            assert_eq!(token.split('.').count(), 5);
+            let private = josekit_jwk(&private);
+            let (payload, header) = match alg {
+                KeyManagementAlg::RsaOaep256 => josekit::jwe::deserialize_compact(
+                    &token,
+                    &josekit::jwe::RSA_OAEP_256
+                        .decrypter_from_jwk(&private)
+                        .unwrap(),
+                ),
+                KeyManagementAlg::EcdhEsA256Kw => josekit::jwe::deserialize_compact(
+                    &token,
+                    &josekit::jwe::ECDH_ES_A256KW
+                        .decrypter_from_jwk(&private)
+                        .unwrap(),
+                ),
+            }
+            .unwrap();
+            assert_eq!(payload, b"a.b.c", "{alg}");
+            assert_eq!(header.algorithm(), Some(alg.as_str()));
+            assert_eq!(header.content_encryption(), Some("A256GCM"));
+            assert_eq!(header.content_type(), Some("JWT"));
+            assert_eq!(header.key_id(), private.key_id());
         }
     }
-}
 
-#[cfg(test)]
-mod assertion_tests {
-    use super::*;
-    use crate::jose::generate_encryption_key;
-    use strum::IntoEnumIterator;
+    /// A client assertion as josekit encrypts it to the issuer's key `private`.
+    fn josekit_assertion(
+        private: &Jwk,
+        alg: KeyManagementAlg,
+        enc: &str,
+        change: impl FnOnce(&mut JweHeader),
+    ) -> String {
+        let public = josekit_jwk(&private.to_public_key().unwrap());
+        let mut header = JweHeader::new();
+        header.set_content_encryption(enc);
+        header.set_content_type("JWT");
+        header.set_key_id(private.key_id().unwrap());
+        change(&mut header);
+        let inner = b"eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJjIn0.c2ln";
+        match alg {
+            KeyManagementAlg::RsaOaep256 => josekit::jwe::serialize_compact(
+                inner,
+                &header,
+                &josekit::jwe::RSA_OAEP_256
+                    .encrypter_from_jwk(&public)
+                    .unwrap(),
+            ),
+            KeyManagementAlg::EcdhEsA256Kw => josekit::jwe::serialize_compact(
+                inner,
+                &header,
+                &josekit::jwe::ECDH_ES_A256KW
+                    .encrypter_from_jwk(&public)
+                    .unwrap(),
+            ),
+        }
+        .unwrap()
+    }
 
     #[test]
-    fn assertions_encrypted_by_josekit_open() {
+    fn assertions_josekit_encrypted_open_for_every_alg_and_enc() {
         for alg in KeyManagementAlg::iter() {
             let private = generate_encryption_key(alg).unwrap();
-            let recipient = RecipientKey::new(private.to_public_key().unwrap(), alg).unwrap();
-            let token = recipient.encrypt_jwt("a.b.c").unwrap();
             let decrypter = AssertionDecrypter::new(&private, alg).unwrap();
-            let opened = decrypt_assertion([&decrypter], &token);
-            assert_eq!(opened.as_deref(), Some("a.b.c"), "{alg}");
+            for enc in ["A256GCM", "A128CBC-HS256"] {
+                let token = josekit_assertion(&private, alg, enc, |_| {});
+                assert_eq!(
+                    decrypt_assertion([&decrypter], &token).as_deref(),
+                    Some("eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJjIn0.c2ln"),
+                    "{alg} {enc}"
+                );
+            }
+            let refused = |change: &dyn Fn(&mut JweHeader), enc: &str| {
+                let token = josekit_assertion(&private, alg, enc, |h| change(h));
+                decrypt_assertion([&decrypter], &token).is_none()
+            };
+            assert!(refused(&|_| {}, "A192GCM"), "{alg}: enc A192GCM");
+            assert!(refused(&|h| h.set_content_type("text/plain"), "A256GCM"));
+            assert!(refused(&|h| h.set_key_id("someone-else"), "A256GCM"));
+            assert!(refused(
+                &|h| h.set_claim("crit", Some(serde_json::json!(["x"]))).unwrap(),
+                "A256GCM"
+            ));
+            // Without a kid, each key of the header's algorithm is tried.
+            let token = josekit_assertion(&private, alg, "A256GCM", |h| {
+                h.set_claim("kid", None).unwrap();
+            });
+            assert!(decrypt_assertion([&decrypter], &token).is_some(), "{alg}");
         }
     }
 }

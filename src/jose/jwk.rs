@@ -29,7 +29,9 @@ impl Jwk {
         }
         for name in STRING_MEMBERS.iter().chain(&["x5t#S256"]) {
             if members.get(*name).is_some_and(|value| !value.is_string()) {
-                return Err(KeyError::new(format!("the key's '{name}' must be a string")));
+                return Err(KeyError::new(format!(
+                    "the key's '{name}' must be a string"
+                )));
             }
         }
         for name in ["key_ops", "x5c"] {
@@ -87,7 +89,8 @@ impl Jwk {
     }
 
     pub fn set_key_use(&mut self, key_use: impl Into<String>) {
-        self.0.insert("use".to_owned(), Value::String(key_use.into()));
+        self.0
+            .insert("use".to_owned(), Value::String(key_use.into()));
     }
 
     pub fn set_algorithm(&mut self, alg: impl Into<String>) {
@@ -102,7 +105,9 @@ impl Jwk {
             "y", "d", "n", "e", "p", "q", "dp", "dq", "qi",
         ];
         if REGISTERED.contains(&name) || PRIVATE_MEMBERS.contains(&name) {
-            return Err(KeyError::new(format!("'{name}' is a registered JWK member")));
+            return Err(KeyError::new(format!(
+                "'{name}' is a registered JWK member"
+            )));
         }
         match value {
             Some(value) => self.0.insert(name.to_owned(), value),

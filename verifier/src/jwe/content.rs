@@ -2,9 +2,7 @@
 //! may encrypt their assertions with it; nothing Tessera encrypts uses it).
 
 use aws_lc_rs::aead::{self, Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM};
-use aws_lc_rs::cipher::{
-    DecryptionContext, PaddedBlockDecryptingKey, UnboundCipherKey, AES_128,
-};
+use aws_lc_rs::cipher::{DecryptionContext, PaddedBlockDecryptingKey, UnboundCipherKey, AES_128};
 use aws_lc_rs::error::Unspecified;
 use aws_lc_rs::{constant_time, hmac, iv::FixedLength, rand};
 
@@ -77,9 +75,8 @@ impl ContentEncryption {
                 }
                 let expected = mac.sign();
                 constant_time::verify_slices_are_equal(&expected.as_ref()[..TAG_LEN], tag)?;
-                let key = PaddedBlockDecryptingKey::cbc_pkcs7(UnboundCipherKey::new(
-                    &AES_128, enc_key,
-                )?)?;
+                let key =
+                    PaddedBlockDecryptingKey::cbc_pkcs7(UnboundCipherKey::new(&AES_128, enc_key)?)?;
                 let iv: [u8; CBC_IV_LEN] = iv.try_into().map_err(|_| Unspecified)?;
                 let context = DecryptionContext::Iv128(FixedLength::from(iv));
                 let len = key.decrypt(&mut ciphertext, context)?.len();

@@ -170,8 +170,9 @@ impl DecryptionKey {
                 PrivateKey::Rsa(OaepPrivateDecryptingKey::new(private).map_err(|_| unusable)?)
             }
             (KeyManagementAlg::EcdhEsA256Kw, Some("EC")) => {
-                let curve = curve(jwk.get("crv").and_then(Value::as_str))
-                    .ok_or(Error::Malformed("the decryption JWK's curve is not supported"))?;
+                let curve = curve(jwk.get("crv").and_then(Value::as_str)).ok_or(
+                    Error::Malformed("the decryption JWK's curve is not supported"),
+                )?;
                 let d = member(jwk, "d").ok_or(unusable.clone())?;
                 let private = agreement::PrivateKey::from_private_key(curve.agreement, &d)
                     .map_err(|_| unusable.clone())?;
@@ -247,8 +248,10 @@ impl DecryptionKey {
                     return Err(Unspecified);
                 }
                 let decode = |value: &str| URL_SAFE_NO_PAD.decode(value).map_err(|_| Unspecified);
-                let point = ec_point(curve, &decode(&epk.x)?, &decode(&epk.y)?).ok_or(Unspecified)?;
-                let party = |value: &Option<String>| value.as_deref().map_or(Ok(Vec::new()), decode);
+                let point =
+                    ec_point(curve, &decode(&epk.x)?, &decode(&epk.y)?).ok_or(Unspecified)?;
+                let party =
+                    |value: &Option<String>| value.as_deref().map_or(Ok(Vec::new()), decode);
                 // aws-lc-rs refuses a point off the curve (the invalid-curve attack).
                 let kek = agreement::agree(
                     key,
@@ -263,7 +266,8 @@ impl DecryptionKey {
                         )
                     },
                 )?;
-                let unwrapped = AesKek::new(&AES_256, &kek)?.unwrap(&jwe.encrypted_key, &mut cek)?;
+                let unwrapped =
+                    AesKek::new(&AES_256, &kek)?.unwrap(&jwe.encrypted_key, &mut cek)?;
                 if unwrapped.len() != CEK_LEN {
                     return Err(Unspecified);
                 }
@@ -318,7 +322,8 @@ impl EncryptionKey {
         let kty = jwk.get("kty").and_then(Value::as_str);
         let key = match (alg, kty) {
             (KeyManagementAlg::RsaOaep256, Some("RSA")) => {
-                let unusable = Error::Malformed("the JWK is not an RSA public key of 2048 bits or more");
+                let unusable =
+                    Error::Malformed("the JWK is not an RSA public key of 2048 bits or more");
                 let components = rsa::PublicKeyComponents {
                     n: integer(jwk, "n").ok_or(unusable.clone())?,
                     e: integer(jwk, "e").ok_or(unusable.clone())?,
@@ -370,13 +375,19 @@ impl EncryptionKey {
 
     /// Encrypts `plaintext` (A256GCM under a fresh content key) with `protected`'s members in
     /// the header besides `alg`, `enc` and, for ECDH-ES, `epk`.
-    pub fn encrypt(&self, protected: &Protected<'_>, plaintext: &[u8]) -> Result<String, Unspecified> {
+    pub fn encrypt(
+        &self,
+        protected: &Protected<'_>,
+        plaintext: &[u8],
+    ) -> Result<String, Unspecified> {
         let mut cek = [0u8; CEK_LEN];
         rand::fill(&mut cek)?;
         let (encrypted_key, epk) = match &self.key {
             PublicKey::Rsa(key) => {
                 let mut out = vec![0u8; key.ciphertext_size()];
-                let len = key.encrypt(&OAEP_SHA256_MGF1SHA256, &cek, &mut out, None)?.len();
+                let len = key
+                    .encrypt(&OAEP_SHA256_MGF1SHA256, &cek, &mut out, None)?
+                    .len();
                 out.truncate(len);
                 (out, None)
             }
@@ -401,7 +412,14 @@ impl EncryptionKey {
             x: URL_SAFE_NO_PAD.encode(x),
             y: URL_SAFE_NO_PAD.encode(y),
         });
-        super::seal_compact(self.alg.as_str(), protected, epk, &encrypted_key, &cek, plaintext)
+        super::seal_compact(
+            self.alg.as_str(),
+            protected,
+            epk,
+            &encrypted_key,
+            &cek,
+            plaintext,
+        )
     }
 }
 
@@ -427,7 +445,11 @@ impl DirectKey {
     }
 
     /// Encrypts `plaintext` with `protected`'s members in the header besides `alg` and `enc`.
-    pub fn encrypt(&self, protected: &Protected<'_>, plaintext: &[u8]) -> Result<String, Unspecified> {
+    pub fn encrypt(
+        &self,
+        protected: &Protected<'_>,
+        plaintext: &[u8],
+    ) -> Result<String, Unspecified> {
         super::seal_compact("dir", protected, None, &[], self.key.as_ref(), plaintext)
     }
 

@@ -209,7 +209,10 @@ pub(crate) fn decrypt(
         return Err(Error::CriticalHeader);
     }
     // RFC 7519 5.2: a nested JWT says so with cty JWT.
-    if !header.cty().is_some_and(|cty| cty.eq_ignore_ascii_case("JWT")) {
+    if !header
+        .cty()
+        .is_some_and(|cty| cty.eq_ignore_ascii_case("JWT"))
+    {
         return Err(Error::Malformed(
             "the encrypted token does not nest a JWT (cty)",
         ));

@@ -257,14 +257,7 @@ impl DecryptionKey {
                     key,
                     &UnparsedPublicKey::new(curve.agreement, &point),
                     Unspecified,
-                    |shared| {
-                        concat_kdf(
-                            shared,
-                            self.alg.as_str(),
-                            &party(&jwe.header.apu)?,
-                            &party(&jwe.header.apv)?,
-                        )
-                    },
+                    |shared| a256kw_kek(shared, &party(&jwe.header.apu)?, &party(&jwe.header.apv)?),
                 )?;
                 let unwrapped =
                     AesKek::new(&AES_256, &kek)?.unwrap(&jwe.encrypted_key, &mut cek)?;
@@ -277,9 +270,15 @@ impl DecryptionKey {
     }
 }
 
-/// The Concat KDF of RFC 7518 4.6.2 (NIST SP 800-56A's single-step KDF with SHA-256) giving
-/// the 256-bit key-encryption key of ECDH-ES+A256KW.
-fn concat_kdf(shared: &[u8], alg: &str, apu: &[u8], apv: &[u8]) -> Result<[u8; 32], Unspecified> {
+/// The Concat KDF of RFC 7518 4.6.2 (NIST SP 800-56A's single-step KDF with SHA-256): `out`
+/// filled with the key `alg` uses (for ECDH-ES+A256KW, its 256-bit key-encryption key).
+fn concat_kdf(
+    shared: &[u8],
+    alg: &str,
+    apu: &[u8],
+    apv: &[u8],
+    out: &mut [u8],
+) -> Result<(), Unspecified> {
     let mut info = Vec::with_capacity(alg.len() + apu.len() + apv.len() + 16);
     for part in [alg.as_bytes(), apu, apv] {
         let len = u32::try_from(part.len()).map_err(|_| Unspecified)?;
@@ -287,10 +286,22 @@ fn concat_kdf(shared: &[u8], alg: &str, apu: &[u8], apv: &[u8]) -> Result<[u8; 3
         info.extend_from_slice(part);
     }
     // SuppPubInfo: keydatalen in bits.
-    info.extend_from_slice(&256u32.to_be_bytes());
+    let bits = u32::try_from(out.len() * 8).map_err(|_| Unspecified)?;
+    info.extend_from_slice(&bits.to_be_bytes());
     let digest = get_sskdf_digest_algorithm(SskdfDigestAlgorithmId::Sha256).ok_or(Unspecified)?;
+    sskdf_digest(digest, shared, &info, out)
+}
+
+/// The 256-bit key-encryption key of ECDH-ES+A256KW.
+fn a256kw_kek(shared: &[u8], apu: &[u8], apv: &[u8]) -> Result<[u8; 32], Unspecified> {
     let mut kek = [0u8; 32];
-    sskdf_digest(digest, shared, &info, &mut kek)?;
+    concat_kdf(
+        shared,
+        KeyManagementAlg::EcdhEsA256Kw.as_str(),
+        apu,
+        apv,
+        &mut kek,
+    )?;
     Ok(kek)
 }
 
@@ -397,7 +408,7 @@ impl EncryptionKey {
                     &ephemeral,
                     &UnparsedPublicKey::new(curve.agreement, point),
                     Unspecified,
-                    |shared| concat_kdf(shared, self.alg.as_str(), &[], &[]),
+                    |shared| a256kw_kek(shared, &[], &[]),
                 )?;
                 let mut wrapped = vec![0u8; WRAPPED_LEN];
                 AesKek::new(&AES_256, &kek)?.wrap(&cek, &mut wrapped)?;
@@ -462,5 +473,40 @@ impl DirectKey {
             return Err(Error::Malformed("a dir JWE has an empty encrypted key"));
         }
         jwe.open(ContentEncryption::A256Gcm, self.key.as_ref())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn b64(text: &str) -> Vec<u8> {
+        URL_SAFE_NO_PAD.decode(text).unwrap()
+    }
+
+    /// RFC 7518 Appendix C: Bob's static key, Alice's ephemeral public key, apu "Alice", apv
+    /// "Bob", a 128-bit key for A128GCM. The agreement and the KDF give the published key.
+    #[test]
+    fn ecdh_es_and_the_concat_kdf_give_rfc7518_appendix_c() {
+        let bob = agreement::PrivateKey::from_private_key(
+            &agreement::ECDH_P256,
+            &b64("VEmDZpDXXK8p8N0Cndsxs924q6nS1RXFASRl6BfUqdw"),
+        )
+        .unwrap();
+        let alice = ec_point(
+            &CURVES[0],
+            &b64("gI0GAILBdu7T53akrFmMyGcsF3n5dO7MmwNBHKW5SV0"),
+            &b64("SLW_xSffzlPWrHEVI30DHM_4egVwt3NQqeUD7nMFpps"),
+        )
+        .unwrap();
+        let mut derived = [0u8; 16];
+        agreement::agree(
+            &bob,
+            &UnparsedPublicKey::new(&agreement::ECDH_P256, &alice),
+            Unspecified,
+            |shared| concat_kdf(shared, "A128GCM", b"Alice", b"Bob", &mut derived),
+        )
+        .unwrap();
+        assert_eq!(URL_SAFE_NO_PAD.encode(derived), "VqqN6vgjbSBcIijNcacQGg");
     }
 }

@@ -223,7 +223,8 @@ mod tests {
         };
         let refresh = TokenKind::Refresh.typ();
         assert!(decrypt_from_self([&key], refresh, &sealed(&|_| {})).is_some());
-        let changes: [(&str, Box<dyn Fn(&mut JweHeader)>); 4] = [
+        type Change = Box<dyn Fn(&mut JweHeader)>;
+        let changes: [(&str, Change); 4] = [
             (
                 "enc",
                 Box::new(|h| h.set_content_encryption("A128CBC-HS256")),

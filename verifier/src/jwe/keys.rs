@@ -255,7 +255,7 @@ impl DecryptionKey {
                 // aws-lc-rs refuses a point off the curve (the invalid-curve attack).
                 let kek = agreement::agree(
                     key,
-                    &UnparsedPublicKey::new(curve.agreement, &point),
+                    UnparsedPublicKey::new(curve.agreement, &point),
                     Unspecified,
                     |shared| a256kw_kek(shared, &party(&jwe.header.apu)?, &party(&jwe.header.apv)?),
                 )?;
@@ -406,7 +406,7 @@ impl EncryptionKey {
                 let ephemeral = agreement::PrivateKey::generate(curve.agreement)?;
                 let kek = agreement::agree(
                     &ephemeral,
-                    &UnparsedPublicKey::new(curve.agreement, point),
+                    UnparsedPublicKey::new(curve.agreement, point),
                     Unspecified,
                     |shared| a256kw_kek(shared, &[], &[]),
                 )?;
@@ -502,7 +502,7 @@ mod tests {
         let mut derived = [0u8; 16];
         agreement::agree(
             &bob,
-            &UnparsedPublicKey::new(&agreement::ECDH_P256, &alice),
+            UnparsedPublicKey::new(&agreement::ECDH_P256, &alice),
             Unspecified,
             |shared| concat_kdf(shared, "A128GCM", b"Alice", b"Bob", &mut derived),
         )

@@ -6,6 +6,8 @@
 //! rather than switching collection on and off with `callgrind_control`, which needs ptrace.)
 //!
 //! - `client_credentials basic ES256` (and EdDSA): Tessera's token endpoint.
+//! - `client_credentials basic ES256 encrypted-access`: the same client with
+//!   `access_token_encryption` (ECDH-ES+A256KW): what the JWE adds to a token.
 //! - `framework floor`: an actix-web handler that reads the same body, parses the same form and
 //!   Basic header with Tessera's parsers, and answers a fixed token: what any server pays.
 //! - `ES256 signature` (and Ed25519): one aws-lc-rs signature of a message as long as the
@@ -174,10 +176,26 @@ fn per_signature(mode: &str, requests: usize) -> u64 {
 
 // ---- the children -------------------------------------------------------------------------
 
-/// Tessera on the bench client, answering on an ephemeral port it prints.
-fn serve_tessera(alg: &str) {
+/// Tessera on the bench client, answering on an ephemeral port it prints; with `encrypted`,
+/// the client's access tokens are encrypted to a fresh ECDH-ES+A256KW key.
+fn serve_tessera(alg: &str, encrypted: bool) {
     let dir = tempfile::TempDir::new().unwrap();
     let hash = tessera::oauth::credentials::hash_secret(CLIENT_SECRET);
+    let encryption = if encrypted {
+        use tessera::jose::{generate_encryption_key, KeyManagementAlg};
+        let public = generate_encryption_key(KeyManagementAlg::EcdhEsA256Kw)
+            .unwrap()
+            .to_public_key()
+            .unwrap();
+        let member = |name: &str| public.parameter(name).unwrap().as_str().unwrap().to_owned();
+        format!(
+            r#"access_token_encryption = {{ alg = "ECDH-ES+A256KW", jwk = {{ kty = "EC", crv = "P-256", x = "{}", y = "{}" }} }}"#,
+            member("x"),
+            member("y")
+        )
+    } else {
+        String::new()
+    };
     let text = format!(
         r#"
 issuer = "https://issuer.bench"
@@ -194,6 +212,7 @@ client_id = "{CLIENT_ID}"
 client_secret_hash = "{hash}"
 scopes = ["reports:read"]
 audience = ["https://reports.internal"]
+{encryption}
 "#
     );
     let settings = tessera::settings::Settings::parse(&text, dir.path(), Vec::new()).unwrap();
@@ -283,8 +302,9 @@ fn sign(alg: &str) {
 
 fn main() {
     match std::env::var(MODE).as_deref() {
-        Ok("tessera-ES256") => return serve_tessera("ES256"),
-        Ok("tessera-EdDSA") => return serve_tessera("EdDSA"),
+        Ok("tessera-ES256") => return serve_tessera("ES256", false),
+        Ok("tessera-EdDSA") => return serve_tessera("EdDSA", false),
+        Ok("tessera-ES256-encrypted") => return serve_tessera("ES256", true),
         Ok("floor") => return serve_floor(),
         Ok("sign-ES256") => return sign("ES256"),
         Ok("sign-EdDSA") => return sign("EdDSA"),
@@ -300,6 +320,7 @@ fn main() {
     println!(
         "callgrind: framework floor (actix-web, same parsing, fixed answer): {floor} instructions/request ({requests} requests after {warmup})"
     );
+    let mut plain_es256 = 0;
     for (alg, sign_mode) in [("ES256", "sign-ES256"), ("EdDSA", "sign-EdDSA")] {
         let total = per_request(&format!("tessera-{alg}"), warmup, requests);
         let signature = per_signature(sign_mode, requests);
@@ -307,5 +328,13 @@ fn main() {
             "callgrind: client_credentials basic {alg}: {total} instructions/request; {alg} signature {signature}; Tessera's own work {} ({requests} requests after {warmup})",
             total as i64 - floor as i64 - signature as i64
         );
+        if alg == "ES256" {
+            plain_es256 = total;
+        }
     }
+    let encrypted = per_request("tessera-ES256-encrypted", warmup, requests);
+    println!(
+        "callgrind: client_credentials basic ES256 encrypted-access (ECDH-ES+A256KW): {encrypted} instructions/request; the JWE adds {} ({requests} requests after {warmup})",
+        encrypted as i64 - plain_es256 as i64
+    );
 }

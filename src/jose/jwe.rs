@@ -61,16 +61,14 @@ const ASSERTION_ENCS: [ContentEncryption; 2] =
 /// key is most of the cost of decrypting, so it happens once).
 #[derive(Clone, Debug)]
 pub struct AssertionDecrypter {
-    key: std::sync::Arc<DecryptionKey>,
+    key: DecryptionKey,
 }
 
 impl AssertionDecrypter {
     pub fn new(jwk: &Jwk, alg: KeyManagementAlg) -> Result<Self, KeyError> {
         let key = DecryptionKey::from_jwk(jwk.as_ref(), alg.into_verifier())
             .map_err(|err| KeyError::new(format!("not a usable {alg} key: {err}")))?;
-        Ok(Self {
-            key: std::sync::Arc::new(key),
-        })
+        Ok(Self { key })
     }
 }
 
@@ -117,7 +115,7 @@ pub struct RecipientKey {
     pub jwk: Jwk,
     pub alg: KeyManagementAlg,
     /// Parsed once: parsing and checking the key is not paid per token.
-    key: std::sync::Arc<EncryptionKey>,
+    key: EncryptionKey,
 }
 
 impl RecipientKey {
@@ -125,11 +123,7 @@ impl RecipientKey {
     pub fn new(jwk: Jwk, alg: KeyManagementAlg) -> Result<Self, KeyError> {
         let key = EncryptionKey::from_jwk(jwk.as_ref(), alg.into_verifier())
             .map_err(|err| KeyError::new(format!("not a usable {alg} key: {err}")))?;
-        Ok(Self {
-            jwk,
-            alg,
-            key: std::sync::Arc::new(key),
-        })
+        Ok(Self { jwk, alg, key })
     }
 
     /// Nests a signed JWT in a JWE to this key (`cty: JWT`, A256GCM).

@@ -17,6 +17,7 @@ use aws_lc_rs::rsa::{
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde_json::{Map, Value};
+use std::sync::Arc;
 
 /// The key management algorithms accepted (JWE `alg`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -124,11 +125,12 @@ enum PrivateKey {
 }
 
 /// A private key JWEs are encrypted to, parsed once (building it is most of the cost of
-/// decrypting).
+/// decrypting); clones share it.
+#[derive(Clone)]
 pub struct DecryptionKey {
     kid: Option<String>,
     alg: KeyManagementAlg,
-    key: PrivateKey,
+    key: Arc<PrivateKey>,
 }
 
 impl std::fmt::Debug for DecryptionKey {
@@ -197,7 +199,7 @@ impl DecryptionKey {
         Ok(Self {
             kid: jwk.get("kid").and_then(Value::as_str).map(str::to_owned),
             alg,
-            key,
+            key: Arc::new(key),
         })
     }
 
@@ -228,7 +230,7 @@ impl DecryptionKey {
 
     fn unwrap_cek(&self, jwe: &Jwe<'_>) -> Result<[u8; CEK_LEN], Unspecified> {
         let mut cek = [0u8; CEK_LEN];
-        match &self.key {
+        match self.key.as_ref() {
             PrivateKey::Rsa(key) => {
                 if jwe.encrypted_key.len() != key.key_size_bytes() {
                     return Err(Unspecified);
@@ -310,11 +312,13 @@ enum PublicKey {
     Ec(Vec<u8>, &'static Curve),
 }
 
-/// A public key JWEs are encrypted to (A256GCM content), checked and parsed once.
+/// A public key JWEs are encrypted to (A256GCM content), checked and parsed once; clones
+/// share it.
+#[derive(Clone)]
 pub struct EncryptionKey {
     kid: Option<String>,
     alg: KeyManagementAlg,
-    key: PublicKey,
+    key: Arc<PublicKey>,
 }
 
 impl std::fmt::Debug for EncryptionKey {
@@ -372,7 +376,7 @@ impl EncryptionKey {
         Ok(Self {
             kid: jwk.get("kid").and_then(Value::as_str).map(str::to_owned),
             alg,
-            key,
+            key: Arc::new(key),
         })
     }
 
@@ -393,7 +397,7 @@ impl EncryptionKey {
     ) -> Result<String, Unspecified> {
         let mut cek = [0u8; CEK_LEN];
         rand::fill(&mut cek)?;
-        let (encrypted_key, epk) = match &self.key {
+        let (encrypted_key, epk) = match self.key.as_ref() {
             PublicKey::Rsa(key) => {
                 let mut out = vec![0u8; key.ciphertext_size()];
                 let len = key

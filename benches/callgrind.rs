@@ -369,15 +369,18 @@ fn main() {
         }
     }
     if parts.contains(&"dpop") {
-        let plain = plain_es256
-            .unwrap_or_else(|| per_request("tessera-ES256", warmup, requests, &[]));
+        let plain =
+            plain_es256.unwrap_or_else(|| per_request("tessera-ES256", warmup, requests, &[]));
         // One proof a request, none spent twice: every run is a fresh server.
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap()
             .as_secs() as i64;
-        let proofs =
-            dpop_proofs::proofs(warmup + 2 * requests, "https://issuer.bench/oauth2/token", now);
+        let proofs = dpop_proofs::proofs(
+            warmup + 2 * requests,
+            "https://issuer.bench/oauth2/token",
+            now,
+        );
         let total = per_request("tessera-dpop-ES256", warmup, requests, &proofs);
         let verification = per_signature("verify-ES256", requests);
         println!(

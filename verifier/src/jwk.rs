@@ -77,8 +77,7 @@ impl VerifyingKey {
     pub fn from_jwk(
         jwk: &serde_json::Map<String, serde_json::Value>,
     ) -> Result<Option<Self>, Error> {
-        let raw: RawJwk = serde_json::from_value(serde_json::Value::Object(jwk.clone()))
-            .map_err(|_| Error::Malformed("not a JWK"))?;
+        let raw = RawJwk::from_map(jwk)?;
         if PRIVATE_MEMBERS
             .iter()
             .any(|member| jwk.contains_key(*member))
@@ -88,7 +87,7 @@ impl VerifyingKey {
         Self::from_raw(raw)
     }
 
-    fn from_raw(raw: RawJwk) -> Result<Option<Self>, Error> {
+    fn from_raw(raw: RawJwk<'_>) -> Result<Option<Self>, Error> {
         if raw
             .key_use
             .as_deref()
@@ -96,7 +95,7 @@ impl VerifyingKey {
             || raw
                 .key_ops
                 .as_ref()
-                .is_some_and(|ops| !ops.iter().any(|op| op == "verify"))
+                .is_some_and(|ops| !ops.iter().any(|op| op.as_str() == Some("verify")))
         {
             return Ok(None);
         }
@@ -108,7 +107,7 @@ impl VerifyingKey {
                 _ => return Ok(None),
             },
         };
-        let candidates: &[Algorithm] = match (raw.kty.as_str(), raw.crv.as_deref()) {
+        let candidates: &[Algorithm] = match (raw.kty, raw.crv) {
             ("EC", Some("P-256")) => &[Algorithm::ES256],
             ("EC", Some("P-384")) => &[Algorithm::ES384],
             ("OKP", Some("Ed25519")) => &[Algorithm::EdDSA],
@@ -128,7 +127,7 @@ impl VerifyingKey {
         for alg in algorithms {
             parsed.push((alg, parse_public_key(&raw, alg)?));
         }
-        let public = match raw.kty.as_str() {
+        let public = match raw.kty {
             "EC" => PublicKeyMaterial::Ec {
                 point: [vec![0x04], decode(&raw.x)?, decode(&raw.y)?].concat(),
             },
@@ -139,7 +138,7 @@ impl VerifyingKey {
             },
         };
         Ok(Some(Self {
-            kid: raw.kid,
+            kid: raw.kid.map(str::to_owned),
             public,
             parsed,
         }))
@@ -162,60 +161,93 @@ impl VerifyingKey {
 /// # Ok::<(), tessera_verifier::Error>(())
 /// ```
 pub fn jwk_thumbprint(jwk: &serde_json::Map<String, serde_json::Value>) -> Result<String, Error> {
-    let member = |name: &str| -> Result<String, Error> {
+    let member = |name: &str| -> Result<&str, Error> {
         jwk.get(name)
             .and_then(serde_json::Value::as_str)
-            .map(|value| serde_json::Value::from(value).to_string())
             .ok_or(Error::Malformed("a JWK member is missing or not a string"))
     };
     let kty = member("kty")?;
-    let canonical = match jwk.get("kty").and_then(serde_json::Value::as_str) {
-        Some("EC") => format!(
-            r#"{{"crv":{},"kty":{kty},"x":{},"y":{}}}"#,
-            member("crv")?,
-            member("x")?,
-            member("y")?
-        ),
-        Some("OKP") => format!(
-            r#"{{"crv":{},"kty":{kty},"x":{}}}"#,
-            member("crv")?,
-            member("x")?
-        ),
-        Some("RSA") => format!(
-            r#"{{"e":{},"kty":{kty},"n":{}}}"#,
-            member("e")?,
-            member("n")?
-        ),
+    let required: &[&str] = match kty {
+        "EC" => &["crv", "kty", "x", "y"],
+        "OKP" => &["crv", "kty", "x"],
+        "RSA" => &["e", "kty", "n"],
         _ => {
             return Err(Error::Malformed(
                 "the JWK's key type has no thumbprint here",
             ))
         }
     };
+    let mut canonical = Vec::with_capacity(256);
+    canonical.push(b'{');
+    for (index, name) in required.iter().enumerate() {
+        if index > 0 {
+            canonical.push(b',');
+        }
+        canonical.push(b'"');
+        canonical.extend_from_slice(name.as_bytes());
+        canonical.extend_from_slice(b"\":");
+        // The value as JSON, escaped as serde_json escapes it (members are base64url or names:
+        // in practice nothing to escape).
+        serde_json::to_writer(&mut canonical, member(name)?)
+            .map_err(|_| Error::Malformed("a JWK member is missing or not a string"))?;
+    }
+    canonical.push(b'}');
     Ok(URL_SAFE_NO_PAD.encode(aws_lc_rs::digest::digest(
         &aws_lc_rs::digest::SHA256,
-        canonical.as_bytes(),
+        &canonical,
     )))
 }
 
-#[derive(Deserialize)]
-struct RawJwk {
-    kty: String,
-    kid: Option<String>,
-    #[serde(rename = "use")]
-    key_use: Option<String>,
-    key_ops: Option<Vec<String>>,
-    alg: Option<String>,
-    crv: Option<String>,
-    x: Option<String>,
-    y: Option<String>,
-    n: Option<String>,
-    e: Option<String>,
+/// The members of a JWK this crate reads, borrowed from its JSON object.
+struct RawJwk<'a> {
+    kty: &'a str,
+    kid: Option<&'a str>,
+    key_use: Option<&'a str>,
+    key_ops: Option<&'a [serde_json::Value]>,
+    alg: Option<&'a str>,
+    crv: Option<&'a str>,
+    x: Option<&'a str>,
+    y: Option<&'a str>,
+    n: Option<&'a str>,
+    e: Option<&'a str>,
 }
 
-fn decode(member: &Option<String>) -> Result<Vec<u8>, Error> {
+impl<'a> RawJwk<'a> {
+    /// The members read, each a string when present (`key_ops` an array): anything else is no
+    /// JWK.
+    fn from_map(jwk: &'a serde_json::Map<String, serde_json::Value>) -> Result<Self, Error> {
+        let not_a_jwk = Error::Malformed("not a JWK");
+        let text = |name: &str| -> Result<Option<&'a str>, Error> {
+            match jwk.get(name) {
+                None | Some(serde_json::Value::Null) => Ok(None),
+                Some(serde_json::Value::String(value)) => Ok(Some(value)),
+                Some(_) => Err(not_a_jwk.clone()),
+            }
+        };
+        let key_ops = match jwk.get("key_ops") {
+            None | Some(serde_json::Value::Null) => None,
+            Some(serde_json::Value::Array(ops)) if ops.iter().all(|op| op.is_string()) => {
+                Some(ops.as_slice())
+            }
+            Some(_) => return Err(not_a_jwk),
+        };
+        Ok(Self {
+            kty: text("kty")?.ok_or(not_a_jwk.clone())?,
+            kid: text("kid")?,
+            key_use: text("use")?,
+            key_ops,
+            alg: text("alg")?,
+            crv: text("crv")?,
+            x: text("x")?,
+            y: text("y")?,
+            n: text("n")?,
+            e: text("e")?,
+        })
+    }
+}
+
+fn decode(member: &Option<&str>) -> Result<Vec<u8>, Error> {
     member
-        .as_deref()
         .and_then(|value| URL_SAFE_NO_PAD.decode(value).ok())
         .ok_or(Error::Malformed("a JWK member is missing or not base64url"))
 }
@@ -225,7 +257,7 @@ fn strip_leading_zeros(bytes: &[u8]) -> &[u8] {
     &bytes[start..]
 }
 
-fn parse_public_key(raw: &RawJwk, alg: Algorithm) -> Result<ParsedPublicKey, Error> {
+fn parse_public_key(raw: &RawJwk<'_>, alg: Algorithm) -> Result<ParsedPublicKey, Error> {
     let rejected = |_| Error::Malformed("the JWK is not a valid public key");
     let ec_point = |size: usize| -> Result<Vec<u8>, Error> {
         let (x, y) = (decode(&raw.x)?, decode(&raw.y)?);

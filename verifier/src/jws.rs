@@ -69,6 +69,27 @@ struct RawHeader {
     crit: Option<IgnoredAny>,
 }
 
+/// A protected header as a profile decodes it: the members this layer checks, and whatever
+/// else the profile reads from the same single decoding (a DPoP proof's `jwk`).
+pub(crate) trait ProtectedHeader: DeserializeOwned {
+    fn alg(&self) -> &str;
+    fn has_crit(&self) -> bool;
+    /// `kid`, `typ` and `cty`, taken out.
+    fn take_members(&mut self) -> [Option<String>; 3];
+}
+
+impl ProtectedHeader for RawHeader {
+    fn alg(&self) -> &str {
+        &self.alg
+    }
+    fn has_crit(&self) -> bool {
+        self.crit.is_some()
+    }
+    fn take_members(&mut self) -> [Option<String>; 3] {
+        [self.kid.take(), self.typ.take(), self.cty.take()]
+    }
+}
+
 /// A JWS whose signature verified: its header and its payload bytes.
 #[derive(Debug, Clone)]
 pub struct VerifiedJws {
@@ -175,14 +196,6 @@ impl<'a> UnverifiedJws<'a> {
         self.into_verified()
     }
 
-    /// The protected header as sent (base64url), for a profile that reads members this layer
-    /// leaves alone.
-    pub(crate) fn encoded_header(&self) -> &'a str {
-        self.signing_input
-            .split_once('.')
-            .map_or(self.signing_input, |(header, _)| header)
-    }
-
     fn decode_signature<'s>(&self, buffer: &'s mut [u8]) -> Result<&'s [u8], Error> {
         // base64's decode_slice wants room for its conservative length estimate: a few more.
         let len = URL_SAFE_NO_PAD
@@ -201,6 +214,14 @@ impl<'a> UnverifiedJws<'a> {
 
     /// Splits `token` and checks its header against `policy`.
     pub fn parse(token: &'a str, policy: &JwsPolicy) -> Result<Self, Error> {
+        Self::parse_with::<RawHeader>(token, policy).map(|(jws, _)| jws)
+    }
+
+    /// [`parse`](Self::parse), the header decoded once as `H`, which is handed back.
+    pub(crate) fn parse_with<H: ProtectedHeader>(
+        token: &'a str,
+        policy: &JwsPolicy,
+    ) -> Result<(Self, H), Error> {
         if token.len() > policy.max_token_len {
             return Err(Error::TooLarge(crate::error::Limit::Token));
         }
@@ -216,24 +237,21 @@ impl<'a> UnverifiedJws<'a> {
         if signature.len() > MAX_SIGNATURE_LEN * 4 / 3 + 4 {
             return Err(Error::Malformed("the signature is too long"));
         }
-        let raw: RawHeader = decode_header(header, policy.max_header_len)?;
-        let alg: Algorithm = raw.alg.parse()?;
+        let mut raw: H = decode_header(header, policy.max_header_len)?;
+        let alg: Algorithm = raw.alg().parse()?;
         if !policy.algorithms.contains(alg) {
             return Err(Error::AlgorithmNotAllowed);
         }
-        if raw.crit.is_some() {
+        if raw.has_crit() {
             return Err(Error::CriticalHeader);
         }
-        Ok(Self {
-            header: JwsHeader {
-                alg,
-                kid: raw.kid,
-                typ: raw.typ,
-                cty: raw.cty,
-            },
+        let [kid, typ, cty] = raw.take_members();
+        let jws = Self {
+            header: JwsHeader { alg, kid, typ, cty },
             signing_input,
             payload,
             signature,
-        })
+        };
+        Ok((jws, raw))
     }
 }

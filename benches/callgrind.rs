@@ -19,7 +19,9 @@
 //! minus the plain ES256 one minus one ES256 verification.
 //!
 //! Settings (environment): TESSERA_CALLGRIND_REQUESTS (1000), TESSERA_CALLGRIND_WARMUP (200),
-//! TESSERA_CALLGRIND_PARTS (comma-separated: `plain`, `dpop`; default both).
+//! TESSERA_CALLGRIND_PARTS (comma-separated: `plain`, `dpop`; default both),
+//! TESSERA_CALLGRIND_KEEP (a folder: each child's callgrind output is copied there, named after
+//! its mode and request count, for `callgrind_annotate`).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -55,6 +57,7 @@ impl Counted {
         let out_file = dir.path().join("callgrind.out");
         let mut child = Command::new("valgrind")
             .arg("--tool=callgrind")
+            .arg("--dump-instr=no")
             .arg(format!("--callgrind-out-file={}", out_file.display()))
             .arg(std::env::current_exe().unwrap())
             .env(MODE, mode)
@@ -79,10 +82,14 @@ impl Counted {
 
     /// Stops the child (SIGTERM: a server stops gracefully) and reads the instructions of its
     /// whole run.
-    fn total(mut self) -> u64 {
+    fn total(mut self, name: &str) -> u64 {
         // SAFETY: kill has no memory-safety preconditions; the pid is our child's.
         unsafe { libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM) };
         let _ = self.child.wait();
+        if let Ok(keep) = std::env::var("TESSERA_CALLGRIND_KEEP") {
+            let kept = std::path::Path::new(&keep).join(format!("callgrind.{name}.out"));
+            std::fs::copy(&self.out_file, kept).expect("the kept output is written");
+        }
         let text = std::fs::read_to_string(&self.out_file).expect("callgrind wrote its counts");
         text.lines()
             .filter_map(|line| {
@@ -164,7 +171,7 @@ fn serve_and_count(mode: &str, warmup: usize, requests: usize, proofs: &[String]
         connection.token();
     }
     drop(connection);
-    counted.total()
+    counted.total(&format!("{mode}.{requests}"))
 }
 
 fn per_request(mode: &str, warmup: usize, requests: usize, proofs: &[String]) -> u64 {
@@ -183,7 +190,7 @@ fn sign_and_count(mode: &str, count: usize) -> u64 {
         .read_line(&mut done)
         .unwrap();
     assert_eq!(done.trim(), "done");
-    counted.total()
+    counted.total(&format!("{mode}.{count}"))
 }
 
 fn per_signature(mode: &str, requests: usize) -> u64 {

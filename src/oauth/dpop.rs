@@ -216,10 +216,10 @@ impl<'a> DpopChecker<'a> {
             issuer: self.issuer,
             slot_secs: settings.nonce_slot.as_secs(),
         };
-        let base = self.issuer.settings.addressed_url(request.via_tls, "");
+        let base = self.issuer.settings.addressed_base(request.via_tls);
         let target = DpopTarget {
             method: request.method,
-            bases: std::slice::from_ref(&base),
+            bases: std::slice::from_ref(base),
             path: request.path,
             access_token,
             nonces: settings

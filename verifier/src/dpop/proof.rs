@@ -8,11 +8,12 @@
 use crate::alg::{Algorithm, AlgorithmSet};
 use crate::clock::UnixTime;
 use crate::error::{DpopError, Limit};
-use crate::jwk::{jwk_thumbprint, VerifyingKey, PRIVATE_MEMBERS};
+use crate::jwk::{jwk_thumbprint, RawJwk, VerifyingKey, PRIVATE_MEMBERS};
 use crate::jws::{JwsPolicy, ProtectedHeader, UnverifiedJws};
 use crate::Error;
 use serde::de::IgnoredAny;
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::Value;
 use std::future::Future;
 use std::time::Duration;
@@ -130,7 +131,8 @@ struct ProofHeader {
     typ: Option<String>,
     cty: Option<String>,
     crit: Option<IgnoredAny>,
-    jwk: Option<Value>,
+    /// Kept as text, to be read into its members at once.
+    jwk: Option<Box<RawValue>>,
 }
 
 impl ProtectedHeader for ProofHeader {
@@ -235,7 +237,37 @@ fn verified(proof: &str, rules: &DpopProofRules) -> Result<(String, ProofClaims)
     }
     // The JWS layer never takes a key from a header; a DPoP proof is the one JWT whose key is
     // its own header's, so it is read here.
-    let Some(Value::Object(jwk)) = header.jwk else {
+    let jwk = header.jwk.ok_or(DpopError::MissingKey)?;
+    let (key, jkt) = match serde_json::from_str::<RawJwk<'_>>(jwk.get()) {
+        Ok(members) => {
+            if members.has_private_members() {
+                return Err(DpopError::PrivateKey);
+            }
+            let key = VerifyingKey::from_raw(&members)
+                .ok()
+                .flatten()
+                .ok_or(DpopError::UnusableKey)?;
+            (
+                key,
+                members.thumbprint().map_err(|_| DpopError::UnusableKey)?,
+            )
+        }
+        // Not an object of string members, or one with escapes or repeated members: read as a
+        // JSON value, which says which.
+        Err(_) => key_of_value(jwk.get())?,
+    };
+    let verified = jws.verify_with_key(&key).map_err(|err| match err {
+        Error::NoMatchingKey => DpopError::UnusableKey,
+        Error::BadSignature => DpopError::BadSignature,
+        _ => DpopError::Malformed,
+    })?;
+    let claims = verified.deserialize().map_err(|_| DpopError::Malformed)?;
+    Ok((jkt, claims))
+}
+
+/// The key and thumbprint of a `jwk` header member that is not plain string members.
+fn key_of_value(jwk: &str) -> Result<(VerifyingKey, String), DpopError> {
+    let Ok(Value::Object(jwk)) = serde_json::from_str::<Value>(jwk) else {
         return Err(DpopError::MissingKey);
     };
     if PRIVATE_MEMBERS
@@ -249,13 +281,7 @@ fn verified(proof: &str, rules: &DpopProofRules) -> Result<(String, ProofClaims)
         .flatten()
         .ok_or(DpopError::UnusableKey)?;
     let jkt = jwk_thumbprint(&jwk).map_err(|_| DpopError::UnusableKey)?;
-    let verified = jws.verify_with_key(&key).map_err(|err| match err {
-        Error::NoMatchingKey => DpopError::UnusableKey,
-        Error::BadSignature => DpopError::BadSignature,
-        _ => DpopError::Malformed,
-    })?;
-    let claims = verified.deserialize().map_err(|_| DpopError::Malformed)?;
-    Ok((jkt, claims))
+    Ok((key, jkt))
 }
 
 /// Whether `htu` is `path` at one of `bases`, ignoring query and fragment (RFC 9449 4.3): the

@@ -60,34 +60,18 @@ pub struct JwsHeader {
     pub cty: Option<String>,
 }
 
+/// The header members read: this layer's, and `jwk`, as the profile reading the JWS wants it
+/// (skipped, or a DPoP proof's key), from the same single decoding.
 #[derive(Deserialize)]
-struct RawHeader {
+#[serde(bound(deserialize = "J: Deserialize<'de> + Default"))]
+struct RawHeader<J> {
     alg: String,
     kid: Option<String>,
     typ: Option<String>,
     cty: Option<String>,
     crit: Option<IgnoredAny>,
-}
-
-/// A protected header as a profile decodes it: the members this layer checks, and whatever
-/// else the profile reads from the same single decoding (a DPoP proof's `jwk`).
-pub(crate) trait ProtectedHeader: DeserializeOwned {
-    fn alg(&self) -> &str;
-    fn has_crit(&self) -> bool;
-    /// `kid`, `typ` and `cty`, taken out.
-    fn take_members(&mut self) -> [Option<String>; 3];
-}
-
-impl ProtectedHeader for RawHeader {
-    fn alg(&self) -> &str {
-        &self.alg
-    }
-    fn has_crit(&self) -> bool {
-        self.crit.is_some()
-    }
-    fn take_members(&mut self) -> [Option<String>; 3] {
-        [self.kid.take(), self.typ.take(), self.cty.take()]
-    }
+    #[serde(default)]
+    jwk: J,
 }
 
 /// A JWS whose signature verified: its header and its payload bytes.
@@ -214,14 +198,15 @@ impl<'a> UnverifiedJws<'a> {
 
     /// Splits `token` and checks its header against `policy`.
     pub fn parse(token: &'a str, policy: &JwsPolicy) -> Result<Self, Error> {
-        Self::parse_with::<RawHeader>(token, policy).map(|(jws, _)| jws)
+        Self::parse_with_jwk::<Option<IgnoredAny>>(token, policy).map(|(jws, _)| jws)
     }
 
-    /// [`parse`](Self::parse), the header decoded once as `H`, which is handed back.
-    pub(crate) fn parse_with<H: ProtectedHeader>(
+    /// [`parse`](Self::parse), with the header's `jwk` read as `J` and handed back (the
+    /// header is decoded once).
+    pub(crate) fn parse_with_jwk<J: DeserializeOwned + Default>(
         token: &'a str,
         policy: &JwsPolicy,
-    ) -> Result<(Self, H), Error> {
+    ) -> Result<(Self, J), Error> {
         if token.len() > policy.max_token_len {
             return Err(Error::TooLarge(crate::error::Limit::Token));
         }
@@ -237,21 +222,25 @@ impl<'a> UnverifiedJws<'a> {
         if signature.len() > MAX_SIGNATURE_LEN * 4 / 3 + 4 {
             return Err(Error::Malformed("the signature is too long"));
         }
-        let mut raw: H = decode_header(header, policy.max_header_len)?;
-        let alg: Algorithm = raw.alg().parse()?;
+        let raw: RawHeader<J> = decode_header(header, policy.max_header_len)?;
+        let alg: Algorithm = raw.alg.parse()?;
         if !policy.algorithms.contains(alg) {
             return Err(Error::AlgorithmNotAllowed);
         }
-        if raw.has_crit() {
+        if raw.crit.is_some() {
             return Err(Error::CriticalHeader);
         }
-        let [kid, typ, cty] = raw.take_members();
         let jws = Self {
-            header: JwsHeader { alg, kid, typ, cty },
+            header: JwsHeader {
+                alg,
+                kid: raw.kid,
+                typ: raw.typ,
+                cty: raw.cty,
+            },
             signing_input,
             payload,
             signature,
         };
-        Ok((jws, raw))
+        Ok((jws, raw.jwk))
     }
 }

@@ -9,9 +9,8 @@ use crate::alg::{Algorithm, AlgorithmSet};
 use crate::clock::UnixTime;
 use crate::error::{DpopError, Limit};
 use crate::jwk::{jwk_thumbprint, RawJwk, VerifyingKey, PRIVATE_MEMBERS};
-use crate::jws::{JwsPolicy, ProtectedHeader, UnverifiedJws};
+use crate::jws::{JwsPolicy, UnverifiedJws};
 use crate::Error;
-use serde::de::IgnoredAny;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::Value;
@@ -123,30 +122,6 @@ pub trait DpopReplayStore {
     ) -> impl Future<Output = Result<bool, Self::Error>>;
 }
 
-/// The header members a proof is read for: the JWS layer's, and the key it carries.
-#[derive(Deserialize)]
-struct ProofHeader {
-    alg: String,
-    kid: Option<String>,
-    typ: Option<String>,
-    cty: Option<String>,
-    crit: Option<IgnoredAny>,
-    /// Kept as text, to be read into its members at once.
-    jwk: Option<Box<RawValue>>,
-}
-
-impl ProtectedHeader for ProofHeader {
-    fn alg(&self) -> &str {
-        &self.alg
-    }
-    fn has_crit(&self) -> bool {
-        self.crit.is_some()
-    }
-    fn take_members(&mut self) -> [Option<String>; 3] {
-        [self.kid.take(), self.typ.take(), self.cty.take()]
-    }
-}
-
 /// Claims are read loosely so that a missing or mistyped one is named, not a parse error.
 #[derive(Deserialize)]
 struct ProofClaims {
@@ -223,21 +198,21 @@ pub fn check_dpop_proof(
 
 /// The header checks and the signature: the key's thumbprint and the claims.
 fn verified(proof: &str, rules: &DpopProofRules) -> Result<(String, ProofClaims), DpopError> {
-    let (jws, header) = UnverifiedJws::parse_with::<ProofHeader>(proof, &rules.policy).map_err(
-        |err| match err {
-            Error::TooLarge(Limit::Token | Limit::Header) => DpopError::TooLarge,
-            Error::AlgorithmNotAllowed => DpopError::AlgorithmNotAllowed,
-            Error::CriticalHeader => DpopError::CriticalHeader,
-            _ => DpopError::Malformed,
-        },
-    )?;
+    // The `jwk` is kept as text, to be read into its members at once.
+    let (jws, jwk) = UnverifiedJws::parse_with_jwk::<Option<Box<RawValue>>>(proof, &rules.policy)
+        .map_err(|err| match err {
+        Error::TooLarge(Limit::Token | Limit::Header) => DpopError::TooLarge,
+        Error::AlgorithmNotAllowed => DpopError::AlgorithmNotAllowed,
+        Error::CriticalHeader => DpopError::CriticalHeader,
+        _ => DpopError::Malformed,
+    })?;
     // Exactly the RFC's value, as Tessera's token endpoint requires it.
     if jws.header().typ.as_deref() != Some(PROOF_TYP) {
         return Err(DpopError::WrongType);
     }
     // The JWS layer never takes a key from a header; a DPoP proof is the one JWT whose key is
     // its own header's, so it is read here.
-    let jwk = header.jwk.ok_or(DpopError::MissingKey)?;
+    let jwk = jwk.ok_or(DpopError::MissingKey)?;
     let (key, jkt) = match serde_json::from_str::<RawJwk<'_>>(jwk.get()) {
         Ok(members) => {
             if members.has_private_members() {

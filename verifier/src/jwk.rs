@@ -94,7 +94,7 @@ impl VerifyingKey {
         {
             return Ok(None);
         }
-        let declared = match raw.alg.as_deref() {
+        let declared = match raw.alg {
             None => None,
             Some(name) => match name.parse::<Algorithm>() {
                 Ok(alg) if !alg.is_hmac() => Some(alg),

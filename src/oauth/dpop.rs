@@ -14,6 +14,7 @@
 
 use super::client_auth::Binding;
 use super::error::{Challenge, ErrorCode, OAuthError, Scheme};
+use super::foreign_jwt;
 use super::issuer::Issuer;
 use super::token_kind::ReplayKind;
 use crate::clock::UnixTime;
@@ -26,7 +27,7 @@ use base64::Engine;
 use serde_json::Value;
 use subtle::ConstantTimeEq;
 use tessera_verifier::{
-    check_dpop_proof, Algorithm, CheckedDpopProof, DpopError, DpopNonceSource, DpopProofRules,
+    check_dpop_proof, CheckedDpopProof, DpopError, DpopNonceSource, DpopProofRules,
     DpopReplayStore, DpopTarget, DPOP_MAX_JTI_LEN,
 };
 
@@ -208,7 +209,7 @@ impl<'a> DpopChecker<'a> {
         // The security profile's algorithms whatever the list says (config check narrows it).
         let algorithms = (settings.signing_algs.iter().copied())
             .filter(|alg| self.allows(*alg))
-            .map(verifier_alg);
+            .map(|alg| foreign_jwt::algorithm(AssertionAlg::Asymmetric(alg)));
         // The window both ways: a client's clock may be ahead of ours as much as behind.
         let rules = DpopProofRules::new(algorithms, settings.iat_window, settings.iat_window)
             .map_err(|_| self.invalid(self.algorithm_refusal(proof)))?;
@@ -286,13 +287,6 @@ impl<'a> DpopChecker<'a> {
             ),
         }
     }
-}
-
-/// The verifier's name for one of our algorithms.
-fn verifier_alg(alg: SigningAlg) -> Algorithm {
-    alg.as_str()
-        .parse()
-        .expect("every algorithm Tessera signs with is one the verifier knows")
 }
 
 /// A part of a refused proof decoded as JSON, to say why it was refused: `index` 0 the header,

@@ -43,7 +43,7 @@ impl From<Error> for ForeignJwtError {
 }
 
 /// The verifier's name for an algorithm of ours.
-fn algorithm(alg: AssertionAlg) -> Algorithm {
+pub fn algorithm(alg: AssertionAlg) -> Algorithm {
     alg.as_str()
         .parse()
         .expect("every algorithm Tessera accepts is one the verifier knows")

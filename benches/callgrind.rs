@@ -6,21 +6,30 @@
 //! rather than switching collection on and off with `callgrind_control`, which needs ptrace.)
 //!
 //! - `client_credentials basic ES256` (and EdDSA): Tessera's token endpoint.
-//! - `client_credentials basic ES256 encrypted-access`: the same client with
-//!   `access_token_encryption` (ECDH-ES+A256KW): what the JWE adds to a token.
 //! - `framework floor`: an actix-web handler that reads the same body, parses the same form and
 //!   Basic header with Tessera's parsers, and answers a fixed token: what any server pays.
 //! - `ES256 signature` (and Ed25519): one aws-lc-rs signature of a message as long as the
 //!   token's signing input, its bytes used.
+//! - `client_credentials basic+DPoP ES256`: the ES256 scenario with a fresh ES256 DPoP proof
+//!   (made before the run, `support/dpop_proofs.rs`) in each request's `DPoP` header.
+//! - `ES256 verification`: one aws-lc-rs verification of a proof-sized signing input with the
+//!   proof's public point, what checking a proof cannot do without.
 //!
-//! Tessera's own work is the first minus the other two.
+//! Tessera's own work is the first minus the other two; DPoP's own work is the DPoP scenario
+//! minus the plain ES256 one minus one ES256 verification.
 //!
-//! Settings (environment): TESSERA_CALLGRIND_REQUESTS (1000), TESSERA_CALLGRIND_WARMUP (200).
+//! Settings (environment): TESSERA_CALLGRIND_REQUESTS (1000), TESSERA_CALLGRIND_WARMUP (200),
+//! TESSERA_CALLGRIND_PARTS (comma-separated: `plain`, `dpop`, `encrypted`; default all),
+//! TESSERA_CALLGRIND_KEEP (a folder: each child's callgrind output is copied there, named after
+//! its mode and request count, for `callgrind_annotate`).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
+
+#[path = "support/dpop_proofs.rs"]
+mod dpop_proofs;
 
 const MODE: &str = "TESSERA_CALLGRIND_MODE";
 const CLIENT_ID: &str = "bench";
@@ -48,6 +57,7 @@ impl Counted {
         let out_file = dir.path().join("callgrind.out");
         let mut child = Command::new("valgrind")
             .arg("--tool=callgrind")
+            .arg("--dump-instr=no")
             .arg(format!("--callgrind-out-file={}", out_file.display()))
             .arg(std::env::current_exe().unwrap())
             .env(MODE, mode)
@@ -72,10 +82,14 @@ impl Counted {
 
     /// Stops the child (SIGTERM: a server stops gracefully) and reads the instructions of its
     /// whole run.
-    fn total(mut self) -> u64 {
+    fn total(mut self, name: &str) -> u64 {
         // SAFETY: kill has no memory-safety preconditions; the pid is our child's.
         unsafe { libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM) };
         let _ = self.child.wait();
+        if let Ok(keep) = std::env::var("TESSERA_CALLGRIND_KEEP") {
+            let kept = std::path::Path::new(&keep).join(format!("callgrind.{name}.out"));
+            std::fs::copy(&self.out_file, kept).expect("the kept output is written");
+        }
         let text = std::fs::read_to_string(&self.out_file).expect("callgrind wrote its counts");
         text.lines()
             .filter_map(|line| {
@@ -92,10 +106,12 @@ impl Counted {
 struct Connection {
     stream: BufReader<TcpStream>,
     request: Vec<u8>,
+    /// One proof for each request, in order, when the scenario is DPoP's.
+    proofs: std::vec::IntoIter<String>,
 }
 
 impl Connection {
-    fn open(port: &str) -> Self {
+    fn open(port: &str, proofs: Vec<String>) -> Self {
         use base64::Engine;
         let stream = TcpStream::connect(format!("127.0.0.1:{port}")).unwrap();
         stream.set_nodelay(true).unwrap();
@@ -104,20 +120,27 @@ impl Connection {
             .unwrap();
         let basic = base64::engine::general_purpose::STANDARD
             .encode(format!("{CLIENT_ID}:{CLIENT_SECRET}"));
+        // The headers but the last line: a DPoP header may follow.
         let request = format!(
-            "POST /oauth2/token HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: Basic {basic}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{BODY}",
+            "POST /oauth2/token HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: Basic {basic}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n",
             BODY.len()
         )
         .into_bytes();
         Self {
             stream: BufReader::new(stream),
             request,
+            proofs: proofs.into_iter(),
         }
     }
 
     /// Sends the request and reads the answer, which must be a token.
     fn token(&mut self) {
-        self.stream.get_mut().write_all(&self.request).unwrap();
+        let mut request = self.request.clone();
+        if let Some(proof) = self.proofs.next() {
+            request.extend_from_slice(format!("DPoP: {proof}\r\n").as_bytes());
+        }
+        request.extend_from_slice(format!("\r\n{BODY}").as_bytes());
+        self.stream.get_mut().write_all(&request).unwrap();
         let mut length = 0;
         let mut status = String::new();
         self.stream.read_line(&mut status).unwrap();
@@ -138,20 +161,22 @@ impl Connection {
     }
 }
 
-/// The whole run of server `mode` answering `warmup` then `requests` token requests.
-fn serve_and_count(mode: &str, warmup: usize, requests: usize) -> u64 {
+/// The whole run of server `mode` answering `warmup` then `requests` token requests (each with
+/// the next of `proofs`, when there are any).
+fn serve_and_count(mode: &str, warmup: usize, requests: usize, proofs: &[String]) -> u64 {
     let (counted, port) = Counted::start(mode);
-    let mut connection = Connection::open(&port);
+    let proofs = proofs.iter().take(warmup + requests).cloned().collect();
+    let mut connection = Connection::open(&port, proofs);
     for _ in 0..warmup + requests {
         connection.token();
     }
     drop(connection);
-    counted.total()
+    counted.total(&format!("{mode}.{requests}"))
 }
 
-fn per_request(mode: &str, warmup: usize, requests: usize) -> u64 {
-    let once = serve_and_count(mode, warmup, requests);
-    let twice = serve_and_count(mode, warmup, 2 * requests);
+fn per_request(mode: &str, warmup: usize, requests: usize, proofs: &[String]) -> u64 {
+    let once = serve_and_count(mode, warmup, requests, proofs);
+    let twice = serve_and_count(mode, warmup, 2 * requests, proofs);
     twice.saturating_sub(once) / requests as u64
 }
 
@@ -165,7 +190,7 @@ fn sign_and_count(mode: &str, count: usize) -> u64 {
         .read_line(&mut done)
         .unwrap();
     assert_eq!(done.trim(), "done");
-    counted.total()
+    counted.total(&format!("{mode}.{count}"))
 }
 
 fn per_signature(mode: &str, requests: usize) -> u64 {
@@ -176,9 +201,10 @@ fn per_signature(mode: &str, requests: usize) -> u64 {
 
 // ---- the children -------------------------------------------------------------------------
 
-/// Tessera on the bench client, answering on an ephemeral port it prints; with `encrypted`,
-/// the client's access tokens are encrypted to a fresh ECDH-ES+A256KW key.
-fn serve_tessera(alg: &str, encrypted: bool) {
+/// Tessera on the bench client, answering on an ephemeral port it prints; `dpop_section`: its
+/// `[dpop]` settings; with `encrypted`, the client's access tokens are encrypted to a fresh
+/// ECDH-ES+A256KW key.
+fn serve_tessera(alg: &str, dpop_section: &str, encrypted: bool) {
     let dir = tempfile::TempDir::new().unwrap();
     let hash = tessera::oauth::credentials::hash_secret(CLIENT_SECRET);
     let encryption = if encrypted {
@@ -207,6 +233,7 @@ workers = 1
 signing_alg = "{alg}"
 [log]
 level = "error"
+{dpop_section}
 [[clients]]
 client_id = "{CLIENT_ID}"
 client_secret_hash = "{hash}"
@@ -253,6 +280,47 @@ fn serve_floor() {
     });
 }
 
+/// Waits for the count on stdin, runs `work` that often, answers "done" and waits to be stopped.
+fn repeat_as_told(work: impl Fn() -> usize) {
+    work();
+    println!("ready");
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line).unwrap();
+    let count: usize = line.trim().parse().unwrap();
+    let mut total = 0;
+    for _ in 0..count {
+        total += work();
+    }
+    assert!(total > 0);
+    println!("done");
+    // Until told to stop, so every run ends the same way.
+    loop {
+        std::thread::park();
+    }
+}
+
+/// Verifies the ES256 signature of a proof as often as told on stdin: the point as the proof's
+/// `jwk` gives it, the signing input as long as a bench proof's.
+fn verify_es256() {
+    use aws_lc_rs::signature::{UnparsedPublicKey, ECDSA_P256_SHA256_FIXED};
+    use base64::Engine;
+    let proof = dpop_proofs::proofs(1, "https://issuer.bench/oauth2/token", 1_800_000_000)
+        .pop()
+        .unwrap();
+    let (input, signature) = proof.rsplit_once('.').unwrap();
+    let signature = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(signature)
+        .unwrap();
+    let point = dpop_proofs::public_point(&proof);
+    repeat_as_told(|| {
+        let key = UnparsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, &point);
+        usize::from(
+            key.verify(std::hint::black_box(input.as_bytes()), &signature)
+                .is_ok(),
+        )
+    })
+}
+
 /// Signs a token-sized message as often as told on stdin.
 fn sign(alg: &str) {
     use aws_lc_rs::rand::SystemRandom;
@@ -283,28 +351,19 @@ fn sign(alg: &str) {
             Box::new(move || std::hint::black_box(pair.sign(&message)).as_ref().len())
         }
     };
-    sign();
-    println!("ready");
-    let mut line = String::new();
-    std::io::stdin().read_line(&mut line).unwrap();
-    let count: usize = line.trim().parse().unwrap();
-    let mut total = 0;
-    for _ in 0..count {
-        total += sign();
-    }
-    assert!(total > 0);
-    println!("done");
-    // Until told to stop, so every run ends the same way.
-    loop {
-        std::thread::park();
-    }
+    repeat_as_told(sign)
 }
 
 fn main() {
     match std::env::var(MODE).as_deref() {
-        Ok("tessera-ES256") => return serve_tessera("ES256", false),
-        Ok("tessera-EdDSA") => return serve_tessera("EdDSA", false),
-        Ok("tessera-ES256-encrypted") => return serve_tessera("ES256", true),
+        Ok("tessera-ES256") => return serve_tessera("ES256", "", false),
+        Ok("tessera-EdDSA") => return serve_tessera("EdDSA", "", false),
+        Ok("tessera-ES256-encrypted") => return serve_tessera("ES256", "", true),
+        // The proofs are made before the runs.
+        Ok("tessera-dpop-ES256") => {
+            return serve_tessera("ES256", "[dpop]\niat_window = \"1h\"", false)
+        }
+        Ok("verify-ES256") => return verify_es256(),
         Ok("floor") => return serve_floor(),
         Ok("sign-ES256") => return sign("ES256"),
         Ok("sign-EdDSA") => return sign("EdDSA"),
@@ -316,25 +375,53 @@ fn main() {
     }
     let requests = env_or("TESSERA_CALLGRIND_REQUESTS", 1000);
     let warmup = env_or("TESSERA_CALLGRIND_WARMUP", 200);
-    let floor = per_request("floor", warmup, requests);
-    println!(
-        "callgrind: framework floor (actix-web, same parsing, fixed answer): {floor} instructions/request ({requests} requests after {warmup})"
-    );
-    let mut plain_es256 = 0;
-    for (alg, sign_mode) in [("ES256", "sign-ES256"), ("EdDSA", "sign-EdDSA")] {
-        let total = per_request(&format!("tessera-{alg}"), warmup, requests);
-        let signature = per_signature(sign_mode, requests);
+    let parts = std::env::var("TESSERA_CALLGRIND_PARTS").unwrap_or("plain,dpop,encrypted".into());
+    let parts: Vec<&str> = parts.split(',').map(str::trim).collect();
+    let mut plain_es256 = None;
+    if parts.contains(&"plain") {
+        let floor = per_request("floor", warmup, requests, &[]);
         println!(
-            "callgrind: client_credentials basic {alg}: {total} instructions/request; {alg} signature {signature}; Tessera's own work {} ({requests} requests after {warmup})",
-            total as i64 - floor as i64 - signature as i64
+            "callgrind: framework floor (actix-web, same parsing, fixed answer): {floor} instructions/request ({requests} requests after {warmup})"
         );
-        if alg == "ES256" {
-            plain_es256 = total;
+        for (alg, sign_mode) in [("ES256", "sign-ES256"), ("EdDSA", "sign-EdDSA")] {
+            let total = per_request(&format!("tessera-{alg}"), warmup, requests, &[]);
+            let signature = per_signature(sign_mode, requests);
+            println!(
+                "callgrind: client_credentials basic {alg}: {total} instructions/request; {alg} signature {signature}; Tessera's own work {} ({requests} requests after {warmup})",
+                total as i64 - floor as i64 - signature as i64
+            );
+            if alg == "ES256" {
+                plain_es256 = Some(total);
+            }
         }
     }
-    let encrypted = per_request("tessera-ES256-encrypted", warmup, requests);
-    println!(
-        "callgrind: client_credentials basic ES256 encrypted-access (ECDH-ES+A256KW): {encrypted} instructions/request; the JWE adds {} ({requests} requests after {warmup})",
-        encrypted as i64 - plain_es256 as i64
-    );
+    if parts.contains(&"dpop") {
+        let plain =
+            *plain_es256.get_or_insert_with(|| per_request("tessera-ES256", warmup, requests, &[]));
+        // One proof a request, none spent twice: every run is a fresh server.
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        let proofs = dpop_proofs::proofs(
+            warmup + 2 * requests,
+            "https://issuer.bench/oauth2/token",
+            now,
+        );
+        let total = per_request("tessera-dpop-ES256", warmup, requests, &proofs);
+        let verification = per_signature("verify-ES256", requests);
+        println!(
+            "callgrind: client_credentials basic+DPoP ES256: {total} instructions/request; plain ES256 {plain}; ES256 verification {verification}; DPoP's own work {} ({requests} requests after {warmup})",
+            total as i64 - plain as i64 - verification as i64
+        );
+    }
+    if parts.contains(&"encrypted") {
+        let plain =
+            *plain_es256.get_or_insert_with(|| per_request("tessera-ES256", warmup, requests, &[]));
+        let encrypted = per_request("tessera-ES256-encrypted", warmup, requests, &[]);
+        println!(
+            "callgrind: client_credentials basic ES256 encrypted-access (ECDH-ES+A256KW): {encrypted} instructions/request; the JWE adds {} ({requests} requests after {warmup})",
+            encrypted as i64 - plain as i64
+        );
+    }
 }

@@ -59,7 +59,11 @@ pub use alg::{Algorithm, AlgorithmSet};
 pub use binding::{certificate_thumbprint, check_dpop_binding, Proof};
 pub use claims::{AccessToken, Confirmation, Permission, StatusReference};
 pub use clock::{Clock, ManualClock, SystemClock, UnixTime};
-pub use dpop::{access_token_hash, dpop_proof, DpopConfig, DpopNonces, DpopRequest};
+pub use dpop::{
+    access_token_hash, check_dpop_proof, dpop_htu_matches, dpop_proof, CheckedDpopProof,
+    DpopConfig, DpopNonceSource, DpopNonces, DpopProofRules, DpopReplayStore, DpopRequest,
+    DpopTarget, MAX_JTI_LEN as DPOP_MAX_JTI_LEN,
+};
 pub use error::{BearerErrorCode, BindingError, DpopError, Error, Limit};
 pub use http::HttpConfig;
 pub use jwk::{jwk_thumbprint, KeySet, PublicKeyMaterial, VerifyingKey};

@@ -11,15 +11,23 @@
 //! - `ES256 signature` (and Ed25519): one aws-lc-rs signature of a message as long as the
 //!   token's signing input, its bytes used.
 //!
-//! Tessera's own work is the first minus the other two.
+//! - `client_credentials basic+DPoP ES256`: the ES256 scenario with a fresh ES256 DPoP proof
+//!   (made before the run, `support/dpop_proofs.rs`) in each request's `DPoP` header.
+//! - `ES256 verification` of a proof: one aws-lc-rs verification of a proof-sized signing input
+//!   with the proof's public point, what checking a proof cannot do without.
+//! - `client_credentials basic ES256 encrypted-access`: the ES256 scenario for a client whose
+//!   access tokens are encrypted (ECDH-ES+A256KW).
+//!
+//! Tessera's own work is the first minus the other two; DPoP's own work is the DPoP scenario
+//! minus the plain ES256 one minus one ES256 verification.
 //!
 //! The other paths, on the load bench's server and clients (`support/local_server.rs`), each
 //! request a token or answer not used before (minted in the server process before the run, as
 //! many in both runs, so minting cancels out too):
 //!
 //! - `client_credentials private_key_jwt ES256`: a fresh ES256 client assertion per request;
-//!   its crypto is one ES256 verification (`ES256 verification`, over as long a signing input)
-//!   and one signature.
+//!   its crypto is one ES256 verification with a parsed key (over as long a signing input) and
+//!   one signature.
 //! - `refresh_token ES256`: the rotation of a public client's refresh token; its crypto is the
 //!   open and the seal of the refresh token's `dir` A256GCM JWE (counted in the run itself: the
 //!   inclusive instructions of `jose::jwe::decrypt_from_self` and `encrypt_to_self`, as
@@ -31,12 +39,14 @@
 //! parsing, routing and writing) minus that crypto.
 //!
 //! Settings (environment): TESSERA_CALLGRIND_REQUESTS (1000), TESSERA_CALLGRIND_WARMUP (200),
-//! TESSERA_CALLGRIND_ONLY (a comma-separated list of words; only the paths whose name holds one).
+//! TESSERA_CALLGRIND_PARTS (comma-separated: `plain`, `dpop`, `encrypted`, `private_key_jwt`,
+//! `refresh`, `introspection`; default all), TESSERA_CALLGRIND_KEEP (a folder: each child's
+//! callgrind output is copied there, named after its mode and request count, for
+//! `callgrind_annotate`).
 
 #[allow(dead_code)] // The load bench's device pools, unused here.
 #[path = "support/device_pool.rs"]
 mod device_pool;
-#[allow(dead_code)] // The load bench's DPoP proofs, unused here.
 #[path = "support/dpop_proofs.rs"]
 mod dpop_proofs;
 #[allow(dead_code)] // Pools of the load bench's other scenarios, unused here.
@@ -86,6 +96,7 @@ impl Counted {
         let out_file = dir.path().join("callgrind.out");
         let mut child = Command::new("valgrind")
             .arg("--tool=callgrind")
+            .arg("--dump-instr=no")
             .arg(format!("--callgrind-out-file={}", out_file.display()))
             .arg(std::env::current_exe().unwrap())
             .env(MODE, mode)
@@ -111,17 +122,22 @@ impl Counted {
 
     /// Stops the child (SIGTERM: a server stops gracefully) and reads the instructions of its
     /// whole run.
-    fn total(self) -> u64 {
-        self.total_and(&[]).0
+    fn total(self, name: &str) -> u64 {
+        self.total_and(name, &[]).0
     }
 
-    /// The whole run's instructions, and those of each of `functions` with what they call.
-    fn total_and(mut self, functions: &[&str]) -> (u64, Vec<u64>) {
+    /// The whole run's instructions, and those of each of `functions` with what they call;
+    /// `name` names the kept output.
+    fn total_and(mut self, name: &str, functions: &[&str]) -> (u64, Vec<u64>) {
         // A pool server ends when its stdin closes, the others on SIGTERM.
         drop(self.child.stdin.take());
         // SAFETY: kill has no memory-safety preconditions; the pid is our child's.
         unsafe { libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM) };
         let _ = self.child.wait();
+        if let Ok(keep) = std::env::var("TESSERA_CALLGRIND_KEEP") {
+            let kept = std::path::Path::new(&keep).join(format!("callgrind.{name}.out"));
+            std::fs::copy(&self.out_file, kept).expect("the kept output is written");
+        }
         let text = std::fs::read_to_string(&self.out_file).expect("callgrind wrote its counts");
         let total = text
             .lines()
@@ -167,6 +183,8 @@ fn inclusive_cost(annotated: &str, function: &str) -> u64 {
 struct Connection {
     stream: BufReader<TcpStream>,
     port: String,
+    /// One proof for each request, in order, when the scenario is DPoP's.
+    proofs: std::vec::IntoIter<String>,
 }
 
 /// What a path's requests are.
@@ -189,7 +207,7 @@ fn basic(client_id: &str) -> String {
 }
 
 impl Connection {
-    fn open(port: &str) -> Self {
+    fn open(port: &str, proofs: Vec<String>) -> Self {
         let stream = TcpStream::connect(format!("127.0.0.1:{port}")).unwrap();
         stream.set_nodelay(true).unwrap();
         stream
@@ -198,6 +216,7 @@ impl Connection {
         Self {
             stream: BufReader::new(stream),
             port: port.to_owned(),
+            proofs: proofs.into_iter(),
         }
     }
 
@@ -207,8 +226,12 @@ impl Connection {
         let authorization = basic.map_or(String::new(), |credentials| {
             format!("Authorization: Basic {credentials}\r\n")
         });
+        let dpop = self
+            .proofs
+            .next()
+            .map_or(String::new(), |proof| format!("DPoP: {proof}\r\n"));
         let request = format!(
-            "POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\n{authorization}Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+            "POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\n{authorization}{dpop}Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
             self.port,
             body.len()
         );
@@ -273,6 +296,8 @@ struct Run<'a> {
     path: Path,
     pool_size: usize,
     functions: &'a [&'a str],
+    /// A DPoP proof for each request, when there are any.
+    proofs: &'a [String],
 }
 
 impl Run<'_> {
@@ -291,13 +316,20 @@ impl Run<'_> {
         let pool: Vec<String> = std::fs::read_to_string(&pool_file)
             .map(|text| text.lines().map(str::to_owned).collect())
             .unwrap_or_default();
-        let mut connection = Connection::open(&port);
+        let proofs = self
+            .proofs
+            .iter()
+            .take(warmup + requests)
+            .cloned()
+            .collect();
+        let mut connection = Connection::open(&port, proofs);
         let mut last = Vec::new();
         for i in 0..warmup + requests {
             last = connection.request(self.path, &pool, i);
         }
         drop(connection);
-        let (total, inclusive) = counted.total_and(self.functions);
+        let (total, inclusive) =
+            counted.total_and(&format!("{}.{requests}", self.mode), self.functions);
         let first = pool.into_iter().next().unwrap_or_default();
         (total, inclusive, last, first)
     }
@@ -328,12 +360,13 @@ struct Counts {
     first: String,
 }
 
-fn per_request(mode: &str, warmup: usize, requests: usize) -> u64 {
+fn per_request(mode: &str, warmup: usize, requests: usize, proofs: &[String]) -> u64 {
     let run = Run {
         mode,
         path: Path::Basic,
         pool_size: 0,
         functions: &[],
+        proofs,
     };
     run.per_request(warmup, requests).total
 }
@@ -349,7 +382,7 @@ fn crypto_and_count(mode: &str, message_len: usize, count: usize) -> u64 {
         .read_line(&mut done)
         .unwrap();
     assert_eq!(done.trim(), "done");
-    counted.total()
+    counted.total(&format!("{mode}.{count}"))
 }
 
 /// Instructions of one operation of crypto child `mode` on a message of `message_len` bytes.
@@ -372,10 +405,27 @@ fn access_token(answer: &[u8]) -> String {
 
 // ---- the children -------------------------------------------------------------------------
 
-/// Tessera on the bench client, answering on an ephemeral port it prints.
-fn serve_tessera(alg: &str) {
+/// Tessera on the bench client, answering on an ephemeral port it prints; `dpop_section`: its
+/// `[dpop]` settings; with `encrypted`, the client's access tokens are encrypted to a fresh
+/// ECDH-ES+A256KW key.
+fn serve_tessera(alg: &str, dpop_section: &str, encrypted: bool) {
     let dir = tempfile::TempDir::new().unwrap();
     let hash = tessera::oauth::credentials::hash_secret(CLIENT_SECRET);
+    let encryption = if encrypted {
+        use tessera::jose::{generate_encryption_key, KeyManagementAlg};
+        let public = generate_encryption_key(KeyManagementAlg::EcdhEsA256Kw)
+            .unwrap()
+            .to_public_key()
+            .unwrap();
+        let member = |name: &str| public.parameter(name).unwrap().as_str().unwrap().to_owned();
+        format!(
+            r#"access_token_encryption = {{ alg = "ECDH-ES+A256KW", jwk = {{ kty = "EC", crv = "P-256", x = "{}", y = "{}" }} }}"#,
+            member("x"),
+            member("y")
+        )
+    } else {
+        String::new()
+    };
     let text = format!(
         r#"
 issuer = "https://issuer.bench"
@@ -387,11 +437,13 @@ workers = 1
 signing_alg = "{alg}"
 [log]
 level = "error"
+{dpop_section}
 [[clients]]
 client_id = "{CLIENT_ID}"
 client_secret_hash = "{hash}"
 scopes = ["reports:read"]
 audience = ["https://reports.internal"]
+{encryption}
 "#
     );
     let settings = tessera::settings::Settings::parse(&text, dir.path(), Vec::new()).unwrap();
@@ -458,16 +510,16 @@ fn message() -> Vec<u8> {
     vec![b'x'; len]
 }
 
-/// Does `operation` as often as told on stdin, then waits to be stopped.
-fn repeat(operation: impl Fn() -> usize) {
-    operation();
+/// Waits for the count on stdin, runs `work` that often, answers "done" and waits to be stopped.
+fn repeat_as_told(work: impl Fn() -> usize) {
+    work();
     println!("ready");
     let mut line = String::new();
     std::io::stdin().read_line(&mut line).unwrap();
     let count: usize = line.trim().parse().unwrap();
     let mut total = 0;
     for _ in 0..count {
-        total += operation();
+        total += work();
     }
     assert!(total > 0);
     println!("done");
@@ -477,9 +529,31 @@ fn repeat(operation: impl Fn() -> usize) {
     }
 }
 
+/// Verifies the ES256 signature of a proof as often as told on stdin: the point as the proof's
+/// `jwk` gives it, the signing input as long as a bench proof's.
+fn verify_es256() {
+    use aws_lc_rs::signature::{UnparsedPublicKey, ECDSA_P256_SHA256_FIXED};
+    use base64::Engine;
+    let proof = dpop_proofs::proofs(1, "https://issuer.bench/oauth2/token", 1_800_000_000)
+        .pop()
+        .unwrap();
+    let (input, signature) = proof.rsplit_once('.').unwrap();
+    let signature = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(signature)
+        .unwrap();
+    let point = dpop_proofs::public_point(&proof);
+    repeat_as_told(|| {
+        let key = UnparsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, &point);
+        usize::from(
+            key.verify(std::hint::black_box(input.as_bytes()), &signature)
+                .is_ok(),
+        )
+    })
+}
+
 /// Verifies an ES256 signature of the message with a parsed public key, as the verifier of
 /// client assertions and the introspection of our own tokens do.
-fn verify_es256() {
+fn verify_parsed_es256() {
     use aws_lc_rs::rand::SystemRandom;
     use aws_lc_rs::signature::{self, EcdsaKeyPair, KeyPair, ParsedPublicKey};
     let rng = SystemRandom::new();
@@ -494,7 +568,7 @@ fn verify_es256() {
         pair.public_key().as_ref(),
     )
     .unwrap();
-    repeat(|| {
+    repeat_as_told(|| {
         usize::from(
             std::hint::black_box(&public)
                 .verify_sig(&message, signed.as_ref())
@@ -531,18 +605,24 @@ fn sign(alg: &str) {
             Box::new(move || std::hint::black_box(pair.sign(&message)).as_ref().len())
         }
     };
-    repeat(sign);
+    repeat_as_told(sign)
 }
 
 fn main() {
     use local_server::Pool;
     match std::env::var(MODE).as_deref() {
-        Ok("tessera-ES256") => return serve_tessera("ES256"),
-        Ok("tessera-EdDSA") => return serve_tessera("EdDSA"),
+        Ok("tessera-ES256") => return serve_tessera("ES256", "", false),
+        Ok("tessera-EdDSA") => return serve_tessera("EdDSA", "", false),
+        Ok("tessera-ES256-encrypted") => return serve_tessera("ES256", "", true),
+        // The proofs are made before the runs.
+        Ok("tessera-dpop-ES256") => {
+            return serve_tessera("ES256", "[dpop]\niat_window = \"1h\"", false)
+        }
+        Ok("verify-ES256") => return verify_es256(),
+        Ok("verify-parsed-ES256") => return verify_parsed_es256(),
         Ok("floor") => return serve_floor(),
         Ok("sign-ES256") => return sign("ES256"),
         Ok("sign-EdDSA") => return sign("EdDSA"),
-        Ok("verify-ES256") => return verify_es256(),
         Ok("private_key_jwt") => {
             return serve_pool(|count| Pool::Assertions {
                 count,
@@ -559,40 +639,80 @@ fn main() {
     }
     let requests = env_or("TESSERA_CALLGRIND_REQUESTS", 1000);
     let warmup = env_or("TESSERA_CALLGRIND_WARMUP", 200);
-    let only: Option<Vec<String>> = std::env::var("TESSERA_CALLGRIND_ONLY")
-        .ok()
-        .map(|words| words.split(',').map(str::to_owned).collect());
-    let wanted = |name: &str| {
-        only.as_ref()
-            .is_none_or(|words| words.iter().any(|word| name.contains(word.as_str())))
+    let parts = std::env::var("TESSERA_CALLGRIND_PARTS")
+        .unwrap_or("plain,dpop,encrypted,private_key_jwt,refresh,introspection".into());
+    let parts: Vec<&str> = parts.split(',').map(str::trim).collect();
+    let mut plain_es256 = None;
+    let mut floor = None;
+    let mut floor = || {
+        *floor.get_or_insert_with(|| {
+            let floor = per_request("floor", warmup, requests, &[]);
+            println!(
+                "callgrind: framework floor (actix-web, same parsing, fixed answer): {floor} instructions/request ({requests} requests after {warmup})"
+            );
+            floor
+        })
     };
-    let floor = per_request("floor", warmup, requests);
-    println!(
-        "callgrind: framework floor (actix-web, same parsing, fixed answer): {floor} instructions/request ({requests} requests after {warmup})"
-    );
-    for (alg, sign_mode) in [("ES256", "sign-ES256"), ("EdDSA", "sign-EdDSA")] {
-        if !wanted(&format!("client_credentials basic {alg}")) {
-            continue;
+    if parts.contains(&"plain") {
+        let floor = floor();
+        for (alg, sign_mode) in [("ES256", "sign-ES256"), ("EdDSA", "sign-EdDSA")] {
+            let total = per_request(&format!("tessera-{alg}"), warmup, requests, &[]);
+            let signature = per_operation(sign_mode, 518, requests);
+            println!(
+                "callgrind: client_credentials basic {alg}: {total} instructions/request; {alg} signature {signature}; Tessera's own work {} ({requests} requests after {warmup})",
+                total as i64 - floor as i64 - signature as i64
+            );
+            if alg == "ES256" {
+                plain_es256 = Some(total);
+            }
         }
-        let total = per_request(&format!("tessera-{alg}"), warmup, requests);
-        let signature = per_operation(sign_mode, 518, requests);
+    }
+    if parts.contains(&"dpop") {
+        let plain =
+            *plain_es256.get_or_insert_with(|| per_request("tessera-ES256", warmup, requests, &[]));
+        // One proof a request, none spent twice: every run is a fresh server.
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        let proofs = dpop_proofs::proofs(
+            warmup + 2 * requests,
+            "https://issuer.bench/oauth2/token",
+            now,
+        );
+        let total = per_request("tessera-dpop-ES256", warmup, requests, &proofs);
+        let verification = per_operation("verify-ES256", 0, requests);
         println!(
-            "callgrind: client_credentials basic {alg}: {total} instructions/request; {alg} signature {signature}; Tessera's own work {} ({requests} requests after {warmup})",
-            total as i64 - floor as i64 - signature as i64
+            "callgrind: client_credentials basic+DPoP ES256: {total} instructions/request; plain ES256 {plain}; ES256 verification {verification}; DPoP's own work {} ({requests} requests after {warmup})",
+            total as i64 - plain as i64 - verification as i64
+        );
+    }
+    if parts.contains(&"encrypted") {
+        let plain =
+            *plain_es256.get_or_insert_with(|| per_request("tessera-ES256", warmup, requests, &[]));
+        let encrypted = per_request("tessera-ES256-encrypted", warmup, requests, &[]);
+        println!(
+            "callgrind: client_credentials basic ES256 encrypted-access (ECDH-ES+A256KW): {encrypted} instructions/request; the JWE adds {} ({requests} requests after {warmup})",
+            encrypted as i64 - plain as i64
         );
     }
     // Each request a token not used before: the pool holds every request of the longer run.
     let pool_size = warmup + 2 * requests;
-    if wanted("client_credentials private_key_jwt ES256") {
+    if parts.contains(&"private_key_jwt") {
+        let floor = floor();
         let counts = Run {
             mode: "private_key_jwt",
             path: Path::PrivateKeyJwt,
             pool_size,
             functions: &[],
+            proofs: &[],
         }
         .per_request(warmup, requests);
-        let verification =
-            per_operation("verify-ES256", signing_input_len(&counts.first), requests);
+        let verification = per_operation(
+            "verify-parsed-ES256",
+            signing_input_len(&counts.first),
+            requests,
+        );
         let signature = per_operation(
             "sign-ES256",
             signing_input_len(&access_token(&counts.answer)),
@@ -604,42 +724,49 @@ fn main() {
             counts.total as i64 - floor as i64 - verification as i64 - signature as i64
         );
     }
-    if wanted("refresh_token ES256") {
+    if parts.contains(&"refresh") {
+        let floor = floor();
         let counts = Run {
             mode: "refresh",
             path: Path::Refresh,
             pool_size,
             functions: &JWE_FUNCTIONS,
+            proofs: &[],
         }
         .per_request(warmup, requests);
         let answer: serde_json::Value = serde_json::from_slice(&counts.answer).unwrap();
         // The access token, and the ID token when the grant renews one.
-        let signature: u64 = ["access_token", "id_token"]
+        let signed: Vec<&str> = ["access_token", "id_token"]
             .iter()
             .filter_map(|name| answer[name].as_str())
+            .collect();
+        let signature: u64 = signed
+            .iter()
             .map(|jws| per_operation("sign-ES256", signing_input_len(jws), requests))
             .sum();
-        let signed = ["access_token", "id_token"]
-            .iter()
-            .filter(|name| answer[**name].is_string())
-            .count();
         let jwe: u64 = counts.functions.iter().sum();
         println!(
-            "callgrind: refresh_token ES256: {} instructions/request; JWE open+seal {jwe} (jose::jwe, in the run) + {signed} ES256 signature(s) {signature}; Tessera's own work {} ({requests} requests after {warmup})",
+            "callgrind: refresh_token ES256: {} instructions/request; JWE open+seal {jwe} (jose::jwe, in the run) + {} ES256 signature(s) {signature}; Tessera's own work {} ({requests} requests after {warmup})",
             counts.total,
+            signed.len(),
             counts.total as i64 - floor as i64 - jwe as i64 - signature as i64
         );
     }
-    if wanted("introspection ES256") {
+    if parts.contains(&"introspection") {
+        let floor = floor();
         let counts = Run {
             mode: "introspect",
             path: Path::Introspect,
             pool_size: 1,
             functions: &[],
+            proofs: &[],
         }
         .per_request(warmup, requests);
-        let verification =
-            per_operation("verify-ES256", signing_input_len(&counts.first), requests);
+        let verification = per_operation(
+            "verify-parsed-ES256",
+            signing_input_len(&counts.first),
+            requests,
+        );
         println!(
             "callgrind: introspection ES256: {} instructions/request; ES256 verification {verification}; Tessera's own work {} ({requests} requests after {warmup})",
             counts.total,

@@ -142,8 +142,9 @@ fn benches(c: &mut Criterion) {
     }
 }
 
-/// The cost an encrypted access token adds, per key management, and sealing and opening a
-/// refresh token.
+/// The cost an encrypted access token adds and opening an encrypted client assertion, per key
+/// management (each beside josekit doing the same, the implementation it replaced), and
+/// sealing and opening a refresh token.
 fn jwe_benches(c: &mut Criterion) {
     use tessera::jose::{generate_encryption_key, KeyManagementAlg, RecipientKey};
     let dir = tempfile::TempDir::new().unwrap();
@@ -166,14 +167,64 @@ fn jwe_benches(c: &mut Criterion) {
     .unwrap()
     .token;
     for alg in KeyManagementAlg::iter() {
-        let public = generate_encryption_key(alg)
-            .unwrap()
-            .to_public_key()
-            .unwrap();
-        let recipient = RecipientKey::new(public, alg).unwrap();
+        let private = generate_encryption_key(alg).unwrap();
+        let public = private.to_public_key().unwrap();
+        let recipient = RecipientKey::new(public.clone(), alg).unwrap();
         c.bench_function(&format!("encrypt_access_token/{alg}"), |b| {
             b.iter(|| black_box(recipient.encrypt_jwt(black_box(&signed)).unwrap()))
         });
+        // The same with josekit (OpenSSL), as the server did before aws-lc-rs: the "before"
+        // figure, measured in the same run.
+        let josekit_public = josekit::jwk::Jwk::from_bytes(public.to_string()).unwrap();
+        let encrypter = josekit_encrypter(alg, &josekit_public);
+        let mut header = josekit::jwe::JweHeader::new();
+        header.set_algorithm(alg.as_str());
+        header.set_content_encryption("A256GCM");
+        header.set_content_type("JWT");
+        c.bench_function(&format!("encrypt_access_token/{alg}/josekit"), |b| {
+            b.iter(|| {
+                black_box(
+                    josekit::jwe::serialize_compact(
+                        black_box(signed.as_bytes()),
+                        &header,
+                        encrypter.as_ref(),
+                    )
+                    .unwrap(),
+                )
+            })
+        });
+        // A client assertion encrypted to the issuer's key, opened (the key parsed once).
+        let decrypter = tessera::jose::AssertionDecrypter::new(&private, alg).unwrap();
+        let josekit_private = josekit::jwk::Jwk::from_bytes(private.to_string()).unwrap();
+        let josekit_decrypter = josekit_decrypter(alg, &josekit_private);
+        for enc in ["A256GCM", "A128CBC-HS256"] {
+            let mut header = josekit::jwe::JweHeader::new();
+            header.set_content_encryption(enc);
+            header.set_content_type("JWT");
+            header.set_key_id(private.key_id().unwrap());
+            let assertion =
+                josekit::jwe::serialize_compact(signed.as_bytes(), &header, encrypter.as_ref())
+                    .unwrap();
+            c.bench_function(&format!("decrypt_assertion/{alg}/{enc}"), |b| {
+                b.iter(|| {
+                    black_box(
+                        tessera::jose::decrypt_assertion([&decrypter], black_box(&assertion))
+                            .unwrap(),
+                    )
+                })
+            });
+            c.bench_function(&format!("decrypt_assertion/{alg}/{enc}/josekit"), |b| {
+                b.iter(|| {
+                    black_box(
+                        josekit::jwe::deserialize_compact(
+                            black_box(&assertion),
+                            josekit_decrypter.as_ref(),
+                        )
+                        .unwrap(),
+                    )
+                })
+            });
+        }
     }
     let claims = tessera::oauth::issuer::RefreshClaims {
         iss: state.settings().issuer.clone(),
@@ -246,6 +297,44 @@ fn jwe_benches(c: &mut Criterion) {
     c.bench_function("open_request_uri", |b| {
         b.iter(|| black_box(PushedRequest::open(&state.issuer(), black_box(&request_uri)).unwrap()))
     });
+}
+
+fn josekit_encrypter(
+    alg: tessera::jose::KeyManagementAlg,
+    public: &josekit::jwk::Jwk,
+) -> Box<dyn josekit::jwe::JweEncrypter> {
+    use tessera::jose::KeyManagementAlg;
+    match alg {
+        KeyManagementAlg::RsaOaep256 => Box::new(
+            josekit::jwe::RSA_OAEP_256
+                .encrypter_from_jwk(public)
+                .unwrap(),
+        ),
+        KeyManagementAlg::EcdhEsA256Kw => Box::new(
+            josekit::jwe::ECDH_ES_A256KW
+                .encrypter_from_jwk(public)
+                .unwrap(),
+        ),
+    }
+}
+
+fn josekit_decrypter(
+    alg: tessera::jose::KeyManagementAlg,
+    private: &josekit::jwk::Jwk,
+) -> Box<dyn josekit::jwe::JweDecrypter> {
+    use tessera::jose::KeyManagementAlg;
+    match alg {
+        KeyManagementAlg::RsaOaep256 => Box::new(
+            josekit::jwe::RSA_OAEP_256
+                .decrypter_from_jwk(private)
+                .unwrap(),
+        ),
+        KeyManagementAlg::EcdhEsA256Kw => Box::new(
+            josekit::jwe::ECDH_ES_A256KW
+                .decrypter_from_jwk(private)
+                .unwrap(),
+        ),
+    }
 }
 
 criterion_group! {

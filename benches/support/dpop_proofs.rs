@@ -38,3 +38,17 @@ pub fn proofs(count: usize, htu: &str, iat: i64) -> Vec<String> {
         })
         .collect()
 }
+
+/// The public point (0x04 || x || y) of a proof made by [`proofs`], read back from its `jwk`.
+#[allow(dead_code)] // the callgrind bench's; the load bench needs only the proofs
+pub fn public_point(proof: &str) -> Vec<u8> {
+    let header = proof.split('.').next().unwrap();
+    let header: serde_json::Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).unwrap()).unwrap();
+    let mut point = vec![4u8];
+    for coordinate in ["x", "y"] {
+        let text = header["jwk"][coordinate].as_str().unwrap();
+        point.extend(URL_SAFE_NO_PAD.decode(text).unwrap());
+    }
+    point
+}

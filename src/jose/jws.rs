@@ -2,7 +2,6 @@
 //! encoded once per key and token type, so a token costs one JSON serialization, two base64
 //! encodings and one signature.
 
-use super::jwk::private_pkcs8_der;
 use super::{Jwk, KeyError, SigningAlg};
 use crate::oauth::TokenKind;
 use aws_lc_rs::rand::SystemRandom;
@@ -52,31 +51,37 @@ impl JwsSigner {
             .key_id()
             .ok_or_else(|| KeyError::new("the key has no kid"))?
             .to_owned();
-        let der = private_pkcs8_der(jwk)?;
         let rejected = |err: aws_lc_rs::error::KeyRejected| {
             KeyError::new(format!("the key does not fit {alg}: {err}"))
         };
+        // The public point stated with an EC key must be the private scalar's.
+        let ec_pair = |signing: &'static signature::EcdsaSigningAlgorithm| {
+            let point = [&[4u8][..], &jwk.bytes("x")?, &jwk.bytes("y")?].concat();
+            EcdsaKeyPair::from_private_key_and_public_key(signing, &jwk.bytes("d")?, &point)
+                .map_err(rejected)
+        };
+        let rsa_pair = || {
+            tessera_verifier::jwe::rsa_key_pair(jwk.as_ref())
+                .map_err(|err| KeyError::new(format!("the key does not fit {alg}: {err}")))
+        };
         let curve = jwk.curve().unwrap_or_default();
         let key = match (alg, jwk.key_type(), curve) {
-            (SigningAlg::ES256, "EC", "P-256") => KeyPairKind::Ecdsa(
-                EcdsaKeyPair::from_pkcs8(&signature::ECDSA_P256_SHA256_FIXED_SIGNING, &der)
-                    .map_err(rejected)?,
-            ),
-            (SigningAlg::ES384, "EC", "P-384") => KeyPairKind::Ecdsa(
-                EcdsaKeyPair::from_pkcs8(&signature::ECDSA_P384_SHA384_FIXED_SIGNING, &der)
-                    .map_err(rejected)?,
-            ),
-            (SigningAlg::EdDSA, "OKP", "Ed25519") => {
-                KeyPairKind::Ed25519(Ed25519KeyPair::from_pkcs8(&der).map_err(rejected)?)
+            (SigningAlg::ES256, "EC", "P-256") => {
+                KeyPairKind::Ecdsa(ec_pair(&signature::ECDSA_P256_SHA256_FIXED_SIGNING)?)
             }
-            (SigningAlg::RS256, "RSA", _) => KeyPairKind::Rsa(
-                RsaKeyPair::from_pkcs8(&der).map_err(rejected)?,
-                &signature::RSA_PKCS1_SHA256,
+            (SigningAlg::ES384, "EC", "P-384") => {
+                KeyPairKind::Ecdsa(ec_pair(&signature::ECDSA_P384_SHA384_FIXED_SIGNING)?)
+            }
+            (SigningAlg::EdDSA, "OKP", "Ed25519") => KeyPairKind::Ed25519(
+                Ed25519KeyPair::from_seed_and_public_key(&jwk.bytes("d")?, &jwk.bytes("x")?)
+                    .map_err(rejected)?,
             ),
-            (SigningAlg::PS256, "RSA", _) => KeyPairKind::Rsa(
-                RsaKeyPair::from_pkcs8(&der).map_err(rejected)?,
-                &signature::RSA_PSS_SHA256,
-            ),
+            (SigningAlg::RS256, "RSA", _) => {
+                KeyPairKind::Rsa(rsa_pair()?, &signature::RSA_PKCS1_SHA256)
+            }
+            (SigningAlg::PS256, "RSA", _) => {
+                KeyPairKind::Rsa(rsa_pair()?, &signature::RSA_PSS_SHA256)
+            }
             (alg, kty, _) => {
                 return Err(KeyError::new(format!(
                     "a {kty} {curve} key cannot sign {alg}"
@@ -259,5 +264,88 @@ mod tests {
         assert!(JwsSigner::from_jwk(&ec, SigningAlg::ES384).is_err());
         let rsa = generate_signing_key(SigningAlg::RS256).unwrap();
         assert!(JwsSigner::from_jwk(&rsa, SigningAlg::EdDSA).is_err());
+    }
+
+    /// Keys generated here are the keys josekit reads (RSA with its CRT members, EC and
+    /// Ed25519 with their public points), and keys josekit generated load and sign here.
+    #[test]
+    fn keys_cross_between_aws_lc_and_josekit() {
+        use josekit::jws::{JwsHeader, JwsVerifier};
+        for alg in SigningAlg::iter() {
+            let ours = generate_signing_key(alg).unwrap();
+            let theirs = josekit::jwk::Jwk::from_bytes(ours.to_string()).unwrap();
+            let header = {
+                let mut header = JwsHeader::new();
+                header.set_key_id(ours.key_id().unwrap());
+                header
+            };
+            let signer: Box<dyn josekit::jws::JwsSigner> = match alg {
+                SigningAlg::ES256 => {
+                    Box::new(josekit::jws::ES256.signer_from_jwk(&theirs).unwrap())
+                }
+                SigningAlg::ES384 => {
+                    Box::new(josekit::jws::ES384.signer_from_jwk(&theirs).unwrap())
+                }
+                SigningAlg::RS256 => {
+                    Box::new(josekit::jws::RS256.signer_from_jwk(&theirs).unwrap())
+                }
+                SigningAlg::PS256 => {
+                    Box::new(josekit::jws::PS256.signer_from_jwk(&theirs).unwrap())
+                }
+                SigningAlg::EdDSA => {
+                    Box::new(josekit::jws::EdDSA.signer_from_jwk(&theirs).unwrap())
+                }
+            };
+            let token = josekit::jws::serialize_compact(b"{}", &header, signer.as_ref()).unwrap();
+            let jws = CompactJws::parse(&token).unwrap();
+            let ours = JwsSigner::from_jwk(&ours, alg).unwrap();
+            assert!(
+                ours.verify_signature(jws.signing_input.as_bytes(), &jws.signature),
+                "{alg}: josekit's signature with a key generated here"
+            );
+
+            // The other way: a josekit key, labelled as Tessera's, signs here.
+            let mut generated = match alg {
+                SigningAlg::ES256 => {
+                    josekit::jwk::Jwk::generate_ec_key(josekit::jwk::alg::ec::EcCurve::P256)
+                }
+                SigningAlg::ES384 => {
+                    josekit::jwk::Jwk::generate_ec_key(josekit::jwk::alg::ec::EcCurve::P384)
+                }
+                SigningAlg::RS256 | SigningAlg::PS256 => josekit::jwk::Jwk::generate_rsa_key(2048),
+                SigningAlg::EdDSA => {
+                    josekit::jwk::Jwk::generate_ed_key(josekit::jwk::alg::ed::EdCurve::Ed25519)
+                }
+            }
+            .unwrap();
+            generated.set_key_id("k");
+            let jwk = Jwk::from_bytes(generated.to_string()).unwrap();
+            let signed = JwsSigner::from_jwk(&jwk, alg)
+                .unwrap()
+                .sign(TokenKind::Access, &serde_json::json!({"sub": "x"}))
+                .unwrap();
+            let public = generated.to_public_key().unwrap();
+            let verifier: Box<dyn JwsVerifier> = match alg {
+                SigningAlg::ES256 => {
+                    Box::new(josekit::jws::ES256.verifier_from_jwk(&public).unwrap())
+                }
+                SigningAlg::ES384 => {
+                    Box::new(josekit::jws::ES384.verifier_from_jwk(&public).unwrap())
+                }
+                SigningAlg::RS256 => {
+                    Box::new(josekit::jws::RS256.verifier_from_jwk(&public).unwrap())
+                }
+                SigningAlg::PS256 => {
+                    Box::new(josekit::jws::PS256.verifier_from_jwk(&public).unwrap())
+                }
+                SigningAlg::EdDSA => {
+                    Box::new(josekit::jws::EdDSA.verifier_from_jwk(&public).unwrap())
+                }
+            };
+            assert!(
+                josekit::jws::deserialize_compact(&signed, verifier.as_ref()).is_ok(),
+                "{alg}: josekit verifies what a josekit key signed here"
+            );
+        }
     }
 }

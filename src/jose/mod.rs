@@ -1,5 +1,6 @@
-//! The only module that touches JOSE crates and signature primitives: key generation and JWK
-//! handling (josekit), compact JWS signing over parsed key pairs (aws-lc-rs).
+//! The only module that touches JOSE and signature primitives, all on aws-lc-rs: Tessera's JWK
+//! type and key generation, compact JWS signing over parsed key pairs, and the issuer's JWE
+//! rules over the verifier crate's JWE mechanism (the one resource servers decrypt with).
 
 mod algs;
 mod jwe;
@@ -65,6 +66,14 @@ pub enum KeyManagementAlg {
 impl KeyManagementAlg {
     pub fn as_str(self) -> &'static str {
         self.into()
+    }
+
+    /// The same algorithm as the verifier crate's JWE mechanism names it.
+    pub(crate) fn into_verifier(self) -> tessera_verifier::KeyManagementAlg {
+        match self {
+            KeyManagementAlg::RsaOaep256 => tessera_verifier::KeyManagementAlg::RsaOaep256,
+            KeyManagementAlg::EcdhEsA256Kw => tessera_verifier::KeyManagementAlg::EcdhEsA256Kw,
+        }
     }
 }
 

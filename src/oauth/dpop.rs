@@ -1,38 +1,41 @@
-//! DPoP (RFC 9449): the one checker of proofs, for every endpoint that takes one — the token
-//! endpoint (4.3, 5), and the endpoints that take an access token (7), where the proof must also
-//! name that token (`ath`). Server nonces (8, 9) are stateless: an HMAC of a time slot under a
-//! key derived from the issuer's secret key, so every replica sharing the keys folder makes and
-//! accepts the same ones with no coordination; a nonce is good in its slot and the next.
+//! DPoP (RFC 9449) at Tessera's endpoints: the token endpoint (4.3, 5), and the endpoints that
+//! take an access token (7), where the proof must also name that token (`ath`). The proof is
+//! checked by `tessera-verifier`'s one DPoP checker (the checks of 4.3 in the RFC's order,
+//! cheapest refusals first), with the server's own pieces plugged in: its `[dpop]` settings, the
+//! URL the client addressed (the issuer's, or `[tls] base_url` on the mutual-TLS listener), its
+//! stateless nonces, and its shared replay store; this module turns the checker's refusals into
+//! Tessera's answers.
 //!
-//! The order is the RFC's, cheapest refusals first: one header, a compact JWS of an allowed
-//! asymmetric `alg` with `typ: dpop+jwt`, a public `jwk` in its header, the signature by that
-//! key (through `foreign_jwt`, as every JWT Tessera did not sign), then the claims: `htm`,
-//! `htu`, `iat` in the window, the nonce, `ath`, and last the `jti`'s single use in the shared
-//! replay store, keyed by the key's thumbprint so one client can never spend another's ids.
+//! Server nonces (8, 9) are stateless: an HMAC of a time slot under a key derived from the
+//! issuer's secret key, so every replica sharing the keys folder makes and accepts the same ones
+//! with no coordination; a nonce is good in its slot and the next. A `jti` is spent last, in
+//! the shared replay store (Redis across replicas), keyed by the key's thumbprint so one client
+//! can never spend another's ids.
 
 use super::client_auth::Binding;
 use super::error::{Challenge, ErrorCode, OAuthError, Scheme};
-use super::foreign_jwt::{self, ForeignJwtError};
+use super::foreign_jwt;
 use super::issuer::Issuer;
-use super::token_kind::{ReplayKind, DPOP_PROOF_TYP};
+use super::token_kind::ReplayKind;
 use crate::clock::UnixTime;
-use crate::jose::{has_private_members, thumbprint_of};
-use crate::revocation::Revocations;
+use crate::jose::{AssertionAlg, SigningAlg};
+use crate::revocation::{RevocationError, Revocations};
 use crate::settings::DpopSettings;
-use aws_lc_rs::{digest, hmac};
+use aws_lc_rs::hmac;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use serde::Deserialize;
 use serde_json::Value;
 use subtle::ConstantTimeEq;
+use tessera_verifier::{
+    check_dpop_proof, CheckedDpopProof, DpopError, DpopNonceSource, DpopProofRules,
+    DpopReplayStore, DpopTarget, DPOP_MAX_JTI_LEN,
+};
+
+pub use tessera_verifier::access_token_hash;
 
 /// The request header that carries the proof.
 pub const DPOP_HEADER: &str = "DPoP";
 
-/// The largest proof accepted: an RSA-4096 key in its header fits with room to spare.
-const MAX_PROOF_LEN: usize = 8 * 1024;
-/// The longest `jti` kept in the replay store (RFC 9449 asks for 96 random bits or more).
-const MAX_JTI_LEN: usize = 256;
 /// What an HMAC of a nonce slot is computed over, before the slot number.
 const NONCE_LABEL: &[u8] = b"dpop-nonce:";
 /// A nonce's length: base64url of an HMAC-SHA256.
@@ -78,20 +81,44 @@ pub struct DpopProof {
     pub jkt: String,
 }
 
-#[derive(Deserialize)]
-struct ProofHeader {
-    jwk: Option<Value>,
+/// The server's nonces, as the checker asks for them: any of the issuer's secret keys (one
+/// rotated in a moment ago included), the current slot or the previous one.
+struct IssuerNonces<'a> {
+    issuer: &'a Issuer,
+    slot_secs: u64,
 }
 
-/// Claims are read loosely so that a missing one is named, not a parse error.
-#[derive(Deserialize)]
-struct ProofClaims {
-    jti: Option<Value>,
-    htm: Option<Value>,
-    htu: Option<Value>,
-    iat: Option<Value>,
-    ath: Option<Value>,
-    nonce: Option<Value>,
+impl DpopNonceSource for IssuerNonces<'_> {
+    fn accepts(&self, nonce: &str, now: UnixTime) -> bool {
+        if nonce.len() != NONCE_LEN {
+            return false;
+        }
+        let now_slot = slot(now, self.slot_secs);
+        self.issuer.keys.secrets_newest_first().any(|secret| {
+            [now_slot, now_slot - 1].into_iter().any(|slot| {
+                bool::from(
+                    nonce_for(&secret.mac, slot)
+                        .as_bytes()
+                        .ct_eq(nonce.as_bytes()),
+                )
+            })
+        })
+    }
+}
+
+/// The shared replay store, as the checker spends in it: a proof stays spent a second past the
+/// last one it could be accepted in.
+struct SharedReplay<'a>(&'a Revocations);
+
+impl DpopReplayStore for SharedReplay<'_> {
+    type Error = RevocationError;
+
+    async fn spend(&self, proof: &CheckedDpopProof, now: UnixTime) -> Result<bool, Self::Error> {
+        let id = format!("{}:{}", proof.jkt, proof.jti);
+        (self.0)
+            .first_use(ReplayKind::DpopProof, &id, proof.expires_at + 1, now)
+            .await
+    }
 }
 
 /// The proof checker for one request's endpoint.
@@ -156,24 +183,6 @@ impl<'a> DpopChecker<'a> {
         })
     }
 
-    /// Whether `nonce` is one this issuer made for the current or the previous slot, under any
-    /// of its secret keys (one rotated in a moment ago included).
-    fn nonce_is_current(&self, nonce: &str) -> bool {
-        if nonce.len() != NONCE_LEN {
-            return false;
-        }
-        let now_slot = slot(self.issuer.now, self.settings().nonce_slot.as_secs());
-        self.issuer.keys.secrets_newest_first().any(|secret| {
-            [now_slot, now_slot - 1].into_iter().any(|slot| {
-                bool::from(
-                    nonce_for(&secret.mac, slot)
-                        .as_bytes()
-                        .ct_eq(nonce.as_bytes()),
-                )
-            })
-        })
-    }
-
     fn nonce_needed(&self, description: &'static str) -> OAuthError {
         let nonce = self.current_nonce().unwrap_or_default();
         self.refusal(ErrorCode::UseDpopNonce, description)
@@ -196,168 +205,103 @@ impl<'a> DpopChecker<'a> {
         let proof = std::str::from_utf8(proof)
             .map_err(|_| self.invalid("the DPoP proof is not a well-formed JWT"))?
             .trim();
-        let (jkt, claims) = self.verified(proof).await?;
-        self.check_claims(request, &claims, access_token)?;
-        let jti = self.string_claim(&claims.jti, "jti")?;
-        if jti.is_empty() || jti.len() > MAX_JTI_LEN {
-            return Err(self.invalid(format!(
-                "the DPoP proof's jti must have 1 to {MAX_JTI_LEN} characters"
-            )));
-        }
-        let iat = claims
-            .iat
-            .as_ref()
-            .and_then(Value::as_i64)
-            .unwrap_or_default();
-        let window = self.settings().iat_window.as_secs() as i64;
-        let first = self
-            .revocations
-            .first_use(
-                ReplayKind::DpopProof,
-                &format!("{jkt}:{jti}"),
-                iat + window + 1,
-                self.issuer.now,
-            )
-            .await?;
-        if !first {
+        let settings = self.settings();
+        // The security profile's algorithms whatever the list says (config check narrows it).
+        let algorithms = (settings.signing_algs.iter().copied())
+            .filter(|alg| self.allows(*alg))
+            .map(|alg| foreign_jwt::algorithm(AssertionAlg::Asymmetric(alg)));
+        // The window both ways: a client's clock may be ahead of ours as much as behind.
+        let rules = DpopProofRules::new(algorithms, settings.iat_window, settings.iat_window)
+            .map_err(|_| self.invalid(self.algorithm_refusal(proof)))?;
+        let nonces = IssuerNonces {
+            issuer: self.issuer,
+            slot_secs: settings.nonce_slot.as_secs(),
+        };
+        let base = self.issuer.settings.addressed_base(request.via_tls);
+        let target = DpopTarget {
+            method: request.method,
+            bases: std::slice::from_ref(base),
+            path: request.path,
+            access_token,
+            nonces: settings
+                .require_nonce
+                .then_some(&nonces as &dyn DpopNonceSource),
+        };
+        let checked = check_dpop_proof(proof, &rules, &target, self.issuer.now)
+            .map_err(|err| self.refused(err, proof))?;
+        if !SharedReplay(self.revocations)
+            .spend(&checked, self.issuer.now)
+            .await?
+        {
             return Err(self.invalid("the DPoP proof has been used before"));
         }
-        Ok(Some(DpopProof { jkt }))
+        Ok(Some(DpopProof { jkt: checked.jkt }))
     }
 
-    fn missing(&self, claim: &str) -> OAuthError {
-        self.invalid(format!("the DPoP proof has no {claim} claim"))
+    /// Whether the security profile lets a proof be signed with `alg`.
+    fn allows(&self, alg: SigningAlg) -> bool {
+        (self.issuer.settings).allows_assertion_alg(AssertionAlg::Asymmetric(alg))
     }
 
-    /// A claim that must be a string: missing and of another type are refused apart.
-    fn string_claim<'c>(
-        &self,
-        claim: &'c Option<Value>,
-        name: &str,
-    ) -> Result<&'c str, OAuthError> {
-        match claim {
-            None => Err(self.missing(name)),
-            Some(Value::String(text)) => Ok(text),
-            Some(_) => Err(self.invalid(format!("the DPoP proof's {name} must be a string"))),
-        }
-    }
-
-    /// The header checks and the signature: the key's thumbprint and the claims.
-    async fn verified(&self, proof: &str) -> Result<(String, ProofClaims), OAuthError> {
-        let policy = foreign_jwt::asymmetric_policy(&self.settings().signing_algs, MAX_PROOF_LEN);
-        let jws = foreign_jwt::parse(proof, &policy).map_err(|err| self.unverified(err))?;
-        // The security profile's algorithms whatever the list says (config check narrows it).
-        if !(self.issuer.settings).allows_assertion_alg(foreign_jwt::header_alg(&jws)) {
-            return Err(self.invalid(
-                "the FAPI 2.0 profile accepts DPoP proofs signed with PS256, ES256 or EdDSA only",
-            ));
-        }
-        if jws.header().typ.as_deref() != Some(DPOP_PROOF_TYP) {
-            return Err(self.invalid("the DPoP proof's typ must be dpop+jwt"));
-        }
-        // The verifier reads no key-carrying header member: the jwk is read here.
-        let encoded = proof.split('.').next().unwrap_or_default();
-        let header: ProofHeader = URL_SAFE_NO_PAD
-            .decode(encoded)
-            .ok()
-            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-            .ok_or_else(|| self.invalid("the DPoP proof is not a well-formed JWT"))?;
-        let Some(Value::Object(mut jwk)) = header.jwk else {
-            return Err(self.invalid("the DPoP proof's header has no jwk"));
-        };
-        if has_private_members(&jwk) {
-            return Err(self.invalid("the DPoP proof's jwk must not hold a private key"));
-        }
-        let jkt = jwk
-            .get("kty")
-            .and_then(Value::as_str)
-            .and_then(|kty| thumbprint_of(kty, &jwk).ok())
-            .ok_or_else(|| self.invalid("the DPoP proof's jwk is not a public key"))?;
-        // The one key verifies the proof whatever `kid` either side names.
-        jwk.remove("kid");
-        if let Some(kid) = &jws.header().kid {
-            jwk.insert("kid".into(), Value::from(kid.as_str()));
-        }
-        let keys = foreign_jwt::embedded_key(&jwk)
-            .map_err(|_| self.invalid("the DPoP proof's jwk is not a public key"))?
-            .ok_or_else(|| self.invalid("the DPoP proof's jwk is not a public signature key"))?;
-        let verified = foreign_jwt::verify(jws, Some(&keys))
-            .await
-            .map_err(|err| self.unverified(err))?;
-        let claims: ProofClaims = verified
-            .deserialize()
-            .map_err(|_| self.invalid("the DPoP proof's payload is not a JSON object"))?;
-        Ok((jkt, claims))
-    }
-
-    fn unverified(&self, err: ForeignJwtError) -> OAuthError {
-        self.invalid(match err {
-            ForeignJwtError::TooLarge => "the DPoP proof is too large",
-            ForeignJwtError::AlgorithmNotAllowed => {
-                return self.invalid(format!(
-                    "the DPoP proof's alg must be one of {}",
-                    self.settings().algs_text
+    /// How the checker's refusal of `proof` reads in Tessera's answers.
+    fn refused(&self, err: DpopError, proof: &str) -> OAuthError {
+        match err {
+            DpopError::NonceMissing => {
+                self.nonce_needed("the DPoP proof must carry the server's nonce")
+            }
+            DpopError::NonceStale => self.nonce_needed("the DPoP proof's nonce is not current"),
+            DpopError::AlgorithmNotAllowed => self.invalid(self.algorithm_refusal(proof)),
+            DpopError::UnusableKey => self.invalid("the DPoP proof's jwk is not a public key"),
+            DpopError::TooOld | DpopError::IssuedInFuture => {
+                self.invalid("the DPoP proof's iat is too far from now")
+            }
+            DpopError::InvalidClaim("iat") => {
+                self.invalid("the DPoP proof's iat must be a whole number")
+            }
+            // A jti of the wrong type, or of a length outside the bounds.
+            DpopError::InvalidClaim("jti")
+                if unverified_claim(proof, "jti").is_some_and(|jti| jti.is_string()) =>
+            {
+                self.invalid(format!(
+                    "the DPoP proof's jti must have 1 to {DPOP_MAX_JTI_LEN} characters"
                 ))
             }
-            ForeignJwtError::CriticalHeader => "the DPoP proof has a crit header",
-            ForeignJwtError::NoMatchingKey => "the DPoP proof's jwk does not fit its alg",
-            ForeignJwtError::BadSignature => "the DPoP proof's signature does not verify",
-            ForeignJwtError::Malformed | ForeignJwtError::KeysUnavailable => {
-                "the DPoP proof is not a well-formed JWT"
+            DpopError::InvalidClaim(claim) => {
+                self.invalid(format!("the DPoP proof's {claim} must be a string"))
             }
-        })
+            other => self.invalid(other.to_string()),
+        }
     }
 
-    /// `htm`, `htu`, `iat`, the nonce and `ath` (RFC 9449 4.3 8-12).
-    fn check_claims(
-        &self,
-        request: &DpopRequest<'_>,
-        claims: &ProofClaims,
-        access_token: Option<&str>,
-    ) -> Result<(), OAuthError> {
-        let htm = self.string_claim(&claims.htm, "htm")?;
-        if htm != request.method {
-            return Err(self.invalid("the DPoP proof's htm is not the method of this request"));
-        }
-        let htu = self.string_claim(&claims.htu, "htu")?;
-        let expected = self
-            .issuer
-            .settings
-            .addressed_url(request.via_tls, request.path);
-        if !same_target(htu, &expected) {
-            return Err(self.invalid("the DPoP proof's htu is not the URL of this request"));
-        }
-        let iat = match &claims.iat {
-            None => return Err(self.missing("iat")),
-            Some(iat) => iat
-                .as_i64()
-                .ok_or_else(|| self.invalid("the DPoP proof's iat must be a whole number"))?,
-        };
-        let window = self.settings().iat_window.as_secs() as i64;
-        if (iat - self.issuer.now).abs() > window {
-            return Err(self.invalid("the DPoP proof's iat is too far from now"));
-        }
-        if self.settings().require_nonce {
-            match text(&claims.nonce) {
-                None => {
-                    return Err(self.nonce_needed("the DPoP proof must carry the server's nonce"))
-                }
-                Some(nonce) if !self.nonce_is_current(nonce) => {
-                    return Err(self.nonce_needed("the DPoP proof's nonce is not current"))
-                }
-                Some(_) => {}
+    /// The refusal of a proof whose `alg` is not allowed: by the profile, or by `[dpop]`.
+    fn algorithm_refusal(&self, proof: &str) -> String {
+        let alg = unverified_header_alg(proof).and_then(|alg| alg.parse::<SigningAlg>().ok());
+        match alg {
+            Some(alg) if self.settings().signing_algs.contains(&alg) && !self.allows(alg) => {
+                "the FAPI 2.0 profile accepts DPoP proofs signed with PS256, ES256 or EdDSA only"
+                    .to_owned()
             }
+            _ => format!(
+                "the DPoP proof's alg must be one of {}",
+                self.settings().algs_text
+            ),
         }
-        if let Some(token) = access_token {
-            let ath = self.string_claim(&claims.ath, "ath")?;
-            if ath != access_token_hash(token) {
-                return Err(
-                    self.invalid("the DPoP proof's ath is not the hash of the access token")
-                );
-            }
-        }
-        Ok(())
     }
+}
+
+/// A part of a refused proof decoded as JSON, to say why it was refused: `index` 0 the header,
+/// 1 the claims.
+fn unverified_part(proof: &str, index: usize) -> Option<Value> {
+    let part = proof.split('.').nth(index)?;
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(part).ok()?).ok()
+}
+
+fn unverified_header_alg(proof: &str) -> Option<String> {
+    Some(unverified_part(proof, 0)?.get("alg")?.as_str()?.to_owned())
+}
+
+fn unverified_claim(proof: &str, claim: &str) -> Option<Value> {
+    unverified_part(proof, 1)?.get_mut(claim).map(Value::take)
 }
 
 /// At the token endpoint: whether the request proved the DPoP key `jkt` that `what` (a code, a
@@ -378,28 +322,6 @@ pub fn require_key(binding: &Binding, jkt: &str, what: &str) -> Result<(), OAuth
     }
 }
 
-/// A string claim.
-fn text(claim: &Option<Value>) -> Option<&str> {
-    claim.as_ref().and_then(Value::as_str)
-}
-
-/// RFC 9449 4.2 `ath`: base64url of the SHA-256 of the access token's ASCII.
-pub fn access_token_hash(token: &str) -> String {
-    URL_SAFE_NO_PAD.encode(digest::digest(&digest::SHA256, token.as_bytes()))
-}
-
-/// Whether `htu` names `expected`, without query and fragment, after RFC 3986 syntax- and
-/// scheme-based normalization (case of scheme and host, default port, dot segments,
-/// percent-encoding case) — the normalization the url crate's parser applies (RFC 9449 4.3).
-fn same_target(htu: &str, expected: &str) -> bool {
-    let Ok(mut htu) = url::Url::parse(htu) else {
-        return false;
-    };
-    htu.set_query(None);
-    htu.set_fragment(None);
-    url::Url::parse(expected).is_ok_and(|expected| expected == htu)
-}
-
 /// The nonce slot of `now`.
 fn slot(now: UnixTime, slot_secs: u64) -> i64 {
     now.div_euclid(slot_secs.max(1) as i64)
@@ -416,6 +338,13 @@ fn nonce_for(key: &hmac::Key, slot: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Whether `htu` names `expected` as the checker compares them (the issuer's base and the
+    /// request's path).
+    fn same_target(htu: &str, expected: &str) -> bool {
+        let path = expected.strip_prefix("https://issuer.test").unwrap();
+        tessera_verifier::dpop_htu_matches(&["https://issuer.test".to_owned()], htu, path)
+    }
 
     #[test]
     fn targets_compare_after_normalization_without_query_or_fragment() {

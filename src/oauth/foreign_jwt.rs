@@ -1,15 +1,13 @@
-//! One verifier for the JWTs Tessera did not sign — client assertions, DPoP proofs, trusted
-//! issuers' JWTs and OIDC providers' ID tokens: `tessera-verifier`'s JWS layer over the signer's key source (keys
-//! parsed once; a `jwks_uri` fetched on first use, kept fresh, fetched again for an unknown kid
-//! at most once per interval). Each caller decides which algorithms it allows and how each
+//! One verifier for the JWTs Tessera did not sign — client assertions, trusted issuers' JWTs
+//! and OIDC providers' ID tokens (DPoP proofs go through the verifier's DPoP checker, see
+//! `dpop`): `tessera-verifier`'s JWS layer over the signer's key source (keys parsed once; a
+//! `jwks_uri` fetched on first use, kept fresh, fetched again for an unknown kid at most once
+//! per interval). Each caller decides which algorithms it allows and how each
 //! failure reads in its own answer.
 
 use crate::jose::{AssertionAlg, SigningAlg};
-use serde_json::{Map, Value};
-use std::sync::Arc;
-use tessera_verifier::{
-    Algorithm, Error, JwsPolicy, KeySet, KeySource, UnverifiedJws, VerifiedJws, VerifyingKey,
-};
+use serde_json::Value;
+use tessera_verifier::{Algorithm, Error, JwsPolicy, KeySource, UnverifiedJws, VerifiedJws};
 
 /// Why a foreign JWT was not accepted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,7 +43,7 @@ impl From<Error> for ForeignJwtError {
 }
 
 /// The verifier's name for an algorithm of ours.
-fn algorithm(alg: AssertionAlg) -> Algorithm {
+pub fn algorithm(alg: AssertionAlg) -> Algorithm {
     alg.as_str()
         .parse()
         .expect("every algorithm Tessera accepts is one the verifier knows")
@@ -77,13 +75,6 @@ pub fn header_alg(jws: &UnverifiedJws<'_>) -> AssertionAlg {
         .as_str()
         .parse()
         .expect("the policy only lets through algorithms of ours")
-}
-
-/// The key source of a key a JWT carries itself (a DPoP proof's `jwk`): `Ok(None)` when the
-/// JWK is well formed but not a public signature key.
-pub fn embedded_key(jwk: &Map<String, Value>) -> Result<Option<KeySource>, ForeignJwtError> {
-    let key = VerifyingKey::from_jwk(jwk).map_err(ForeignJwtError::from)?;
-    Ok(key.map(|key| KeySource::Static(Arc::new(KeySet::single(key)))))
 }
 
 /// Checks the signature of `jws` with the key of `keys` its header selects.

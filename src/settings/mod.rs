@@ -158,9 +158,15 @@ impl Settings {
     /// The URL of `path` as a client addresses it: on the issuer's base, or on the mutual-TLS
     /// listener's (`[tls] base_url`) for a request that came in there.
     pub fn addressed_url(&self, via_tls: bool, path: &str) -> String {
+        format!("{}{path}", self.addressed_base(via_tls))
+    }
+
+    /// The base URL a client addresses: the issuer's, or `[tls] base_url` on the mutual-TLS
+    /// listener.
+    pub fn addressed_base(&self, via_tls: bool) -> &String {
         match (&self.tls, via_tls) {
-            (Some(tls), true) => format!("{}{path}", tls.base_url),
-            _ => self.endpoint(path),
+            (Some(tls), true) => &tls.base_url,
+            _ => &self.issuer,
         }
     }
 

@@ -133,3 +133,54 @@ fn a_private_key_or_a_wrong_algorithm_is_a_configuration_error() {
         "{text}"
     );
 }
+
+/// The JWE the josekit build of Tessera sealed: the same header (`dir`, A256GCM, the kind's
+/// `typ`, the secret key's `kid`) encrypted by josekit under the keys folder's secret key.
+fn josekit_reseal(keys_dir: &Path, token: &str) -> String {
+    let file = keys_dir_files(keys_dir)
+        .into_iter()
+        .find(|path| {
+            path.file_name()
+                .is_some_and(|name| name.to_string_lossy().starts_with("secret-"))
+        })
+        .expect("a secret key in the keys folder");
+    let secret = josekit::jwk::Jwk::from_bytes(std::fs::read(file).unwrap()).unwrap();
+    let decrypter = josekit::jwe::Dir.decrypter_from_jwk(&secret).unwrap();
+    let (payload, header) = josekit::jwe::deserialize_compact(token, &decrypter).unwrap();
+    assert_eq!(header.algorithm(), Some("dir"));
+    assert_eq!(header.content_encryption(), Some("A256GCM"));
+    assert_eq!(header.key_id(), secret.key_id());
+    let encrypter = josekit::jwe::Dir.encrypter_from_jwk(&secret).unwrap();
+    josekit::jwe::serialize_compact(&payload, &header, &encrypter).unwrap()
+}
+
+#[tokio::test]
+async fn refresh_tokens_josekit_sealed_before_the_change_are_honoured() {
+    let app = spawn_app().await;
+    let login = app.password_grant("alice", ALICE_PASSWORD, None).await;
+    assert_eq!(login.status, 200, "{}", login.json);
+    let ours = login.str("refresh_token").to_owned();
+    let theirs = josekit_reseal(&app.keys_dir, &ours);
+    assert_ne!(theirs, ours, "a fresh IV");
+    // A copy with a changed tag is refused, and spends nothing.
+    let at = theirs.len() - 5;
+    let flipped = if &theirs[at..at + 1] == "A" { "B" } else { "A" };
+    let tampered = format!("{}{flipped}{}", &theirs[..at], &theirs[at + 1..]);
+    app.refresh("mobile", &tampered, None).await.assert_error(
+        400,
+        "invalid_grant",
+        "the refresh token is not valid",
+    );
+    let refreshed = app.refresh("mobile", &theirs, None).await;
+    assert_eq!(refreshed.status, 200, "{}", refreshed.json);
+    assert!(refreshed.json["access_token"].is_string());
+    // The rotated one, sealed here, opens with josekit in turn and is honoured.
+    let next = josekit_reseal(&app.keys_dir, refreshed.str("refresh_token"));
+    assert_eq!(app.refresh("mobile", &next, None).await.status, 200);
+    // The first refresh token (its jti) in the other encryption was spent with josekit's.
+    app.refresh("mobile", &ours, None).await.assert_error(
+        400,
+        "invalid_grant",
+        "the refresh token is not valid",
+    );
+}

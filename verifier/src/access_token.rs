@@ -220,7 +220,9 @@ impl AccessTokenVerifier {
         binding::check_possession(cnf, &proof, proven_jkt).map_err(Error::Binding)?;
         self.check_status(&verified).await?;
         if let (Some(checked), Some(dpop)) = (&checked, &self.dpop) {
-            dpop.spend(checked, self.clock.now()).map_err(Error::Dpop)?;
+            dpop.spend(checked, self.clock.now())
+                .await
+                .map_err(Error::Dpop)?;
         }
         Ok(verified)
     }

@@ -12,7 +12,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use serde::Deserialize;
 
-/// Members that only a private or symmetric JWK has.
+/// Members that only a private or symmetric JWK has (`RawJwk` reads each of them).
 pub(crate) const PRIVATE_MEMBERS: [&str; 7] = ["d", "p", "q", "dp", "dq", "qi", "k"];
 
 /// Smallest RSA modulus accepted, in bytes (2048 bits).
@@ -77,30 +77,24 @@ impl VerifyingKey {
     pub fn from_jwk(
         jwk: &serde_json::Map<String, serde_json::Value>,
     ) -> Result<Option<Self>, Error> {
-        let raw: RawJwk = serde_json::from_value(serde_json::Value::Object(jwk.clone()))
-            .map_err(|_| Error::Malformed("not a JWK"))?;
-        if PRIVATE_MEMBERS
-            .iter()
-            .any(|member| jwk.contains_key(*member))
-        {
+        let raw = RawJwk::from_map(jwk)?;
+        if raw.has_private_members() {
             return Ok(None);
         }
-        Self::from_raw(raw)
+        Self::from_raw(&raw)
     }
 
-    fn from_raw(raw: RawJwk) -> Result<Option<Self>, Error> {
-        if raw
-            .key_use
-            .as_deref()
-            .is_some_and(|key_use| key_use != "sig")
+    /// Parses the members of one public JWK (private members are the caller's to refuse).
+    pub(crate) fn from_raw(raw: &RawJwk<'_>) -> Result<Option<Self>, Error> {
+        if raw.key_use.is_some_and(|key_use| key_use != "sig")
             || raw
                 .key_ops
                 .as_ref()
-                .is_some_and(|ops| !ops.iter().any(|op| op == "verify"))
+                .is_some_and(|ops| !ops.contains(&"verify"))
         {
             return Ok(None);
         }
-        let declared = match raw.alg.as_deref() {
+        let declared = match raw.alg {
             None => None,
             Some(name) => match name.parse::<Algorithm>() {
                 Ok(alg) if !alg.is_hmac() => Some(alg),
@@ -108,7 +102,7 @@ impl VerifyingKey {
                 _ => return Ok(None),
             },
         };
-        let candidates: &[Algorithm] = match (raw.kty.as_str(), raw.crv.as_deref()) {
+        let candidates: &[Algorithm] = match (raw.kty, raw.crv) {
             ("EC", Some("P-256")) => &[Algorithm::ES256],
             ("EC", Some("P-384")) => &[Algorithm::ES384],
             ("OKP", Some("Ed25519")) => &[Algorithm::EdDSA],
@@ -124,22 +118,33 @@ impl VerifyingKey {
             // `alg` names an algorithm this key type cannot verify: a broken key, not a skip.
             return Err(Error::Malformed("the JWK's alg does not fit its key type"));
         }
-        let mut parsed = Vec::with_capacity(algorithms.len());
-        for alg in algorithms {
-            parsed.push((alg, parse_public_key(&raw, alg)?));
-        }
-        let public = match raw.kty.as_str() {
-            "EC" => PublicKeyMaterial::Ec {
-                point: [vec![0x04], decode(&raw.x)?, decode(&raw.y)?].concat(),
-            },
+        // Each member decoded once, whatever the number of algorithms parsed from it.
+        let public = match raw.kty {
+            "EC" => {
+                let (x, y) = (decode(&raw.x)?, decode(&raw.y)?);
+                if x.len() != y.len() {
+                    return Err(Error::Malformed(
+                        "the EC key coordinates have the wrong size",
+                    ));
+                }
+                let mut point = Vec::with_capacity(1 + x.len() + y.len());
+                point.push(0x04);
+                point.extend_from_slice(&x);
+                point.extend_from_slice(&y);
+                PublicKeyMaterial::Ec { point }
+            }
             "OKP" => PublicKeyMaterial::Ed25519 { x: decode(&raw.x)? },
             _ => PublicKeyMaterial::Rsa {
                 n: strip_leading_zeros(&decode(&raw.n)?).to_vec(),
                 e: strip_leading_zeros(&decode(&raw.e)?).to_vec(),
             },
         };
+        let mut parsed = Vec::with_capacity(algorithms.len());
+        for alg in algorithms {
+            parsed.push((alg, parse_public_key(&public, alg)?));
+        }
         Ok(Some(Self {
-            kid: raw.kid,
+            kid: raw.kid.map(str::to_owned),
             public,
             parsed,
         }))
@@ -162,60 +167,154 @@ impl VerifyingKey {
 /// # Ok::<(), tessera_verifier::Error>(())
 /// ```
 pub fn jwk_thumbprint(jwk: &serde_json::Map<String, serde_json::Value>) -> Result<String, Error> {
-    let member = |name: &str| -> Result<String, Error> {
-        jwk.get(name)
-            .and_then(serde_json::Value::as_str)
-            .map(|value| serde_json::Value::from(value).to_string())
-            .ok_or(Error::Malformed("a JWK member is missing or not a string"))
+    thumbprint(|name| jwk.get(name).and_then(serde_json::Value::as_str))
+}
+
+/// The thumbprint of the JWK whose string members `member` gives.
+fn thumbprint<'m>(member: impl Fn(&str) -> Option<&'m str>) -> Result<String, Error> {
+    let member = |name: &str| {
+        member(name).ok_or(Error::Malformed("a JWK member is missing or not a string"))
     };
     let kty = member("kty")?;
-    let canonical = match jwk.get("kty").and_then(serde_json::Value::as_str) {
-        Some("EC") => format!(
-            r#"{{"crv":{},"kty":{kty},"x":{},"y":{}}}"#,
-            member("crv")?,
-            member("x")?,
-            member("y")?
-        ),
-        Some("OKP") => format!(
-            r#"{{"crv":{},"kty":{kty},"x":{}}}"#,
-            member("crv")?,
-            member("x")?
-        ),
-        Some("RSA") => format!(
-            r#"{{"e":{},"kty":{kty},"n":{}}}"#,
-            member("e")?,
-            member("n")?
-        ),
+    let required: &[&str] = match kty {
+        "EC" => &["crv", "kty", "x", "y"],
+        "OKP" => &["crv", "kty", "x"],
+        "RSA" => &["e", "kty", "n"],
         _ => {
             return Err(Error::Malformed(
                 "the JWK's key type has no thumbprint here",
             ))
         }
     };
+    let mut canonical = Vec::with_capacity(256);
+    canonical.push(b'{');
+    for (index, name) in required.iter().enumerate() {
+        if index > 0 {
+            canonical.push(b',');
+        }
+        canonical.push(b'"');
+        canonical.extend_from_slice(name.as_bytes());
+        canonical.extend_from_slice(b"\":");
+        // The value as JSON, escaped as serde_json escapes it (members are base64url or names:
+        // in practice nothing to escape).
+        serde_json::to_writer(&mut canonical, member(name)?)
+            .map_err(|_| Error::Malformed("a JWK member is missing or not a string"))?;
+    }
+    canonical.push(b'}');
     Ok(URL_SAFE_NO_PAD.encode(aws_lc_rs::digest::digest(
         &aws_lc_rs::digest::SHA256,
-        canonical.as_bytes(),
+        &canonical,
     )))
 }
 
+/// The members of a JWK this crate reads, borrowed from its JSON object or its JSON text, and
+/// whether it has private or symmetric members.
 #[derive(Deserialize)]
-struct RawJwk {
-    kty: String,
-    kid: Option<String>,
-    #[serde(rename = "use")]
-    key_use: Option<String>,
-    key_ops: Option<Vec<String>>,
-    alg: Option<String>,
-    crv: Option<String>,
-    x: Option<String>,
-    y: Option<String>,
-    n: Option<String>,
-    e: Option<String>,
+pub(crate) struct RawJwk<'a> {
+    kty: &'a str,
+    #[serde(borrow)]
+    kid: Option<&'a str>,
+    #[serde(rename = "use", borrow)]
+    key_use: Option<&'a str>,
+    #[serde(borrow)]
+    key_ops: Option<Vec<&'a str>>,
+    #[serde(borrow)]
+    alg: Option<&'a str>,
+    #[serde(borrow)]
+    crv: Option<&'a str>,
+    #[serde(borrow)]
+    x: Option<&'a str>,
+    #[serde(borrow)]
+    y: Option<&'a str>,
+    #[serde(borrow)]
+    n: Option<&'a str>,
+    #[serde(borrow)]
+    e: Option<&'a str>,
+    /// The `PRIVATE_MEMBERS`, present whatever their value (`null` included).
+    #[serde(default, deserialize_with = "present")]
+    d: bool,
+    #[serde(default, deserialize_with = "present")]
+    p: bool,
+    #[serde(default, deserialize_with = "present")]
+    q: bool,
+    #[serde(default, deserialize_with = "present")]
+    dp: bool,
+    #[serde(default, deserialize_with = "present")]
+    dq: bool,
+    #[serde(default, deserialize_with = "present")]
+    qi: bool,
+    #[serde(default, deserialize_with = "present")]
+    k: bool,
 }
 
-fn decode(member: &Option<String>) -> Result<Vec<u8>, Error> {
+fn present<'de, D: serde::Deserializer<'de>>(member: D) -> Result<bool, D::Error> {
+    serde::de::IgnoredAny::deserialize(member).map(|_| true)
+}
+
+impl<'a> RawJwk<'a> {
+    /// The members read, each a string when present (`key_ops` an array of strings): anything
+    /// else is no JWK.
+    fn from_map(jwk: &'a serde_json::Map<String, serde_json::Value>) -> Result<Self, Error> {
+        let not_a_jwk = Error::Malformed("not a JWK");
+        let text = |name: &str| -> Result<Option<&'a str>, Error> {
+            match jwk.get(name) {
+                None | Some(serde_json::Value::Null) => Ok(None),
+                Some(serde_json::Value::String(value)) => Ok(Some(value)),
+                Some(_) => Err(not_a_jwk.clone()),
+            }
+        };
+        let key_ops = match jwk.get("key_ops") {
+            None | Some(serde_json::Value::Null) => None,
+            Some(serde_json::Value::Array(ops)) => Some(
+                ops.iter()
+                    .map(|op| op.as_str().ok_or(not_a_jwk.clone()))
+                    .collect::<Result<Vec<_>, _>>()?,
+            ),
+            Some(_) => return Err(not_a_jwk),
+        };
+        let present = |name: &str| jwk.contains_key(name);
+        Ok(Self {
+            kty: text("kty")?.ok_or(not_a_jwk.clone())?,
+            kid: text("kid")?,
+            key_use: text("use")?,
+            key_ops,
+            alg: text("alg")?,
+            crv: text("crv")?,
+            x: text("x")?,
+            y: text("y")?,
+            n: text("n")?,
+            e: text("e")?,
+            d: present("d"),
+            p: present("p"),
+            q: present("q"),
+            dp: present("dp"),
+            dq: present("dq"),
+            qi: present("qi"),
+            k: present("k"),
+        })
+    }
+
+    /// Whether any of `PRIVATE_MEMBERS` is there: a private or symmetric key.
+    pub(crate) fn has_private_members(&self) -> bool {
+        self.d || self.p || self.q || self.dp || self.dq || self.qi || self.k
+    }
+
+    /// The RFC 7638 thumbprint ([`jwk_thumbprint`]) of these members.
+    pub(crate) fn thumbprint(&self) -> Result<String, Error> {
+        thumbprint(|name| match name {
+            "kty" => Some(self.kty),
+            "crv" => self.crv,
+            "x" => self.x,
+            "y" => self.y,
+            "n" => self.n,
+            "e" => self.e,
+            _ => None,
+        })
+    }
+}
+
+fn decode(member: &Option<&str>) -> Result<Vec<u8>, Error> {
     member
-        .as_deref()
         .and_then(|value| URL_SAFE_NO_PAD.decode(value).ok())
         .ok_or(Error::Malformed("a JWK member is missing or not base64url"))
 }
@@ -225,42 +324,36 @@ fn strip_leading_zeros(bytes: &[u8]) -> &[u8] {
     &bytes[start..]
 }
 
-fn parse_public_key(raw: &RawJwk, alg: Algorithm) -> Result<ParsedPublicKey, Error> {
+fn parse_public_key(public: &PublicKeyMaterial, alg: Algorithm) -> Result<ParsedPublicKey, Error> {
     let rejected = |_| Error::Malformed("the JWK is not a valid public key");
-    let ec_point = |size: usize| -> Result<Vec<u8>, Error> {
-        let (x, y) = (decode(&raw.x)?, decode(&raw.y)?);
-        if x.len() != size || y.len() != size {
-            return Err(Error::Malformed(
+    let ec_point = |size: usize| -> Result<&[u8], Error> {
+        match public {
+            PublicKeyMaterial::Ec { point } if point.len() == 1 + 2 * size => Ok(point),
+            _ => Err(Error::Malformed(
                 "the EC key coordinates have the wrong size",
-            ));
+            )),
         }
-        let mut point = Vec::with_capacity(1 + 2 * size);
-        point.push(0x04);
-        point.extend_from_slice(&x);
-        point.extend_from_slice(&y);
-        Ok(point)
     };
-    match alg {
-        Algorithm::ES256 => {
+    match (alg, public) {
+        (Algorithm::ES256, _) => {
             ParsedPublicKey::new(&signature::ECDSA_P256_SHA256_FIXED, ec_point(32)?)
                 .map_err(rejected)
         }
-        Algorithm::ES384 => {
+        (Algorithm::ES384, _) => {
             ParsedPublicKey::new(&signature::ECDSA_P384_SHA384_FIXED, ec_point(48)?)
                 .map_err(rejected)
         }
-        Algorithm::EdDSA => {
-            let x = decode(&raw.x)?;
+        (Algorithm::EdDSA, PublicKeyMaterial::Ed25519 { x }) => {
             if x.len() != 32 {
                 return Err(Error::Malformed("the Ed25519 key has the wrong size"));
             }
             ParsedPublicKey::new(&signature::ED25519, x).map_err(rejected)
         }
-        Algorithm::RS256 | Algorithm::PS256 => {
-            let (n, e) = (decode(&raw.n)?, decode(&raw.e)?);
+        (Algorithm::RS256 | Algorithm::PS256, PublicKeyMaterial::Rsa { n, e }) => {
+            // Leading zeros are stripped already.
             let components = RsaPublicKeyComponents {
-                n: strip_leading_zeros(&n),
-                e: strip_leading_zeros(&e),
+                n: n.as_slice(),
+                e: e.as_slice(),
             };
             if components.n.len() < MIN_RSA_MODULUS_LEN {
                 return Err(Error::Malformed("RSA keys must have at least 2048 bits"));
@@ -272,7 +365,11 @@ fn parse_public_key(raw: &RawJwk, alg: Algorithm) -> Result<ParsedPublicKey, Err
             };
             components.to_parsed_public_key(params).map_err(rejected)
         }
-        Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512 => Err(Error::AlgorithmNotAllowed),
+        (Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512, _) => {
+            Err(Error::AlgorithmNotAllowed)
+        }
+        // The candidates follow the key type: nothing else comes here.
+        _ => Err(Error::Malformed("the JWK is not a valid public key")),
     }
 }
 
@@ -389,5 +486,58 @@ impl KeySet {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// A DPoP proof's `jwk` is read from its text straight into its members; a JWK Set's from
+    /// its JSON object: both readings agree on the key, its thumbprint and its private members.
+    #[test]
+    fn members_read_from_text_or_from_an_object_agree() {
+        let ec = json!({"kty": "EC", "crv": "P-256", "kid": "k",
+            "x": "MKBCTNIcKUSDii11ySs3526iDZ8AiTo7Tu6KPAqv7D4",
+            "y": "4Etl6SRW2YiLUrN5vfvVHuhp7x8PxltmWWlbbM4IFyM"});
+        let ed = json!({"kty": "OKP", "crv": "Ed25519", "key_ops": ["verify"],
+            "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"});
+        let with_null_d = json!({"kty": "OKP", "crv": "Ed25519", "d": null,
+            "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"});
+        let for_encryption = json!({"kty": "OKP", "crv": "Ed25519", "key_ops": ["encrypt"],
+            "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"});
+        for jwk in [ec, ed, with_null_d, for_encryption] {
+            let text = jwk.to_string();
+            let object = jwk.as_object().unwrap();
+            let from_text: RawJwk<'_> = serde_json::from_str(&text).unwrap();
+            let from_object = RawJwk::from_map(object).unwrap();
+            assert_eq!(
+                from_text.has_private_members(),
+                from_object.has_private_members(),
+                "{text}"
+            );
+            assert_eq!(
+                from_text.thumbprint().unwrap(),
+                jwk_thumbprint(object).unwrap(),
+                "{text}"
+            );
+            let key = |raw: &RawJwk<'_>| {
+                VerifyingKey::from_raw(raw).unwrap().map(|key| {
+                    (
+                        key.public_key().clone(),
+                        key.algorithms().collect::<Vec<_>>(),
+                    )
+                })
+            };
+            assert_eq!(key(&from_text), key(&from_object), "{text}");
+        }
+        // A private member, whatever its value, is seen either way.
+        let null_d: RawJwk<'_> =
+            serde_json::from_str(r#"{"kty": "OKP", "crv": "Ed25519", "d": null}"#).unwrap();
+        assert!(null_d.has_private_members());
+        // What the text reading cannot borrow (an escape) is no JWK to it: the caller reads the
+        // object instead.
+        assert!(serde_json::from_str::<RawJwk<'_>>(r#"{"kty": "E\u0043"}"#).is_err());
     }
 }

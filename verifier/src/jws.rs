@@ -60,13 +60,18 @@ pub struct JwsHeader {
     pub cty: Option<String>,
 }
 
+/// The header members read: this layer's, and `jwk`, as the profile reading the JWS wants it
+/// (skipped, or a DPoP proof's key), from the same single decoding.
 #[derive(Deserialize)]
-struct RawHeader {
+#[serde(bound(deserialize = "J: Deserialize<'de> + Default"))]
+struct RawHeader<J> {
     alg: String,
     kid: Option<String>,
     typ: Option<String>,
     cty: Option<String>,
     crit: Option<IgnoredAny>,
+    #[serde(default)]
+    jwk: J,
 }
 
 /// A JWS whose signature verified: its header and its payload bytes.
@@ -175,14 +180,6 @@ impl<'a> UnverifiedJws<'a> {
         self.into_verified()
     }
 
-    /// The protected header as sent (base64url), for a profile that reads members this layer
-    /// leaves alone.
-    pub(crate) fn encoded_header(&self) -> &'a str {
-        self.signing_input
-            .split_once('.')
-            .map_or(self.signing_input, |(header, _)| header)
-    }
-
     fn decode_signature<'s>(&self, buffer: &'s mut [u8]) -> Result<&'s [u8], Error> {
         // base64's decode_slice wants room for its conservative length estimate: a few more.
         let len = URL_SAFE_NO_PAD
@@ -201,6 +198,15 @@ impl<'a> UnverifiedJws<'a> {
 
     /// Splits `token` and checks its header against `policy`.
     pub fn parse(token: &'a str, policy: &JwsPolicy) -> Result<Self, Error> {
+        Self::parse_with_jwk::<Option<IgnoredAny>>(token, policy).map(|(jws, _)| jws)
+    }
+
+    /// [`parse`](Self::parse), with the header's `jwk` read as `J` and handed back (the
+    /// header is decoded once).
+    pub(crate) fn parse_with_jwk<J: DeserializeOwned + Default>(
+        token: &'a str,
+        policy: &JwsPolicy,
+    ) -> Result<(Self, J), Error> {
         if token.len() > policy.max_token_len {
             return Err(Error::TooLarge(crate::error::Limit::Token));
         }
@@ -216,7 +222,7 @@ impl<'a> UnverifiedJws<'a> {
         if signature.len() > MAX_SIGNATURE_LEN * 4 / 3 + 4 {
             return Err(Error::Malformed("the signature is too long"));
         }
-        let raw: RawHeader = decode_header(header, policy.max_header_len)?;
+        let raw: RawHeader<J> = decode_header(header, policy.max_header_len)?;
         let alg: Algorithm = raw.alg.parse()?;
         if !policy.algorithms.contains(alg) {
             return Err(Error::AlgorithmNotAllowed);
@@ -224,7 +230,7 @@ impl<'a> UnverifiedJws<'a> {
         if raw.crit.is_some() {
             return Err(Error::CriticalHeader);
         }
-        Ok(Self {
+        let jws = Self {
             header: JwsHeader {
                 alg,
                 kid: raw.kid,
@@ -234,6 +240,7 @@ impl<'a> UnverifiedJws<'a> {
             signing_input,
             payload,
             signature,
-        })
+        };
+        Ok((jws, raw.jwk))
     }
 }

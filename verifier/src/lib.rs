@@ -8,7 +8,7 @@
 //! | key sources | a static JWK Set, a remote one kept fresh (discovery or URL), a shared secret | [`KeySource`], [`RemoteKeysConfig`], [`KeySet`] |
 //! | JWS | allow-listed algorithms, kid selection, `crit` refused, bounded sizes | [`verify_jws`], [`JwsPolicy`] |
 //! | RFC 9068 | `typ`, `iss`, `aud`, times with leeway, typed claims, scopes | [`AccessTokenVerifier`], [`AccessToken`] |
-//! | encryption (feature `jwe`) | nested JWTs in a JWE to the resource server's key | `DecryptionKey` |
+//! | encryption (feature `jwe`) | nested JWTs in a JWE to the resource server's key; the JWE mechanism the issuer uses too | `DecryptionKey`, `jwe` module |
 //! | sender constraint | `cnf.x5t#S256` against the client certificate; DPoP (RFC 9449): proofs checked, `cnf.jkt` bound, a bounded replay cache, stateless nonces | [`Proof`], [`DpopConfig`], [`DpopRequest`] |
 //! | revocation | IETF Token Status List, cached, fail closed | [`StatusListConfig`] |
 //! | glue | actix-web (feature `actix`), tower (feature `tower`): RFC 6750 answers; rustls: client certificates for bound tokens | `actix`, `tower`, `tls` modules |
@@ -47,7 +47,7 @@ mod status;
 pub mod tls;
 
 #[cfg(feature = "jwe")]
-mod jwe;
+pub mod jwe;
 
 #[cfg(feature = "actix")]
 pub mod actix;
@@ -59,7 +59,11 @@ pub use alg::{Algorithm, AlgorithmSet};
 pub use binding::{certificate_thumbprint, check_dpop_binding, Proof};
 pub use claims::{AccessToken, Confirmation, Permission, StatusReference};
 pub use clock::{Clock, ManualClock, SystemClock, UnixTime};
-pub use dpop::{access_token_hash, dpop_proof, DpopConfig, DpopNonces, DpopRequest};
+pub use dpop::{
+    access_token_hash, check_dpop_proof, dpop_htu_matches, dpop_proof, CheckedDpopProof,
+    DpopConfig, DpopNonceSource, DpopNonces, DpopProofRules, DpopReplayStore, DpopRequest,
+    DpopTarget, MAX_JTI_LEN as DPOP_MAX_JTI_LEN,
+};
 pub use error::{BearerErrorCode, BindingError, DpopError, Error, Limit};
 pub use http::HttpConfig;
 pub use jwk::{jwk_thumbprint, KeySet, PublicKeyMaterial, VerifyingKey};

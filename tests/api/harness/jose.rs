@@ -26,6 +26,7 @@ impl TestKey {
         use josekit::jwk::alg::{ec::EcKeyPair, ed::EdKeyPair, rsa::RsaKeyPair};
         use josekit::jwk::KeyPair;
         let jwk = tessera::jose::generate_signing_key(alg).unwrap();
+        let jwk = josekit::jwk::Jwk::from_bytes(jwk.to_string()).unwrap();
         let (pem, jws_alg) = match alg {
             SigningAlg::ES256 => (
                 EcKeyPair::from_jwk(&jwk).unwrap().to_pem_private_key(),

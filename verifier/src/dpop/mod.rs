@@ -13,33 +13,24 @@
 //! the `jti` is spent in a bounded replay cache, once the request is otherwise accepted.
 
 mod nonce;
+mod proof;
 mod replay;
 
 pub use nonce::DpopNonces;
+pub use proof::{
+    check_dpop_proof, htu_matches as dpop_htu_matches, CheckedDpopProof, DpopNonceSource,
+    DpopProofRules, DpopReplayStore, DpopTarget, MAX_JTI_LEN,
+};
 
 use crate::alg::{Algorithm, AlgorithmSet};
-use crate::claims::numeric_date;
 use crate::clock::UnixTime;
-use crate::error::{DpopError, Limit};
-use crate::jwk::{jwk_thumbprint, VerifyingKey, PRIVATE_MEMBERS};
-use crate::jws::{decode_header, JwsPolicy, UnverifiedJws};
+use crate::error::DpopError;
 use crate::Error;
 use aws_lc_rs::digest;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use replay::{replay_key, ReplayCache, ReplayKey, Spend};
-use serde::Deserialize;
-use serde_json::Value;
+use replay::ReplayCache;
 use std::time::Duration;
-use subtle::ConstantTimeEq;
-
-/// The largest proof accepted: an RSA-4096 key in its header fits with room to spare.
-const MAX_PROOF_LEN: usize = 8 * 1024;
-const MAX_PROOF_HEADER_LEN: usize = 4 * 1024;
-/// The longest `jti` accepted (RFC 9449 4.2 asks for at least 96 random bits).
-const MAX_JTI_LEN: usize = 256;
-/// RFC 9449 4.2: the `typ` of a DPoP proof.
-const PROOF_TYP: &str = "dpop+jwt";
 const DEFAULT_IAT_WINDOW: Duration = Duration::from_secs(60);
 const DEFAULT_REPLAY_CAPACITY: usize = 1_000_000;
 
@@ -212,69 +203,31 @@ pub fn access_token_hash(token: &str) -> String {
     URL_SAFE_NO_PAD.encode(digest::digest(&digest::SHA256, token.as_bytes()))
 }
 
-/// A proof that passed every check but the replay cache.
-#[derive(Debug)]
-pub(crate) struct CheckedProof {
-    /// The RFC 7638 thumbprint of the proof's key.
-    pub jkt: String,
-    replay: ReplayKey,
-    expires_at: UnixTime,
-}
-
-#[derive(Deserialize)]
-struct ProofHeader {
-    jwk: Option<Value>,
-}
-
-/// Claims are read loosely so that a missing or mistyped one is named, not a parse error.
-#[derive(Deserialize)]
-struct ProofClaims {
-    jti: Option<Value>,
-    htm: Option<Value>,
-    htu: Option<Value>,
-    iat: Option<Value>,
-    ath: Option<Value>,
-    nonce: Option<Value>,
-}
-
-/// A string claim: missing or not a string is refused.
-fn text<'v>(claim: &'v Option<Value>, name: &'static str) -> Result<&'v str, DpopError> {
-    match claim {
-        None | Some(Value::Null) => Err(DpopError::MissingClaim(name)),
-        Some(Value::String(text)) => Ok(text),
-        Some(_) => Err(DpopError::InvalidClaim(name)),
-    }
-}
-
 /// The DPoP state of a verifier: its configuration, ready to check, and its replay cache.
 pub(crate) struct Dpop {
     config: DpopConfig,
-    policy: JwsPolicy,
+    /// The window without the leeway, which each check adds.
+    rules: DpopProofRules,
     algs_text: String,
     replay: ReplayCache,
 }
 
 impl Dpop {
     pub fn new(config: DpopConfig) -> Result<Self, Error> {
-        if config.algorithms.is_empty() || config.algorithms.without_hmac() != config.algorithms {
-            return Err(Error::AlgorithmNotAllowed);
-        }
         if config.iat_window.is_zero() || config.iat_window > Duration::from_secs(3600) {
             return Err(Error::Malformed(
                 "the DPoP iat window lasts from 1 second to 1 hour",
             ));
         }
+        let rules =
+            DpopProofRules::new(config.algorithms.iter(), config.iat_window, Duration::ZERO)?;
         if config.replay_capacity == 0 {
             return Err(Error::Malformed(
                 "the DPoP replay cache must hold at least one proof",
             ));
         }
         Ok(Self {
-            policy: JwsPolicy {
-                algorithms: config.algorithms,
-                max_token_len: MAX_PROOF_LEN,
-                max_header_len: MAX_PROOF_HEADER_LEN,
-            },
+            rules,
             algs_text: config
                 .algorithms
                 .iter()
@@ -303,132 +256,42 @@ impl Dpop {
             .map(|nonces| nonces.current(now))
     }
 
-    /// Every check of `request`'s proof for `access_token` but the replay cache.
+    /// Every check of `request`'s proof for `access_token` but the replay cache: the proof
+    /// may be up to `leeway` ahead of the clock, and the window plus `leeway` old.
     pub fn check(
         &self,
         request: &DpopRequest<'_>,
         access_token: &str,
         now: UnixTime,
         leeway: i64,
-    ) -> Result<CheckedProof, DpopError> {
-        let (jkt, claims) = self.verified(request.proof)?;
-        let jti = text(&claims.jti, "jti")?;
-        if jti.is_empty() || jti.len() > MAX_JTI_LEN {
-            return Err(DpopError::InvalidClaim("jti"));
-        }
-        if text(&claims.htm, "htm")? != request.method {
-            return Err(DpopError::WrongMethod);
-        }
-        if !self.htu_matches(text(&claims.htu, "htu")?, request.path) {
-            return Err(DpopError::WrongUrl);
-        }
-        if let Some(nonces) = &self.config.nonces {
-            match &claims.nonce {
-                None | Some(Value::Null) => return Err(DpopError::NonceMissing),
-                Some(Value::String(nonce)) if nonces.accepts(nonce, now) => {}
-                Some(_) => return Err(DpopError::NonceStale),
-            }
-        }
-        let iat = match &claims.iat {
-            None | Some(Value::Null) => return Err(DpopError::MissingClaim("iat")),
-            Some(iat) => numeric_date(iat).ok_or(DpopError::InvalidClaim("iat"))?,
+    ) -> Result<CheckedDpopProof, DpopError> {
+        let leeway = leeway.max(0);
+        let rules = DpopProofRules {
+            max_age: self.rules.max_age.saturating_add(leeway),
+            max_ahead: leeway,
+            ..self.rules
         };
-        let window = self.config.iat_window.as_secs() as i64;
-        let expires_at = iat.saturating_add(window).saturating_add(leeway);
-        if now > expires_at {
-            return Err(DpopError::TooOld);
-        }
-        if iat > now.saturating_add(leeway) {
-            return Err(DpopError::IssuedInFuture);
-        }
-        let ath = text(&claims.ath, "ath")?;
-        let expected = access_token_hash(access_token);
-        if !bool::from(ath.as_bytes().ct_eq(expected.as_bytes())) {
-            return Err(DpopError::WrongAccessTokenHash);
-        }
-        Ok(CheckedProof {
-            replay: replay_key(&jkt, jti),
-            jkt,
-            expires_at,
-        })
+        let target = DpopTarget {
+            method: request.method,
+            bases: &self.config.public_urls,
+            path: request.path,
+            access_token: Some(access_token),
+            nonces: self
+                .config
+                .nonces
+                .as_ref()
+                .map(|nonces| nonces as &dyn DpopNonceSource),
+        };
+        check_dpop_proof(request.proof, &rules, &target, now)
     }
 
     /// Spends the proof's `jti`: the last step, once the request is otherwise accepted.
-    pub fn spend(&self, proof: &CheckedProof, now: UnixTime) -> Result<(), DpopError> {
-        match self.replay.spend(proof.replay, proof.expires_at, now) {
-            Spend::First => Ok(()),
-            Spend::Replayed => Err(DpopError::Replayed),
-            Spend::Full => Err(DpopError::ReplayCacheFull),
+    pub async fn spend(&self, proof: &CheckedDpopProof, now: UnixTime) -> Result<(), DpopError> {
+        match self.replay.spend(proof, now).await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(DpopError::Replayed),
+            Err(full) => Err(full),
         }
-    }
-
-    /// The header checks and the signature: the key's thumbprint and the claims.
-    fn verified(&self, proof: &str) -> Result<(String, ProofClaims), DpopError> {
-        let jws = UnverifiedJws::parse(proof, &self.policy).map_err(|err| match err {
-            Error::TooLarge(_) => DpopError::TooLarge,
-            Error::AlgorithmNotAllowed => DpopError::AlgorithmNotAllowed,
-            Error::CriticalHeader => DpopError::CriticalHeader,
-            _ => DpopError::Malformed,
-        })?;
-        // Exactly the RFC's value, as Tessera's token endpoint requires it.
-        if jws.header().typ.as_deref() != Some(PROOF_TYP) {
-            return Err(DpopError::WrongType);
-        }
-        // The JWS layer never reads a key from a header; a DPoP proof is the one JWT whose key
-        // is its own header's, so it is read here.
-        let header: ProofHeader = decode_header(jws.encoded_header(), MAX_PROOF_HEADER_LEN)
-            .map_err(|err| match err {
-                Error::TooLarge(Limit::Header) => DpopError::TooLarge,
-                _ => DpopError::Malformed,
-            })?;
-        let Some(Value::Object(jwk)) = header.jwk else {
-            return Err(DpopError::MissingKey);
-        };
-        if PRIVATE_MEMBERS
-            .iter()
-            .any(|member| jwk.contains_key(*member))
-        {
-            return Err(DpopError::PrivateKey);
-        }
-        let key = VerifyingKey::from_jwk(&jwk)
-            .ok()
-            .flatten()
-            .ok_or(DpopError::UnusableKey)?;
-        let jkt = jwk_thumbprint(&jwk).map_err(|_| DpopError::UnusableKey)?;
-        let verified = jws.verify_with_key(&key).map_err(|err| match err {
-            Error::NoMatchingKey => DpopError::UnusableKey,
-            Error::BadSignature => DpopError::BadSignature,
-            _ => DpopError::Malformed,
-        })?;
-        let claims = verified.deserialize().map_err(|_| DpopError::Malformed)?;
-        Ok((jkt, claims))
-    }
-
-    /// Whether `htu` is `path` at one of the public URLs, ignoring query and fragment (RFC 9449
-    /// 4.3): the exact string first, then after the syntax- and scheme-based normalization of
-    /// RFC 3986 6.2.2-6.2.3 that URL parsing applies (case of scheme and host, default port,
-    /// dot segments).
-    fn htu_matches(&self, htu: &str, path: &str) -> bool {
-        let bare = |url: &'_ str| -> usize { url.find(['?', '#']).unwrap_or(url.len()) };
-        let path = &path[..bare(path)];
-        let path = if path.starts_with('/') { path } else { "/" };
-        let htu_bare = &htu[..bare(htu)];
-        let exact = self.config.public_urls.iter().any(|base| {
-            htu_bare.len() == base.len() + path.len()
-                && htu_bare.starts_with(base.as_str())
-                && htu_bare.ends_with(path)
-        });
-        if exact {
-            return true;
-        }
-        let Ok(mut presented) = url::Url::parse(htu) else {
-            return false;
-        };
-        presented.set_query(None);
-        presented.set_fragment(None);
-        self.config.public_urls.iter().any(|base| {
-            url::Url::parse(&format!("{base}{path}")).is_ok_and(|expected| expected == presented)
-        })
     }
 }
 
@@ -454,7 +317,10 @@ mod tests {
             "https://api.example.com/a/../items",
             "https://gw.example.com/reports/items",
         ] {
-            assert!(dpop.htu_matches(good, "/items"), "{good}");
+            assert!(
+                dpop_htu_matches(&dpop.config.public_urls, good, "/items"),
+                "{good}"
+            );
         }
         for bad in [
             "https://api.example.com/items/",
@@ -465,10 +331,17 @@ mod tests {
             "/items",
             "",
         ] {
-            assert!(!dpop.htu_matches(bad, "/items"), "{bad}");
+            assert!(
+                !dpop_htu_matches(&dpop.config.public_urls, bad, "/items"),
+                "{bad}"
+            );
         }
         // The request's query is not part of the comparison either.
-        assert!(dpop.htu_matches("https://api.example.com/items", "/items?page=2"));
+        assert!(dpop_htu_matches(
+            &dpop.config.public_urls,
+            "https://api.example.com/items",
+            "/items?page=2"
+        ));
     }
 
     #[test]

@@ -106,6 +106,12 @@ impl DpopNonces {
     }
 }
 
+impl super::DpopNonceSource for DpopNonces {
+    fn accepts(&self, nonce: &str, now: UnixTime) -> bool {
+        DpopNonces::accepts(self, nonce, now)
+    }
+}
+
 fn make(key: &hmac::Key, slot: i64) -> String {
     let mut context = hmac::Context::with_key(key);
     context.update(LABEL);

@@ -7,7 +7,9 @@
 //! capacity whatever the proofs carry. Only proofs that came with a valid token and passed every
 //! other check are recorded, so filling the cache takes valid tokens of the issuer.
 
+use super::{CheckedDpopProof, DpopReplayStore};
 use crate::clock::UnixTime;
+use crate::error::DpopError;
 use aws_lc_rs::digest;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
@@ -89,7 +91,7 @@ impl ReplayCache {
     }
 
     /// Records `key` as used until `expires_at` (inclusive), if it was not already.
-    pub fn spend(&self, key: ReplayKey, expires_at: UnixTime, now: UnixTime) -> Spend {
+    pub fn spend_key(&self, key: ReplayKey, expires_at: UnixTime, now: UnixTime) -> Spend {
         let index = usize::from(key[0]) % SHARDS;
         let mut shard = self.shard(index);
         let dropped = shard.purge(now);
@@ -135,6 +137,19 @@ impl ReplayCache {
     }
 }
 
+/// The resource server's own store: a full cache refuses the proof (503) rather than forget.
+impl DpopReplayStore for ReplayCache {
+    type Error = DpopError;
+
+    async fn spend(&self, proof: &CheckedDpopProof, now: UnixTime) -> Result<bool, DpopError> {
+        match self.spend_key(replay_key(&proof.jkt, &proof.jti), proof.expires_at, now) {
+            Spend::First => Ok(true),
+            Spend::Replayed => Ok(false),
+            Spend::Full => Err(DpopError::ReplayCacheFull),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -143,15 +158,15 @@ mod tests {
     fn a_key_is_spent_once_until_it_expires() {
         let cache = ReplayCache::new(10);
         let key = replay_key("thumb", "jti-1");
-        assert_eq!(cache.spend(key, 100, 50), Spend::First);
-        assert_eq!(cache.spend(key, 100, 100), Spend::Replayed);
+        assert_eq!(cache.spend_key(key, 100, 50), Spend::First);
+        assert_eq!(cache.spend_key(key, 100, 100), Spend::Replayed);
         // Another key's jti of the same value is another proof.
         assert_eq!(
-            cache.spend(replay_key("other", "jti-1"), 100, 50),
+            cache.spend_key(replay_key("other", "jti-1"), 100, 50),
             Spend::First
         );
         // Past its expiry it is dropped (and could not be accepted anyway: its iat is too old).
-        assert_eq!(cache.spend(key, 200, 101), Spend::First);
+        assert_eq!(cache.spend_key(key, 200, 101), Spend::First);
     }
 
     #[test]
@@ -159,7 +174,7 @@ mod tests {
         let cache = ReplayCache::new(1000);
         let outcomes: Vec<Spend> = std::thread::scope(|scope| {
             let spenders: Vec<_> = (0..8)
-                .map(|_| scope.spawn(|| cache.spend(replay_key("k", "same"), 100, 0)))
+                .map(|_| scope.spawn(|| cache.spend_key(replay_key("k", "same"), 100, 0)))
                 .collect();
             spenders.into_iter().map(|s| s.join().unwrap()).collect()
         });
@@ -172,13 +187,16 @@ mod tests {
     #[test]
     fn a_full_cache_refuses_and_frees_room_as_entries_expire() {
         let cache = ReplayCache::new(2);
-        assert_eq!(cache.spend(replay_key("k", "1"), 10, 0), Spend::First);
-        assert_eq!(cache.spend(replay_key("k", "2"), 20, 0), Spend::First);
-        assert_eq!(cache.spend(replay_key("k", "3"), 20, 0), Spend::Full);
+        assert_eq!(cache.spend_key(replay_key("k", "1"), 10, 0), Spend::First);
+        assert_eq!(cache.spend_key(replay_key("k", "2"), 20, 0), Spend::First);
+        assert_eq!(cache.spend_key(replay_key("k", "3"), 20, 0), Spend::Full);
         // A replay is still told apart from a full cache.
-        assert_eq!(cache.spend(replay_key("k", "1"), 10, 5), Spend::Replayed);
-        assert_eq!(cache.spend(replay_key("k", "3"), 30, 11), Spend::First);
-        assert_eq!(cache.spend(replay_key("k", "4"), 30, 11), Spend::Full);
+        assert_eq!(
+            cache.spend_key(replay_key("k", "1"), 10, 5),
+            Spend::Replayed
+        );
+        assert_eq!(cache.spend_key(replay_key("k", "3"), 30, 11), Spend::First);
+        assert_eq!(cache.spend_key(replay_key("k", "4"), 30, 11), Spend::Full);
         // The count stays exact through the sweeps (len checks it against the shards).
         assert_eq!(cache.len(), 2);
     }

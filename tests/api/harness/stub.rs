@@ -79,6 +79,10 @@ impl StubServer {
         })
         // One worker is plenty for a test's few requests; the test's own signals stay its own.
         .workers(1)
+        // Every answer closes its connection: a connection Tessera's client kept in its pool
+        // would otherwise outlive `stop` and still be answered, so a stopped stub would not
+        // always be unreachable.
+        .keep_alive(actix_web::http::KeepAlive::Disabled)
         .disable_signals()
         .shutdown_timeout(0)
         .listen(listener)

@@ -160,7 +160,10 @@ impl JwsSigner {
         };
         match &self.key {
             KeyPairKind::Ecdsa(pair) => {
-                let signature = pair.sign(&self.rng, token.as_bytes()).map_err(failed)?;
+                // Read where it was returned: aws-lc-rs' `Signature` is a 4.6 KB array, and
+                // `?` on the result would copy it out first.
+                let signed = pair.sign(&self.rng, token.as_bytes());
+                let signature = signed.as_ref().map_err(|&err| failed(err))?;
                 append(&mut token, signature.as_ref());
             }
             KeyPairKind::Ed25519(pair) => {

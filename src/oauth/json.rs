@@ -24,11 +24,11 @@ impl JsonObject {
     /// Opens a member named by one of our own literals: written as it is.
     fn key(&mut self, key: &'static str) {
         debug_assert!(needs_no_escape(key), "{key}");
-        if !self.first {
-            self.buf.push(b',');
-        }
+        // `,"` (or just `"` for the first member) in one copy, room for all of it made once.
+        let opening: &[u8] = if self.first { b"\"" } else { b",\"" };
         self.first = false;
-        self.buf.push(b'"');
+        self.buf.reserve(opening.len() + key.len() + 2);
+        self.buf.extend_from_slice(opening);
         self.buf.extend_from_slice(key.as_bytes());
         self.buf.extend_from_slice(b"\":");
     }

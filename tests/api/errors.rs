@@ -481,10 +481,9 @@ async fn addresses_come_from_forwarded_headers_only_through_trusted_proxies() {
             .await
             .assert_error(401, "invalid_client", "the client doesn't exist");
     }
-    let throttled = "too many failed client authentications; retry later";
     probe_via(&proxied, (xff, "203.0.113.9"))
         .await
-        .assert_error(429, "invalid_client", throttled);
+        .assert_throttled();
     // Another client behind the same proxy has its own count.
     probe_via(&proxied, (xff, "203.0.113.10"))
         .await
@@ -492,14 +491,14 @@ async fn addresses_come_from_forwarded_headers_only_through_trusted_proxies() {
     // The same client through two proxies, or named by RFC 7239's header.
     probe_via(&proxied, (xff, "203.0.113.9, 10.1.2.3"))
         .await
-        .assert_error(429, "invalid_client", throttled);
+        .assert_throttled();
     probe_via(&proxied, ("forwarded", "for=203.0.113.9;proto=https"))
         .await
-        .assert_error(429, "invalid_client", throttled);
+        .assert_throttled();
     // A hop the client wrote itself, in front of what the proxy saw, changes nothing.
     probe_via(&proxied, (xff, "198.51.100.1, 203.0.113.9"))
         .await
-        .assert_error(429, "invalid_client", throttled);
+        .assert_throttled();
 
     // Without trusted proxies the headers are ignored: every probe is the loopback peer's.
     let direct = spawn(&TestConfig::new().client_auth(limit)).await;
@@ -512,5 +511,5 @@ async fn addresses_come_from_forwarded_headers_only_through_trusted_proxies() {
     }
     probe_via(&direct, (xff, "203.0.113.3"))
         .await
-        .assert_error(429, "invalid_client", throttled);
+        .assert_throttled();
 }

@@ -181,6 +181,20 @@ impl Answer {
             .unwrap_or_else(|| panic!("no {field} in {}", self.json))
     }
 
+    /// Asserts the answer of client-authentication throttling: 429 `invalid_client` with its
+    /// description and a whole number of seconds in `Retry-After`, which it returns.
+    pub fn assert_throttled(&self) -> u64 {
+        self.assert_error(
+            429,
+            "invalid_client",
+            "too many failed client authentications; retry later",
+        );
+        let retry = self.header("retry-after").expect("a Retry-After header");
+        let retry: u64 = retry.parse().expect("Retry-After in whole seconds");
+        assert!(retry >= 1, "Retry-After {retry}");
+        retry
+    }
+
     /// Asserts an RFC 6749 5.2 error: status, `error`, `error_description`, no-store.
     pub fn assert_error(&self, status: u16, error: &str, description: &str) {
         assert_eq!(self.status, status, "status of {}", self.json);

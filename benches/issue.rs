@@ -14,6 +14,7 @@ use tessera::oauth::grants;
 use tessera::oauth::issuer::AccessTokenSpec;
 use tessera::oauth::params::Params;
 use tessera::oauth::types::{AuthMethod, GrantType};
+use tessera::registry::Client;
 use tessera::settings::Settings;
 use tessera::startup::load_keys;
 use tessera::state::AppState;
@@ -58,6 +59,21 @@ fn block_on<F: std::future::Future>(future: F) -> F::Output {
     }
 }
 
+/// What the bench client gets by default: its scopes and audience, subject "bench", unbound.
+fn default_token(client: &Client) -> AccessTokenSpec<'_> {
+    AccessTokenSpec {
+        client,
+        subject: "bench",
+        scopes: &client.default_scopes,
+        audience: &client.audience,
+        user: None,
+        extra: None,
+        cnf: &tessera::oauth::client_auth::Binding::None,
+        not_after: None,
+        status: None,
+    }
+}
+
 fn benches(c: &mut Criterion) {
     for (name, alg) in ALGORITHMS {
         let dir = tempfile::TempDir::new().unwrap();
@@ -82,44 +98,25 @@ fn benches(c: &mut Criterion) {
             })
         });
 
-        let scopes = client.default_scopes.clone();
         c.bench_function(&format!("sign_access_token/{name}"), |b| {
             b.iter(|| {
                 black_box(
-                    block_on(state.issuer().access_token(
-                        &state.revocations,
-                        AccessTokenSpec {
-                            client: &client,
-                            subject: "bench",
-                            scopes: &scopes,
-                            audience: &client.audience,
-                            user: None,
-                            extra: None,
-                            cnf: &tessera::oauth::client_auth::Binding::None,
-                            not_after: None,
-                            status: None,
-                        },
-                    ))
+                    block_on(
+                        state
+                            .issuer()
+                            .access_token(&state.revocations, default_token(&client)),
+                    )
                     .unwrap(),
                 )
             })
         });
 
         // The resource server's side: jsonwebtoken (RustCrypto) with a key parsed once.
-        let token = block_on(state.issuer().access_token(
-            &state.revocations,
-            AccessTokenSpec {
-                client: &client,
-                subject: "bench",
-                scopes: &scopes,
-                audience: &client.audience,
-                user: None,
-                extra: None,
-                cnf: &tessera::oauth::client_auth::Binding::None,
-                not_after: None,
-                status: None,
-            },
-        ))
+        let token = block_on(
+            state
+                .issuer()
+                .access_token(&state.revocations, default_token(&client)),
+        )
         .unwrap()
         .token;
         let jwks = state.keys().jwks(
@@ -150,20 +147,11 @@ fn jwe_benches(c: &mut Criterion) {
     let dir = tempfile::TempDir::new().unwrap();
     let state = state("ES256", dir.path());
     let client = state.settings().clients.get("bench").unwrap().clone();
-    let signed = block_on(state.issuer().access_token(
-        &state.revocations,
-        AccessTokenSpec {
-            client: &client,
-            subject: "bench",
-            scopes: &client.default_scopes,
-            audience: &client.audience,
-            user: None,
-            extra: None,
-            cnf: &tessera::oauth::client_auth::Binding::None,
-            not_after: None,
-            status: None,
-        },
-    ))
+    let signed = block_on(
+        state
+            .issuer()
+            .access_token(&state.revocations, default_token(&client)),
+    )
     .unwrap()
     .token;
     for alg in KeyManagementAlg::iter() {

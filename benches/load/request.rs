@@ -41,102 +41,32 @@ impl Template {
                 ))
             ))
         };
+        // A form POST to the token endpoint with nothing else; each shape says what it changes.
+        let form_post = Template {
+            host: target.host.clone(),
+            path: target.path.clone(),
+            authorization: None,
+            content_type: "application/x-www-form-urlencoded",
+            body: Bytes::new(),
+            pool: None,
+            pool_prefix: "",
+            poll_answers: false,
+            proofs: None,
+        };
+        // A fresh token of the pool in each body, after `prefix`.
+        let pooled = |prefix: &'static str| Template {
+            pool: target.pool.clone(),
+            pool_prefix: prefix,
+            ..form_post.clone()
+        };
+        let client_credentials = Bytes::from_static(b"grant_type=client_credentials");
         match shape {
-            Shape::Introspect => Template {
-                host: target.host.clone(),
-                path: "/oauth2/introspect".into(),
-                authorization: basic(&format!("{}-rs", target.client_id)),
-                content_type: "application/x-www-form-urlencoded",
-                body: Bytes::from(format!(
-                    "token={}",
-                    target.pool.as_ref().expect("a token pool").tokens[0]
-                )),
-                pool: None,
-                pool_prefix: "",
-                poll_answers: false,
-                proofs: None,
-            },
-            Shape::Revoke => Template {
-                host: target.host.clone(),
-                path: "/oauth2/revoke".into(),
-                authorization: basic(&target.client_id),
-                content_type: "application/x-www-form-urlencoded",
-                body: Bytes::new(),
-                pool: target.pool.clone(),
-                pool_prefix: "token=",
-                poll_answers: false,
-                proofs: None,
-            },
-            Shape::Refresh => Template {
-                host: target.host.clone(),
-                path: target.path.clone(),
-                authorization: None,
-                content_type: "application/x-www-form-urlencoded",
-                body: Bytes::new(),
-                pool: target.pool.clone(),
-                pool_prefix: "grant_type=refresh_token&client_id=bench-public&refresh_token=",
-                poll_answers: false,
-                proofs: None,
-            },
-            Shape::DevicePending | Shape::DeviceApproved => Template {
-                host: target.host.clone(),
-                path: target.path.clone(),
-                authorization: None,
-                content_type: "application/x-www-form-urlencoded",
-                body: Bytes::new(),
-                pool: target.pool.clone(),
-                pool_prefix: "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Adevice_code&client_id=bench-public&device_code=",
-                poll_answers: matches!(shape, Shape::DevicePending),
-                proofs: None,
-            },
-            Shape::PrivateKeyJwt | Shape::EncryptedAssertion => Template {
-                host: target.host.clone(),
-                path: target.path.clone(),
-                authorization: None,
-                content_type: "application/x-www-form-urlencoded",
-                body: Bytes::new(),
-                pool: target.pool.clone(),
-                pool_prefix: "grant_type=client_credentials&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&client_assertion=",
-                poll_answers: false,
-                proofs: None,
-            },
-            Shape::EncryptedAccess => Template {
-                host: target.host.clone(),
-                path: target.path.clone(),
-                authorization: basic(&format!("{}-sealed", target.client_id)),
-                content_type: "application/x-www-form-urlencoded",
-                body: Bytes::from_static(b"grant_type=client_credentials"),
-                pool: None,
-                pool_prefix: "",
-                poll_answers: false,
-                proofs: None,
-            },
-            Shape::DpopBasic => Template {
-                proofs: target.pool.clone(),
-                ..Template::new(target, Shape::BasicForm)
-            },
             Shape::BasicForm => Template {
-                host: target.host.clone(),
-                path: target.path.clone(),
-                authorization: Some(format!(
-                    "Basic {}",
-                    base64::engine::general_purpose::STANDARD.encode(format!(
-                        "{}:{}",
-                        form(&target.client_id),
-                        form(&target.client_secret)
-                    ))
-                )),
-                content_type: "application/x-www-form-urlencoded",
-                body: Bytes::from_static(b"grant_type=client_credentials"),
-                pool: None,
-                pool_prefix: "",
-                poll_answers: false,
-                proofs: None,
+                authorization: basic(&target.client_id),
+                body: client_credentials,
+                ..form_post
             },
             Shape::PostJson => Template {
-                host: target.host.clone(),
-                path: target.path.clone(),
-                authorization: None,
                 content_type: "application/json",
                 body: Bytes::from(
                     serde_json::json!({
@@ -146,11 +76,39 @@ impl Template {
                     })
                     .to_string(),
                 ),
-                pool: None,
-                pool_prefix: "",
-                poll_answers: false,
-                proofs: None,
+                ..form_post
             },
+            Shape::DpopBasic => Template {
+                proofs: target.pool.clone(),
+                ..Template::new(target, Shape::BasicForm)
+            },
+            Shape::EncryptedAccess => Template {
+                authorization: basic(&format!("{}-sealed", target.client_id)),
+                body: client_credentials,
+                ..form_post
+            },
+            Shape::Introspect => Template {
+                path: "/oauth2/introspect".into(),
+                authorization: basic(&format!("{}-rs", target.client_id)),
+                body: Bytes::from(format!(
+                    "token={}",
+                    target.pool.as_ref().expect("a token pool").tokens[0]
+                )),
+                ..form_post
+            },
+            Shape::Revoke => Template {
+                path: "/oauth2/revoke".into(),
+                authorization: basic(&target.client_id),
+                ..pooled("token=")
+            },
+            Shape::Refresh => {
+                pooled("grant_type=refresh_token&client_id=bench-public&refresh_token=")
+            }
+            Shape::DevicePending | Shape::DeviceApproved => Template {
+                poll_answers: matches!(shape, Shape::DevicePending),
+                ..pooled("grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Adevice_code&client_id=bench-public&device_code=")
+            },
+            Shape::PrivateKeyJwt | Shape::EncryptedAssertion => pooled("grant_type=client_credentials&client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&client_assertion="),
         }
     }
 

@@ -252,46 +252,10 @@ fn present<'de, D: serde::Deserializer<'de>>(member: D) -> Result<bool, D::Error
 }
 
 impl<'a> RawJwk<'a> {
-    /// The members read, each a string when present (`key_ops` an array of strings): anything
-    /// else is no JWK.
+    /// The members read from a JSON object, by the same derived reading as from text: each a
+    /// string when present (`key_ops` an array of strings), anything else is no JWK.
     fn from_map(jwk: &'a serde_json::Map<String, serde_json::Value>) -> Result<Self, Error> {
-        let not_a_jwk = Error::Malformed("not a JWK");
-        let text = |name: &str| -> Result<Option<&'a str>, Error> {
-            match jwk.get(name) {
-                None | Some(serde_json::Value::Null) => Ok(None),
-                Some(serde_json::Value::String(value)) => Ok(Some(value)),
-                Some(_) => Err(not_a_jwk.clone()),
-            }
-        };
-        let key_ops = match jwk.get("key_ops") {
-            None | Some(serde_json::Value::Null) => None,
-            Some(serde_json::Value::Array(ops)) => Some(
-                ops.iter()
-                    .map(|op| op.as_str().ok_or(not_a_jwk.clone()))
-                    .collect::<Result<Vec<_>, _>>()?,
-            ),
-            Some(_) => return Err(not_a_jwk),
-        };
-        let present = |name: &str| jwk.contains_key(name);
-        Ok(Self {
-            kty: text("kty")?.ok_or(not_a_jwk.clone())?,
-            kid: text("kid")?,
-            key_use: text("use")?,
-            key_ops,
-            alg: text("alg")?,
-            crv: text("crv")?,
-            x: text("x")?,
-            y: text("y")?,
-            n: text("n")?,
-            e: text("e")?,
-            d: present("d"),
-            p: present("p"),
-            q: present("q"),
-            dp: present("dp"),
-            dq: present("dq"),
-            qi: present("qi"),
-            k: present("k"),
-        })
+        Self::deserialize(jwk).map_err(|_| Error::Malformed("not a JWK"))
     }
 
     /// Whether any of `PRIVATE_MEMBERS` is there: a private or symmetric key.
@@ -536,6 +500,19 @@ mod tests {
         let null_d: RawJwk<'_> =
             serde_json::from_str(r#"{"kty": "OKP", "crv": "Ed25519", "d": null}"#).unwrap();
         assert!(null_d.has_private_members());
+        // A member of another type than the JWK's is no JWK, from an object as from text.
+        for bad in [
+            json!({"kty": "OKP", "crv": "Ed25519", "kid": 5}),
+            json!({"kty": "OKP", "crv": "Ed25519", "key_ops": "verify"}),
+            json!({"kty": "OKP", "crv": "Ed25519", "key_ops": ["verify", 1]}),
+            json!({"crv": "Ed25519"}),
+        ] {
+            assert!(RawJwk::from_map(bad.as_object().unwrap()).is_err(), "{bad}");
+            assert!(
+                serde_json::from_str::<RawJwk<'_>>(&bad.to_string()).is_err(),
+                "{bad}"
+            );
+        }
         // What the text reading cannot borrow (an escape) is no JWK to it: the caller reads the
         // object instead.
         assert!(serde_json::from_str::<RawJwk<'_>>(r#"{"kty": "E\u0043"}"#).is_err());

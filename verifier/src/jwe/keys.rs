@@ -95,6 +95,11 @@ fn ec_point(curve: &Curve, x: &[u8], y: &[u8]) -> Option<Vec<u8>> {
     (x.len() == curve.len && y.len() == curve.len).then(|| [&[4u8][..], x, y].concat())
 }
 
+/// The uncompressed SEC 1 point of an EC JWK's `x` and `y`.
+fn jwk_point(jwk: &Map<String, Value>, curve: &Curve) -> Option<Vec<u8>> {
+    ec_point(curve, &member(jwk, "x")?, &member(jwk, "y")?)
+}
+
 /// An RSA private JWK (RFC 7518 6.3.2, two primes) as an aws-lc-rs key pair, its components
 /// checked for consistency. Shared with the issuer, whose RSA signing keys are such JWKs.
 pub fn rsa_key_pair(jwk: &Map<String, Value>) -> Result<rsa::KeyPair, Error> {
@@ -179,11 +184,7 @@ impl DecryptionKey {
                 let private = agreement::PrivateKey::from_private_key(curve.agreement, &d)
                     .map_err(|_| unusable.clone())?;
                 // The stated public key must be this private key's.
-                let stated = ec_point(
-                    curve,
-                    &member(jwk, "x").unwrap_or_default(),
-                    &member(jwk, "y").unwrap_or_default(),
-                );
+                let stated = jwk_point(jwk, curve);
                 let actual = private.compute_public_key().map_err(|_| unusable.clone())?;
                 if stated.as_deref() != Some(actual.as_ref()) {
                     return Err(unusable);
@@ -354,12 +355,7 @@ impl EncryptionKey {
                 let curve = curve(jwk.get("crv").and_then(Value::as_str))
                     .ok_or(Error::Malformed("the JWK's curve is not supported"))?;
                 let unusable = Error::Malformed("the JWK is not a point on its curve");
-                let point = ec_point(
-                    curve,
-                    &member(jwk, "x").unwrap_or_default(),
-                    &member(jwk, "y").unwrap_or_default(),
-                )
-                .ok_or(unusable.clone())?;
+                let point = jwk_point(jwk, curve).ok_or(unusable.clone())?;
                 agreement::ParsedPublicKey::try_from(&UnparsedPublicKey::new(
                     curve.agreement,
                     &point,
